@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createHost } from '../../host.js';
+import type { InvocationType } from '../../invoke/index.js';
+import type { Command } from '../command.js';
+import { layoutFlag, parseFlags } from '../parse-flags.js';
+import { UsageError } from '../usage-error.js';
+
+const TYPES = ['RequestResponse', 'Event', 'DryRun'];
+
+export const invokeCommand: Command = {
+  name: 'invoke',
+  summary: 'invoke a function once and print its result',
+  help: `Usage: neolith invoke NAME [options]
+
+Invokes NAME (a function, or a job such as users/getUser) and prints the
+result to stdout. Exit code 1 when the function failed.
+
+Options:
+  --payload JSON|@FILE  the event (default {})
+  --type T              RequestResponse | Event | DryRun (default RequestResponse)
+  --log                 print the invocation's log tail to stderr
+  --url URL             a running host (e.g. http://127.0.0.1:4000); without it the
+                        config is loaded and invoked in this process
+  --config FILE         config file (in-process mode)
+  --layout L            nano | micro | mono (in-process mode)
+  -h, --help            show this help`,
+  async run(args) {
+    const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
+      payload: { type: 'string' }, type: { type: 'string' }, log: { type: 'boolean' }, url: { type: 'string' },
+      config: { type: 'string' }, layout: { type: 'string' },
+    } }));
+    const name = positionals[0];
+    if (!name || positionals.length > 1) throw new UsageError('give exactly one function NAME');
+    const type = (values.type ?? 'RequestResponse') as InvocationType;
+    if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')} (got ${JSON.stringify(values.type)})`);
+    const payload = readPayload(values.payload);
+
+    if (values.url) {
+      const response = await fetch(`${values.url.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+        method: 'POST',
+        headers: { 'X-Amz-Invocation-Type': type, 'X-Amz-Log-Type': values.log ? 'Tail' : 'None', 'content-type': 'application/json' },
+        body: payload,
+      });
+      const body = await response.text();
+      const log = response.headers.get('x-amz-log-result');
+      if (values.log && log) process.stderr.write(Buffer.from(log, 'base64').toString('utf8'));
+      if (!response.ok) {
+        process.stderr.write(`${response.headers.get('x-amzn-errortype') ?? 'Error'} (${response.status}): ${body}\n`);
+        return 1;
+      }
+      process.stdout.write(`${body || `(${response.status}, request id ${response.headers.get('x-amzn-requestid')})`}\n`);
+      return response.headers.get('x-amz-function-error') ? 1 : 0;
+    }
+
+    const layout = layoutFlag(values.layout);
+    const host = await createHost({ ...(values.config && { config: values.config }), overrides: { ...(layout && { layout }) } });
+    try {
+      const result = await host.invoke(name, Buffer.from(payload), { type, logType: values.log ? 'Tail' : 'None' });
+      if (values.log && result.logResult) process.stderr.write(Buffer.from(result.logResult, 'base64').toString('utf8'));
+      process.stdout.write(`${result.payload ?? `(${result.statusCode}, request id ${result.requestId})`}\n`);
+      return result.functionError ? 1 : 0;
+    } finally {
+      await host.close();
+    }
+  },
+};
+
+function readPayload(value: string | undefined): string {
+  if (value === undefined) return '{}';
+  if (!value.startsWith('@')) return value;
+  try {
+    return readFileSync(value.slice(1), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--payload ${value}: cannot read the file (${(error as Error).message})`);
+  }
+}

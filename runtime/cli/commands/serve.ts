@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { createHost } from '../../host.js';
+import type { Command } from '../command.js';
+import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the functions of a config over HTTP',
+  help: `Usage: neolith serve [options]
+
+Serves the config's functions: the Lambda Invoke API, /graphql and /healthz.
+
+Options:
+  --config FILE        config file (default: neolith.config.{ts,mts,mjs,js,json} in the current folder)
+  --layout L           nano | micro | mono: how jobs are packaged into functions
+  --port N             port to listen on (default 4000; 0 picks a free one)
+  --host ADDR          address to bind (default 127.0.0.1)
+  --state DIR          state folder (default .neolith)
+  --backend B          sqlite | redis (default sqlite)
+  --redis-url URL      Redis for the redis backend (default redis://127.0.0.1:6379)
+  --watch              rebuild and recycle only the functions whose files change
+  -h, --help           show this help`,
+  async run(args) {
+    const { values } = parseFlags(() => parseArgs({ args, strict: true, options: {
+      config: { type: 'string' }, layout: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
+      state: { type: 'string' }, backend: { type: 'string' }, 'redis-url': { type: 'string' }, watch: { type: 'boolean' },
+    } }));
+    const overrides = {
+      ...(values.layout !== undefined && { layout: layoutFlag(values.layout)! }),
+      ...(values.port !== undefined && { port: portFlag(values.port)! }),
+      ...(values.host !== undefined && { host: values.host }),
+      ...(values.state !== undefined && { stateDir: values.state }),
+      ...(values.backend !== undefined && { backend: backendFlag(values.backend)! }),
+      ...(values['redis-url'] !== undefined && { redisUrl: values['redis-url'] }),
+    };
+    const host = await createHost({ ...(values.config && { config: values.config }), overrides, watch: values.watch ?? false });
+    let address;
+    try {
+      address = await host.listen();
+    } catch (error) {
+      await host.close();
+      throw error;
+    }
+    const c = host.config;
+    process.stdout.write(
+      `neolith listening on ${address.url} — ${c.functions.length} function(s), layout ${c.layout}, backend ${c.backend}, state ${c.stateDir}${values.watch ? ', watching' : ''}\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        process.stdout.write(`neolith: ${signal}, closing\n`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await host.close();
+    return 0;
+  },
+};

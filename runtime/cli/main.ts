@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `neolith` bin: runs the CLI and sets the exit code.
+import { runCli } from './run-cli.js';
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`neolith: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

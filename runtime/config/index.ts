@@ -1,0 +1,12 @@
+export { defineConfig } from './config-types.js';
+export type {
+  AsyncOptions, FunctionOptions, FunctionSettings, JobsOptions, LayoutMap, LayoutName, NeolithConfig, PayloadLimits,
+  GraphqlOptions, GraphqlAuthOptions, GraphqlJwtOptions,
+} from './config-types.js';
+export type { FunctionSpec, ResolvedAsyncPolicy, ResolvedConfig, ResolvedPayloadLimits } from './resolved-config.js';
+export { DEFAULT_ASYNC_POLICY, DEFAULT_FUNCTION_SETTINGS, DEFAULT_HOST_OPTIONS } from './resolved-config.js';
+export { validateConfig, FUNCTION_NAME_PATTERN } from './validate-config.js';
+export { resolveConfig } from './resolve-config.js';
+export type { ConfigOverrides } from './resolve-config.js';
+export { findConfigFile, loadConfigFile, CONFIG_FILE_NAMES } from './load-config.js';
+export { nanoFunctionName, MONO_FUNCTION_NAME } from './apply-layout.js';

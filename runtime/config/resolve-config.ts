@@ -1,0 +1,149 @@
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors/index.js';
+import { applyLayout, nanoFunctionName } from './apply-layout.js';
+import type { FunctionSettings, LayoutMap, LayoutName, NeolithConfig } from './config-types.js';
+import { discoverJobs } from './discover-jobs.js';
+import { ProblemList } from './problem-list.js';
+import {
+  DEFAULT_ASYNC_POLICY,
+  DEFAULT_FUNCTION_SETTINGS,
+  DEFAULT_HOST_OPTIONS,
+  type FunctionSpec,
+  type ResolvedAsyncPolicy,
+  type ResolvedConfig,
+} from './resolved-config.js';
+import { validateConfig } from './validate-config.js';
+
+/** Command-line overrides of config fields (`neolith serve --layout …`). */
+export interface ConfigOverrides {
+  layout?: LayoutName;
+  port?: number;
+  host?: string;
+  stateDir?: string;
+  backend?: 'sqlite' | 'redis';
+  redisUrl?: string;
+}
+
+/**
+ * Validates a config object, discovers jobs, applies the layout and checks
+ * that every handler file exists. Throws one `ConfigError` listing every
+ * problem. Relative paths are resolved against `rootDir`.
+ */
+export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOverrides = {}): ResolvedConfig {
+  const { config, problems } = validateConfig(raw);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const p = new ProblemList();
+  const functions: FunctionSpec[] = [];
+  const jobToFunction: Record<string, string> = {};
+
+  for (const [name, fn] of Object.entries(config.functions ?? {})) {
+    const [file, exportName = 'handler'] = fn.handler.split('#') as [string, string?];
+    const modulePath = isAbsolute(file) ? file : resolve(rootDir, file);
+    if (!existsSync(modulePath) || !statSync(modulePath).isFile()) {
+      p.add(`functions.${name}.handler`, 'point at an existing module file', fn.handler);
+    } else if (!/\.(mjs|cjs|js|ts|mts|cts)$/.test(modulePath)) {
+      p.add(`functions.${name}.handler`, 'name a .mjs, .cjs, .js or .ts module', fn.handler);
+    }
+    functions.push({ ...mergeSettings(name, [fn], p), name, kind: 'handler', modulePath, exportName, jobs: {} });
+  }
+
+  let layout: ResolvedConfig['layout'] = 'none';
+  const jobs = config.jobs === false ? undefined : config.jobs;
+  const jobsDir = resolve(rootDir, jobs?.dir ?? 'resolvers');
+  const wantsJobs = jobs !== undefined || overrides.layout !== undefined;
+  if (wantsJobs && !existsSync(jobsDir)) {
+    p.add('jobs.dir', 'be an existing folder of <domain>/<job> modules', jobs?.dir ?? 'resolvers');
+  } else if (wantsJobs) {
+    const found = discoverJobs(jobsDir);
+    const layoutChoice: LayoutName | LayoutMap = overrides.layout ?? jobs?.layout ?? 'micro';
+    layout = typeof layoutChoice === 'string' ? layoutChoice : 'custom';
+    for (const job of Object.keys(jobs?.settings ?? {})) {
+      if (found[job] === undefined) p.add(`jobs.settings.${job}`, 'name an existing job', job);
+    }
+    const groups = applyLayout(Object.keys(found), layoutChoice, p);
+    for (const [name, jobNames] of Object.entries(groups)) {
+      if (config.functions?.[name]) {
+        p.add(`functions.${name}`, `not reuse the name of a function the ${layout} layout builds from jobs`, name);
+        continue;
+      }
+      const settings = [jobs?.defaults ?? {}, ...jobNames.map((job) => jobs?.settings?.[job] ?? {})];
+      const spec: FunctionSpec = {
+        ...mergeSettings(name, settings, p),
+        name,
+        kind: 'jobs',
+        exportName: 'handler',
+        jobs: Object.fromEntries(jobNames.map((job) => [job, found[job]!])),
+      };
+      const schemas = Object.fromEntries(
+        jobNames.flatMap((job) => (jobs?.settings?.[job]?.inputSchema ? [[job, jobs.settings[job]!.inputSchema!]] : [])),
+      );
+      if (Object.keys(schemas).length > 0) spec.jobSchemas = schemas;
+      functions.push(spec);
+      for (const job of jobNames) jobToFunction[job] = name;
+    }
+    // The nano name of a job addresses it in every layout (see Host.resolveTarget).
+    for (const job of Object.keys(jobToFunction)) {
+      const alias = nanoFunctionName(job);
+      if (config.functions?.[alias]) p.add(`functions.${alias}`, `not reuse the address of job "${job}"`, alias);
+    }
+  }
+
+  if (p.problems.length > 0) throw new ConfigError(p.problems);
+  const d = DEFAULT_HOST_OPTIONS;
+  return {
+    rootDir,
+    functions,
+    jobToFunction,
+    layout,
+    concurrencyLimit: config.concurrencyLimit ?? d.concurrencyLimit,
+    idleTimeoutMs: config.idleTimeoutMs ?? d.idleTimeoutMs,
+    spareEnvironments: config.spareEnvironments ?? d.spareEnvironments,
+    port: overrides.port ?? config.port ?? d.port,
+    host: overrides.host ?? config.host ?? d.host,
+    stateDir: resolve(rootDir, overrides.stateDir ?? config.stateDir ?? d.stateDir),
+    backend: overrides.backend ?? config.backend ?? d.backend,
+    redisUrl: overrides.redisUrl ?? config.redisUrl ?? d.redisUrl,
+    payloadLimits: { ...d.payloadLimits, ...config.payloadLimits },
+    region: config.region ?? d.region,
+    accountId: config.accountId ?? d.accountId,
+  };
+}
+
+type MergedSettings = Omit<FunctionSpec, 'name' | 'kind' | 'modulePath' | 'exportName' | 'jobs'>;
+
+/**
+ * Settings of a function built from several layers (defaults, then each job).
+ * A function holding several jobs needs the most any of them needs: the
+ * largest memory, timeout and storage; reserved concurrency adds up.
+ */
+function mergeSettings(name: string, layers: FunctionSettings[], p: ProblemList): MergedSettings {
+  const [base, ...jobs] = layers as [FunctionSettings, ...FunctionSettings[]];
+  const pick = (key: 'memoryMB' | 'timeoutMs' | 'ephemeralStorageMB' | 'provisionedConcurrency') =>
+    Math.max(base[key] ?? DEFAULT_FUNCTION_SETTINGS[key], ...jobs.map((j) => j[key] ?? 0));
+  const reservedByJobs = jobs.map((j) => j.reservedConcurrency).filter((r): r is number => r !== undefined);
+  const reservedConcurrency =
+    reservedByJobs.length > 0 ? reservedByJobs.reduce((a, b) => a + b, 0) : base.reservedConcurrency;
+  const environment: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.environment ?? {})) {
+      if (environment[key] !== undefined && environment[key] !== value) {
+        p.add(`functions.${name}.environment.${key}`, 'have one value across the jobs it holds', value);
+      }
+      environment[key] = value;
+    }
+  }
+  const async: ResolvedAsyncPolicy = { ...DEFAULT_ASYNC_POLICY };
+  for (const layer of layers) Object.assign(async, layer.async);
+  const merged: MergedSettings = {
+    memoryMB: pick('memoryMB'),
+    timeoutMs: pick('timeoutMs'),
+    ephemeralStorageMB: pick('ephemeralStorageMB'),
+    provisionedConcurrency: pick('provisionedConcurrency'),
+    environment,
+    async,
+  };
+  if (reservedConcurrency !== undefined) merged.reservedConcurrency = reservedConcurrency;
+  if (base.inputSchema) merged.inputSchema = base.inputSchema;
+  return merged;
+}

@@ -1,0 +1,242 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { AbortedError } from '../errors/index.js';
+import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
+import type { InitDoneMessage, InitSpec, LambdaErrorPayload, ResultMessage, WorkerToMain } from './protocol.js';
+
+/** Life of an environment, as metrics and the dashboard show it. */
+export type EnvironmentState = 'booting' | 'idle' | 'busy' | 'dead';
+
+interface Pending {
+  seq: number;
+  requestId: string;
+  timeoutMs: number;
+  resolve: (result: EnvironmentResult) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  /** Set when this run carries init (first invocation of the environment). */
+  cold: boolean;
+  startedAt: number;
+}
+
+// Plain JS is required in the thread; under vitest the sources are .ts, so use the built copy.
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('../../dist/runtime/environment/worker-entry.js', import.meta.url)
+  : new URL('./worker-entry.js', import.meta.url);
+
+let nextId = 0;
+
+/**
+ * One warm execution environment: a worker thread that becomes one function
+ * (Lambda's init), serves one invocation at a time, and is thrown away on a
+ * crash, timeout, memory overrun or abort. Spawned generic, bound later, so
+ * a spare can be booted before anyone knows which function will need it.
+ */
+export class ExecutionEnvironment {
+  readonly id = `env-${process.pid}-${++nextId}`;
+  readonly memoryMB: number;
+  readonly createdAt = Date.now();
+  state: EnvironmentState = 'idle';
+  lastUsedAt = Date.now();
+  invocations = 0;
+  /** Set when the function's code changed: terminate after the current run. */
+  retired = false;
+  /** The function this environment was bound to, once bound. */
+  functionName: string | undefined;
+  #worker: Worker;
+  #init: InitSpec | undefined;
+  #initialised = false;
+  #pending: Pending | undefined;
+  #initWaiter: ((message: InitDoneMessage) => void) | undefined;
+  #seq = 0;
+  #exitListeners: Array<(env: ExecutionEnvironment) => void> = [];
+  #terminated: Promise<void> | undefined;
+  #exited = false;
+
+  constructor(memoryMB: number) {
+    this.memoryMB = memoryMB;
+    this.#worker = new Worker(WORKER_URL, {
+      env: {},
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxOldGenerationSizeMb: memoryMB, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, memoryMB / 8)) },
+    });
+    this.#worker.on('message', (message: WorkerToMain) => this.#onMessage(message));
+    this.#worker.on('error', (error) => this.#onDeath(error));
+    this.#worker.on('exit', (code) => this.#onDeath(undefined, code));
+    // A spare must not keep the host alive on its own.
+    this.#worker.unref();
+  }
+
+  /** Binds this environment to a function; its first invocation (or `initialise`) runs init. */
+  bind(init: InitSpec): void {
+    this.functionName = init.functionName;
+    this.#init = init;
+    mkdirSync(init.tmpDir, { recursive: true });
+  }
+
+  get bound(): boolean {
+    return this.#init !== undefined;
+  }
+
+  get initialised(): boolean {
+    return this.#initialised;
+  }
+
+  /** Calls `listener` once when the environment dies, for any reason. */
+  onExit(listener: (env: ExecutionEnvironment) => void): void {
+    this.#exitListeners.push(listener);
+  }
+
+  /** Runs init ahead of any invocation (provisioned concurrency). */
+  initialise(): Promise<{ initDurationMs: number; error?: LambdaErrorPayload; logs: string }> {
+    const init = this.#init!;
+    this.state = 'booting';
+    return new Promise((resolve, reject) => {
+      this.#initWaiter = (message) => {
+        this.#initWaiter = undefined;
+        this.#initialised = !message.error;
+        this.state = 'idle';
+        resolve(message);
+      };
+      this.#exitListeners.push(() => reject(new Error(`environment ${this.id} died during init`)));
+      this.#worker.postMessage({ kind: 'init', init });
+    });
+  }
+
+  /** Runs one invocation. Rejects only with `AbortedError`; faults resolve with `error` set. */
+  invoke(request: EnvironmentRequest): Promise<EnvironmentResult> {
+    const seq = ++this.#seq;
+    const cold = !this.#initialised;
+    this.state = 'busy';
+    this.invocations++;
+    return new Promise<EnvironmentResult>((resolve, reject) => {
+      const pending: Pending = {
+        seq, requestId: request.requestId, timeoutMs: request.timeoutMs, resolve, reject, cold, startedAt: performance.now(),
+        // A sync busy loop never yields, so only terminating the thread stops it.
+        timer: setTimeout(() => this.#timeOut(), request.timeoutMs),
+      };
+      if (request.signal) {
+        pending.signal = request.signal;
+        pending.onAbort = () => this.#abort();
+        request.signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#pending = pending;
+      this.#worker.postMessage({
+        kind: 'invoke',
+        seq,
+        requestId: request.requestId,
+        payload: request.payload,
+        job: request.job,
+        batch: request.batch,
+        deadline: Date.now() + request.timeoutMs,
+        clientContext: request.clientContext,
+        identity: request.identity,
+        init: cold ? this.#init : undefined,
+      });
+      if (cold) this.#initialised = true;
+    });
+  }
+
+  /** Stops the thread and removes its /tmp. Idempotent. */
+  terminate(): Promise<void> {
+    this.#terminated ??= (async () => {
+      this.state = 'dead';
+      try {
+        await this.#worker.terminate();
+      } finally {
+        if (this.#init) rmSync(this.#init.tmpDir, { recursive: true, force: true });
+      }
+    })();
+    return this.#terminated;
+  }
+
+  #settle(): Pending | undefined {
+    const pending = this.#pending;
+    if (!pending) return undefined;
+    this.#pending = undefined;
+    clearTimeout(pending.timer);
+    if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+    return pending;
+  }
+
+  #onMessage(message: WorkerToMain): void {
+    if (message.kind === 'init-done') {
+      this.#initWaiter?.(message);
+      return;
+    }
+    const pending = this.#pending;
+    if (!pending || pending.seq !== message.seq) return;
+    this.#settle();
+    this.lastUsedAt = Date.now();
+    pending.resolve(this.#toResult(message));
+    if (message.fatal) void this.terminate();
+    else this.state = 'idle';
+  }
+
+  #toResult(message: ResultMessage): EnvironmentResult {
+    const result: EnvironmentResult = {
+      durationMs: message.durationMs,
+      maxMemoryMB: message.maxMemoryMB,
+      logs: message.logs,
+      environmentId: this.id,
+    };
+    if (message.payload !== undefined) result.payload = message.payload;
+    if (message.error) result.error = message.error;
+    if (message.initDurationMs !== undefined) result.initDurationMs = message.initDurationMs;
+    return result;
+  }
+
+  #timeOut(): void {
+    const pending = this.#settle();
+    if (!pending) return;
+    const seconds = (pending.timeoutMs / 1000).toFixed(2);
+    pending.resolve(this.#faultResult(pending, {
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${pending.requestId} Error: Task timed out after ${seconds} seconds`,
+      trace: [],
+    }, pending.timeoutMs));
+    void this.terminate();
+  }
+
+  #abort(): void {
+    const pending = this.#settle();
+    if (!pending) return;
+    pending.reject(new AbortedError(`invocation ${pending.requestId} was aborted by its caller`, { cause: pending.signal?.reason }));
+    void this.terminate();
+  }
+
+  #faultResult(pending: Pending, error: LambdaErrorPayload, durationMs: number): EnvironmentResult {
+    const result: EnvironmentResult = { error, durationMs, maxMemoryMB: this.memoryMB, logs: '', environmentId: this.id };
+    // A cold run that died never reported its init time; count it all as init.
+    if (pending.cold) result.initDurationMs = 0;
+    return result;
+  }
+
+  #onDeath(error?: Error, exitCode?: number): void {
+    this.state = 'dead';
+    const pending = this.#settle();
+    if (pending) {
+      let fault: LambdaErrorPayload;
+      if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        fault = { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: signal: killed (heap over ${this.memoryMB} MB)`, trace: [] };
+      } else if (error) {
+        // An uncaught exception or unhandled rejection, possibly from background work.
+        fault = { errorType: error.name || 'Error', errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
+      } else {
+        fault = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: exit status ${exitCode ?? 0}`, trace: [] };
+      }
+      pending.resolve(this.#faultResult(pending, fault, performance.now() - pending.startedAt));
+    }
+    // 'error' is followed by 'exit': tell the listeners once.
+    if (!this.#exited) {
+      this.#exited = true;
+      const listeners = this.#exitListeners;
+      this.#exitListeners = [];
+      for (const listener of listeners) listener(this);
+      if (this.#init) rmSync(this.#init.tmpDir, { recursive: true, force: true });
+    }
+  }
+}

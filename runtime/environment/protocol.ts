@@ -1,0 +1,93 @@
+/**
+ * Every message between the host and an environment's worker thread. The
+ * worker side imports only types from here, so it stays free of main-side code.
+ */
+
+/** Lambda's error payload, as the Invoke API returns it. */
+export interface LambdaErrorPayload {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+/** What an environment becomes when it is bound to a function (Lambda's init). */
+export interface InitSpec {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryMB: number;
+  logGroupName: string;
+  logStreamName: string;
+  /** file: URL of the module to import. */
+  moduleUrl: string;
+  /** Export holding the handler (`handler`), or `jobs` for a job bundle. */
+  exportName: string;
+  /** The module is a job bundle exporting `jobs: { [job]: { handler, batch? } }`. */
+  jobBundle: boolean;
+  /** The whole process.env of the environment. */
+  env: Record<string, string>;
+  tmpDir: string;
+  ephemeralStorageMB: number;
+  /** Responses longer than this many bytes fail with Function.ResponseSizeTooLarge. */
+  maxResponseBytes: number;
+}
+
+/** Initialise without invoking (provisioned concurrency). */
+export interface InitMessage {
+  kind: 'init';
+  init: InitSpec;
+}
+
+/** One invocation; `init` rides along on the first one of a cold environment. */
+export interface InvokeMessage {
+  kind: 'invoke';
+  seq: number;
+  requestId: string;
+  /** The event as JSON text. */
+  payload: string;
+  /** Which job of a job bundle to run. */
+  job?: string;
+  /**
+   * The payload is an array of events (AppSync BatchInvoke). A job that does
+   * not declare `batch = true` is run once per item and the results collected.
+   */
+  batch?: boolean;
+  /** Epoch ms after which the host times the invocation out. */
+  deadline: number;
+  /** JSON text of the client context (X-Amz-Client-Context, decoded). */
+  clientContext?: string;
+  /** JSON text of the caller identity. */
+  identity?: string;
+  init?: InitSpec;
+}
+
+export type MainToWorker = InitMessage | InvokeMessage;
+
+/** Answer to an `init` message. */
+export interface InitDoneMessage {
+  kind: 'init-done';
+  initDurationMs: number;
+  error?: LambdaErrorPayload;
+  logs: string;
+}
+
+/** Answer to an `invoke` message. */
+export interface ResultMessage {
+  kind: 'result';
+  seq: number;
+  /** JSON text of the handler's result (when `error` is absent). */
+  payload?: string;
+  /** Unhandled function error; `fatal` ones recycle the environment. */
+  error?: LambdaErrorPayload;
+  fatal?: boolean;
+  /** The error happened during init (module scope). */
+  initError?: boolean;
+  /** Set when this invocation ran init first. */
+  initDurationMs?: number;
+  durationMs: number;
+  maxMemoryMB: number;
+  /** The handler's console output, in Lambda's log-line format. */
+  logs: string;
+}
+
+export type WorkerToMain = InitDoneMessage | ResultMessage;

@@ -1,0 +1,19 @@
+import { NeolithError } from './neolith-error.js';
+
+/** One place maps error codes to HTTP status, so every endpoint agrees. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  ResourceNotFoundException: 404,
+  InvalidRequestContentException: 400,
+  InvalidParameterValueException: 400,
+  RequestTooLargeException: 413,
+  TooManyRequestsException: 429,
+  ServiceException: 500,
+  AbortError: 499,
+  ConfigError: 500,
+};
+
+/** HTTP status for an error the host raised; 500 for anything unexpected. */
+export function httpStatusOf(error: unknown): number {
+  if (error instanceof NeolithError) return STATUS_BY_CODE[error.code] ?? 500;
+  return 500;
+}

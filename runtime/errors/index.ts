@@ -1,0 +1,11 @@
+export { NeolithError } from './neolith-error.js';
+export { ResourceNotFoundError } from './resource-not-found-error.js';
+export { InvalidRequestContentError } from './invalid-request-content-error.js';
+export { InvalidParameterValueError } from './invalid-parameter-value-error.js';
+export { RequestTooLargeError } from './request-too-large-error.js';
+export { TooManyRequestsError } from './too-many-requests-error.js';
+export type { ThrottleReason } from './too-many-requests-error.js';
+export { ServiceError } from './service-error.js';
+export { AbortedError } from './aborted-error.js';
+export { ConfigError } from './config-error.js';
+export { httpStatusOf } from './http-status.js';

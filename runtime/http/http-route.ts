@@ -1,0 +1,18 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Context of one HTTP request, shared by every route. */
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** x-amzn-RequestId of this request (and of the invocation it makes). */
+  requestId: string;
+  /** Aborted when the client goes away before the response is sent. */
+  signal: AbortSignal;
+}
+
+/**
+ * A part of the HTTP surface. Returns false when the request is not its own,
+ * so the next route gets it.
+ */
+export type HttpRoute = (ctx: RequestContext) => boolean | Promise<boolean>;

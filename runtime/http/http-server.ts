@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { HttpRoute, RequestContext } from './http-route.js';
+import { sendError, sendJson } from './send.js';
+
+/** Options of the HTTP server. */
+export interface HttpServerOptions {
+  /** @defaultValue 4000 */
+  port?: number;
+  /** @defaultValue "127.0.0.1" */
+  host?: string;
+  /** Largest request head, bytes. @defaultValue 16384 */
+  maxHeaderSize?: number;
+}
+
+/**
+ * The host's one HTTP port: a list of routes tried in order, each a part of
+ * the surface (Lambda API, GraphQL, health). Unknown paths get Lambda's 404.
+ */
+export class HttpServer {
+  readonly #server: Server;
+  readonly #routes: HttpRoute[] = [];
+  readonly #options: Required<HttpServerOptions>;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: HttpServerOptions = {}) {
+    this.#options = { port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, ...options };
+    this.#server = createServer({ maxHeaderSize: this.#options.maxHeaderSize }, (req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 5_000;
+    this.#routes.push(({ url, res }) => {
+      if (url.pathname !== '/healthz') return false;
+      sendJson(res, 200, { status: 'ok' });
+      return true;
+    });
+  }
+
+  /** Adds a route; routes are tried in the order added. */
+  use(route: HttpRoute): this {
+    this.#routes.push(route);
+    return this;
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<{ port: number; host: string; url: string }> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', reject);
+        const { port } = this.#server.address() as AddressInfo;
+        const host = this.#options.host;
+        resolve({ port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` });
+      });
+    });
+  }
+
+  /** The underlying node server (for WebSocket upgrades). */
+  get server(): Server {
+    return this.#server;
+  }
+
+  /** Stops accepting and closes idle keep-alive connections. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= new Promise<void>((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    }).then(() => {
+      this.#server.closeAllConnections();
+    });
+    return this.#closed;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const controller = new AbortController();
+    // 'close' before the response finished means the client went away: cancel its work.
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('client disconnected'));
+    });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { Type: 'User', message: 'Malformed request URL' }, { 'x-amzn-ErrorType': 'InvalidParameterValueException' });
+      return;
+    }
+    const ctx: RequestContext = { req, res, url, requestId, signal: controller.signal };
+    try {
+      for (const route of this.#routes) {
+        if (await route(ctx)) return;
+      }
+      sendJson(res, 404, { Type: 'User', message: `No route for ${req.method} ${url.pathname}` }, {
+        'x-amzn-ErrorType': 'UnknownOperationException', 'x-amzn-RequestId': requestId,
+      });
+    } catch (error) {
+      sendError(res, error, requestId);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+/** neolith's public API. */
+export { createHost, Host } from './host.js';
+export type { HostOptions } from './host.js';
+export { defineConfig } from './config/index.js';
+export type {
+  AsyncOptions, FunctionOptions, FunctionSettings, JobsOptions, LayoutMap, LayoutName, NeolithConfig, PayloadLimits,
+  ResolvedConfig, FunctionSpec,
+} from './config/index.js';
+export type { InvokeOptions, InvokeResult, InvocationType, InvocationOutcome } from './invoke/index.js';
+export type { LambdaErrorPayload } from './environment/index.js';
+export {
+  NeolithError, ResourceNotFoundError, InvalidRequestContentError, InvalidParameterValueError, RequestTooLargeError,
+  TooManyRequestsError, ServiceError, AbortedError, ConfigError,
+} from './errors/index.js';

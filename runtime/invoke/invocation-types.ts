@@ -1,0 +1,59 @@
+import type { LambdaErrorPayload } from '../environment/index.js';
+
+/** Lambda's three invocation types. */
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** @defaultValue "RequestResponse" */
+  type?: InvocationType;
+  /** `Tail` returns the last 4 KB of the log, base64, in `logResult`. @defaultValue "None" */
+  logType?: 'None' | 'Tail';
+  /** Client context, as the handler sees it in `context.clientContext`. */
+  clientContext?: unknown;
+  /** Caller identity, as the handler sees it in `context.identity`. */
+  identity?: unknown;
+  /** Cancels the invocation: a running one terminates its environment. */
+  signal?: AbortSignal;
+  /** For a function holding several jobs: which one to run. */
+  job?: string;
+  /** The payload is an array of events for one batched call (AppSync BatchInvoke). */
+  batch?: boolean;
+  /** Request id to use (async retries keep theirs); a fresh UUID by default. */
+  requestId?: string;
+}
+
+/** What an invocation returned, in the terms of Lambda's Invoke API. */
+export interface InvokeResult {
+  requestId: string;
+  functionName: string;
+  /** 200 (RequestResponse), 202 (Event accepted), 204 (DryRun passed). */
+  statusCode: 200 | 202 | 204;
+  /** JSON text the function returned, or its error payload; absent for 202/204. */
+  payload?: string;
+  /** `Unhandled` when the function failed (Lambda's X-Amz-Function-Error). */
+  functionError?: 'Unhandled';
+  /** The function's error, parsed (when functionError is set). */
+  error?: LambdaErrorPayload;
+  /** Last 4 KB of the log, base64 (LogType Tail). */
+  logResult?: string;
+  executedVersion: string;
+  /** Time inside the handler, ms. */
+  durationMs?: number;
+  /** Set on a cold start: module-scope init time, ms. */
+  initDurationMs?: number;
+}
+
+/** One finished run, for metrics and records. */
+export interface InvocationOutcome {
+  requestId: string;
+  functionName: string;
+  job?: string;
+  type: InvocationType;
+  durationMs: number;
+  initDurationMs?: number;
+  memoryMB: number;
+  maxMemoryMB: number;
+  error?: LambdaErrorPayload;
+  environmentId: string;
+}

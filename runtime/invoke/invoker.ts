@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { ResolvedPayloadLimits } from '../config/index.js';
+import type { EnvironmentResult } from '../environment/index.js';
+import {
+  InvalidRequestContentError, RequestTooLargeError, ServiceError, TooManyRequestsError,
+} from '../errors/index.js';
+import { InvocationLog } from '../observe/index.js';
+import type { ConcurrencyGovernor } from './concurrency-governor.js';
+import type { EventQueue } from './event-queue.js';
+import type { FunctionRegistry, Target } from './function-registry.js';
+import type { InvocationOutcome, InvokeOptions, InvokeResult } from './invocation-types.js';
+
+/** What the invoker is built from. */
+export interface InvokerParts {
+  registry: FunctionRegistry;
+  governor: ConcurrencyGovernor;
+  log: InvocationLog;
+  limits: ResolvedPayloadLimits;
+  /** Where Event invocations are stored; without it they are refused. */
+  events?: EventQueue;
+}
+
+/**
+ * The one way into a function, for every caller (HTTP, GraphQL, CLI, the
+ * async dispatcher): resolve the target, check the payload, take a
+ * concurrency slot, run in an environment, log, release.
+ */
+export class Invoker {
+  readonly #registry: FunctionRegistry;
+  readonly #governor: ConcurrencyGovernor;
+  readonly #log: InvocationLog;
+  readonly #limits: ResolvedPayloadLimits;
+  #events: EventQueue | undefined;
+  readonly #outcomeListeners: Array<(outcome: InvocationOutcome) => void> = [];
+  #closing = false;
+
+  constructor(parts: InvokerParts) {
+    this.#registry = parts.registry;
+    this.#governor = parts.governor;
+    this.#log = parts.log;
+    this.#limits = parts.limits;
+    this.#events = parts.events;
+  }
+
+  /** Plugs in the durable queue for Event invocations. */
+  setEventQueue(events: EventQueue): void {
+    this.#events = events;
+  }
+
+  /** Calls `listener` after every run (metrics, records). */
+  onOutcome(listener: (outcome: InvocationOutcome) => void): void {
+    this.#outcomeListeners.push(listener);
+  }
+
+  /** Refuse new work from now on (host closing). */
+  stopAccepting(): void {
+    this.#closing = true;
+  }
+
+  /**
+   * Invokes a function. `payload` is any JSON value, or JSON text as bytes
+   * (`Uint8Array`), as the AWS SDK sends it. Function errors resolve with
+   * `functionError` set; refusals reject with Lambda's typed errors.
+   */
+  async invoke(name: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.#closing) throw new ServiceError('the host is closing and accepts no new invocations');
+    const target = this.#registry.resolve(name);
+    const type = options.type ?? 'RequestResponse';
+    const limit = type === 'Event' ? this.#limits.asyncEventBytes : this.#limits.syncRequestBytes;
+    const text = this.#payloadText(payload, limit);
+    const event = this.#parse(text);
+    const job = options.job ?? target.job;
+    this.#validate(target, job, event);
+    const requestId = options.requestId ?? randomUUID();
+    const base = { requestId, functionName: target.fn.spec.name, executedVersion: '$LATEST' };
+
+    if (type === 'DryRun') return { ...base, statusCode: 204 };
+    if (type === 'Event') {
+      if (!this.#events) throw new ServiceError('Event invocations need a durable backend; none is configured');
+      await this.#events.accept({
+        requestId, functionName: target.fn.spec.name, payload: text, policy: target.fn.spec.async,
+        ...(job !== undefined && { job }),
+        ...(options.clientContext !== undefined && { clientContext: JSON.stringify(options.clientContext) }),
+        ...(options.identity !== undefined && { identity: options.identity }),
+      });
+      return { ...base, statusCode: 202 };
+    }
+
+    const reason = this.#governor.tryAcquire(target.fn.spec.name, target.fn.spec.reservedConcurrency);
+    if (reason) throw new TooManyRequestsError('Rate Exceeded.', reason);
+    let run: EnvironmentResult;
+    try {
+      run = await this.#run(target, job, text, requestId, options);
+    } finally {
+      this.#governor.release(target.fn.spec.name);
+    }
+    const entry = this.#finish(target, job, type, requestId, run);
+    const result: InvokeResult = { ...base, statusCode: 200, durationMs: run.durationMs };
+    if (run.initDurationMs !== undefined) result.initDurationMs = run.initDurationMs;
+    if (run.error) {
+      result.functionError = 'Unhandled';
+      result.error = run.error;
+      result.payload = JSON.stringify(run.error);
+    } else {
+      result.payload = run.payload!;
+    }
+    if (options.logType === 'Tail') result.logResult = InvocationLog.tail(entry.text);
+    return result;
+  }
+
+  /**
+   * Runs an already accepted event (the async dispatcher's path): no payload
+   * checks, no throttling — the caller took a slot with `governor`.
+   */
+  async runAccepted(
+    name: string, text: string, options: { requestId: string; job?: string; clientContext?: string; identity?: unknown; signal?: AbortSignal },
+  ): Promise<EnvironmentResult> {
+    const target = this.#registry.resolve(name);
+    const job = options.job ?? target.job;
+    const run = await this.#run(target, job, text, options.requestId, {
+      ...(options.identity !== undefined && { identity: options.identity }),
+      ...(options.signal && { signal: options.signal }),
+      ...(options.clientContext !== undefined && { clientContext: JSON.parse(options.clientContext) as unknown }),
+    });
+    this.#finish(target, job, 'Event', options.requestId, run);
+    return run;
+  }
+
+  #run(target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions): Promise<EnvironmentResult> {
+    return target.fn.pool.run({
+      requestId,
+      payload: text,
+      timeoutMs: target.fn.spec.timeoutMs,
+      ...(job !== undefined && { job }),
+      ...(options.batch && { batch: true }),
+      ...(options.signal && { signal: options.signal }),
+      ...(options.clientContext !== undefined && { clientContext: JSON.stringify(options.clientContext) }),
+      ...(options.identity !== undefined && { identity: JSON.stringify(options.identity) }),
+    });
+  }
+
+  #finish(target: Target, job: string | undefined, type: InvocationOutcome['type'], requestId: string, run: EnvironmentResult) {
+    const spec = target.fn.spec;
+    const entry = this.#log.record({
+      requestId, functionName: spec.name, handlerLogs: run.logs, durationMs: run.durationMs,
+      memoryMB: spec.memoryMB, maxMemoryMB: Math.min(run.maxMemoryMB, spec.memoryMB),
+      ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }),
+    });
+    if (this.#outcomeListeners.length > 0) {
+      const outcome: InvocationOutcome = {
+        requestId, functionName: spec.name, type, durationMs: run.durationMs, memoryMB: spec.memoryMB,
+        maxMemoryMB: run.maxMemoryMB, environmentId: run.environmentId,
+        ...(job !== undefined && { job }),
+        ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }),
+        ...(run.error && { error: run.error }),
+      };
+      for (const listener of this.#outcomeListeners) listener(outcome);
+    }
+    return entry;
+  }
+
+  #payloadText(payload: unknown, limit: number): string {
+    let text: string;
+    if (payload instanceof Uint8Array) {
+      if (payload.byteLength > limit) throw tooLarge(payload.byteLength, limit);
+      text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    } else {
+      text = payload === undefined ? '{}' : JSON.stringify(payload);
+      if (text === undefined) throw new InvalidRequestContentError('Could not parse request body into json: the payload is not JSON-serialisable');
+      if (text.length > limit / 3 && Buffer.byteLength(text) > limit) throw tooLarge(Buffer.byteLength(text), limit);
+    }
+    // Lambda passes an empty body to the handler as {}.
+    return text.length === 0 ? '{}' : text;
+  }
+
+  #parse(text: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new InvalidRequestContentError(`Could not parse request body into json: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  #validate(target: Target, job: string | undefined, event: unknown): void {
+    const check = job !== undefined ? target.fn.jobValidators.get(job) ?? target.fn.validate : target.fn.validate;
+    if (check && !check(event)) {
+      const detail = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+      throw new InvalidRequestContentError(`The payload does not match the inputSchema of ${job ?? target.fn.spec.name}: ${detail}`);
+    }
+  }
+}
+
+function tooLarge(size: number, limit: number): RequestTooLargeError {
+  return new RequestTooLargeError(`Request must be smaller than ${limit} bytes for the InvokeFunction operation (got ${size})`);
+}

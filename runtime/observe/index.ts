@@ -1,0 +1,2 @@
+export { InvocationLog } from './invocation-log.js';
+export type { InvocationLogEntry, InvocationLogOptions, InvocationReport } from './invocation-log.js';

@@ -1,0 +1,92 @@
+/** One invocation's log, as Lambda writes it to CloudWatch. */
+export interface InvocationLogEntry {
+  requestId: string;
+  functionName: string;
+  /** Epoch ms when the invocation ended. */
+  time: number;
+  text: string;
+}
+
+/** Figures of one invocation that its REPORT line states. */
+export interface InvocationReport {
+  requestId: string;
+  functionName: string;
+  /** The handler's own output, already in Lambda's line format. */
+  handlerLogs: string;
+  durationMs: number;
+  memoryMB: number;
+  maxMemoryMB: number;
+  initDurationMs?: number;
+}
+
+/** @defaultValue entries kept per function and overall */
+export interface InvocationLogOptions {
+  /** @defaultValue 10000 */
+  maxEntries?: number;
+  /** @defaultValue 1000 */
+  maxEntriesPerFunction?: number;
+}
+
+const TAIL_BYTES = 4096;
+
+/**
+ * Keeps each invocation's START / output / END / REPORT text, by request id
+ * and by function, bounded. Writing is one string concat and two map sets:
+ * cheap enough for the invoke path.
+ */
+export class InvocationLog {
+  readonly #byRequest = new Map<string, InvocationLogEntry>();
+  readonly #byFunction = new Map<string, InvocationLogEntry[]>();
+  readonly #maxEntries: number;
+  readonly #maxPerFunction: number;
+  readonly #listeners = new Set<(entry: InvocationLogEntry) => void>();
+
+  constructor(options: InvocationLogOptions = {}) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxPerFunction = options.maxEntriesPerFunction ?? 1_000;
+  }
+
+  /** Records an invocation; returns its full log text. */
+  record(report: InvocationReport): InvocationLogEntry {
+    const id = report.requestId;
+    const billed = Math.max(1, Math.ceil(report.durationMs));
+    const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+    const text =
+      `START RequestId: ${id} Version: $LATEST\n${report.handlerLogs}END RequestId: ${id}\n` +
+      `REPORT RequestId: ${id}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\t` +
+      `Memory Size: ${report.memoryMB} MB\tMax Memory Used: ${report.maxMemoryMB} MB${init}\t\n`;
+    // A retried async event keeps its request id: its attempts' logs add up.
+    const previous = this.#byRequest.get(id);
+    const entry: InvocationLogEntry = { requestId: id, functionName: report.functionName, time: Date.now(), text: previous ? previous.text + text : text };
+    if (previous) this.#byRequest.delete(id);
+    this.#byRequest.set(id, entry);
+    if (this.#byRequest.size > this.#maxEntries) this.#byRequest.delete(this.#byRequest.keys().next().value!);
+    let list = this.#byFunction.get(report.functionName);
+    if (!list) this.#byFunction.set(report.functionName, (list = []));
+    list.push(entry);
+    if (list.length > this.#maxPerFunction) list.splice(0, list.length - this.#maxPerFunction);
+    for (const listener of this.#listeners) listener(entry);
+    return entry;
+  }
+
+  get(requestId: string): InvocationLogEntry | undefined {
+    return this.#byRequest.get(requestId);
+  }
+
+  /** The most recent entries of a function, oldest first. */
+  recent(functionName: string, limit = 100): InvocationLogEntry[] {
+    return (this.#byFunction.get(functionName) ?? []).slice(-limit);
+  }
+
+  /** Calls `listener` for each new entry until the returned function is called. */
+  follow(listener: (entry: InvocationLogEntry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The last 4 KB of a text, base64 — `X-Amz-Log-Result` of `LogType: Tail`. */
+  static tail(text: string): string {
+    const bytes = Buffer.from(text, 'utf8');
+    return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
+  }
+}

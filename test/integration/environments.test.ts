@@ -1,0 +1,289 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AbortedError, TooManyRequestsError, createHost, type Host } from '../../runtime/index.js';
+import { Gate } from '../support/gate.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const state = tempDir();
+const gate = new Gate();
+let host: Host;
+
+const json = (payload: string | undefined) => JSON.parse(payload!) as Record<string, unknown>;
+
+beforeAll(async () => {
+  await gate.open();
+  process.env.HOST_ONLY_SECRET = 'must-not-leak';
+  host = await createHost({
+    rootDir: handlers,
+    config: {
+      stateDir: state.path,
+      spareEnvironments: 1,
+      functions: {
+        echo: { handler: './echo.mjs' },
+        echo2: { handler: './echo.mjs', memoryMB: 256 },
+        throws: { handler: './faults.mjs#throws' },
+        rejects: { handler: './faults.mjs#rejects' },
+        exits: { handler: './faults.mjs#exits' },
+        spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
+        hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
+        huge: { handler: './faults.mjs#huge' },
+        notJson: { handler: './faults.mjs#notJson' },
+        fillsTmp: { handler: './faults.mjs#fillsTmp' },
+        callback: { handler: './faults.mjs#callback' },
+        callbackError: { handler: './faults.mjs#callbackError' },
+        initCrash: { handler: './init-crash.mjs' },
+        cjs: { handler: './legacy.cjs' },
+        typed: { handler: './typed.ts' },
+        tmp: { handler: './tmp.mjs' },
+        envA: { handler: './env.mjs', environment: { ONLY_A: 'a' } },
+        envB: { handler: './env.mjs', environment: { ONLY_B: 'b' } },
+        gated: { handler: './gated.mjs', reservedConcurrency: 1, timeoutMs: 10_000 },
+        gatedFree: { handler: './gated.mjs', timeoutMs: 10_000 },
+        provisioned: { handler: './echo.mjs', provisionedConcurrency: 2 },
+        strict: { handler: './echo.mjs', inputSchema: { type: 'object', required: ['name'] } },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  delete process.env.HOST_ONLY_SECRET;
+  await host?.close();
+  await gate.close();
+  state.remove();
+});
+
+describe('warm environments', () => {
+  it('runs init once and reuses the environment while warm', async () => {
+    const first = await host.invoke('echo', { n: 1 });
+    const second = await host.invoke('echo', { n: 2 });
+    expect(first.statusCode).toBe(200);
+    expect(first.initDurationMs).toBeGreaterThan(0);
+    expect(second.initDurationMs).toBeUndefined();
+    const a = json(first.payload);
+    const b = json(second.payload);
+    expect(a.event).toEqual({ n: 1 });
+    expect(b.invocations).toBe((a.invocations as number) + 1);
+    expect(b.initializedAt).toBe(a.initializedAt);
+    expect(host.registry.get('echo')!.pool.stats()).toMatchObject({ environments: 1, idle: 1, created: 1 });
+  });
+
+  it('gives the handler a Lambda context', async () => {
+    const result = await host.invoke('echo2', {}, { clientContext: { client: { app: 'x' } }, identity: { cognitoIdentityId: 'id-1' } });
+    const body = json(result.payload);
+    expect(body).toMatchObject({
+      requestId: result.requestId, functionName: 'echo2', memoryLimitInMB: '256',
+      clientContext: { client: { app: 'x' } }, identity: { cognitoIdentityId: 'id-1' },
+    });
+    expect(body.remaining).toBeGreaterThan(2000);
+    expect(body.remaining).toBeLessThanOrEqual(3000);
+  });
+
+  it('runs callback-style, CommonJS and TypeScript handlers unchanged', async () => {
+    expect(json((await host.invoke('callback', { value: 7 })).payload)).toEqual({ viaCallback: 7 });
+    const failed = await host.invoke('callbackError', {});
+    expect(failed.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'from callback' });
+    expect(json((await host.invoke('cjs', { x: 1 })).payload)).toEqual({ cjs: true, got: { x: 1 } });
+    expect(JSON.parse((await host.invoke('typed', { name: 'Ada' })).payload!)).toBe('hello Ada');
+  });
+
+  it('keeps provisioned environments initialised ahead of any call', async () => {
+    expect(host.registry.get('provisioned')!.pool.stats()).toMatchObject({ environments: 2, idle: 2 });
+    const result = await host.invoke('provisioned', {});
+    expect(result.initDurationMs).toBeUndefined();
+  });
+});
+
+describe('faults fail only their invocation', () => {
+  it.each([
+    ['throws', 'ValidationError', 'bad input'],
+    ['rejects', 'TypeError', 'nope'],
+    ['callbackError', 'RangeError', 'from callback'],
+  ])('%s → errorType %s, environment kept', async (name, errorType, errorMessage) => {
+    const result = await host.invoke(name, {});
+    expect(result.statusCode).toBe(200);
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.error).toMatchObject({ errorType, errorMessage });
+    expect(result.error!.trace[0]).toContain(errorMessage);
+    expect(JSON.parse(result.payload!)).toEqual(result.error);
+  });
+
+  it('process.exit fails with Runtime.ExitError and recycles the environment', async () => {
+    const result = await host.invoke('exits', {});
+    expect(result.error).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(result.error!.errorMessage).toBe(`RequestId: ${result.requestId} Error: Runtime exited with error: exit status 3`);
+    await vi.waitFor(() => expect(host.registry.get('exits')!.pool.stats().environments).toBe(0));
+  });
+
+  it('a synchronous busy loop times out, the thread is terminated, and the function still works after', async () => {
+    const started = performance.now();
+    const result = await host.invoke('spins', {});
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(result.error).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 0.30 seconds`, trace: [] });
+    await vi.waitFor(() => expect(host.registry.get('spins')!.pool.stats().environments).toBe(0));
+    expect(host.registry.get('spins')!.pool.stats().created).toBe(1);
+  });
+
+  it('a heap overrun past memoryMB fails with Runtime.OutOfMemory', async () => {
+    const result = await host.invoke('hogs', {});
+    expect(result.error?.errorType).toBe('Runtime.OutOfMemory');
+    expect(result.error?.errorMessage).toContain(result.requestId);
+  });
+
+  it('a crash during init fails the invocation that triggered it, and init runs again next time', async () => {
+    const first = await host.invoke('initCrash', {});
+    expect(first.error).toMatchObject({ errorType: 'Error', errorMessage: 'init failed: missing SECRET' });
+    expect(first.initDurationMs).toBeGreaterThanOrEqual(0);
+    const second = await host.invoke('initCrash', {});
+    expect(second.error?.errorMessage).toBe('init failed: missing SECRET');
+    expect(host.registry.get('initCrash')!.pool.stats().created).toBe(2);
+  });
+
+  it('a response over 6 MB fails with Function.ResponseSizeTooLarge', async () => {
+    const result = await host.invoke('huge', { bytes: 7 * 1024 * 1024 });
+    expect(result.error).toMatchObject({ errorType: 'Function.ResponseSizeTooLarge' });
+    const fine = await host.invoke('huge', { bytes: 1024 });
+    expect(fine.functionError).toBeUndefined();
+    expect(JSON.parse(fine.payload!)).toHaveLength(1024);
+  });
+
+  it('a result that cannot be serialised fails with Runtime.MarshalError', async () => {
+    const result = await host.invoke('notJson', {});
+    expect(result.error?.errorType).toBe('Runtime.MarshalError');
+  });
+
+  it('the host and other functions stay up through all of it', async () => {
+    const result = await host.invoke('echo', { still: 'alive' });
+    expect(json(result.payload).event).toEqual({ still: 'alive' });
+  });
+});
+
+describe('/tmp and environment variables', () => {
+  it('keeps /tmp across warm invocations, in a folder of the environment’s own', async () => {
+    const first = json((await host.invoke('tmp', { mark: 1 })).payload);
+    const second = json((await host.invoke('tmp', { mark: 2 })).payload);
+    expect(first.before).toBeNull();
+    expect(second.before).toBe('1');
+    expect(second.tmpdir).toBe(first.tmpdir);
+    expect(String(first.tmpdir).startsWith(join(state.path, 'tmp'))).toBe(true);
+  });
+
+  it('gives concurrent environments separate /tmp folders, removed when they go', async () => {
+    const gateFree = [
+      host.invoke('gatedFree', { gate: gate.url }),
+      host.invoke('gatedFree', { gate: gate.url }),
+    ];
+    await gate.arrived(2);
+    const envs = host.registry.get('gatedFree')!.pool.environments();
+    expect(envs).toHaveLength(2);
+    gate.release();
+    await Promise.all(gateFree);
+    const dirs = readdirSync(join(state.path, 'tmp'));
+    for (const env of envs) expect(dirs).toContain(env.id);
+    await host.registry.get('gatedFree')!.pool.close();
+    for (const env of envs) expect(existsSync(join(state.path, 'tmp', env.id))).toBe(false);
+  });
+
+  it('fails an invocation that leaves more in /tmp than ephemeralStorageMB, and recycles', async () => {
+    const result = await host.invoke('fillsTmp', { mb: 600 });
+    expect(result.error?.errorType).toBe('Runtime.EphemeralStorageExceeded');
+    await vi.waitFor(() => expect(host.registry.get('fillsTmp')!.pool.stats().environments).toBe(0));
+    expect((await host.invoke('fillsTmp', { mb: 1 })).payload).toBe('"written"');
+  });
+
+  it('shows each function only its own environment variables and Lambda’s', async () => {
+    const a = json((await host.invoke('envA', {})).payload);
+    const b = json((await host.invoke('envB', {})).payload);
+    expect(a.ONLY_A).toBe('a');
+    expect(a.ONLY_B).toBeUndefined();
+    expect(b.ONLY_B).toBe('b');
+    expect(b.ONLY_A).toBeUndefined();
+    expect(a.HOST_ONLY_SECRET).toBeUndefined();
+    expect(a).toMatchObject({ AWS_LAMBDA_FUNCTION_NAME: 'envA', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', AWS_REGION: 'us-east-1' });
+    expect(String(a.TMPDIR).startsWith(join(state.path, 'tmp'))).toBe(true);
+  });
+});
+
+describe('concurrency', () => {
+  it('throttles a sync call over reserved concurrency at once, with Lambda’s reason', async () => {
+    const running = host.invoke('gated', { gate: gate.url });
+    await gate.arrived(1);
+    const refused = host.invoke('gated', { gate: gate.url });
+    await expect(refused).rejects.toBeInstanceOf(TooManyRequestsError);
+    await expect(refused).rejects.toMatchObject({ code: 'TooManyRequestsException', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    gate.release('done');
+    expect(json((await running).payload).released).toBe('done');
+    // The slot is free again.
+    const again = host.invoke('gated', { gate: gate.url });
+    await gate.arrived(1);
+    gate.release();
+    expect((await again).statusCode).toBe(200);
+  });
+
+  it('aborting a running invocation terminates its environment', async () => {
+    const controller = new AbortController();
+    const running = host.invoke('gatedFree', { gate: gate.url }, { signal: controller.signal });
+    await gate.arrived(1);
+    controller.abort();
+    await expect(running).rejects.toBeInstanceOf(AbortedError);
+    gate.release();
+    await vi.waitFor(() => expect(host.registry.get('gatedFree')!.pool.stats().environments).toBe(0));
+    expect(host.governor.running('gatedFree')).toBe(0);
+  });
+});
+
+describe('DryRun and payload checks', () => {
+  it('DryRun checks everything but runs nothing', async () => {
+    const before = host.registry.get('strict')!.pool.stats().created;
+    const ok = await host.invoke('strict', { name: 'x' }, { type: 'DryRun' });
+    expect(ok.statusCode).toBe(204);
+    expect(ok.payload).toBeUndefined();
+    await expect(host.invoke('strict', { nom: 'x' }, { type: 'DryRun' })).rejects.toMatchObject({
+      code: 'InvalidRequestContentException', message: expect.stringContaining("must have required property 'name'"),
+    });
+    await expect(host.invoke('nope', {}, { type: 'DryRun' })).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+    expect(host.registry.get('strict')!.pool.stats().created).toBe(before);
+  });
+
+  it('refuses malformed and oversized payloads before running', async () => {
+    await expect(host.invoke('echo', Buffer.from('{not json'))).rejects.toMatchObject({ code: 'InvalidRequestContentException' });
+    await expect(host.invoke('echo', Buffer.alloc(6 * 1024 * 1024 + 1, 0x20))).rejects.toMatchObject({ code: 'RequestTooLargeException' });
+    await expect(host.invoke('strict', { nom: 1 })).rejects.toMatchObject({ code: 'InvalidRequestContentException' });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(host.invoke('echo', cyclic)).rejects.toThrow(TypeError);
+  });
+
+  it('treats an empty body as {} as Lambda does', async () => {
+    expect(json((await host.invoke('echo', Buffer.alloc(0))).payload).event).toEqual({});
+  });
+
+  it('refuses names that are not Lambda function names, and unknown qualifiers', async () => {
+    await expect(host.invoke('../../etc/passwd', {})).rejects.toMatchObject({ code: 'InvalidParameterValueException' });
+    await expect(host.invoke('echo:v7', {})).rejects.toMatchObject({ code: 'ResourceNotFoundException' });
+    expect((await host.invoke('echo:$LATEST', {})).statusCode).toBe(200);
+    expect((await host.invoke('arn:aws:lambda:us-east-1:000000000000:function:echo', {})).statusCode).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it('writes START, the handler’s lines, END and REPORT, with Init Duration on a cold start only', async () => {
+    host.registry.get('echo2')!.pool.recycle();
+    const cold = await host.invoke('echo2', { log: 1 }, { logType: 'Tail' });
+    const warm = await host.invoke('echo2', { log: 2 }, { logType: 'Tail' });
+    const coldText = host.log.get(cold.requestId)!.text;
+    const warmText = Buffer.from(warm.logResult!, 'base64').toString('utf8');
+    expect(warmText).toBe(host.log.get(warm.requestId)!.text);
+    expect(warmText).toMatch(new RegExp(
+      `^START RequestId: ${warm.requestId} Version: \\$LATEST\\n` +
+      `\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${warm.requestId}\\tINFO\\techo {"log":2}\\n` +
+      `END RequestId: ${warm.requestId}\\n` +
+      `REPORT RequestId: ${warm.requestId}\\tDuration: \\d+\\.\\d\\d ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: \\d+ MB\\t\\n$`,
+    ));
+    expect(coldText).toMatch(/Init Duration: \d+\.\d\d ms/);
+    expect(warmText).not.toMatch(/Init Duration/);
+    expect(host.log.recent('echo2').map((e) => e.requestId)).toContain(warm.requestId);
+  });
+});

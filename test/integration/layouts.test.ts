@@ -1,0 +1,131 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ConfigError, TooManyRequestsError, createHost, type Host } from '../../runtime/index.js';
+import { Gate } from '../support/gate.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const jobsApp = resolve(import.meta.dirname, '../fixtures/jobs-app');
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const dirs: Array<{ remove: () => void }> = [];
+const hosts: Host[] = [];
+
+async function start(options: Parameters<typeof createHost>[0]): Promise<Host> {
+  const host = await createHost(options);
+  hosts.push(host);
+  return host;
+}
+
+function state(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir.path;
+}
+
+afterAll(async () => {
+  await Promise.all(hosts.map((h) => h.close()));
+  for (const dir of dirs) dir.remove();
+});
+
+describe('layouts', () => {
+  it.each(['nano', 'micro', 'mono'] as const)('%s: the same job answers the same through its job address', async (layout) => {
+    const host = await start({ config: join(jobsApp, 'neolith.config.json'), overrides: { layout, stateDir: state() } });
+    const expected = { nano: 'posts-getPost', micro: 'posts', mono: 'app' }[layout];
+    for (const address of ['posts/getPost', 'posts-getPost']) {
+      const result = await host.invoke(address, { arguments: { id: '7' } });
+      expect(JSON.parse(result.payload!)).toEqual({ id: '7', title: 'Post 7', servedBy: expected });
+      expect(result.functionName).toBe(expected);
+    }
+    expect(JSON.parse((await host.invoke('users/getUser', { arguments: { id: 'u2' } })).payload!)).toEqual({ id: 'u2', name: 'Grace' });
+    // The function holding posts/getPost takes its larger settings.
+    expect(host.registry.get(expected)!.spec).toMatchObject({ memoryMB: 256, timeoutMs: 5000 });
+  });
+
+  it('micro and mono share warm environments between jobs of one function', async () => {
+    const host = await start({ config: join(jobsApp, 'neolith.config.json'), overrides: { layout: 'mono', stateDir: state() } });
+    const first = await host.invoke('users/getUser', { arguments: { id: 'u1' } });
+    const second = await host.invoke('posts/getPost', { arguments: { id: '1' } });
+    expect(first.initDurationMs).toBeDefined();
+    expect(second.initDurationMs).toBeUndefined();
+    expect(host.registry.get('app')!.pool.stats().created).toBe(1);
+  });
+
+  it('a batch call runs a per-item job once per item inside one environment call', async () => {
+    const host = await start({ config: join(jobsApp, 'neolith.config.json'), overrides: { layout: 'micro', stateDir: state() } });
+    const runs: string[] = [];
+    host.invoker.onOutcome((o) => runs.push(o.requestId));
+    const result = await host.invoke('users/getUser', [{ arguments: { id: 'u1' } }, { arguments: { id: 'u2' } }, { arguments: { id: 'zz' } }], { batch: true });
+    expect(JSON.parse(result.payload!)).toEqual([{ id: 'u1', name: 'Ada' }, { id: 'u2', name: 'Grace' }, null]);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('reports at start a job module without a handler export', async () => {
+    const dir = state();
+    cpSync(jobsApp, dir, { recursive: true });
+    writeFileSync(join(dir, 'resolvers/users/broken.ts'), 'export const handle = async () => 1;\n');
+    const error = await createHost({ config: join(dir, 'neolith.config.json'), overrides: { stateDir: join(dir, 's') } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^function users must build: \S*resolvers\/users\/broken\.ts must export "handler"$/)]);
+  });
+
+  it('reports at start a plain handler module that does not export the handler', async () => {
+    const error = await createHost({
+      rootDir: handlers,
+      config: { stateDir: state(), functions: { a: { handler: './echo.mjs#nothere' }, b: { handler: './legacy.cjs#nothere' }, c: { handler: './typed.ts#nothere' } } },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.sort()).toEqual([
+      expect.stringMatching(/^functions\.a\.handler must name an exported function: .*echo\.mjs does not export "nothere" \(exports: handler\)$/),
+      expect.stringMatching(/^functions\.b\.handler must name an exported function: .*legacy\.cjs does not export "nothere" \(exports: handler\)$/),
+      expect.stringMatching(/^functions\.c\.handler must name an exported function: .*typed\.ts does not export "nothere" \(exports: handler\)$/),
+    ]);
+  });
+});
+
+describe('host-wide limits and idle recycling', () => {
+  it('throttles over the host-wide concurrency limit with ConcurrentInvocationLimitExceeded', async () => {
+    const gate = await new Gate().open();
+    try {
+      const host = await start({ rootDir: handlers, config: { stateDir: state(), concurrencyLimit: 1, functions: { a: { handler: './gated.mjs' }, b: { handler: './echo.mjs' } } } });
+      const running = host.invoke('a', { gate: gate.url });
+      await gate.arrived(1);
+      await expect(host.invoke('b', {})).rejects.toMatchObject({ reason: 'ConcurrentInvocationLimitExceeded' });
+      await expect(host.invoke('b', {})).rejects.toBeInstanceOf(TooManyRequestsError);
+      gate.release();
+      await running;
+      expect((await host.invoke('b', {})).statusCode).toBe(200);
+    } finally {
+      await gate.close();
+    }
+  });
+
+  it('recycles environments idle longer than idleTimeoutMs, keeping provisioned ones', async () => {
+    const host = await start({ rootDir: handlers, config: { stateDir: state(), idleTimeoutMs: 100, functions: { a: { handler: './echo.mjs' }, p: { handler: './echo.mjs', provisionedConcurrency: 1 } } } });
+    await host.invoke('a', {});
+    await host.invoke('p', {});
+    expect(host.registry.get('a')!.pool.stats().environments).toBe(1);
+    await vi.waitFor(() => expect(host.registry.get('a')!.pool.stats().environments).toBe(0), { timeout: 3000 });
+    expect(host.registry.get('p')!.pool.stats().environments).toBe(1);
+    const again = await host.invoke('a', {});
+    expect(again.initDurationMs).toBeDefined();
+  });
+});
+
+describe('--watch', () => {
+  it('recycles only the functions whose files changed; the rest stay warm', async () => {
+    const dir = state();
+    cpSync(jobsApp, dir, { recursive: true });
+    const host = await start({ config: join(dir, 'neolith.config.json'), overrides: { layout: 'micro', stateDir: join(dir, 's') }, watch: true });
+    await host.invoke('users/getUser', { arguments: { id: 'u1' } });
+    await host.invoke('posts/getPost', { arguments: { id: '1' } });
+    const rebuilt = host.watcher!.nextRebuild();
+    const file = join(dir, 'resolvers/posts/getPost.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('`Post ${', '`Edited ${'));
+    expect(await rebuilt).toEqual(['posts']);
+    const post = await host.invoke('posts/getPost', { arguments: { id: '1' } });
+    expect(JSON.parse(post.payload!).title).toBe('Edited 1');
+    expect(post.initDurationMs).toBeDefined();
+    const user = await host.invoke('users/getUser', { arguments: { id: 'u1' } });
+    expect(user.initDurationMs).toBeUndefined();
+  });
+});

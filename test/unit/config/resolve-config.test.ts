@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../runtime/errors/index.js';
+import { resolveConfig } from '../../../runtime/config/index.js';
+
+const fixtures = resolve(import.meta.dirname, '../../fixtures');
+const jobsApp = join(fixtures, 'jobs-app');
+const empty = mkdtempSync(join(tmpdir(), 'neolith-config-'));
+afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems as string[];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig', () => {
+  it('fills defaults and resolves paths against the root', () => {
+    const config = resolveConfig({}, empty);
+    expect(config).toMatchObject({
+      functions: [], layout: 'none', concurrencyLimit: 1000, port: 4000, host: '127.0.0.1', backend: 'sqlite',
+      stateDir: join(empty, '.neolith'), payloadLimits: { syncRequestBytes: 6291456, asyncEventBytes: 1048576 },
+    });
+  });
+
+  it('resolves a plain handler with Lambda defaults', () => {
+    const config = resolveConfig({ functions: { echo: { handler: './handlers/echo.mjs' } } }, fixtures);
+    expect(config.functions).toEqual([expect.objectContaining({
+      name: 'echo', kind: 'handler', modulePath: join(fixtures, 'handlers/echo.mjs'), exportName: 'handler',
+      memoryMB: 128, timeoutMs: 3000, ephemeralStorageMB: 512, provisionedConcurrency: 0,
+      async: { maxRetries: 2, maxEventAgeSeconds: 21600, retryDelaysMs: [60000, 120000], onFailure: 'dlq' },
+    })]);
+  });
+
+  it('reports a handler file that does not exist, and a wrong extension', () => {
+    expect(problemsOf(() => resolveConfig({ functions: { a: { handler: './nope.mjs' } } }, fixtures))).toEqual([
+      'functions.a.handler must point at an existing module file (got "./nope.mjs")',
+    ]);
+    expect(problemsOf(() => resolveConfig({ functions: { a: { handler: './jobs-app/neolith.config.json' } } }, fixtures))).toEqual([
+      'functions.a.handler must name a .mjs, .cjs, .js or .ts module (got "./jobs-app/neolith.config.json")',
+    ]);
+  });
+
+  it.each([
+    ['nano', ['posts-getPost', 'users-getUser', 'users-listUsers']],
+    ['micro', ['posts', 'users']],
+    ['mono', ['app']],
+  ] as const)('layout %s packages the jobs into %j', (layout, names) => {
+    const config = resolveConfig({ jobs: { layout } }, jobsApp);
+    expect(config.functions.map((f) => f.name).sort()).toEqual(names);
+    expect(config.layout).toBe(layout);
+    expect(Object.keys(config.jobToFunction).sort()).toEqual(['posts/getPost', 'users/getUser', 'users/listUsers']);
+  });
+
+  it('a command-line layout overrides the config', () => {
+    const config = resolveConfig({ jobs: { layout: 'mono' } }, jobsApp, { layout: 'nano', port: 0 });
+    expect(config.functions).toHaveLength(3);
+    expect(config.port).toBe(0);
+  });
+
+  it('a function holding several jobs takes the most any of them needs', () => {
+    const config = resolveConfig({
+      jobs: { layout: 'mono', defaults: { memoryMB: 128 }, settings: { 'posts/getPost': { memoryMB: 512, timeoutMs: 9000 }, 'users/getUser': { reservedConcurrency: 2 }, 'users/listUsers': { reservedConcurrency: 3 } } },
+    }, jobsApp);
+    expect(config.functions[0]).toMatchObject({ name: 'app', memoryMB: 512, timeoutMs: 9000, reservedConcurrency: 5 });
+  });
+
+  it('an explicit layout map places every job exactly once', () => {
+    const config = resolveConfig({ jobs: { layout: { reads: ['users/*'], writes: ['posts/getPost'] } } }, jobsApp);
+    expect(config.functions.map((f) => [f.name, Object.keys(f.jobs)])).toEqual([
+      ['reads', ['users/getUser', 'users/listUsers']], ['writes', ['posts/getPost']],
+    ]);
+    expect(problemsOf(() => resolveConfig({ jobs: { layout: { a: ['users/*'], b: ['users/getUser', 'nope/x'] } } }, jobsApp))).toEqual([
+      'jobs.layout.b must not claim a job already in function "a" (got "users/getUser")',
+      'jobs.layout.b must name only existing jobs (got "nope/x")',
+      'jobs.layout must place every job in a function (got "posts/getPost")',
+    ]);
+  });
+
+  it('reports settings for jobs that do not exist and a missing jobs folder', () => {
+    expect(problemsOf(() => resolveConfig({ jobs: { settings: { 'users/nope': {} } } }, jobsApp))).toEqual([
+      'jobs.settings.users/nope must name an existing job (got "users/nope")',
+    ]);
+    expect(problemsOf(() => resolveConfig({ jobs: { dir: 'missing' } }, jobsApp))).toEqual([
+      'jobs.dir must be an existing folder of <domain>/<job> modules (got "missing")',
+    ]);
+  });
+
+  it('refuses a plain function that takes the name of a layout function or a job address', () => {
+    const handler = '../handlers/echo.mjs';
+    expect(problemsOf(() => resolveConfig({ jobs: { layout: 'micro' }, functions: { users: { handler } } }, jobsApp))).toEqual([
+      'functions.users must not reuse the name of a function the micro layout builds from jobs (got "users")',
+    ]);
+    expect(problemsOf(() => resolveConfig({ jobs: { layout: 'micro' }, functions: { 'users-getUser': { handler } } }, jobsApp))).toEqual([
+      'functions.users-getUser must not reuse the address of job "users/getUser" (got "users-getUser")',
+    ]);
+  });
+});
