@@ -112,13 +112,26 @@ export class Host {
     this.#closers.push(closer);
   }
 
-  /** Stops accepting, closes what was added with `onClose` (last first), then every environment. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting, closes what was added with `onClose` (last first), lets
+   * running invocations finish for up to `drainTimeoutMs`, then stops every
+   * environment. Idempotent.
+   */
+  close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.#closed ??= (async () => {
       this.invoker.stopAccepting();
       clearInterval(this.#sweeper);
+      const drain = async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.drainTimeoutMs ?? 10_000).unref();
+        });
+        await Promise.race([this.governor.whenIdle(), timeout]);
+        clearTimeout(timer);
+      };
       const steps: Array<() => Promise<void> | void> = [
         ...this.#closers.reverse(),
+        drain,
         () => this.#watcher?.close(),
         () => this.registry.close(),
         () => this.spares.close(),

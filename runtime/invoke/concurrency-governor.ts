@@ -12,6 +12,7 @@ export class ConcurrencyGovernor {
   /** Highest host-wide concurrency seen. */
   peak = 0;
   readonly #peakByFunction = new Map<string, number>();
+  readonly #idleWaiters: Array<() => void> = [];
 
   constructor(hostLimit: number) {
     this.#limit = hostLimit;
@@ -38,6 +39,13 @@ export class ConcurrencyGovernor {
   release(functionName: string): void {
     this.#running.set(functionName, (this.#running.get(functionName) ?? 1) - 1);
     this.#total--;
+    if (this.#total === 0 && this.#idleWaiters.length > 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves when nothing is running (graceful close waits on it). */
+  whenIdle(): Promise<void> {
+    if (this.#total === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   running(functionName?: string): number {

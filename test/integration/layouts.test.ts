@@ -129,3 +129,23 @@ describe('--watch', () => {
     expect(user.initDurationMs).toBeUndefined();
   });
 });
+
+describe('close', () => {
+  it('lets a running invocation finish, refuses new ones, and is idempotent', async () => {
+    const gate = await new Gate().open();
+    try {
+      const host = await createHost({ rootDir: handlers, config: { stateDir: state(), functions: { g: { handler: './gated.mjs' } } } });
+      const running = host.invoke('g', { gate: gate.url });
+      await gate.arrived(1);
+      const closing = host.close();
+      await expect(host.invoke('g', { gate: gate.url })).rejects.toMatchObject({ code: 'ServiceException' });
+      gate.release('finished');
+      expect(JSON.parse((await running).payload!).released).toBe('finished');
+      await closing;
+      await host.close();
+      expect(host.registry.get('g')!.pool.stats().environments).toBe(0);
+    } finally {
+      await gate.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import { GraphQLError } from 'graphql';
+import { Repeater } from 'graphql-yoga';
+import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
+import type { InvocationRecords, InvocationRecordView } from './gateway-host.js';
+import type { OidcIdentity } from './identity-verifier.js';
+
+/** `Invocation` as the schema returns it. */
+export interface InvocationObject {
+  id: string;
+  status: InvocationRecordView['status'];
+  function: string;
+  job: string | null;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  result: unknown;
+  error: { errorType: string; errorMessage: string } | null;
+}
+
+const FINAL = new Set(['SUCCEEDED', 'FAILED', 'EXPIRED']);
+
+/**
+ * Async mutation results (Hasura's async actions, over Lambda's Event
+ * invocations): reads a record by id for its caller, and streams its status
+ * changes until final. Records and their change feed come from the backend,
+ * so a subscriber on one host sees an event run by another.
+ */
+export class AsyncInvocations {
+  readonly #records: InvocationRecords | undefined;
+  readonly #visibility: 'owner' | 'all';
+  readonly #open = new Set<() => void>();
+
+  constructor(records: InvocationRecords | undefined, visibility: 'owner' | 'all') {
+    this.#records = records;
+    this.#visibility = visibility;
+  }
+
+  /** The `Invocation` answered by an async mutation right after the event was accepted. */
+  async accepted(id: string, functionName: string, job: string, now = Date.now()): Promise<InvocationObject> {
+    const record = await this.#records?.getRecord(id);
+    if (record) return toObject(record);
+    const at = new Date(now).toISOString();
+    return { id, status: 'QUEUED', function: functionName, job, attempts: 0, createdAt: at, updatedAt: at, result: null, error: null };
+  }
+
+  /** `Query.invocation(id)`: `null` for an unknown id or one the caller may not read. */
+  async read(id: string, caller: OidcIdentity | null): Promise<InvocationObject | null> {
+    const record = await this.#require().getRecord(id);
+    return record && this.#visible(record, caller) ? toObject(record) : null;
+  }
+
+  /** `Subscription.invocation(id)`: the current state, then every change, ending after a final one. */
+  watch(id: string, caller: OidcIdentity | null): AsyncIterable<{ invocation: InvocationObject }> {
+    const records = this.#require();
+    return new Repeater<{ invocation: InvocationObject }>(async (push, stop) => {
+      let last: InvocationRecordView | undefined;
+      let ready = false;
+      const early: InvocationRecordView[] = [];
+      const emit = (record: InvocationRecordView): void => {
+        // Changes may arrive out of order across hosts; never step back.
+        if (last && (record.updatedAt < last.updatedAt || FINAL.has(last.status))) return;
+        if (last && last.status === record.status && last.attempts === record.attempts && last.updatedAt === record.updatedAt) return;
+        last = record;
+        void push({ invocation: toObject(record) });
+        if (FINAL.has(record.status)) stop();
+      };
+      // Listen before reading, so a change between the read and the listen is not lost.
+      const end = (): void => void stop();
+      this.#open.add(end);
+      const unwatch = records.watchRecords((record) => {
+        if (record.id !== id) return;
+        if (ready) emit(record);
+        else early.push(record);
+      });
+      try {
+        const current = await records.getRecord(id);
+        if (!current || !this.#visible(current, caller)) {
+          stop(new GraphQLError(`no invocation ${id} visible to this caller`, { extensions: { code: GATEWAY_ERROR_CODES.forbidden } }));
+        } else {
+          emit(current);
+          for (const record of early) emit(record);
+          ready = true;
+        }
+      } catch (error) {
+        stop(error);
+      }
+      await stop;
+      this.#open.delete(end);
+      unwatch();
+    });
+  }
+
+  /** Ends every open subscription (host closing), so no stream keeps a connection open. */
+  close(): void {
+    for (const end of [...this.#open]) end();
+  }
+
+  #require(): InvocationRecords {
+    if (!this.#records) {
+      throw new GraphQLError('async invocation records need a durable backend, and this host has none', {
+        extensions: { code: GATEWAY_ERROR_CODES.unavailable },
+      });
+    }
+    return this.#records;
+  }
+
+  #visible(record: InvocationRecordView, caller: OidcIdentity | null): boolean {
+    return this.#visibility === 'all' || ownerKey(record.identity) === ownerKey(caller);
+  }
+}
+
+/** Who owns a record: the token's issuer and subject, or "anonymous". */
+function ownerKey(identity: unknown): string {
+  const id = identity as Partial<OidcIdentity> | null | undefined;
+  return id && typeof id.sub === 'string' ? `${id.issuer ?? ''}\u0000${id.sub}` : 'anonymous';
+}
+
+function toObject(record: InvocationRecordView): InvocationObject {
+  let result: unknown = null;
+  if (record.result !== undefined) {
+    try {
+      result = JSON.parse(record.result);
+    } catch {
+      result = record.result;
+    }
+  }
+  return {
+    id: record.id,
+    status: record.status,
+    function: record.functionName,
+    job: record.job ?? null,
+    attempts: record.attempts,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+    result,
+    error: record.error ? { errorType: record.error.errorType, errorMessage: record.error.errorMessage } : null,
+  };
+}

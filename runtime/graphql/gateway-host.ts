@@ -1,0 +1,44 @@
+import type { GraphqlOptions } from '../config/index.js';
+import type { InvokeOptions, InvokeResult } from '../invoke/index.js';
+
+/** One async invocation's record, as the gateway reads it (the backend's `InvocationRecord`). */
+export interface InvocationRecordView {
+  readonly id: string;
+  readonly functionName: string;
+  readonly job?: string;
+  readonly status: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+  readonly attempts: number;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  /** Epoch ms. */
+  readonly updatedAt: number;
+  /** JSON text of the result. */
+  readonly result?: string;
+  readonly error?: { readonly errorType: string; readonly errorMessage: string };
+  readonly identity?: unknown;
+}
+
+/**
+ * Invocation records and their change feed: the part of the durable backend
+ * the gateway needs for async mutations (same names as `Backend`, so a
+ * backend satisfies it as it is).
+ */
+export interface InvocationRecords {
+  getRecord(id: string): Promise<InvocationRecordView | undefined>;
+  /** Every record change, from every host sharing the store; returns the unsubscribe function. */
+  watchRecords(listener: (record: InvocationRecordView) => void): () => void;
+}
+
+/** What the gateway needs from a host: its config, a way to invoke, and (for async mutations) records. */
+export interface GatewayHost {
+  readonly config: {
+    readonly rootDir: string;
+    readonly layout: string;
+    readonly graphql?: GraphqlOptions;
+  };
+  invoke(name: string, payload: unknown, options?: InvokeOptions): Promise<InvokeResult>;
+  /** Resolves a job or function name; throws for an unknown one. */
+  readonly registry: { resolve(name: string): unknown };
+  /** Records of Event invocations; without it `Query.invocation` and `Subscription.invocation` answer with an error. */
+  readonly invocations?: InvocationRecords;
+}

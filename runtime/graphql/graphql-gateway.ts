@@ -1,0 +1,241 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, Server } from 'node:http';
+import { join, relative } from 'node:path';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { GraphqlOptions } from '../config/index.js';
+import { ConfigError } from '../errors/index.js';
+import type { HttpRoute, RequestContext } from '../http/index.js';
+import { AsyncInvocations } from './async-invocations.js';
+import { bindFunctions, type GatewayContext, type RequestScope, type SdlFile } from './bind-functions.js';
+import type { GatewayHost } from './gateway-host.js';
+import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
+import { IdentityVerifier } from './identity-verifier.js';
+import { RequestLoaders, type FieldBinding } from './request-loaders.js';
+
+/** Where the gateway answers. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** What yoga hands the context factory: HTTP requests carry `request`, WebSocket ones `connectionParams` and `req`. */
+interface InitialContext {
+  request?: Request;
+  signal?: AbortSignal;
+  req?: IncomingMessage;
+  connectionParams?: Record<string, unknown>;
+}
+
+/**
+ * The GraphQL gateway: the schema from `schema/*.graphql` with `@fn` fields
+ * resolved by jobs, served by graphql-yoga (HTTP, GraphiQL, SSE) and
+ * graphql-ws (WebSocket), behind graphql-armor's abuse limits, a request
+ * size limit and JWT identity.
+ */
+export class GraphqlGateway {
+  readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  readonly schema: GraphQLSchema;
+  readonly bindings: readonly FieldBinding[];
+  readonly options: ResolvedGraphqlOptions;
+  readonly #invocations: AsyncInvocations;
+  readonly #closers: Array<() => Promise<void> | void> = [];
+  #closed: Promise<void> | undefined;
+
+  private constructor(host: GatewayHost, options: ResolvedGraphqlOptions, files: SdlFile[]) {
+    this.options = options;
+    this.#invocations = new AsyncInvocations(host.invocations, options.invocationVisibility);
+    const { schema, bindings } = bindFunctions(files, host, this.#invocations);
+    this.schema = schema;
+    this.bindings = bindings;
+    const verifier = new IdentityVerifier(options.auth);
+    this.yoga = createYoga<Record<string, unknown>, GatewayContext>({
+      schema,
+      graphqlEndpoint: GRAPHQL_PATH,
+      landingPage: false,
+      graphiql: { title: 'neolith' },
+      // Function and host errors are GraphQLErrors with codes; anything else is a bug and is masked.
+      maskedErrors: options.maskErrors,
+      plugins: [
+        EnvelopArmorPlugin({
+          maxDepth: { n: options.maxDepth },
+          maxAliases: { n: options.maxAliases },
+          maxTokens: { n: options.maxTokens },
+          maxDirectives: { n: options.maxDirectives },
+          costLimit: { maxCost: options.maxCost },
+          blockFieldSuggestion: { enabled: options.maskErrors },
+        }),
+      ],
+      context: async (initial: InitialContext): Promise<GatewayContext> => {
+        const headers = headersOf(initial);
+        const identity = await verifier.identify(headers.authorization);
+        const signal = initial.signal ?? initial.request?.signal;
+        const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host, signal) };
+        return { neolith: scope };
+      },
+    });
+  }
+
+  /**
+   * Builds the gateway for a host, or returns undefined when there is no
+   * schema (no `schema/` folder and none configured). Binding mistakes throw
+   * one `ConfigError` naming each field.
+   */
+  static create(host: GatewayHost, options?: GraphqlOptions): GraphqlGateway | undefined {
+    const resolved = resolveGraphqlOptions(options ?? host.config.graphql, host.config.rootDir);
+    const files = readSchemaFiles(resolved, host.config.rootDir);
+    if (files.length === 0) return undefined;
+    return new GraphqlGateway(host, resolved, files);
+  }
+
+  /** The HTTP route serving `/graphql` (queries, mutations, SSE subscriptions, GraphiQL). */
+  route(): HttpRoute {
+    const limit = this.options.maxRequestBytes;
+    return async (ctx: RequestContext) => {
+      if (ctx.url.pathname !== GRAPHQL_PATH) return false;
+      const { req, res } = ctx;
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+        const body = await readLimited(req, limit);
+        if (body === undefined) {
+          sendTooLarge(res, limit);
+          return true;
+        }
+        // @whatwg-node reads a body already taken from the stream from `req.body`.
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+      } else if (ctx.url.search.length > limit) {
+        sendTooLarge(res, limit);
+        return true;
+      }
+      await this.yoga.requestListener(req, res, { signal: ctx.signal });
+      return true;
+    };
+  }
+
+  /** Serves `graphql-ws` (WebSocket subscriptions and operations) on the server's `/graphql` upgrades. */
+  attachWebSocket(server: Server): void {
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxRequestBytes });
+    const onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) return;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    };
+    server.on('upgrade', onUpgrade);
+    type Envelope = ReturnType<typeof this.yoga.getEnveloped>;
+    const disposable = useServer<Record<string, unknown>, { request: IncomingMessage }>({
+      execute: (args) => (args.rootValue as Envelope).execute(args),
+      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = this.yoga.getEnveloped({
+          ...ctx, req: ctx.extra.request, connectionParams: ctx.connectionParams, params,
+        });
+        const document = parse(params.query);
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema, document, operationName: params.operationName, variableValues: params.variables,
+          contextValue: await contextFactory(), rootValue: { execute, subscribe },
+        };
+      },
+    }, wss);
+    this.#closers.push(async () => {
+      server.off('upgrade', onUpgrade);
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    });
+  }
+
+  /** Ends open subscriptions and WebSocket connections. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const steps = [() => this.#invocations.close(), ...this.#closers, () => this.yoga.dispose()];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (error) {
+          process.emitWarning(`neolith: a GraphQL gateway close step failed: ${(error as Error).message}`);
+        }
+      }
+    })();
+    return this.#closed;
+  }
+}
+
+/**
+ * Builds the gateway for a host and returns its HTTP route (a route that
+ * declines every request when the app has no schema). Mount it with
+ * `server.use(await createGatewayRoute(host, server))`; the gateway closes
+ * with the host.
+ */
+export async function createGatewayRoute(
+  host: GatewayHost & { onClose(closer: () => Promise<void> | void): void },
+  server: { readonly server: Server },
+  options?: GraphqlOptions,
+): Promise<HttpRoute> {
+  const gateway = GraphqlGateway.create(host, options);
+  if (!gateway) return () => false;
+  gateway.attachWebSocket(server.server);
+  host.onClose(() => gateway.close());
+  return gateway.route();
+}
+
+function readSchemaFiles(options: ResolvedGraphqlOptions, rootDir: string): SdlFile[] {
+  const dir = options.schemaDir;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  const files = readdirSync(dir).filter((f) => /\.(graphql|gql)$/.test(f)).sort();
+  if (files.length === 0 && options.schemaDirExplicit) {
+    throw new ConfigError([`graphql.schemaDir must hold at least one *.graphql file (got ${JSON.stringify(relative(rootDir, dir))})`]);
+  }
+  return files.map((f) => ({ name: relative(rootDir, join(dir, f)), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+function headersOf(initial: InitialContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (initial.request) {
+    initial.request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    return headers;
+  }
+  for (const [key, value] of Object.entries(initial.req?.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  // graphql-ws clients send the token in connectionParams (browsers cannot set WebSocket headers).
+  const params = initial.connectionParams ?? {};
+  const auth = params.Authorization ?? params.authorization;
+  if (typeof auth === 'string') headers.authorization = auth;
+  return headers;
+}
+
+/** Reads a body up to `limit` bytes; undefined when it is larger (the rest is drained, not kept). */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendTooLarge(res: import('node:http').ServerResponse, limit: number): void {
+  const body = JSON.stringify({
+    errors: [{
+      message: `The request body must be at most ${limit} bytes (graphql.maxRequestBytes)`,
+      extensions: { code: 'REQUEST_TOO_LARGE', limit },
+    }],
+  });
+  res.writeHead(413, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}

@@ -1,0 +1,12 @@
+export { GraphqlGateway, createGatewayRoute, GRAPHQL_PATH } from './graphql-gateway.js';
+export { resolveGraphqlOptions, DEFAULT_GRAPHQL_OPTIONS } from './gateway-options.js';
+export type { ResolvedGraphqlOptions } from './gateway-options.js';
+export type { GatewayHost, InvocationRecords, InvocationRecordView } from './gateway-host.js';
+export type { DirectLambdaEvent } from './direct-lambda-event.js';
+export type { OidcIdentity } from './identity-verifier.js';
+export type { FieldBinding } from './request-loaders.js';
+export { MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_SIZE } from './request-loaders.js';
+export type { InvocationObject } from './async-invocations.js';
+export type { GatewayContext } from './bind-functions.js';
+export { GATEWAY_SDL } from './bind-functions.js';
+export { GATEWAY_ERROR_CODES } from './gateway-errors.js';

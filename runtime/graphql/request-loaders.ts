@@ -1,0 +1,81 @@
+import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
+import type { DirectLambdaEvent } from './direct-lambda-event.js';
+import { functionError, GATEWAY_ERROR_CODES, toGraphqlError } from './gateway-errors.js';
+import type { GatewayHost } from './gateway-host.js';
+
+/** A field bound to a job by `@fn`. */
+export interface FieldBinding {
+  /** `Type.field`. */
+  coordinate: string;
+  job: string;
+  invocation: 'REQUEST_RESPONSE' | 'EVENT';
+  /** Most events in one batched invocation, 1–2000. */
+  maxBatchSize: number;
+}
+
+/** Largest `maxBatchSize` a field may ask for, and the default. */
+export const MAX_BATCH_SIZE = 2000;
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+
+/**
+ * One request's DataLoaders, one per bound field, created on first use and
+ * dropped with the request (never shared: results must not leak between
+ * callers). Each loader sends the events collected in one tick as ONE
+ * invocation carrying the array (AppSync's BatchInvoke).
+ */
+export class RequestLoaders {
+  readonly #host: GatewayHost;
+  readonly #signal: AbortSignal | undefined;
+  readonly #loaders = new Map<string, DataLoader<DirectLambdaEvent, unknown>>();
+
+  constructor(host: GatewayHost, signal?: AbortSignal) {
+    this.#host = host;
+    this.#signal = signal;
+  }
+
+  /** Queues one field's event; resolves with the job's answer for it. */
+  load(binding: FieldBinding, event: DirectLambdaEvent): Promise<unknown> {
+    let loader = this.#loaders.get(binding.coordinate);
+    if (!loader) {
+      // Keys are fresh objects per call, so the cache would never hit; batching is the point.
+      loader = new DataLoader((events) => this.#dispatch(binding, events), { cache: false, maxBatchSize: binding.maxBatchSize });
+      this.#loaders.set(binding.coordinate, loader);
+    }
+    return loader.load(event);
+  }
+
+  /**
+   * One invocation for a batch. A rejection here rejects every waiter
+   * (DataLoader's failed dispatch); an item error fails that item only.
+   */
+  async #dispatch(binding: FieldBinding, events: readonly DirectLambdaEvent[]): Promise<unknown[]> {
+    let result;
+    try {
+      result = await this.#host.invoke(binding.job, events, { batch: true, ...(this.#signal && { signal: this.#signal }) });
+    } catch (error) {
+      throw toGraphqlError(error);
+    }
+    if (result.functionError) throw functionError(result.error);
+    const items: unknown = JSON.parse(result.payload ?? 'null');
+    if (!Array.isArray(items) || items.length !== events.length) {
+      const got = Array.isArray(items) ? `an array of ${items.length}` : typeof items;
+      throw new GraphQLError(
+        `job ${binding.job} returned ${got} for a batch of ${events.length}: a batch job must return an array of the same length and order`,
+        { extensions: { code: GATEWAY_ERROR_CODES.function, errorType: 'Neolith.BatchLengthMismatch' } },
+      );
+    }
+    return items.map((item) => (isItemError(item) ? functionError(item) : item));
+  }
+}
+
+/**
+ * A failed batch item, as the host reports one (`{ errorType, errorMessage }`)
+ * or as an AppSync batch handler returns one (`{ data, errorMessage, errorType }`).
+ */
+function isItemError(item: unknown): item is { errorType?: string; errorMessage: string } {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+  const record = item as Record<string, unknown>;
+  if (typeof record.errorMessage !== 'string') return false;
+  return Object.keys(record).every((key) => key === 'errorMessage' || key === 'errorType' || key === 'data' || key === 'trace');
+}

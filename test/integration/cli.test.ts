@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serveProcess } from '../support/serve-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const config = resolve(handlers, 'api.config.json');
+const state = tempDir();
+afterAll(() => state.remove());
+
+async function neolith(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd: state.path });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('neolith CLI', () => {
+  it('prints help for the CLI and for each command', async () => {
+    const top = await neolith(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/serve[\s\S]*invoke/);
+    for (const command of ['serve', 'invoke']) {
+      const help = await neolith([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: neolith ${command}`);
+    }
+  });
+
+  it('refuses unknown commands, flags and values with exit code 2 and the help', async () => {
+    expect((await neolith(['frobnicate'])).code).toBe(2);
+    const flag = await neolith(['serve', '--nope']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown option '--nope'[\s\S]*Usage: neolith serve/);
+    const layout = await neolith(['serve', '--layout', 'huge']);
+    expect(layout.stderr).toContain('--layout must be nano, micro or mono (got "huge")');
+    expect((await neolith(['invoke'])).stderr).toContain('give exactly one function NAME');
+    expect((await neolith(['invoke', 'echo', '--type', 'Later'])).code).toBe(2);
+    expect((await neolith(['invoke', 'echo', '--payload', '@/does/not/exist'])).stderr).toContain('cannot read the file');
+  });
+
+  it('reports config mistakes with exit code 1, naming each', async () => {
+    const result = await neolith(['invoke', 'echo', '--config', resolve(handlers, 'missing.json')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('config file must exist');
+  });
+
+  it('invokes in-process, printing the result and (with --log) the log tail', async () => {
+    const result = await neolith(['invoke', 'echo', '--config', config, '--payload', '{"via":"cli"}', '--log']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).event).toEqual({ via: 'cli' });
+    expect(result.stderr).toMatch(/^START RequestId: [\s\S]*REPORT RequestId: .*Init Duration/m);
+    const failed = await neolith(['invoke', 'throws', '--config', config]);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout).errorType).toBe('ValidationError');
+    const dry = await neolith(['invoke', 'strict', '--config', config, '--type', 'DryRun', '--payload', '{}']);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('does not match the inputSchema');
+  });
+
+  it('invokes a running host with --url', async () => {
+    const server = await serveProcess(['--config', config, '--state', state.path]);
+    try {
+      const result = await neolith(['invoke', 'echo', '--url', server.url, '--payload', '{"remote":true}']);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).event).toEqual({ remote: true });
+      const missing = await neolith(['invoke', 'nope', '--url', server.url]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('ResourceNotFoundException (404)');
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});

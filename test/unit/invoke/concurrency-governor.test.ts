@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyGovernor } from '../../../runtime/invoke/index.js';
+
+describe('ConcurrencyGovernor', () => {
+  it('refuses over a function’s reserved concurrency, then frees the slot on release', () => {
+    const g = new ConcurrencyGovernor(10);
+    expect(g.tryAcquire('a', 2)).toBeUndefined();
+    expect(g.tryAcquire('a', 2)).toBeUndefined();
+    expect(g.tryAcquire('a', 2)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    expect(g.canAcquire('a', 2)).toBe(false);
+    g.release('a');
+    expect(g.canAcquire('a', 2)).toBe(true);
+    expect(g.tryAcquire('a', 2)).toBeUndefined();
+    expect(g.running('a')).toBe(2);
+  });
+
+  it('refuses every call to a function reserved at 0', () => {
+    const g = new ConcurrencyGovernor(10);
+    expect(g.tryAcquire('off', 0)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    expect(g.running()).toBe(0);
+  });
+
+  it('refuses over the host-wide limit across functions', () => {
+    const g = new ConcurrencyGovernor(2);
+    expect(g.tryAcquire('a', undefined)).toBeUndefined();
+    expect(g.tryAcquire('b', undefined)).toBeUndefined();
+    expect(g.tryAcquire('c', undefined)).toBe('ConcurrentInvocationLimitExceeded');
+    g.release('a');
+    expect(g.tryAcquire('c', undefined)).toBeUndefined();
+  });
+
+  it('tracks peaks host-wide and per function', () => {
+    const g = new ConcurrencyGovernor(10);
+    g.tryAcquire('a', undefined);
+    g.tryAcquire('a', undefined);
+    g.tryAcquire('b', undefined);
+    g.release('a');
+    g.release('a');
+    g.release('b');
+    expect(g.peak).toBe(3);
+    expect(g.peakOf('a')).toBe(2);
+    expect(g.peakOf('b')).toBe(1);
+    expect(g.running()).toBe(0);
+  });
+});
+
+describe('ConcurrencyGovernor.whenIdle', () => {
+  it('resolves at once when idle, else when the last run releases', async () => {
+    const g = new ConcurrencyGovernor(10);
+    await g.whenIdle();
+    g.tryAcquire('a', undefined);
+    g.tryAcquire('b', undefined);
+    let idle = false;
+    const waiting = g.whenIdle().then(() => {
+      idle = true;
+    });
+    g.release('a');
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    g.release('b');
+    await waiting;
+    expect(idle).toBe(true);
+  });
+});

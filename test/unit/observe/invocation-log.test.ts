@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { InvocationLog } from '../../../runtime/observe/index.js';
+
+const report = (requestId: string, extra: Partial<Parameters<InvocationLog['record']>[0]> = {}) => ({
+  requestId, functionName: 'f', handlerLogs: '', durationMs: 1.234, memoryMB: 128, maxMemoryMB: 20, ...extra,
+});
+
+describe('InvocationLog', () => {
+  it('writes Lambda’s START, END and REPORT lines around the handler’s output', () => {
+    const log = new InvocationLog();
+    const entry = log.record(report('r1', { handlerLogs: 'line\n', initDurationMs: 12.3456, durationMs: 10.001 }));
+    expect(entry.text).toBe(
+      'START RequestId: r1 Version: $LATEST\nline\nEND RequestId: r1\n' +
+      'REPORT RequestId: r1\tDuration: 10.00 ms\tBilled Duration: 11 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 12.35 ms\t\n',
+    );
+  });
+
+  it('bills at least 1 ms, rounding up', () => {
+    expect(new InvocationLog().record(report('r', { durationMs: 0.01 })).text).toContain('Billed Duration: 1 ms');
+    expect(new InvocationLog().record(report('r', { durationMs: 2.0001 })).text).toContain('Billed Duration: 3 ms');
+  });
+
+  it('appends the attempts of one request id (async retries)', () => {
+    const log = new InvocationLog();
+    log.record(report('r', { handlerLogs: 'first\n' }));
+    log.record(report('r', { handlerLogs: 'second\n' }));
+    expect(log.get('r')!.text.match(/START RequestId: r/g)).toHaveLength(2);
+    expect(log.get('r')!.text).toMatch(/first[\s\S]*second/);
+  });
+
+  it('stays bounded overall and per function', () => {
+    const log = new InvocationLog({ maxEntries: 3, maxEntriesPerFunction: 2 });
+    for (const id of ['a', 'b', 'c', 'd']) log.record(report(id));
+    expect(log.get('a')).toBeUndefined();
+    expect(log.get('d')).toBeDefined();
+    expect(log.recent('f').map((e) => e.requestId)).toEqual(['c', 'd']);
+  });
+
+  it('tails the last 4 KB as base64, whole characters included', () => {
+    const text = `${'é'.repeat(3000)}end`;
+    const tail = Buffer.from(InvocationLog.tail(text), 'base64');
+    expect(tail.byteLength).toBe(4096);
+    expect(tail.toString('utf8').endsWith('end')).toBe(true);
+    expect(InvocationLog.tail('short')).toBe(Buffer.from('short').toString('base64'));
+  });
+
+  it('tells followers about each new entry until they stop', () => {
+    const log = new InvocationLog();
+    const seen: string[] = [];
+    const stop = log.follow((e) => seen.push(e.requestId));
+    log.record(report('x'));
+    stop();
+    log.record(report('y'));
+    expect(seen).toEqual(['x']);
+  });
+});
