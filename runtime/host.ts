@@ -4,9 +4,19 @@ import {
   findConfigFile, loadConfigFile, resolveConfig, type ConfigOverrides, type NeolithConfig, type ResolvedConfig,
 } from './config/index.js';
 import { FunctionPackager, SpareEnvironments } from './environment/index.js';
-import { ConcurrencyGovernor, FunctionRegistry, Invoker, type InvokeOptions, type InvokeResult } from './invoke/index.js';
-import { InvocationLog } from './observe/index.js';
-import { HttpServer, lambdaApi } from './http/index.js';
+import { createBackend, type Backend } from './backend/index.js';
+import {
+  AsyncDispatcher, ConcurrencyGovernor, FunctionRegistry, InvocationRecords, Invoker, parseDestination,
+  type InvokeOptions, type InvokeResult,
+} from './invoke/index.js';
+import { ConfigError } from './errors/index.js';
+import {
+  createHostLogger, HostMetrics, InvocationLog, LogsEndpoint, metricsRoute, type HostLogger, type HostLoggerOptions,
+} from './observe/index.js';
+import { dashboardRoute } from './dashboard/index.js';
+import { observedHost, queueSnapshot } from './host-metrics-sources.js';
+import { assertSafeBind, createApiSurface, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
+import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
 
 /** How to build a host. */
@@ -19,6 +29,13 @@ export interface HostOptions {
   overrides?: ConfigOverrides;
   /** Rebuild and recycle a function when its source files change. @defaultValue false */
   watch?: boolean;
+  /** Count invocations for `/metrics` and the dashboard; false leaves the counters at zero (gauges still read). @defaultValue true */
+  metrics?: boolean;
+  /**
+   * The host's own structured log (pino JSON lines on stderr; function output never goes there):
+   * its options, or a pino logger to use. @defaultValue level from NEOLITH_LOG_LEVEL, else "info"
+   */
+  logger?: HostLoggerOptions | HostLogger;
 }
 
 /**
@@ -33,20 +50,49 @@ export class Host {
   readonly governor: ConcurrencyGovernor;
   readonly log: InvocationLog;
   readonly spares: SpareEnvironments;
+  /** Durable state: the async queue, invocation records, dead letters. */
+  readonly backend: Backend;
+  /** Event invocations: accepted into the backend, claimed, run, routed. */
+  readonly dispatcher: AsyncDispatcher;
+  /** Async invocation records and dead letters. */
+  readonly invocations: InvocationRecords;
+  /** Prometheus metrics (`/metrics`) and the dashboard's snapshot. */
+  readonly metrics: HostMetrics;
+  /** The host's structured log (pino). */
+  readonly logger: HostLogger;
   readonly #packager: FunctionPackager;
   readonly #sweeper: NodeJS.Timeout;
   #watcher: SourceWatcher | undefined;
   readonly #closers: Array<() => Promise<void> | void> = [];
   #closed: Promise<void> | undefined;
 
-  private constructor(config: ResolvedConfig, packager: FunctionPackager, registry: FunctionRegistry, spares: SpareEnvironments) {
+  private constructor(config: ResolvedConfig, packager: FunctionPackager, registry: FunctionRegistry, spares: SpareEnvironments, backend: Backend, observe: { logger: HostLogger; metrics: boolean }) {
     this.config = config;
+    this.backend = backend;
+    this.invocations = new InvocationRecords(backend);
     this.#packager = packager;
     this.registry = registry;
     this.spares = spares;
     this.governor = new ConcurrencyGovernor(config.concurrencyLimit);
     this.log = new InvocationLog();
     this.invoker = new Invoker({ registry, governor: this.governor, log: this.log, limits: config.payloadLimits });
+    this.dispatcher = new AsyncDispatcher({ backend, invoker: this.invoker, registry, governor: this.governor });
+    this.invoker.setEventQueue(this.dispatcher);
+    this.logger = observe.logger;
+    this.metrics = new HostMetrics(observedHost(this), { onSourceError: (err) => this.logger.warn({ err }, 'a metrics source failed') });
+    this.metrics.useQueue(() => queueSnapshot(backend));
+    if (observe.metrics) {
+      this.invoker.onOutcome(this.metrics.record);
+      this.invoker.onThrottle(this.metrics.recordThrottle);
+    }
+    if (this.logger.isLevelEnabled('debug')) {
+      const logger = this.logger;
+      this.invoker.onOutcome((o) => logger.debug({
+        requestId: o.requestId, function: o.functionName, job: o.job, type: o.type, durationMs: o.durationMs,
+        initDurationMs: o.initDurationMs, errorType: o.error?.errorType, environmentId: o.environmentId,
+      }, 'invocation'));
+      this.invoker.onThrottle((t) => logger.debug({ requestId: t.requestId, function: t.functionName, type: t.type, reason: t.reason }, 'throttled'));
+    }
     const every = Math.max(50, Math.min(config.idleTimeoutMs / 2, 10_000));
     this.#sweeper = setInterval(() => {
       const cutoff = Date.now() - config.idleTimeoutMs;
@@ -58,6 +104,7 @@ export class Host {
   static async create(options: HostOptions = {}): Promise<Host> {
     const { raw, rootDir } = await readConfig(options);
     const config = resolveConfig(raw, rootDir, options.overrides);
+    checkDestinations(config);
     mkdirSync(config.stateDir, { recursive: true });
     removeStaleTmp(join(config.stateDir, 'tmp'));
     const packager = new FunctionPackager(config.rootDir);
@@ -68,11 +115,27 @@ export class Host {
       packager.close();
       throw error;
     }
+    const backend = createBackend(config.backend === 'redis'
+      ? {
+          kind: 'redis', redisUrl: config.redisUrl, prefix: config.redisPrefix, retentionSeconds: config.recordRetentionSeconds,
+          lockDurationMs: config.asyncLeaseMs, stalledIntervalMs: config.asyncLeaseMs,
+        }
+      : { kind: 'sqlite', stateDir: config.stateDir, retentionSeconds: config.recordRetentionSeconds, leaseMs: config.asyncLeaseMs });
+    try {
+      await backend.waitUntilReady();
+    } catch (error) {
+      packager.close();
+      await backend.close();
+      throw error;
+    }
     const spares = new SpareEnvironments(config.spareEnvironments);
     const registry = new FunctionRegistry(config, packages, spares);
-    const host = new Host(config, packager, registry, spares);
+    const logger = isLogger(options.logger) ? options.logger : createHostLogger(options.logger);
+    const host = new Host(config, packager, registry, spares, backend, { logger, metrics: options.metrics ?? true });
     await registry.provisionAll();
+    await host.dispatcher.start();
     if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);
+    logger.info({ functions: config.functions.length, layout: config.layout, backend: config.backend, stateDir: config.stateDir }, 'host ready');
     return host;
   }
 
@@ -89,22 +152,34 @@ export class Host {
   /** The HTTP server, once `listen` was called. */
   http: HttpServer | undefined;
 
+  /** The Lambda API, REST routes and their shared auth (`api.access`), once `listen` was called. */
+  api: ApiSurface | undefined;
+
   /**
    * Serves the host's HTTP surface (Lambda API, health, and whatever other
    * parts add with `host.http.use`) on the configured or given port.
    */
-  async listen(options: { port?: number; host?: string } = {}): Promise<{ url: string; port: number; host: string }> {
+  async listen(options: { port?: number; host?: string; insecure?: boolean } = {}): Promise<{ url: string; port: number; host: string }> {
     if (this.http) throw new Error('this host is already listening');
-    const limits = this.config.payloadLimits;
-    const server = new HttpServer({ port: options.port ?? this.config.port, host: options.host ?? this.config.host });
-    server.use(lambdaApi({
-      invoker: this.invoker,
-      registry: this.registry,
-      maxBodyBytes: Math.max(limits.syncRequestBytes, limits.asyncEventBytes),
-    }));
+    const bindHost = options.host ?? this.config.host;
+    // Before anything binds: a host reachable from other machines needs auth (or --insecure).
+    assertSafeBind(bindHost, this.config.http.auth, options.insecure ?? false);
+    const server = new HttpServer({ port: options.port ?? this.config.port, host: bindHost });
+    const api = createApiSurface({ config: this.config, invoker: this.invoker, registry: this.registry });
+    this.api = api;
+    for (const route of api.routes) server.use(route);
+    server.use(api.guard(invocationsApi(this.invocations), ['/invocations', '/dead-letters']));
+    server.use(metricsRoute(this.metrics));
+    const logs = new LogsEndpoint({ log: this.log, resolveFunction: (name) => this.registry.resolve(name).fn.spec.name });
+    server.use(logs.route);
+    server.use(dashboardRoute({ metrics: this.metrics, log: this.log }));
     this.http = server;
     this.onClose(() => server.close());
-    return server.listen();
+    this.onClose(() => logs.close()); // before server.close: open follow streams would hold it
+    server.use(await createGatewayRoute(this, server)); // after server.close is registered: the gateway ends its streams first
+    const address = await server.listen();
+    this.logger.info({ url: address.url }, 'listening');
+    return address;
   }
 
   /** Registers cleanup run at close, before the environments stop (servers, dispatchers). */
@@ -131,10 +206,13 @@ export class Host {
       };
       const steps: Array<() => Promise<void> | void> = [
         ...this.#closers.reverse(),
+        // Stop claiming events first; running attempts finish, the rest stay queued for the next start.
+        () => this.dispatcher.close({ drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
         drain,
         () => this.#watcher?.close(),
         () => this.registry.close(),
         () => this.spares.close(),
+        () => this.backend.close(),
         () => this.#packager.close(),
       ];
       for (const step of steps) {
@@ -145,6 +223,7 @@ export class Host {
           process.emitWarning(`neolith: a close step failed: ${(error as Error).message}`);
         }
       }
+      this.logger.info('host closed');
     })();
     return this.#closed;
   }
@@ -162,6 +241,27 @@ async function readConfig(options: HostOptions): Promise<{ raw: unknown; rootDir
     : findConfigFile(resolve(options.rootDir ?? process.cwd()));
   if (!file) return { raw: {}, rootDir: resolve(options.rootDir ?? process.cwd()) };
   return { raw: await loadConfigFile(file), rootDir: options.rootDir ? resolve(options.rootDir) : dirname(file) };
+}
+
+function isLogger(value: HostLoggerOptions | HostLogger | undefined): value is HostLogger {
+  return typeof (value as HostLogger | undefined)?.child === 'function';
+}
+
+/** Every async destination must name a function of this layout, a topic, or "dlq". */
+function checkDestinations(config: ResolvedConfig): void {
+  const names = new Set([...config.functions.map((f) => f.name), ...Object.keys(config.jobToFunction)]);
+  const problems: string[] = [];
+  for (const fn of config.functions) {
+    for (const key of ['onSuccess', 'onFailure'] as const) {
+      const value = fn.async[key];
+      if (value === undefined) continue;
+      const destination = parseDestination(value);
+      if (destination.kind === 'function' && !names.has(destination.name)) {
+        problems.push(`functions.${fn.name}.async.${key} must be "dlq", "topic:<name>" or a function of this layout (got ${JSON.stringify(value)})`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** /tmp folders left by a host that was killed belong to no environment now. */

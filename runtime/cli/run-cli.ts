@@ -1,10 +1,15 @@
 import { NeolithError } from '../errors/index.js';
 import type { Command } from './command.js';
+import { dlqCommand } from './commands/dlq.js';
+import { invocationsCommand } from './commands/invocations.js';
 import { invokeCommand } from './commands/invoke.js';
 import { serveCommand } from './commands/serve.js';
+import { logsCommand } from './commands/logs.js';
+import { estimateCommand } from './commands/estimate.js';
+import { HostRequestError } from './host-request-error.js';
 import { UsageError } from './usage-error.js';
 
-const commands: Command[] = [serveCommand, invokeCommand];
+const commands: Command[] = [serveCommand, invokeCommand, invocationsCommand, dlqCommand, logsCommand, estimateCommand];
 
 const overview = `Usage: neolith <command> [options]
 
@@ -36,7 +41,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`neolith ${name}: ${error.message}\n\n${command.help}\n`);
       return 2;
     }
-    if (error instanceof NeolithError) {
+    if (error instanceof NeolithError || error instanceof HostRequestError) {
       process.stderr.write(`neolith ${name}: ${error.message}\n`);
       return 1;
     }

@@ -1,3 +1,5 @@
+import type { AuthOptions, CorsOptions, RoutesOptions } from './http-options.js';
+
 /** How jobs are packaged into functions. Switching it never changes job code. */
 export type LayoutName = 'nano' | 'micro' | 'mono';
 
@@ -137,12 +139,29 @@ export interface NeolithConfig {
   backend?: 'sqlite' | 'redis';
   /** @defaultValue "redis://127.0.0.1:6379" */
   redisUrl?: string;
+  /** Namespace of every Redis key and channel; hosts sharing it share the work. @defaultValue "neolith" */
+  redisPrefix?: string;
+  /** Async invocation records are kept this long after they end. @defaultValue 86400 */
+  recordRetentionSeconds?: number;
+  /**
+   * How long a claimed async event stays claimed without renewal: after a host
+   * dies, its running events are retried after about this long. @defaultValue 30000
+   */
+  asyncLeaseMs?: number;
   payloadLimits?: PayloadLimits;
   /** Region and account used in ARNs. @defaultValue { region: "us-east-1", accountId: "000000000000" } */
   region?: string;
   accountId?: string;
   /** The GraphQL gateway; omit for the defaults. */
   graphql?: GraphqlOptions;
+  /** REST routes (API Gateway HTTP API, payload format 2.0): `"GET /users/{id}": "users/getUser"`. @defaultValue {} */
+  routes?: RoutesOptions;
+  /** Path prefix the REST routes are served under. @defaultValue "/api" */
+  routePrefix?: string;
+  /** CORS for the REST routes: `true` for the defaults, or the options. @defaultValue false */
+  cors?: boolean | CorsOptions;
+  /** Principals (SigV4 keys), permissions and anonymous access. @defaultValue off: every caller may do anything */
+  auth?: AuthOptions;
 }
 
 /** Identity helper for typed config files. */

@@ -10,3 +10,10 @@ export { resolveConfig } from './resolve-config.js';
 export type { ConfigOverrides } from './resolve-config.js';
 export { findConfigFile, loadConfigFile, CONFIG_FILE_NAMES } from './load-config.js';
 export { nanoFunctionName, MONO_FUNCTION_NAME } from './apply-layout.js';
+export type {
+  AuthOptions, CorsOptions, JwtAuthOptions, PrincipalOptions, RouteAuth, RouteOptions, RoutesOptions, SecretValue,
+  ResolvedAuth, ResolvedCors, ResolvedHttpOptions, ResolvedJwtAuth, ResolvedPrincipal, ResolvedRoute,
+} from './http-options.js';
+export { DEFAULT_CORS_OPTIONS, DEFAULT_HTTP_OPTIONS } from './http-options.js';
+export { parseRouteKey, routeShape, ROUTE_METHODS } from './route-key.js';
+export type { ParsedRouteKey, RouteSegment } from './route-key.js';

@@ -5,6 +5,7 @@ import { applyLayout, nanoFunctionName } from './apply-layout.js';
 import type { FunctionSettings, LayoutMap, LayoutName, NeolithConfig } from './config-types.js';
 import { discoverJobs } from './discover-jobs.js';
 import { ProblemList } from './problem-list.js';
+import { resolveHttpOptions } from './resolve-http.js';
 import {
   DEFAULT_ASYNC_POLICY,
   DEFAULT_FUNCTION_SETTINGS,
@@ -23,6 +24,7 @@ export interface ConfigOverrides {
   stateDir?: string;
   backend?: 'sqlite' | 'redis';
   redisUrl?: string;
+  redisPrefix?: string;
 }
 
 /**
@@ -89,6 +91,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     }
   }
 
+  const http = resolveHttpOptions(config, rootDir, functions.map((f) => f.name), jobToFunction, p);
   if (p.problems.length > 0) throw new ConfigError(p.problems);
   const d = DEFAULT_HOST_OPTIONS;
   return {
@@ -104,9 +107,13 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     stateDir: resolve(rootDir, overrides.stateDir ?? config.stateDir ?? d.stateDir),
     backend: overrides.backend ?? config.backend ?? d.backend,
     redisUrl: overrides.redisUrl ?? config.redisUrl ?? d.redisUrl,
+    redisPrefix: overrides.redisPrefix ?? config.redisPrefix ?? d.redisPrefix,
+    recordRetentionSeconds: config.recordRetentionSeconds ?? d.recordRetentionSeconds,
+    asyncLeaseMs: config.asyncLeaseMs ?? d.asyncLeaseMs,
     payloadLimits: { ...d.payloadLimits, ...config.payloadLimits },
     region: config.region ?? d.region,
     accountId: config.accountId ?? d.accountId,
+    http,
   };
 }
 

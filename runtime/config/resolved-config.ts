@@ -1,4 +1,5 @@
 import type { LayoutName } from './config-types.js';
+import type { ResolvedHttpOptions } from './http-options.js';
 
 /** Async policy with every default filled in. */
 export interface ResolvedAsyncPolicy {
@@ -55,9 +56,14 @@ export interface ResolvedConfig {
   stateDir: string;
   backend: 'sqlite' | 'redis';
   redisUrl: string;
+  redisPrefix: string;
+  recordRetentionSeconds: number;
+  asyncLeaseMs: number;
   payloadLimits: ResolvedPayloadLimits;
   region: string;
   accountId: string;
+  /** REST routes, CORS and auth. */
+  http: ResolvedHttpOptions;
 }
 
 /** Defaults for every optional field (Lambda's where Lambda has one). */
@@ -84,6 +90,9 @@ export const DEFAULT_HOST_OPTIONS = {
   stateDir: '.neolith',
   backend: 'sqlite' as const,
   redisUrl: 'redis://127.0.0.1:6379',
+  redisPrefix: 'neolith',
+  recordRetentionSeconds: 86_400,
+  asyncLeaseMs: 30_000,
   region: 'us-east-1',
   accountId: '000000000000',
   payloadLimits: {

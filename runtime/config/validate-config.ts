@@ -1,10 +1,11 @@
 import { Ajv } from 'ajv';
 import type { NeolithConfig } from './config-types.js';
 import { isPlainObject, ProblemList } from './problem-list.js';
+import { HTTP_TOP_LEVEL_KEYS, validateHttp } from './validate-http.js';
 
 const TOP_LEVEL_KEYS = [
   'functions', 'jobs', 'concurrencyLimit', 'idleTimeoutMs', 'spareEnvironments', 'port', 'host',
-  'stateDir', 'backend', 'redisUrl', 'payloadLimits', 'region', 'accountId', 'graphql',
+  'stateDir', 'backend', 'redisUrl', 'redisPrefix', 'recordRetentionSeconds', 'asyncLeaseMs', 'payloadLimits', 'region', 'accountId', 'graphql',
 ] as const;
 const SETTINGS_KEYS = [
   'memoryMB', 'timeoutMs', 'reservedConcurrency', 'provisionedConcurrency', 'environment',
@@ -45,7 +46,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
     p.add('config', 'be an object (export default defineConfig({...}))', raw);
     return { config: {}, problems: p.problems };
   }
-  p.knownKeys('', raw, TOP_LEVEL_KEYS);
+  p.knownKeys('', raw, [...TOP_LEVEL_KEYS, ...HTTP_TOP_LEVEL_KEYS]);
 
   if (raw.functions !== undefined && p.object('functions', raw.functions)) {
     for (const [name, fn] of Object.entries(raw.functions)) {
@@ -89,6 +90,9 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
     p.add('backend', 'be "sqlite" or "redis"', raw.backend);
   }
   if (raw.redisUrl !== undefined) p.string('redisUrl', raw.redisUrl, /^rediss?:\/\//, 'be a redis:// or rediss:// URL');
+  if (raw.redisPrefix !== undefined) p.string('redisPrefix', raw.redisPrefix, /^[\w.-]{1,64}$/, 'be 1–64 letters, digits, ".", "-" or "_"');
+  if (raw.asyncLeaseMs !== undefined) p.integer('asyncLeaseMs', raw.asyncLeaseMs, 300, 3_600_000);
+  if (raw.recordRetentionSeconds !== undefined) p.integer('recordRetentionSeconds', raw.recordRetentionSeconds, 60, 31_536_000);
   if (raw.region !== undefined) p.string('region', raw.region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'be an AWS region like "us-east-1"');
   if (raw.accountId !== undefined) p.string('accountId', raw.accountId, /^\d{12}$/, 'be 12 digits');
   if (raw.payloadLimits !== undefined && p.object('payloadLimits', raw.payloadLimits)) {
@@ -99,6 +103,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
     }
   }
   if (raw.graphql !== undefined) validateGraphql(p, raw.graphql);
+  validateHttp(p, raw);
   return { config: raw as NeolithConfig, problems: p.problems };
 }
 

@@ -1,4 +1,5 @@
 import type { LambdaErrorPayload } from '../environment/index.js';
+import type { ThrottleReason } from '../errors/index.js';
 
 /** Lambda's three invocation types. */
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
@@ -56,4 +57,12 @@ export interface InvocationOutcome {
   maxMemoryMB: number;
   error?: LambdaErrorPayload;
   environmentId: string;
+}
+
+/** One invocation refused for concurrency (TooManyRequestsException), for metrics. */
+export interface InvocationThrottle {
+  requestId: string;
+  functionName: string;
+  type: InvocationType;
+  reason: ThrottleReason;
 }

@@ -8,7 +8,7 @@ import { InvocationLog } from '../observe/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import type { EventQueue } from './event-queue.js';
 import type { FunctionRegistry, Target } from './function-registry.js';
-import type { InvocationOutcome, InvokeOptions, InvokeResult } from './invocation-types.js';
+import type { InvocationOutcome, InvocationThrottle, InvokeOptions, InvokeResult } from './invocation-types.js';
 
 /** What the invoker is built from. */
 export interface InvokerParts {
@@ -32,6 +32,7 @@ export class Invoker {
   readonly #limits: ResolvedPayloadLimits;
   #events: EventQueue | undefined;
   readonly #outcomeListeners: Array<(outcome: InvocationOutcome) => void> = [];
+  readonly #throttleListeners: Array<(throttle: InvocationThrottle) => void> = [];
   #closing = false;
 
   constructor(parts: InvokerParts) {
@@ -50,6 +51,11 @@ export class Invoker {
   /** Calls `listener` after every run (metrics, records). */
   onOutcome(listener: (outcome: InvocationOutcome) => void): void {
     this.#outcomeListeners.push(listener);
+  }
+
+  /** Calls `listener` for every invocation refused with TooManyRequestsError (metrics). */
+  onThrottle(listener: (throttle: InvocationThrottle) => void): void {
+    this.#throttleListeners.push(listener);
   }
 
   /** Refuse new work from now on (host closing). */
@@ -87,7 +93,13 @@ export class Invoker {
     }
 
     const reason = this.#governor.tryAcquire(target.fn.spec.name, target.fn.spec.reservedConcurrency);
-    if (reason) throw new TooManyRequestsError('Rate Exceeded.', reason);
+    if (reason) {
+      if (this.#throttleListeners.length > 0) {
+        const throttle: InvocationThrottle = { requestId, functionName: target.fn.spec.name, type, reason };
+        for (const listener of this.#throttleListeners) listener(throttle);
+      }
+      throw new TooManyRequestsError('Rate Exceeded.', reason);
+    }
     let run: EnvironmentResult;
     try {
       run = await this.#run(target, job, text, requestId, options);

@@ -74,7 +74,40 @@ describe('neolith CLI', () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('ResourceNotFoundException (404)');
     } finally {
-      expect(await server.stop()).toBe(0);
+      expect(await server.stop(), server?.output()).toBe(0);
     }
+  });
+});
+
+describe('neolith invocations and dlq against a running host', () => {
+  it('shows records, lists, and redrives dead letters', async () => {
+    const server = await serveProcess(['--config', resolve(handlers, 'async.config.json'), '--state', state.path]);
+    try {
+      const accepted = await fetch(`${server.url}/2015-03-31/functions/throws/invocations`, { method: 'POST', body: '{"x":1}', headers: { 'X-Amz-Invocation-Type': 'Event' } });
+      const id = accepted.headers.get('x-amzn-requestid')!;
+      const shown = await neolith(['invocations', 'show', id, '--wait', '10', '--url', server.url]);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ id, status: 'FAILED', attempts: 2 });
+      const listed = await neolith(['invocations', 'list', '--function', 'throws', '--url', server.url]);
+      expect(JSON.parse(listed.stdout).invocations.map((r: { id: string }) => r.id)).toContain(id);
+      const letters = JSON.parse((await neolith(['dlq', 'list', '--url', server.url])).stdout).deadLetters as Array<{ id: string; event: { requestId: string } }>;
+      const letter = letters.find((d) => d.event.requestId === id)!;
+      expect(letter).toBeDefined();
+      expect(JSON.parse((await neolith(['dlq', 'show', letter.id, '--url', server.url])).stdout).condition).toBe('RetriesExhausted');
+      const redriven = JSON.parse((await neolith(['dlq', 'redrive', letter.id, '--url', server.url])).stdout);
+      expect(redriven.id).not.toBe(id);
+      const again = await neolith(['dlq', 'show', letter.id, '--url', server.url]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('ResourceNotFoundException (404)');
+      expect((await neolith(['dlq', 'frob', '--url', server.url])).code).toBe(2);
+    } finally {
+      expect(await server.stop(), server?.output()).toBe(0);
+    }
+  });
+
+  it('says clearly when no host answers', async () => {
+    const result = await neolith(['invocations', 'list', '--url', 'http://127.0.0.1:9']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach a neolith host at http://127.0.0.1:9');
   });
 });

@@ -74,7 +74,7 @@ describe('layouts', () => {
       config: { stateDir: state(), functions: { a: { handler: './echo.mjs#nothere' }, b: { handler: './legacy.cjs#nothere' }, c: { handler: './typed.ts#nothere' } } },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.sort()).toEqual([
+    expect([...(error as ConfigError).problems].sort()).toEqual([
       expect.stringMatching(/^functions\.a\.handler must name an exported function: .*echo\.mjs does not export "nothere" \(exports: handler\)$/),
       expect.stringMatching(/^functions\.b\.handler must name an exported function: .*legacy\.cjs does not export "nothere" \(exports: handler\)$/),
       expect.stringMatching(/^functions\.c\.handler must name an exported function: .*typed\.ts does not export "nothere" \(exports: handler\)$/),

@@ -19,11 +19,12 @@ Options:
   --backend B          sqlite | redis (default sqlite)
   --redis-url URL      Redis for the redis backend (default redis://127.0.0.1:6379)
   --watch              rebuild and recycle only the functions whose files change
+  --insecure           serve a non-loopback --host without auth (anyone reaching it may invoke and reconfigure every function)
   -h, --help           show this help`,
   async run(args) {
     const { values } = parseFlags(() => parseArgs({ args, strict: true, options: {
       config: { type: 'string' }, layout: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
-      state: { type: 'string' }, backend: { type: 'string' }, 'redis-url': { type: 'string' }, watch: { type: 'boolean' },
+      state: { type: 'string' }, backend: { type: 'string' }, 'redis-url': { type: 'string' }, watch: { type: 'boolean' }, insecure: { type: 'boolean' },
     } }));
     const overrides = {
       ...(values.layout !== undefined && { layout: layoutFlag(values.layout)! }),
@@ -36,7 +37,7 @@ Options:
     const host = await createHost({ ...(values.config && { config: values.config }), overrides, watch: values.watch ?? false });
     let address;
     try {
-      address = await host.listen();
+      address = await host.listen({ insecure: values.insecure ?? false });
     } catch (error) {
       await host.close();
       throw error;

@@ -89,6 +89,9 @@ describe('validateConfig', () => {
     [{ stateDir: 5 }, 'stateDir must be a non-empty string (got 5)'],
     [{ backend: 'postgres' }, 'backend must be "sqlite" or "redis" (got "postgres")'],
     [{ redisUrl: 'http://x' }, 'redisUrl must be a redis:// or rediss:// URL (got "http://x")'],
+    [{ redisPrefix: 'a b' }, 'redisPrefix must be 1–64 letters, digits, ".", "-" or "_" (got "a b")'],
+    [{ asyncLeaseMs: 10 }, 'asyncLeaseMs must be an integer from 300 to 3600000 (got 10)'],
+    [{ recordRetentionSeconds: 5 }, 'recordRetentionSeconds must be an integer from 60 to 31536000 (got 5)'],
     [{ region: 'mars' }, 'region must be an AWS region like "us-east-1" (got "mars")'],
     [{ accountId: '12' }, 'accountId must be 12 digits (got "12")'],
     [{ payloadLimits: { asyncEventBytes: 0 } }, 'payloadLimits.asyncEventBytes must be an integer from 1 to 268435456 (got 0)'],
@@ -110,6 +113,6 @@ describe('validateConfig', () => {
     cyclic.self = cyclic;
     expect(() => validateConfig({ functions: { a: { handler: './a.mjs', environment: cyclic } } })).not.toThrow();
     expect(validateConfig({ port: 'x'.repeat(100_000) }).problems[0]!.length).toBeLessThan(200);
-    expect(validateConfig(JSON.parse('{"__proto__": {"port": 1}}')).problems).toEqual(['__proto__ is not a known option (known: functions, jobs, concurrencyLimit, idleTimeoutMs, spareEnvironments, port, host, stateDir, backend, redisUrl, payloadLimits, region, accountId)']);
+    expect(validateConfig(JSON.parse('{"__proto__": {"port": 1}}')).problems).toEqual([expect.stringMatching(/^__proto__ is not a known option \(known: functions, jobs, /)]);
   });
 });

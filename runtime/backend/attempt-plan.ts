@@ -1,0 +1,61 @@
+import type { AsyncRetryPolicy, AttemptOutcome, FinalCondition, InvocationError, QueuedEvent } from './backend.js';
+
+/**
+ * The decisions both backends share, kept pure so they agree exactly: when an
+ * event is too old to run, and what follows an attempt.
+ */
+
+/** What happens after an attempt. */
+export type AttemptDecision =
+  | { readonly kind: 'succeed'; readonly condition: FinalCondition }
+  | { readonly kind: 'retry'; readonly delayMs: number }
+  | { readonly kind: 'fail'; readonly condition: FinalCondition };
+
+/** Whether the event is older than its maximum age at `now` (Lambda checks before each attempt). */
+export function isExpired(event: QueuedEvent, now: number): boolean {
+  return now - event.acceptedAt >= event.policy.maxEventAgeSeconds * 1000;
+}
+
+/** Delay before the attempt after `failedAttempt` (1-based); the last configured delay repeats. */
+export function retryDelayMs(policy: AsyncRetryPolicy, failedAttempt: number): number {
+  const delays = policy.retryDelaysMs;
+  if (delays.length === 0) return 0;
+  return delays[Math.min(failedAttempt - 1, delays.length - 1)] ?? 0;
+}
+
+/** Decide what follows attempt number `attempt` that ended with `outcome`. */
+export function decideAfterAttempt(policy: AsyncRetryPolicy, attempt: number, outcome: AttemptOutcome): AttemptDecision {
+  if (outcome.ok) return { kind: 'succeed', condition: 'Success' };
+  if (outcome.retryable && attempt <= policy.maxRetries) {
+    return { kind: 'retry', delayMs: retryDelayMs(policy, attempt) };
+  }
+  return { kind: 'fail', condition: 'RetriesExhausted' };
+}
+
+/** A handler that threw instead of resolving a failure is a bug in the caller; the attempt still fails, retryably. */
+export function outcomeFromThrown(error: unknown): AttemptOutcome {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const invocationError: InvocationError = {
+    errorType: err.name || 'Error',
+    errorMessage: err.message,
+    ...(err.stack ? { trace: err.stack.split('\n') } : {}),
+  };
+  return { ok: false, error: invocationError, retryable: true };
+}
+
+/** The failure of an event whose host died with it more than `maxStalledCount` times; not retried. */
+export function stalledOutcome(stalls: number, maxStalledCount: number): AttemptOutcome {
+  return {
+    ok: false,
+    retryable: false,
+    error: {
+      errorType: 'Neolith.EventStalled',
+      errorMessage: `the host running this event stopped ${stalls} times before it finished (maxStalledCount ${maxStalledCount})`,
+    },
+  };
+}
+
+/** Default `onError`: an error nobody awaits is logged, never swallowed. */
+export function logBackendError(error: unknown): void {
+  console.error('[neolith backend]', error);
+}

@@ -1,0 +1,39 @@
+export type {
+  AsyncEvent,
+  AsyncRetryPolicy,
+  AttemptFailure,
+  AttemptOutcome,
+  AttemptSuccess,
+  Backend,
+  ClaimedEvent,
+  ConsumeOptions,
+  Consumer,
+  ConsumerCloseOptions,
+  DeadLetter,
+  DeadLetterInput,
+  DeadLetterQuery,
+  EventHandler,
+  FinalCondition,
+  FinalEvent,
+  InvocationError,
+  InvocationRecord,
+  InvocationStatus,
+  PruneOptions,
+  QueuedEvent,
+  QueueStats,
+  RecordListener,
+  RecordQuery,
+  RedriveOptions,
+} from './backend.js';
+export { FINAL_STATUSES } from './backend.js';
+export type {
+  BackendOptions,
+  CommonBackendOptions,
+  RedisBackendOptions,
+  SqliteBackendOptions,
+} from './backend-options.js';
+export { DEFAULT_REDIS_BACKEND_OPTIONS, DEFAULT_SQLITE_BACKEND_OPTIONS } from './backend-options.js';
+export { createBackend } from './create-backend.js';
+export { BackendUnavailableError } from './backend-unavailable-error.js';
+export { DuplicateRequestIdError } from './duplicate-request-id-error.js';
+export { DeadLetterNotFoundError } from './dead-letter-not-found-error.js';

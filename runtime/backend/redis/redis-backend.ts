@@ -1,0 +1,391 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type {
+  AsyncEvent,
+  Backend,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeadLetterInput,
+  DeadLetterQuery,
+  EventHandler,
+  InvocationRecord,
+  PruneOptions,
+  QueuedEvent,
+  QueueStats,
+  RecordListener,
+  RecordQuery,
+  RedriveOptions,
+} from '../backend.js';
+import { toBackendError, type BackendErrorCode } from '../backend-error-code.js';
+import {
+  resolveRedisBackendOptions,
+  type RedisBackendOptions,
+  type ResolvedRedisBackendOptions,
+} from '../backend-options.js';
+import { RedisConsumer } from './redis-consumer.js';
+import { RedisKeys } from './redis-keys.js';
+import { parseChangeMessage, RedisRecords } from './redis-records.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/** Our own rejection, already typed; passes through the driver-error mapping untouched. */
+class Coded extends Error {
+  constructor(readonly backendCode: BackendErrorCode, readonly id?: string) {
+    super(backendCode);
+  }
+}
+
+/**
+ * The distributed backend: BullMQ for the queue (retries, delays, stalled-job
+ * recovery), Redis hashes for records, Redis pub/sub for record changes, so
+ * several hosts on one Redis share the work and see each other's changes.
+ *
+ * Connections: one command connection without an offline queue (a Redis
+ * outage rejects at once with `BackendUnavailableError`, it never hangs),
+ * shared by the BullMQ `Queue`; one subscriber; each consumer's BullMQ
+ * worker owns its blocking connections.
+ */
+export class RedisBackend implements Backend {
+  readonly kind = 'redis' as const;
+  readonly #options: ResolvedRedisBackendOptions;
+  readonly #keys: RedisKeys;
+  readonly #client: Redis;
+  readonly #subscriber: Redis;
+  readonly #records: RedisRecords;
+  readonly #queue: Queue<QueuedEvent>;
+  readonly #subscribed: Promise<void>;
+  readonly #listeners = new Set<RecordListener>();
+  readonly #consumers = new Set<RedisConsumer>();
+  readonly #pruneTimer: NodeJS.Timeout;
+  #ready: Promise<void> | undefined;
+  /** Once connected, calls fail fast during an outage instead of waiting for Redis. */
+  #everReady = false;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: RedisBackendOptions) {
+    this.#options = resolveRedisBackendOptions(options);
+    const { redisUrl, commandTimeoutMs, prefix } = this.#options;
+    this.#keys = new RedisKeys(prefix);
+    this.#client = new Redis(redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: commandTimeoutMs,
+      connectTimeout: commandTimeoutMs,
+    });
+    // ioredis reconnects by itself; connection errors surface through the calls that fail.
+    this.#client.on('error', () => undefined);
+    this.#subscriber = new Redis(redisUrl, { connectTimeout: commandTimeoutMs, maxRetriesPerRequest: null });
+    this.#subscriber.on('error', () => undefined);
+    this.#subscriber.on('message', (_channel: string, message: string) => this.#dispatch(message));
+    this.#subscribed = this.#subscriber.subscribe(this.#keys.channel).then(() => undefined);
+    this.#subscribed.catch(() => undefined);
+    this.#records = new RedisRecords(this.#client, this.#keys);
+    this.#queue = new Queue<QueuedEvent>(this.#keys.queueName, {
+      connection: this.#client,
+      prefix: this.#keys.bullPrefix,
+    });
+    this.#queue.on('error', () => undefined);
+    this.#pruneTimer = setInterval(() => {
+      this.pruneRecords().catch(this.#options.onError);
+    }, this.#options.pruneIntervalMs).unref();
+  }
+
+  /**
+   * Resolves once Redis answers and the change feed is subscribed; rejects
+   * with `BackendUnavailableError` after `commandTimeoutMs`. A failure is not
+   * memoised, so the next call tries again once Redis is back.
+   */
+  waitUntilReady(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#error('BACKEND_CLOSED', 'open'));
+    // After an outage, wait for the reconnection again.
+    if (this.#client.status !== 'ready' || this.#subscriber.status !== 'ready') this.#ready = undefined;
+    this.#ready ??= this.#connect().then(
+      () => {
+        this.#everReady = true;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
+    return this.#ready;
+  }
+
+  async #connect(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis at ${this.#options.redisUrl} did not answer within ${this.#options.commandTimeoutMs} ms`)),
+        this.#options.commandTimeoutMs,
+      );
+    });
+    const ready = (client: Redis): Promise<void> =>
+      client.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => client.once('ready', () => resolve()));
+    try {
+      await Promise.race([
+        Promise.all([ready(this.#client), ready(this.#subscriber), this.#subscribed, this.#queue.waitUntilReady()]),
+        timeout,
+      ]);
+    } catch (error) {
+      throw this.#error('BACKEND_UNAVAILABLE', 'open', undefined, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // -- queue -----------------------------------------------------------------
+
+  async enqueue(event: AsyncEvent): Promise<InvocationRecord> {
+    return this.#call('enqueue', event.requestId, () => this.#enqueue(event, undefined));
+  }
+
+  async #enqueue(event: AsyncEvent, deadLetterId: string | undefined): Promise<InvocationRecord> {
+    const acceptedAt = Date.now();
+    const queued: QueuedEvent = { ...event, acceptedAt };
+    const record: InvocationRecord = {
+      id: event.requestId,
+      functionName: event.functionName,
+      ...(event.job !== undefined ? { job: event.job } : {}),
+      status: 'QUEUED',
+      attempts: 0,
+      createdAt: acceptedAt,
+      updatedAt: acceptedAt,
+      ...(event.identity !== undefined ? { identity: event.identity } : {}),
+    };
+    // Record first: a worker may take the job the moment it is added.
+    const created = await this.#records.create(record);
+    if (!created.written) throw new Coded('DUPLICATE_REQUEST_ID', event.requestId);
+    try {
+      await this.#queue.add('event', queued, {
+        jobId: event.requestId,
+        attempts: event.policy.maxRetries + 1,
+        backoff: { type: 'neolith' },
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
+    } catch (error) {
+      // Nothing is acknowledged that is not queued: undo the record, best effort.
+      await this.#records.delete(event.requestId, event.functionName).catch(() => undefined);
+      throw error;
+    }
+    if (deadLetterId !== undefined) await this.#deleteDeadLetter(deadLetterId);
+    return record;
+  }
+
+  consume(handler: EventHandler, options: ConsumeOptions): Consumer {
+    if (this.#closed) throw this.#error('BACKEND_CLOSED', 'consume');
+    const consumer = new RedisConsumer(
+      {
+        redisUrl: this.#options.redisUrl,
+        bullPrefix: this.#keys.bullPrefix,
+        queueName: this.#keys.queueName,
+        records: this.#records,
+        lockDurationMs: this.#options.lockDurationMs,
+        stalledIntervalMs: this.#options.stalledIntervalMs,
+        maxStalledCount: this.#options.maxStalledCount,
+        onClosed: (closed) => this.#consumers.delete(closed),
+      },
+      handler,
+      options,
+    );
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const { queued, running, oldest } = await this.#call('stats', undefined, () => this.#records.stats());
+    return { queued, running, oldestQueuedAgeMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) };
+  }
+
+  // -- records ---------------------------------------------------------------
+
+  getRecord(id: string): Promise<InvocationRecord | undefined> {
+    return this.#call('getRecord', id, () => this.#records.get(id));
+  }
+
+  listRecords(query: RecordQuery = {}): Promise<InvocationRecord[]> {
+    return this.#call('listRecords', undefined, () => this.#records.list(query, query.limit ?? DEFAULT_LIST_LIMIT));
+  }
+
+  watchRecords(listener: RecordListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  pruneRecords(options: PruneOptions = {}): Promise<number> {
+    const before = options.before ?? Date.now() - this.#options.retentionSeconds * 1000;
+    return this.#call('pruneRecords', undefined, () => this.#records.prune(before));
+  }
+
+  // -- dead letters ------------------------------------------------------------
+
+  putDeadLetter(input: DeadLetterInput): Promise<DeadLetter> {
+    const letter: DeadLetter = { ...input, id: input.id ?? randomUUID(), createdAt: Date.now() };
+    return this.#call('putDeadLetter', letter.id, async () => {
+      const keys = this.#keys;
+      await this.#client
+        .multi()
+        .set(keys.deadLetter(letter.id), JSON.stringify(letter))
+        .zadd(keys.deadLetterIndex, letter.createdAt, letter.id)
+        .zadd(keys.deadLetterFunctionIndex(letter.event.functionName), letter.createdAt, letter.id)
+        .exec();
+      return letter;
+    });
+  }
+
+  listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return this.#call('listDeadLetters', undefined, async () => {
+      const keys = this.#keys;
+      const index = query.functionName === undefined ? keys.deadLetterIndex : keys.deadLetterFunctionIndex(query.functionName);
+      const ids = await this.#client.zrevrange(index, 0, (query.limit ?? DEFAULT_LIST_LIMIT) - 1);
+      if (ids.length === 0) return [];
+      const bodies = await this.#client.mget(ids.map((id) => keys.deadLetter(id)));
+      return bodies.filter((body): body is string => body !== null).map((body) => JSON.parse(body) as DeadLetter);
+    });
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    return this.#call('getDeadLetter', id, async () => {
+      const body = await this.#client.get(this.#keys.deadLetter(id));
+      return body === null ? undefined : (JSON.parse(body) as DeadLetter);
+    });
+  }
+
+  redriveDeadLetter(id: string, options: RedriveOptions = {}): Promise<InvocationRecord> {
+    return this.#call('redriveDeadLetter', id, async () => {
+      const body = await this.#client.get(this.#keys.deadLetter(id));
+      if (body === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
+      const letter = JSON.parse(body) as DeadLetter;
+      const { acceptedAt: _previousAcceptance, ...original } = letter.event;
+      // Enqueue, then delete: a crash in between redrives twice rather than never.
+      return this.#enqueue({ ...original, requestId: options.requestId ?? randomUUID() }, id);
+    });
+  }
+
+  deleteDeadLetter(id: string): Promise<boolean> {
+    return this.#call('deleteDeadLetter', id, () => this.#deleteDeadLetter(id));
+  }
+
+  async #deleteDeadLetter(id: string): Promise<boolean> {
+    const keys = this.#keys;
+    const body = await this.#client.get(keys.deadLetter(id));
+    if (body === null) return false;
+    const letter = JSON.parse(body) as DeadLetter;
+    const replies = await this.#client
+      .multi()
+      .del(keys.deadLetter(id))
+      .zrem(keys.deadLetterIndex, id)
+      .zrem(keys.deadLetterFunctionIndex(letter.event.functionName), id)
+      .exec();
+    return Number(replies?.[0]?.[1] ?? 0) > 0;
+  }
+
+  // -- lifecycle ---------------------------------------------------------------
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /**
+   * Drop every connection without giving claims back, as a SIGKILL would:
+   * another backend's stalled check recovers the events. For crash tests.
+   */
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#pruneTimer);
+    await Promise.allSettled([...this.#consumers].map((consumer) => consumer.abandon()));
+    this.#consumers.clear();
+    this.#listeners.clear();
+    this.#subscriber.disconnect();
+    await this.#queue.close().catch(() => undefined);
+    this.#client.disconnect();
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    try {
+      clearInterval(this.#pruneTimer);
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    // Consumers the owner did not close gracefully give their events back now.
+    for (const consumer of [...this.#consumers]) {
+      try {
+        await consumer.close({ drainTimeoutMs: 0 });
+      } catch (error) {
+        this.#options.onError(error);
+      }
+    }
+    try {
+      this.#listeners.clear();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    try {
+      await this.#queue.close();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    try {
+      this.#subscriber.disconnect();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    try {
+      if (this.#client.status === 'ready') await this.#client.quit();
+      else this.#client.disconnect();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+
+  // -- internals ---------------------------------------------------------------
+
+  /** Run one operation: refuse when closed, wait for Redis, map every failure to a code, then to an error. */
+  async #call<T>(operation: string, id: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw this.#error('BACKEND_CLOSED', operation, id);
+    if (!this.#everReady) await this.waitUntilReady();
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof Coded) throw this.#error(error.backendCode, operation, error.id ?? id);
+      if (this.#closed) throw this.#error('BACKEND_CLOSED', operation, id, error);
+      throw this.#error('BACKEND_UNAVAILABLE', operation, id, error);
+    }
+  }
+
+  #error(code: BackendErrorCode, operation: string, id?: string, cause?: unknown): Error {
+    return toBackendError(code, {
+      kind: 'redis',
+      operation,
+      ...(id !== undefined ? { id } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+  }
+
+  #dispatch(message: string): void {
+    if (this.#listeners.size === 0) return;
+    let record: InvocationRecord;
+    try {
+      record = parseChangeMessage(message);
+    } catch (error) {
+      this.#options.onError(error);
+      return;
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.#options.onError(error);
+      }
+    }
+  }
+}

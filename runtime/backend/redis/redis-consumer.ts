@@ -1,0 +1,328 @@
+import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
+import {
+  FINAL_STATUSES,
+  type AttemptOutcome,
+  type ClaimedEvent,
+  type ConsumeOptions,
+  type Consumer,
+  type ConsumerCloseOptions,
+  type EventHandler,
+  type FinalCondition,
+  type InvocationRecord,
+  type InvocationStatus,
+  type QueuedEvent,
+} from '../backend.js';
+import {
+  decideAfterAttempt,
+  isExpired,
+  logBackendError,
+  outcomeFromThrown,
+  retryDelayMs,
+  stalledOutcome,
+} from '../attempt-plan.js';
+import type { RedisRecords } from './redis-records.js';
+
+/** What a consumer needs from the backend that owns it. */
+export interface RedisConsumerContext {
+  readonly redisUrl: string;
+  readonly bullPrefix: string;
+  readonly queueName: string;
+  readonly records: RedisRecords;
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly maxStalledCount: number;
+  /** Called once the consumer has closed, so the backend forgets it. */
+  readonly onClosed: (consumer: RedisConsumer) => void;
+}
+
+interface ActiveAttempt {
+  readonly controller: AbortController;
+  /** Resolves when close gives the event back before it finished. */
+  readonly evicted: Promise<typeof EVICTED>;
+  readonly evict: () => void;
+}
+
+/** The error thrown to BullMQ so it applies the event's retry delay. */
+class RetryableAttemptError extends Error {
+  override readonly name = 'RetryableAttemptError';
+}
+
+const EVICTED = Symbol('evicted');
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+const DEFAULT_BLOCKED_RETRY_MS = 50;
+/** BullMQ's own stall limit is set out of reach: we enforce `maxStalledCount` ourselves so the record and `onFinal` see the failure. */
+const BULLMQ_MAX_STALLED = 1_000_000;
+/** Longest back-off for an event refused by `canStart` over and over. */
+const MAX_BLOCKED_DELAY_MS = 2000;
+
+/**
+ * A BullMQ worker running the handler. BullMQ does the claiming, locks,
+ * retry delays (a custom backoff reading the event's policy) and recovery of
+ * events whose host vanished (stalled jobs); this class maps each job to
+ * record changes and to the final outcome.
+ */
+export class RedisConsumer implements Consumer {
+  readonly #context: RedisConsumerContext;
+  readonly #handler: EventHandler;
+  readonly #canStart: (functionName: string) => boolean;
+  readonly #onFinal: ConsumeOptions['onFinal'];
+  readonly #onError: (error: unknown) => void;
+  readonly #blockedRetryMs: number;
+  readonly #worker: Worker<QueuedEvent>;
+  readonly #active = new Map<string, ActiveAttempt>();
+  /** How often each job was refused by canStart, for its back-off. Bounded below. */
+  readonly #refusals = new Map<string, number>();
+  #closing: Promise<void> | undefined;
+  #dead = false;
+
+  constructor(context: RedisConsumerContext, handler: EventHandler, options: ConsumeOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`consume options.concurrency must be a positive integer (got ${String(options.concurrency)})`);
+    }
+    this.#context = context;
+    this.#handler = handler;
+    this.#canStart = options.canStart ?? (() => true);
+    this.#onFinal = options.onFinal;
+    this.#onError = options.onError ?? logBackendError;
+    this.#blockedRetryMs = options.blockedRetryMs ?? DEFAULT_BLOCKED_RETRY_MS;
+    this.#worker = new Worker<QueuedEvent>(
+      context.queueName,
+      (job, token, signal) => this.#process(job, token, signal),
+      {
+        // The worker's blocking connection must wait for Redis forever, hence null.
+        connection: { url: context.redisUrl, maxRetriesPerRequest: null },
+        prefix: context.bullPrefix,
+        concurrency: options.concurrency,
+        lockDuration: context.lockDurationMs,
+        stalledInterval: context.stalledIntervalMs,
+        maxStalledCount: BULLMQ_MAX_STALLED,
+        // Long-poll briefly so close() is not held up by an idle BZPOPMIN.
+        drainDelay: 1,
+        settings: {
+          backoffStrategy: (attemptsMade, _type, _error, job) =>
+            retryDelayMs((job?.data as QueuedEvent).policy, attemptsMade),
+        },
+      },
+    );
+    this.#worker.on('error', (error) => {
+      if (!this.#dead) this.#onError(error);
+    });
+    this.#worker.on('failed', (job, error) => {
+      if (job && job.finishedOn) void this.#failedByQueue(job, error);
+    });
+  }
+
+  get running(): number {
+    return this.#active.size;
+  }
+
+  waitUntilReady(): Promise<void> {
+    return this.#worker.waitUntilReady().then(() => undefined);
+  }
+
+  /** BullMQ is woken by Redis itself; nothing to do. */
+  wake(): void {}
+
+  close(options: ConsumerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    return this.#closing;
+  }
+
+  /**
+   * Stop at once without giving events back, as if the host were killed:
+   * the locks expire and another worker's stalled check takes the events.
+   * For crash tests.
+   */
+  async abandon(): Promise<void> {
+    this.#dead = true;
+    for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
+    try {
+      await this.#worker.close(true);
+    } catch {
+      // A killed host reports nothing.
+    }
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    // BullMQ's close stops fetching and waits for the running jobs.
+    const closed = this.#worker.close();
+    closed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closed.then(
+        () => false,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // Give the rest back: each processor moves its job to wait and returns.
+      for (const attempt of this.#active.values()) {
+        try {
+          attempt.evict();
+          attempt.controller.abort(new Error('consumer closed before the attempt finished'));
+        } catch (error) {
+          this.#onError(error);
+        }
+      }
+    }
+    try {
+      await closed;
+    } catch (error) {
+      this.#onError(error);
+    }
+    try {
+      this.#context.onClosed(this);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #process(job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const event = job.data;
+    const records = this.#context.records;
+    const attemptNumber = job.attemptsMade + 1;
+    const now = Date.now();
+    const id = job.id ?? event.requestId;
+
+    if (isExpired(event, now)) {
+      await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
+      return;
+    }
+    if (job.stalledCounter > this.#context.maxStalledCount) {
+      const outcome = stalledOutcome(job.stalledCounter, this.#context.maxStalledCount);
+      await this.#finalize(event, attemptNumber, 'RetriesExhausted', outcome);
+      return;
+    }
+    if (!this.#canStart(event.functionName)) {
+      // Wait in the queue without spending an attempt (Lambda: events wait, they are not throttled away).
+      const refusals = (this.#refusals.get(id) ?? 0) + 1;
+      if (this.#refusals.size > 10_000) this.#refusals.clear();
+      this.#refusals.set(id, refusals);
+      const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+    this.#refusals.delete(id);
+
+    const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
+    // Finalised before a crash stopped BullMQ from completing the job: never run it twice.
+    if (!started.written && started.reason === 'final') return;
+    const current = started.written ? started.record : undefined;
+
+    const controller = new AbortController();
+    const onQueueAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onQueueAbort, { once: true });
+    let evict!: () => void;
+    const evicted = new Promise<typeof EVICTED>((resolve) => {
+      evict = () => resolve(EVICTED);
+    });
+    this.#active.set(id, { controller, evicted, evict });
+    try {
+      const claimed: ClaimedEvent = { ...event, attempt: attemptNumber };
+      let running: Promise<AttemptOutcome>;
+      try {
+        running = this.#handler(claimed, controller.signal).catch(outcomeFromThrown);
+      } catch (error) {
+        running = Promise.resolve(outcomeFromThrown(error));
+      }
+      const outcome = await Promise.race([running, evicted]);
+      if (this.#dead) return;
+      if (outcome === EVICTED) {
+        // Back to wait, same attempt number, for the next consumer.
+        await job.moveToWait(token);
+        await records.patch(base(event), { status: 'QUEUED', attempts: job.attemptsMade, updatedAt: Date.now() });
+        throw new WaitingError();
+      }
+      const decision = decideAfterAttempt(event.policy, attemptNumber, outcome);
+      if (decision.kind === 'retry' && !outcome.ok) {
+        await records.patch(base(event), {
+          status: 'QUEUED',
+          attempts: attemptNumber,
+          updatedAt: Date.now(),
+          error: outcome.error,
+          ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+        });
+        // BullMQ moves the job to delayed for the policy's delay (backoffStrategy).
+        throw new RetryableAttemptError(outcome.error.errorMessage);
+      }
+      if (decision.kind === 'retry') return;
+      await this.#finalize(event, attemptNumber, decision.condition, outcome, current);
+    } finally {
+      signal?.removeEventListener('abort', onQueueAbort);
+      this.#active.delete(id);
+    }
+  }
+
+  /** BullMQ failed the job for good by itself (an unexpected error on the last attempt). */
+  async #failedByQueue(job: Job<QueuedEvent>, error: Error): Promise<void> {
+    if (this.#dead || error instanceof RetryableAttemptError) return;
+    try {
+      const record = await this.#context.records.get(job.data.requestId);
+      if (!record || FINAL_STATUSES.has(record.status)) return;
+      const outcome: AttemptOutcome = {
+        ok: false,
+        retryable: false,
+        error: { errorType: error.name || 'Error', errorMessage: error.message },
+      };
+      await this.#finalize(job.data, job.attemptsMade, 'RetriesExhausted', outcome);
+    } catch (failure) {
+      this.#onError(failure);
+    }
+  }
+
+  async #finalize(
+    event: QueuedEvent,
+    attempts: number,
+    condition: FinalCondition,
+    outcome: AttemptOutcome | undefined,
+    known?: InvocationRecord,
+  ): Promise<void> {
+    const now = Date.now();
+    const status: InvocationStatus =
+      condition === 'Success' ? 'SUCCEEDED' : condition === 'EventAgeExceeded' ? 'EXPIRED' : 'FAILED';
+    const patch = {
+      status,
+      attempts,
+      updatedAt: now,
+      ...(outcome?.ok ? { result: outcome.result } : {}),
+      ...(outcome && !outcome.ok ? { error: outcome.error } : {}),
+      ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+    };
+    // The caller usually knows the record from the RUNNING write; read it otherwise.
+    const current = known ?? (await this.#context.records.get(event.requestId));
+    if (current && FINAL_STATUSES.has(current.status)) return;
+    const record: InvocationRecord = { ...(current ?? recordFromEvent(event)), ...patch };
+    // Route first, then store: a crash in between re-runs the event rather than
+    // losing its destination (at-least-once, as Lambda's destinations).
+    if (this.#onFinal) {
+      try {
+        await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    if (this.#dead) return;
+    await this.#context.records.patch(base(event), patch);
+  }
+}
+
+function base(event: QueuedEvent): Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt'> {
+  return { id: event.requestId, functionName: event.functionName, createdAt: event.acceptedAt };
+}
+
+function recordFromEvent(event: QueuedEvent): InvocationRecord {
+  return {
+    id: event.requestId,
+    functionName: event.functionName,
+    ...(event.job !== undefined ? { job: event.job } : {}),
+    status: 'QUEUED',
+    attempts: 0,
+    createdAt: event.acceptedAt,
+    updatedAt: event.acceptedAt,
+    ...(event.identity !== undefined ? { identity: event.identity } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+import type { InvocationStatus } from '../backend.js';
+
+/** Statuses in the order the record script expects their index keys. */
+export const STATUS_ORDER: readonly InvocationStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED'];
+
+/**
+ * Every Redis key and channel of one namespace. Records are hashes; indexes
+ * are sorted sets scored by acceptance time (the final index by last change,
+ * for pruning); BullMQ keeps its own keys under `<prefix>:bull`.
+ */
+export class RedisKeys {
+  readonly bullPrefix: string;
+  readonly queueName = 'events';
+  readonly channel: string;
+  readonly recordPrefix: string;
+  readonly allIndex: string;
+  readonly finalIndex: string;
+  readonly functionIndexPrefix: string;
+  readonly deadLetterPrefix: string;
+  readonly deadLetterIndex: string;
+  readonly deadLetterFunctionIndexPrefix: string;
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+    this.bullPrefix = `${prefix}:bull`;
+    this.channel = `${prefix}:records`;
+    this.recordPrefix = `${prefix}:rec:`;
+    this.allIndex = `${prefix}:ridx:all`;
+    this.finalIndex = `${prefix}:ridx:final`;
+    this.functionIndexPrefix = `${prefix}:ridx:fn:`;
+    this.deadLetterPrefix = `${prefix}:dlq:`;
+    this.deadLetterIndex = `${prefix}:dlqidx:all`;
+    this.deadLetterFunctionIndexPrefix = `${prefix}:dlqidx:fn:`;
+  }
+
+  record(id: string): string {
+    return this.recordPrefix + id;
+  }
+
+  functionIndex(functionName: string): string {
+    return this.functionIndexPrefix + functionName;
+  }
+
+  statusIndex(status: InvocationStatus): string {
+    return `${this.#prefix}:ridx:status:${status}`;
+  }
+
+  statusIndexes(): string[] {
+    return STATUS_ORDER.map((status) => this.statusIndex(status));
+  }
+
+  deadLetter(id: string): string {
+    return this.deadLetterPrefix + id;
+  }
+
+  deadLetterFunctionIndex(functionName: string): string {
+    return this.deadLetterFunctionIndexPrefix + functionName;
+  }
+}

@@ -1,0 +1,184 @@
+import type { Redis } from 'ioredis';
+import type { InvocationRecord, InvocationStatus, RecordQuery } from '../backend.js';
+import { RedisKeys } from './redis-keys.js';
+import { DELETE_RECORD_LUA, PRUNE_RECORDS_LUA, PUT_RECORD_LUA } from './record-scripts.js';
+
+/** Result of a record write; see `PUT_RECORD_LUA`. */
+export type PutRecordResult =
+  | { readonly written: true; readonly record: InvocationRecord }
+  | { readonly written: false; readonly reason: 'exists' | 'final' | 'missing' };
+
+/** The fields a patch may change. */
+export type RecordPatch = Partial<Pick<InvocationRecord, 'attempts' | 'result' | 'error' | 'logTail'>> & {
+  readonly status: InvocationStatus;
+  readonly updatedAt: number;
+};
+
+interface ScriptedRedis {
+  neolithPutRecord(...args: (string | number)[]): Promise<number | string>;
+  neolithPruneRecords(...args: (string | number)[]): Promise<number>;
+  neolithDeleteRecord(...args: (string | number)[]): Promise<number>;
+}
+
+const PRUNE_BATCH = 500;
+/** Upper bound on index entries read for one filtered listing. */
+const MAX_SCAN = 10_000;
+
+/** The change message the record script publishes. */
+export function parseChangeMessage(message: string): InvocationRecord {
+  const parsed = JSON.parse(message) as { record: InvocationRecord; identity?: unknown };
+  return parsed.identity === undefined ? parsed.record : { ...parsed.record, identity: parsed.identity };
+}
+
+/**
+ * Invocation records in Redis: one hash per record (`json`, `status`, `fn`,
+ * `identity`), sorted-set indexes, a pub/sub message per change. Owned by
+ * `RedisBackend`, shared with its consumers; uses the backend's command
+ * connection, so a Redis outage rejects at once instead of queueing.
+ */
+export class RedisRecords {
+  readonly #redis: Redis & ScriptedRedis;
+  readonly #keys: RedisKeys;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    redis.defineCommand('neolithPutRecord', { numberOfKeys: 9, lua: PUT_RECORD_LUA });
+    redis.defineCommand('neolithPruneRecords', { numberOfKeys: 7, lua: PRUNE_RECORDS_LUA });
+    redis.defineCommand('neolithDeleteRecord', { numberOfKeys: 8, lua: DELETE_RECORD_LUA });
+    this.#redis = redis as Redis & ScriptedRedis;
+    this.#keys = keys;
+  }
+
+  async create(record: InvocationRecord): Promise<PutRecordResult> {
+    const { identity, ...rest } = record;
+    return this.#put('create', record, rest, identity === undefined ? '' : JSON.stringify(identity));
+  }
+
+  /** Change a record; never touches a final one. */
+  async patch(base: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt'>, patch: RecordPatch): Promise<PutRecordResult> {
+    return this.#put('patch', { ...base, ...patch }, patch, '');
+  }
+
+  async #put(
+    mode: 'create' | 'patch',
+    record: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt' | 'updatedAt' | 'status'>,
+    json: object,
+    identity: string,
+  ): Promise<PutRecordResult> {
+    const keys = this.#keys;
+    const code = await this.#redis.neolithPutRecord(
+      keys.record(record.id),
+      keys.allIndex,
+      keys.functionIndex(record.functionName),
+      keys.finalIndex,
+      ...keys.statusIndexes(),
+      mode,
+      record.id,
+      record.createdAt,
+      record.updatedAt,
+      record.status,
+      JSON.stringify(withoutEmptyTrace(json)),
+      keys.channel,
+      record.functionName,
+      identity,
+    );
+    if (typeof code === 'string') return { written: true, record: parseChangeMessage(code) };
+    return { written: false, reason: code === 0 ? 'exists' : code === -1 ? 'final' : 'missing' };
+  }
+
+  async delete(id: string, functionName: string): Promise<void> {
+    const keys = this.#keys;
+    await this.#redis.neolithDeleteRecord(
+      keys.record(id),
+      keys.allIndex,
+      keys.functionIndex(functionName),
+      ...keys.statusIndexes(),
+      id,
+    );
+  }
+
+  async get(id: string): Promise<InvocationRecord | undefined> {
+    const [json, identity] = await this.#redis.hmget(this.#keys.record(id), 'json', 'identity');
+    return json ? toRecord(json, identity) : undefined;
+  }
+
+  async list(query: RecordQuery, limit: number): Promise<InvocationRecord[]> {
+    const keys = this.#keys;
+    const index =
+      query.functionName !== undefined
+        ? keys.functionIndex(query.functionName)
+        : query.status !== undefined
+          ? keys.statusIndex(query.status)
+          : keys.allIndex;
+    // Only the function index needs filtering (by status); the others are exact.
+    const filterStatus = query.functionName !== undefined ? query.status : undefined;
+    const page = Math.max(limit, 100);
+    const found: InvocationRecord[] = [];
+    for (let start = 0; found.length < limit && start < MAX_SCAN; start += page) {
+      const ids = await this.#redis.zrevrange(index, start, start + page - 1);
+      if (ids.length === 0) break;
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hmget(keys.record(id), 'json', 'identity');
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error, value] of replies) {
+        if (error) throw error;
+        const [json, identity] = value as [string | null, string | null];
+        if (!json) continue; // pruned between the two reads
+        const record = toRecord(json, identity);
+        if (filterStatus !== undefined && record.status !== filterStatus) continue;
+        found.push(record);
+        if (found.length === limit) break;
+      }
+      if (ids.length < page) break;
+    }
+    return found;
+  }
+
+  async prune(before: number): Promise<number> {
+    const keys = this.#keys;
+    let total = 0;
+    for (;;) {
+      const count = await this.#redis.neolithPruneRecords(
+        keys.finalIndex,
+        keys.allIndex,
+        ...keys.statusIndexes(),
+        before,
+        keys.recordPrefix,
+        keys.functionIndexPrefix,
+        PRUNE_BATCH,
+      );
+      total += count;
+      if (count < PRUNE_BATCH) return total;
+    }
+  }
+
+  async stats(): Promise<{ queued: number; running: number; oldest: number | undefined }> {
+    const keys = this.#keys;
+    const replies = await this.#redis
+      .multi()
+      .zcard(keys.statusIndex('QUEUED'))
+      .zcard(keys.statusIndex('RUNNING'))
+      .zrange(keys.statusIndex('QUEUED'), '0', '0', 'WITHSCORES')
+      .exec();
+    if (!replies) throw new Error('stats transaction was aborted');
+    for (const [error] of replies) if (error) throw error;
+    const oldest = (replies[2]?.[1] as string[] | undefined)?.[1];
+    return {
+      queued: Number(replies[0]?.[1] ?? 0),
+      running: Number(replies[1]?.[1] ?? 0),
+      oldest: oldest === undefined ? undefined : Number(oldest),
+    };
+  }
+}
+
+function toRecord(json: string, identity: string | null): InvocationRecord {
+  const record = JSON.parse(json) as InvocationRecord;
+  return identity === null ? record : { ...record, identity: JSON.parse(identity) as unknown };
+}
+
+/** Lua's cjson turns an empty array into `{}`; an empty trace carries nothing anyway. */
+function withoutEmptyTrace(json: object): object {
+  const error = (json as { error?: { trace?: readonly string[] } }).error;
+  if (!error?.trace || error.trace.length > 0) return json;
+  const { trace: _trace, ...rest } = error;
+  return { ...json, error: rest };
+}

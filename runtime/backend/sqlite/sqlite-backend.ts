@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AsyncEvent,
+  Backend,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeadLetterInput,
+  DeadLetterQuery,
+  EventHandler,
+  InvocationRecord,
+  PruneOptions,
+  QueueStats,
+  RecordListener,
+  RecordQuery,
+  RedriveOptions,
+} from '../backend.js';
+import { toBackendError, type BackendErrorCode } from '../backend-error-code.js';
+import {
+  resolveSqliteBackendOptions,
+  type ResolvedSqliteBackendOptions,
+  type SqliteBackendOptions,
+} from '../backend-options.js';
+import { rowToRecord, type InvocationRow } from './sqlite-schema.js';
+import { SqliteConsumer } from './sqlite-consumer.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * The embedded backend: one `neolith.db` file in the state directory, WAL
+ * mode, one host per file. Every claim left RUNNING when the file is opened
+ * belongs to a process that died, so opening puts those events back in the
+ * queue (same attempt number) — that is how an event survives SIGKILL.
+ */
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite' as const;
+  readonly #options: ResolvedSqliteBackendOptions;
+  /** Distinguishes this open from earlier processes on the same file. */
+  readonly #instanceId = randomUUID();
+  readonly #store: SqliteStore | undefined;
+  readonly #openError: unknown;
+  readonly #listeners = new Set<RecordListener>();
+  readonly #consumers = new Set<SqliteConsumer>();
+  readonly #pruneTimer: NodeJS.Timeout;
+  #consumerSeq = 0;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: SqliteBackendOptions) {
+    this.#options = resolveSqliteBackendOptions(options);
+    let store: SqliteStore | undefined;
+    try {
+      store = new SqliteStore(this.#options.stateDir, this.#options.synchronous);
+      store.requeueAllRunning(Date.now());
+    } catch (error) {
+      // Reported by waitUntilReady() and every call, as BackendUnavailableError.
+      this.#openError = error;
+    }
+    this.#store = store;
+    this.#pruneTimer = setInterval(() => {
+      this.pruneRecords().catch(this.#options.onError);
+    }, this.#options.pruneIntervalMs).unref();
+  }
+
+  async waitUntilReady(): Promise<void> {
+    this.#use('open');
+  }
+
+  // -- queue -----------------------------------------------------------------
+
+  async enqueue(event: AsyncEvent): Promise<InvocationRecord> {
+    const store = this.#use('enqueue');
+    let row: InvocationRow;
+    try {
+      row = store.insertEvent({ ...event, acceptedAt: Date.now() });
+    } catch (error) {
+      throw this.#mapDriverError(error, 'enqueue', event.requestId);
+    }
+    this.#emit(row);
+    for (const consumer of this.#consumers) consumer.wake();
+    return rowToRecord(row);
+  }
+
+  consume(handler: EventHandler, options: ConsumeOptions): Consumer {
+    const store = this.#use('consume');
+    const consumer = new SqliteConsumer(
+      {
+        store,
+        owner: `${this.#instanceId}/${++this.#consumerSeq}`,
+        leaseMs: this.#options.leaseMs,
+        pollIntervalMs: this.#options.pollIntervalMs,
+        maxStalledCount: this.#options.maxStalledCount,
+        emit: (row) => this.#emit(row),
+        onClosed: (closed) => this.#consumers.delete(closed),
+      },
+      handler,
+      options,
+    );
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const store = this.#use('stats');
+    const { queued, running, oldest } = this.#run('stats', () => store.stats());
+    return { queued, running, oldestQueuedAgeMs: oldest === null ? 0 : Math.max(0, Date.now() - oldest) };
+  }
+
+  // -- records ---------------------------------------------------------------
+
+  async getRecord(id: string): Promise<InvocationRecord | undefined> {
+    const store = this.#use('getRecord');
+    const row = this.#run('getRecord', () => store.get(id));
+    return row ? rowToRecord(row) : undefined;
+  }
+
+  async listRecords(query: RecordQuery = {}): Promise<InvocationRecord[]> {
+    const store = this.#use('listRecords');
+    return this.#run('listRecords', () => store.list(query, query.limit ?? DEFAULT_LIST_LIMIT)).map(rowToRecord);
+  }
+
+  watchRecords(listener: RecordListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  async pruneRecords(options: PruneOptions = {}): Promise<number> {
+    const store = this.#use('pruneRecords');
+    const before = options.before ?? Date.now() - this.#options.retentionSeconds * 1000;
+    return this.#run('pruneRecords', () => store.prune(before));
+  }
+
+  // -- dead letters ------------------------------------------------------------
+
+  async putDeadLetter(input: DeadLetterInput): Promise<DeadLetter> {
+    const store = this.#use('putDeadLetter');
+    const letter: DeadLetter = { ...input, id: input.id ?? randomUUID(), createdAt: Date.now() };
+    this.#run('putDeadLetter', () => store.putDeadLetter(letter));
+    return letter;
+  }
+
+  async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    const store = this.#use('listDeadLetters');
+    return this.#run('listDeadLetters', () => store.listDeadLetters(query.functionName, query.limit ?? DEFAULT_LIST_LIMIT));
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    const store = this.#use('getDeadLetter');
+    return this.#run('getDeadLetter', () => store.getDeadLetter(id));
+  }
+
+  async redriveDeadLetter(id: string, options: RedriveOptions = {}): Promise<InvocationRecord> {
+    const store = this.#use('redriveDeadLetter');
+    const letter = this.#run('redriveDeadLetter', () => store.getDeadLetter(id));
+    if (!letter) throw this.#error('DEAD_LETTER_NOT_FOUND', 'redriveDeadLetter', id);
+    const requestId = options.requestId ?? randomUUID();
+    const { acceptedAt: _previousAcceptance, ...original } = letter.event;
+    let row: InvocationRow | undefined;
+    try {
+      row = store.redrive(id, { ...original, requestId, acceptedAt: Date.now() });
+    } catch (error) {
+      throw this.#mapDriverError(error, 'redriveDeadLetter', requestId);
+    }
+    if (!row) throw this.#error('DEAD_LETTER_NOT_FOUND', 'redriveDeadLetter', id);
+    this.#emit(row);
+    for (const consumer of this.#consumers) consumer.wake();
+    return rowToRecord(row);
+  }
+
+  async deleteDeadLetter(id: string): Promise<boolean> {
+    const store = this.#use('deleteDeadLetter');
+    return this.#run('deleteDeadLetter', () => store.deleteDeadLetter(id));
+  }
+
+  // -- lifecycle ---------------------------------------------------------------
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /**
+   * Drop everything without writing, as a SIGKILL would: claims stay RUNNING
+   * in the file for the next open to take back. For crash tests.
+   */
+  async abandon(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#pruneTimer);
+    for (const consumer of this.#consumers) consumer.abandon();
+    this.#consumers.clear();
+    this.#listeners.clear();
+    this.#store?.close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    try {
+      clearInterval(this.#pruneTimer);
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    // Consumers the owner did not close gracefully give their events back now.
+    for (const consumer of [...this.#consumers]) {
+      try {
+        await consumer.close({ drainTimeoutMs: 0 });
+      } catch (error) {
+        this.#options.onError(error);
+      }
+    }
+    try {
+      this.#listeners.clear();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+    try {
+      this.#store?.close();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+
+  // -- internals ---------------------------------------------------------------
+
+  #use(operation: string): SqliteStore {
+    if (this.#closed) throw this.#error('BACKEND_CLOSED', operation);
+    if (!this.#store) throw this.#error('BACKEND_UNAVAILABLE', operation, undefined, this.#openError);
+    return this.#store;
+  }
+
+  #run<T>(operation: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw this.#mapDriverError(error, operation);
+    }
+  }
+
+  #mapDriverError(error: unknown, operation: string, id?: string): Error {
+    const code = (error as { code?: unknown }).code;
+    const mapped: BackendErrorCode =
+      code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE'
+        ? 'DUPLICATE_REQUEST_ID'
+        : 'BACKEND_UNAVAILABLE';
+    return this.#error(mapped, operation, id, error);
+  }
+
+  #error(code: BackendErrorCode, operation: string, id?: string, cause?: unknown): Error {
+    return toBackendError(code, {
+      kind: 'sqlite',
+      operation,
+      ...(id !== undefined ? { id } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+  }
+
+  #emit(row: InvocationRow): void {
+    if (this.#listeners.size === 0) return;
+    const record = rowToRecord(row);
+    for (const listener of this.#listeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.#options.onError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,363 @@
+import type {
+  AttemptOutcome,
+  ClaimedEvent,
+  ConsumeOptions,
+  Consumer,
+  ConsumerCloseOptions,
+  EventHandler,
+  FinalCondition,
+  InvocationRecord,
+  QueuedEvent,
+} from '../backend.js';
+import { decideAfterAttempt, isExpired, logBackendError, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
+import { rowToEvent, rowToRecord, type InvocationRow } from './sqlite-schema.js';
+import type { SqliteStore } from './sqlite-store.js';
+
+/** What a consumer needs from the backend that owns it. */
+export interface SqliteConsumerContext {
+  readonly store: SqliteStore;
+  /** Lease owner written on every claim of this consumer. */
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxStalledCount: number;
+  /** Publish a changed row to record listeners. */
+  readonly emit: (row: InvocationRow) => void;
+  /** Called once the consumer has closed, so the backend forgets it. */
+  readonly onClosed: (consumer: SqliteConsumer) => void;
+}
+
+interface PendingWrite {
+  readonly write: () => InvocationRow | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface RunningAttempt {
+  readonly controller: AbortController;
+  /** Set when close gave the event back; the late outcome is then dropped. */
+  evicted: boolean;
+  done: Promise<void>;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+const DEFAULT_BLOCKED_RETRY_MS = 50;
+
+/**
+ * Claims events from the SQLite queue and runs them. Woken at once by
+ * enqueues in this process, by finished attempts, and by a timer set to the
+ * next retry time, capped at the poll interval (events from other processes,
+ * expired leases).
+ */
+export class SqliteConsumer implements Consumer {
+  readonly #context: SqliteConsumerContext;
+  readonly #handler: EventHandler;
+  readonly #concurrency: number;
+  readonly #canStart: (functionName: string) => boolean;
+  readonly #onFinal: ConsumeOptions['onFinal'];
+  readonly #onError: (error: unknown) => void;
+  readonly #blockedRetryMs: number;
+  readonly #running = new Map<string, RunningAttempt>();
+  readonly #leaseTimer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  #wakeScheduled = false;
+  /** Writes that end attempts, committed together: one fsync-free WAL commit for a burst of completions. */
+  #pendingWrites: PendingWrite[] = [];
+  #flushScheduled = false;
+  #lastReclaimAt = 0;
+  #closing: Promise<void> | undefined;
+  /** Set by {@link abandon}: the process "died", nothing may be written any more. */
+  #dead = false;
+
+  constructor(context: SqliteConsumerContext, handler: EventHandler, options: ConsumeOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`consume options.concurrency must be a positive integer (got ${String(options.concurrency)})`);
+    }
+    this.#context = context;
+    this.#handler = handler;
+    this.#concurrency = options.concurrency;
+    this.#canStart = options.canStart ?? (() => true);
+    this.#onFinal = options.onFinal;
+    this.#onError = options.onError ?? logBackendError;
+    this.#blockedRetryMs = options.blockedRetryMs ?? DEFAULT_BLOCKED_RETRY_MS;
+    const renewEvery = Math.max(1, Math.floor(context.leaseMs / 3));
+    this.#leaseTimer = setInterval(() => this.#renewLeases(), renewEvery).unref();
+    this.wake();
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  waitUntilReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  wake(): void {
+    if (this.#closing || this.#dead || this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    // Coalesce a burst of enqueues into one claim pass.
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.#pump();
+    });
+  }
+
+  close(options: ConsumerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    return this.#closing;
+  }
+
+  /** Stop without writing anything, as if the process had been killed. */
+  abandon(): void {
+    this.#dead = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#leaseTimer);
+    for (const attempt of this.#running.values()) {
+      attempt.evicted = true;
+      attempt.controller.abort(new Error('consumer abandoned'));
+    }
+  }
+
+  async #close(drainTimeoutMs: number): Promise<void> {
+    clearTimeout(this.#timer);
+    try {
+      if (this.#running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainTimeoutMs);
+        });
+        await Promise.race([Promise.allSettled([...this.#running.values()].map((a) => a.done)), timeout]);
+        clearTimeout(timer);
+      }
+    } catch (error) {
+      this.#onError(error);
+    }
+    // Outcomes already decided are stored before anything is given back.
+    try {
+      if (this.#pendingWrites.length > 0) this.#flush();
+    } catch (error) {
+      this.#onError(error);
+    }
+    // Whatever is still running is given back, same attempt number, for the next consumer.
+    for (const [id, attempt] of this.#running) {
+      attempt.evicted = true;
+      try {
+        attempt.controller.abort(new Error('consumer closed before the attempt finished'));
+      } catch (error) {
+        this.#onError(error);
+      }
+      try {
+        if (!this.#dead) {
+          const row = this.#context.store.release(id, this.#context.owner, Date.now());
+          if (row) this.#context.emit(row);
+        }
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    try {
+      clearInterval(this.#leaseTimer);
+    } catch (error) {
+      this.#onError(error);
+    }
+    try {
+      this.#context.onClosed(this);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #renewLeases(): void {
+    if (this.#dead || this.#running.size === 0) return;
+    try {
+      this.#context.store.renewLeases(this.#context.owner, Date.now() + this.#context.leaseMs);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  #pump(): void {
+    if (this.#closing || this.#dead) return;
+    clearTimeout(this.#timer);
+    const { store, owner, leaseMs, pollIntervalMs } = this.#context;
+    const now = Date.now();
+    let sawBlocked = false;
+    try {
+      if (now - this.#lastReclaimAt >= pollIntervalMs) {
+        this.#lastReclaimAt = now;
+        for (const row of store.reclaimExpiredLeases(now)) this.#context.emit(row);
+      }
+      const blocked: string[] = [];
+      claiming: while (this.#running.size < this.#concurrency) {
+        const capacity = this.#concurrency - this.#running.size;
+        const rows = store.selectReady(now, blocked, capacity);
+        if (rows.length === 0) break;
+        let blockedGrew = false;
+        for (const row of rows) {
+          if (this.#running.size >= this.#concurrency) break claiming;
+          if (blocked.includes(row.function_name)) continue;
+          const event = rowToEvent(row);
+          const expired = isExpired(event, now);
+          // Expiry does not need capacity from the governor: the event will not run.
+          if (!expired && !this.#canStart(row.function_name)) {
+            blocked.push(row.function_name);
+            blockedGrew = true;
+            sawBlocked = true;
+            continue;
+          }
+          const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
+          if (!claimed) continue; // another process took it
+          this.#context.emit(claimed);
+          // Start each attempt before asking canStart for the next one, so the
+          // invoker's governor has counted it.
+          this.#start(claimed, event, expired);
+        }
+        if (!blockedGrew && rows.length < capacity) break;
+      }
+    } catch (error) {
+      this.#onError(error);
+    }
+    this.#schedule(now, sawBlocked);
+  }
+
+  #schedule(now: number, sawBlocked: boolean): void {
+    if (this.#closing || this.#dead) return;
+    let delay = this.#context.pollIntervalMs;
+    if (this.#running.size < this.#concurrency) {
+      if (sawBlocked) delay = Math.min(delay, this.#blockedRetryMs);
+      try {
+        const next = this.#context.store.nextAvailableAt();
+        if (next !== undefined && next > now) delay = Math.min(delay, next - now);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    this.#timer = setTimeout(() => this.#pump(), Math.max(1, delay)).unref();
+  }
+
+  #start(row: InvocationRow, event: QueuedEvent, expired: boolean): void {
+    const controller = new AbortController();
+    const attempt: RunningAttempt = { controller, evicted: false, done: Promise.resolve() };
+    this.#running.set(row.id, attempt);
+    let work: Promise<void>;
+    if (expired) {
+      work = this.#finalize(row, event, attempt, 'EventAgeExceeded', undefined);
+    } else if (row.stalls > this.#context.maxStalledCount) {
+      const outcome = stalledOutcome(row.stalls, this.#context.maxStalledCount);
+      work = this.#finalize(row, event, attempt, 'RetriesExhausted', outcome);
+    } else {
+      const claimed: ClaimedEvent = { ...event, attempt: row.attempts };
+      let outcome: Promise<AttemptOutcome>;
+      try {
+        outcome = this.#handler(claimed, controller.signal);
+      } catch (error) {
+        outcome = Promise.reject(error);
+      }
+      work = outcome.then(
+        (value) => this.#settle(row, event, attempt, value),
+        (error: unknown) => this.#settle(row, event, attempt, outcomeFromThrown(error)),
+      );
+    }
+    attempt.done = work
+      .catch((error: unknown) => this.#onError(error))
+      .finally(() => {
+        this.#running.delete(row.id);
+        this.wake();
+      });
+  }
+
+  async #settle(row: InvocationRow, event: QueuedEvent, attempt: RunningAttempt, outcome: AttemptOutcome): Promise<void> {
+    if (attempt.evicted || this.#dead) return;
+    const decision = decideAfterAttempt(event.policy, row.attempts, outcome);
+    if (decision.kind === 'retry' && !outcome.ok) {
+      const now = Date.now();
+      await this.#write(() =>
+        this.#context.store.retry(row.id, this.#context.owner, {
+          now,
+          availableAt: now + decision.delayMs,
+          error: outcome.error,
+          ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+        }),
+      );
+      return;
+    }
+    if (decision.kind === 'retry') return; // unreachable: only failures retry
+    await this.#finalize(row, event, attempt, decision.condition, outcome);
+  }
+
+  async #finalize(
+    row: InvocationRow,
+    event: QueuedEvent,
+    attempt: RunningAttempt,
+    condition: FinalCondition,
+    outcome: AttemptOutcome | undefined,
+  ): Promise<void> {
+    const now = Date.now();
+    const status = condition === 'Success' ? 'SUCCEEDED' : condition === 'EventAgeExceeded' ? 'EXPIRED' : 'FAILED';
+    const base = rowToRecord(row);
+    const record: InvocationRecord = {
+      ...base,
+      status,
+      updatedAt: now,
+      ...(status === 'FAILED' ? { attempts: row.attempts } : {}),
+      ...(outcome?.ok ? { result: outcome.result } : {}),
+      ...(outcome && !outcome.ok ? { error: outcome.error } : {}),
+      ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+    };
+    // Route first, then store: a crash in between re-runs the event rather
+    // than losing its destination (at-least-once, as Lambda's destinations).
+    if (this.#onFinal) {
+      try {
+        await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    if (attempt.evicted || this.#dead) return;
+    await this.#write(() =>
+      this.#context.store.finish(row.id, this.#context.owner, {
+        status,
+        now,
+        ...(outcome?.ok ? { result: outcome.result } : {}),
+        ...(outcome && !outcome.ok ? { error: outcome.error } : {}),
+        ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+      }),
+    );
+  }
+
+  /**
+   * Queue a write that ends an attempt. Writes queued in the same turn are
+   * committed in one transaction; the attempt counts as running until its
+   * write is committed, so close() never gives back an event whose outcome
+   * is about to be stored.
+   */
+  #write(write: () => InvocationRow | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pendingWrites.push({ write, resolve, reject });
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pendingWrites;
+    this.#pendingWrites = [];
+    if (this.#dead) {
+      for (const pending of batch) pending.resolve();
+      return;
+    }
+    let rows: (InvocationRow | undefined)[];
+    try {
+      rows = this.#context.store.transaction(() => batch.map((pending) => pending.write()));
+    } catch (error) {
+      // Rolled back: the events stay RUNNING and are taken back when the lease expires.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const row of rows) if (row) this.#context.emit(row);
+    for (const pending of batch) pending.resolve();
+  }
+}

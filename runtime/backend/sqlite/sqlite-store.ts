@@ -1,0 +1,269 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { DeadLetter, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
+import { SCHEMA_SQL, type InvocationRow } from './sqlite-schema.js';
+
+type Statement = Database.Statement;
+
+/** Fields written when an attempt ends for good. */
+export interface FinishFields {
+  readonly status: Extract<InvocationStatus, 'SUCCEEDED' | 'FAILED' | 'EXPIRED'>;
+  readonly now: number;
+  readonly result?: string;
+  readonly error?: InvocationError;
+  readonly logTail?: string;
+}
+
+/** Fields written when a failed attempt will be retried. */
+export interface RetryFields {
+  readonly now: number;
+  readonly availableAt: number;
+  readonly error: InvocationError;
+  readonly logTail?: string;
+}
+
+/**
+ * The SQLite file and every statement on it. Owned by `SqliteBackend`; its
+ * consumers share it. Every write that follows a claim is guarded by the
+ * claim's owner, so a consumer whose claim was taken back (lease expired,
+ * host restarted) cannot overwrite the new owner's state.
+ */
+export class SqliteStore {
+  readonly #db: Database.Database;
+  readonly #insert: Statement;
+  readonly #selectReady: Statement;
+  readonly #claim: Statement;
+  readonly #finish: Statement;
+  readonly #retry: Statement;
+  readonly #release: Statement;
+  readonly #renew: Statement;
+  readonly #requeueAll: Statement;
+  readonly #reclaimExpired: Statement;
+  readonly #nextAvailable: Statement;
+  readonly #get: Statement;
+  readonly #prune: Statement;
+  readonly #stats: Statement;
+  readonly #putDeadLetter: Statement;
+  readonly #getDeadLetter: Statement;
+  readonly #listDeadLetters: Statement;
+  readonly #listDeadLettersByFunction: Statement;
+  readonly #deleteDeadLetter: Statement;
+
+  constructor(stateDir: string, synchronous: 'NORMAL' | 'FULL') {
+    mkdirSync(stateDir, { recursive: true });
+    const db = new Database(join(stateDir, 'neolith.db'));
+    try {
+      // WAL + NORMAL: a commit is in the WAL file before `run()` returns, so a
+      // process crash (SIGKILL) loses nothing; only power loss could.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      // Another process holding the write lock briefly must not fail an enqueue.
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA_SQL);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.#db = db;
+    this.#insert = db.prepare(`INSERT INTO invocations
+      (id, function_name, job, status, attempts, failures, stalls, created_at, updated_at, available_at, payload, identity, client_context, policy)
+      VALUES (@id, @functionName, @job, 'QUEUED', 0, 0, 0, @now, @now, @now, @payload, @identity, @clientContext, @policy)
+      RETURNING *`);
+    this.#selectReady = db.prepare(`SELECT * FROM invocations
+      WHERE status = 'QUEUED' AND available_at <= ?
+        AND function_name NOT IN (SELECT value FROM json_each(?))
+      ORDER BY available_at LIMIT ?`);
+    this.#claim = db.prepare(`UPDATE invocations
+      SET status = 'RUNNING', lease_owner = @owner, lease_until = @leaseUntil, updated_at = @now,
+          attempts = CASE WHEN @countAttempt = 1 THEN failures + 1 ELSE attempts END
+      WHERE id = @id AND status = 'QUEUED'
+      RETURNING *`);
+    this.#finish = db.prepare(`UPDATE invocations
+      SET status = @status, updated_at = @now, lease_owner = NULL, lease_until = NULL,
+          failures = failures + CASE WHEN @status = 'FAILED' THEN 1 ELSE 0 END,
+          result = @result, error = COALESCE(@error, error), log_tail = COALESCE(@logTail, log_tail)
+      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+      RETURNING *`);
+    this.#retry = db.prepare(`UPDATE invocations
+      SET status = 'QUEUED', updated_at = @now, available_at = @availableAt, lease_owner = NULL, lease_until = NULL,
+          failures = failures + 1, error = @error, log_tail = COALESCE(@logTail, log_tail)
+      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+      RETURNING *`);
+    this.#release = db.prepare(`UPDATE invocations
+      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+          attempts = failures
+      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+      RETURNING *`);
+    this.#renew = db.prepare(`UPDATE invocations SET lease_until = ? WHERE status = 'RUNNING' AND lease_owner = ?`);
+    this.#requeueAll = db.prepare(`UPDATE invocations
+      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+          stalls = stalls + 1, attempts = failures
+      WHERE status = 'RUNNING'
+      RETURNING *`);
+    this.#reclaimExpired = db.prepare(`UPDATE invocations
+      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+          stalls = stalls + 1, attempts = failures
+      WHERE status = 'RUNNING' AND lease_until < @now
+      RETURNING *`);
+    this.#nextAvailable = db.prepare(`SELECT MIN(available_at) AS at FROM invocations WHERE status = 'QUEUED'`);
+    this.#get = db.prepare(`SELECT * FROM invocations WHERE id = ?`);
+    this.#prune = db.prepare(`DELETE FROM invocations
+      WHERE status IN ('SUCCEEDED', 'FAILED', 'EXPIRED') AND updated_at < ?`);
+    this.#stats = db.prepare(`SELECT
+        (SELECT COUNT(*) FROM invocations WHERE status = 'QUEUED') AS queued,
+        (SELECT COUNT(*) FROM invocations WHERE status = 'RUNNING') AS running,
+        (SELECT MIN(created_at) FROM invocations WHERE status = 'QUEUED') AS oldest`);
+    this.#putDeadLetter = db.prepare(`INSERT INTO dead_letters (id, function_name, created_at, body) VALUES (?, ?, ?, ?)`);
+    this.#getDeadLetter = db.prepare(`SELECT body FROM dead_letters WHERE id = ?`);
+    this.#listDeadLetters = db.prepare(`SELECT body FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
+    this.#listDeadLettersByFunction = db.prepare(
+      `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
+    );
+    this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
+  }
+
+  // -- queue -----------------------------------------------------------------
+
+  insertEvent(event: QueuedEvent): InvocationRow {
+    return this.#insert.get({
+      id: event.requestId,
+      functionName: event.functionName,
+      job: event.job ?? null,
+      now: event.acceptedAt,
+      payload: event.payload,
+      identity: event.identity === undefined ? null : JSON.stringify(event.identity),
+      clientContext: event.clientContext ?? null,
+      policy: JSON.stringify(event.policy),
+    }) as InvocationRow;
+  }
+
+  /** Ready events, oldest first, skipping functions listed in `blocked`. */
+  selectReady(now: number, blocked: readonly string[], limit: number): InvocationRow[] {
+    return this.#selectReady.all(now, JSON.stringify(blocked), limit) as InvocationRow[];
+  }
+
+  /** Take a ready event; `undefined` when another consumer took it first. */
+  claim(id: string, owner: string, now: number, leaseUntil: number, countAttempt: boolean): InvocationRow | undefined {
+    return this.#claim.get({ id, owner, now, leaseUntil, countAttempt: countAttempt ? 1 : 0 }) as InvocationRow | undefined;
+  }
+
+  finish(id: string, owner: string, fields: FinishFields): InvocationRow | undefined {
+    return this.#finish.get({
+      id,
+      owner,
+      status: fields.status,
+      now: fields.now,
+      result: fields.result ?? null,
+      error: fields.error === undefined ? null : JSON.stringify(fields.error),
+      logTail: fields.logTail ?? null,
+    }) as InvocationRow | undefined;
+  }
+
+  retry(id: string, owner: string, fields: RetryFields): InvocationRow | undefined {
+    return this.#retry.get({
+      id,
+      owner,
+      now: fields.now,
+      availableAt: fields.availableAt,
+      error: JSON.stringify(fields.error),
+      logTail: fields.logTail ?? null,
+    }) as InvocationRow | undefined;
+  }
+
+  /** Give a claimed event back without counting the attempt (forced close). */
+  release(id: string, owner: string, now: number): InvocationRow | undefined {
+    return this.#release.get({ id, owner, now }) as InvocationRow | undefined;
+  }
+
+  renewLeases(owner: string, leaseUntil: number): void {
+    this.#renew.run(leaseUntil, owner);
+  }
+
+  /** On open: this file has one host, so every claim left RUNNING belongs to a process that died. */
+  requeueAllRunning(now: number): InvocationRow[] {
+    return this.#requeueAll.all({ now }) as InvocationRow[];
+  }
+
+  /** Claims whose owner stopped renewing (another process on this file died). */
+  reclaimExpiredLeases(now: number): InvocationRow[] {
+    return this.#reclaimExpired.all({ now }) as InvocationRow[];
+  }
+
+  nextAvailableAt(): number | undefined {
+    const row = this.#nextAvailable.get() as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  // -- records ---------------------------------------------------------------
+
+  get(id: string): InvocationRow | undefined {
+    return this.#get.get(id) as InvocationRow | undefined;
+  }
+
+  list(query: RecordQuery, limit: number): InvocationRow[] {
+    // Few combinations: build the filter rather than keep one statement per shape.
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.functionName !== undefined) {
+      where.push('function_name = ?');
+      params.push(query.functionName);
+    }
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    const sql = `SELECT * FROM invocations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id LIMIT ?`;
+    return this.#db.prepare(sql).all(...params, limit) as InvocationRow[];
+  }
+
+  prune(before: number): number {
+    return this.#prune.run(before).changes;
+  }
+
+  stats(): { queued: number; running: number; oldest: number | null } {
+    return this.#stats.get() as { queued: number; running: number; oldest: number | null };
+  }
+
+  // -- dead letters ------------------------------------------------------------
+
+  putDeadLetter(letter: DeadLetter): void {
+    this.#putDeadLetter.run(letter.id, letter.event.functionName, letter.createdAt, JSON.stringify(letter));
+  }
+
+  getDeadLetter(id: string): DeadLetter | undefined {
+    const row = this.#getDeadLetter.get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as DeadLetter) : undefined;
+  }
+
+  listDeadLetters(functionName: string | undefined, limit: number): DeadLetter[] {
+    const rows = (
+      functionName === undefined
+        ? this.#listDeadLetters.all(limit)
+        : this.#listDeadLettersByFunction.all(functionName, limit)
+    ) as { body: string }[];
+    return rows.map((row) => JSON.parse(row.body) as DeadLetter);
+  }
+
+  deleteDeadLetter(id: string): boolean {
+    return this.#deleteDeadLetter.run(id).changes > 0;
+  }
+
+  /** Insert the redriven event and delete the dead letter in one transaction. */
+  redrive(deadLetterId: string, event: QueuedEvent): InvocationRow | undefined {
+    return this.#db.transaction(() => {
+      if (this.#deleteDeadLetter.run(deadLetterId).changes === 0) return undefined;
+      return this.insertEvent(event);
+    }).immediate();
+  }
+
+  /** Run `fn` in one write transaction (one commit for many statements). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

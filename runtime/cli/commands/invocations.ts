@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { parseFlags } from '../parse-flags.js';
+import { UsageError } from '../usage-error.js';
+
+export const invocationsCommand: Command = {
+  name: 'invocations',
+  summary: 'show async invocation records of a running host',
+  help: `Usage: neolith invocations show ID [--wait SECONDS] [--url URL]
+       neolith invocations list [--function NAME] [--status S] [--limit N] [--url URL]
+
+Reads async (Event) invocation records: QUEUED → RUNNING → SUCCEEDED | FAILED | EXPIRED,
+with attempts, timestamps, result or error, and log tail.
+
+Options:
+  --url URL         the running host (default ${DEFAULT_HOST_URL})
+  --wait SECONDS    show: wait up to SECONDS (≤ 20) for the record to be final
+  --function NAME   list: only this function
+  --status S        list: only QUEUED, RUNNING, SUCCEEDED, FAILED or EXPIRED
+  --limit N         list: at most N records, newest first (default 100)
+  -h, --help        show this help`,
+  async run(args) {
+    const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
+      url: { type: 'string' }, wait: { type: 'string' }, function: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' },
+    } }));
+    const url = values.url ?? DEFAULT_HOST_URL;
+    const [action, id, ...rest] = positionals;
+    if (action === 'show' && id && rest.length === 0) {
+      const query = values.wait === undefined ? '' : `?wait=${encodeURIComponent(values.wait)}`;
+      print(await requestHost(url, `/invocations/${encodeURIComponent(id)}${query}`));
+      return 0;
+    }
+    if (action === 'list' && !id) {
+      const query = new URLSearchParams();
+      if (values.function) query.set('function', values.function);
+      if (values.status) query.set('status', values.status);
+      if (values.limit) query.set('limit', values.limit);
+      print(await requestHost(url, `/invocations?${query}`));
+      return 0;
+    }
+    throw new UsageError('say "show ID" or "list"');
+  },
+};
+
+export function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,29 @@
+import { HostRequestError } from './host-request-error.js';
+
+/**
+ * fetch against a running host when the answer is not one JSON body (the
+ * Prometheus text of /metrics, a followed event stream): the Response as it
+ * comes. A connection failure or an error status becomes a HostRequestError
+ * in the host's words, as `requestHost` does for JSON.
+ */
+export async function fetchHost(baseUrl: string, path: string, init: RequestInit = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+    throw new HostRequestError(`cannot reach a neolith host at ${baseUrl} (${cause}); start one with "neolith serve" or pass --url`, { cause: error });
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let message = text.slice(0, 500);
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new HostRequestError(`${response.headers.get('x-amzn-errortype') ?? 'Error'} (${response.status}): ${message}`);
+  }
+  return response;
+}

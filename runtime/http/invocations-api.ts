@@ -1,0 +1,94 @@
+import type { InvocationStatus } from '../backend/index.js';
+import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
+import type { InvocationRecords } from '../invoke/index.js';
+import type { HttpRoute, RequestContext } from './http-route.js';
+import { sendJson } from './send.js';
+
+const STATUSES = new Set(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED']);
+/** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
+const MAX_WAIT_SECONDS = 20;
+
+/**
+ * Async invocation records and dead letters over HTTP:
+ * `GET /invocations/{id}[?wait=S]`, `GET /invocations?function=&status=&limit=`,
+ * `GET /dead-letters`, `GET /dead-letters/{id}`, `POST /dead-letters/{id}/redrive`,
+ * `DELETE /dead-letters/{id}`.
+ */
+export function invocationsApi(records: InvocationRecords): HttpRoute {
+  return async (ctx) => {
+    const { pathname } = ctx.url;
+    const method = ctx.req.method;
+    let match: RegExpExecArray | null;
+    if (pathname === '/invocations' && method === 'GET') {
+      sendJson(ctx.res, 200, { invocations: await records.list(listQuery(ctx)) });
+      return true;
+    }
+    if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
+      sendJson(ctx.res, 200, await recordOf(ctx, records, match[1]!));
+      return true;
+    }
+    if (pathname === '/dead-letters' && method === 'GET') {
+      const fn = ctx.url.searchParams.get('function');
+      sendJson(ctx.res, 200, { deadLetters: await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) }) });
+      return true;
+    }
+    if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
+      const id = match[1]!;
+      if (match[2] && method === 'POST') {
+        sendJson(ctx.res, 202, await records.deadLetters.redrive(id));
+        return true;
+      }
+      if (!match[2] && method === 'GET') {
+        const letter = await records.deadLetters.get(id);
+        if (!letter) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
+        sendJson(ctx.res, 200, letter);
+        return true;
+      }
+      if (!match[2] && method === 'DELETE') {
+        if (!(await records.deadLetters.delete(id))) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
+        ctx.res.writeHead(204).end();
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
+async function recordOf(ctx: RequestContext, records: InvocationRecords, id: string) {
+  const wait = ctx.url.searchParams.get('wait');
+  if (wait === null) {
+    const record = await records.get(id);
+    if (!record) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
+    return record;
+  }
+  const seconds = Number(wait);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
+    throw new InvalidParameterValueError(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS} (got ${JSON.stringify(wait.slice(0, 32))})`);
+  }
+  if (!(await records.get(id))) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
+  // Hold the request until the record is final, the wait ends, or the client leaves.
+  const timeout = AbortSignal.timeout(seconds * 1000);
+  try {
+    return await records.waitForFinal(id, AbortSignal.any([timeout, ctx.signal]));
+  } catch (error) {
+    if (!timeout.aborted) throw error;
+    return (await records.get(id))!;
+  }
+}
+
+function listQuery(ctx: RequestContext) {
+  const fn = ctx.url.searchParams.get('function');
+  const status = ctx.url.searchParams.get('status');
+  if (status !== null && !STATUSES.has(status)) {
+    throw new InvalidParameterValueError(`status must be one of ${[...STATUSES].join(', ')} (got ${JSON.stringify(status.slice(0, 32))})`);
+  }
+  return { limit: limitOf(ctx), ...(fn && { functionName: fn }), ...(status && { status: status as InvocationStatus }) };
+}
+
+function limitOf(ctx: RequestContext): number {
+  const raw = ctx.url.searchParams.get('limit');
+  if (raw === null) return 100;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidParameterValueError(`limit must be an integer from 1 to 1000 (got ${JSON.stringify(raw.slice(0, 32))})`);
+  return limit;
+}

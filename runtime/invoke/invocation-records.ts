@@ -1,0 +1,63 @@
+import type {
+  Backend, DeadLetter, DeadLetterQuery, InvocationRecord, RecordListener, RecordQuery, RedriveOptions,
+} from '../backend/index.js';
+
+/**
+ * Async invocations as callers see them: records by id, their changes as
+ * they happen, and the dead-letter store. A narrow face over the backend.
+ */
+export class InvocationRecords {
+  readonly #backend: Backend;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+  }
+
+  /** The record of one async invocation, or undefined. */
+  get(id: string): Promise<InvocationRecord | undefined> {
+    return this.#backend.getRecord(id);
+  }
+
+  /** Records, newest first. */
+  list(query?: RecordQuery): Promise<InvocationRecord[]> {
+    return this.#backend.listRecords(query);
+  }
+
+  /** Calls `listener` with each record change; returns the unsubscribe function. */
+  watch(listener: RecordListener): () => void {
+    return this.#backend.watchRecords(listener);
+  }
+
+  /**
+   * Resolves with the record once it is final (SUCCEEDED, FAILED, EXPIRED),
+   * watching its changes rather than polling.
+   */
+  async waitForFinal(id: string, signal?: AbortSignal): Promise<InvocationRecord> {
+    const final = (r: InvocationRecord | undefined) => r !== undefined && (r.status === 'SUCCEEDED' || r.status === 'FAILED' || r.status === 'EXPIRED');
+    let stop: (() => void) | undefined;
+    // The backend's timers are unref'd; a caller awaiting an outcome must keep the process alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const changed = new Promise<InvocationRecord>((resolve, reject) => {
+      stop = this.#backend.watchRecords((r) => {
+        if (r.id === id && final(r)) resolve(r);
+      });
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    try {
+      // Watch first, then read: a change between the two is not missed.
+      const now = await this.#backend.getRecord(id);
+      if (final(now)) return now!;
+      return await changed;
+    } finally {
+      stop?.();
+      clearInterval(keepAlive);
+    }
+  }
+
+  readonly deadLetters = {
+    list: (query?: DeadLetterQuery): Promise<DeadLetter[]> => this.#backend.listDeadLetters(query),
+    get: (id: string): Promise<DeadLetter | undefined> => this.#backend.getDeadLetter(id),
+    redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
+    delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),
+  };
+}

@@ -1,0 +1,684 @@
+/**
+ * One suite, run unchanged against every backend (bullmq's
+ * adapter-conformance style). Each test gets its own store (a temp dir or a
+ * random Redis prefix); every backend and consumer is closed afterwards.
+ * Nothing sleeps to "wait for it": tests await record changes and handler
+ * calls through deferred promises.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BackendUnavailableError,
+  createBackend,
+  DeadLetterNotFoundError,
+  DuplicateRequestIdError,
+  type AsyncEvent,
+  type AsyncRetryPolicy,
+  type AttemptOutcome,
+  type Backend,
+  type ClaimedEvent,
+  type ConsumeOptions,
+  type Consumer,
+  type EventHandler,
+  type FinalEvent,
+  type InvocationRecord,
+} from '../../runtime/backend/index.js';
+import { RedisBackend } from '../../runtime/backend/redis/redis-backend.js';
+import { SqliteBackend } from '../../runtime/backend/sqlite/sqlite-backend.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** How a backend is opened on a fresh store, reopened on the same store, and "killed". */
+interface Harness {
+  readonly name: 'sqlite' | 'redis';
+  /** Start a fresh, empty store for one test. */
+  fresh(): void;
+  /** A new backend instance on the current store (another process, or a restart). */
+  open(): Backend;
+  /** Stop the backend as SIGKILL would: no claim is given back. */
+  crash(backend: Backend): Promise<void>;
+  /** Remove the current store. */
+  cleanup(): Promise<void>;
+}
+
+function sqliteHarness(): Harness {
+  let dir = '';
+  return {
+    name: 'sqlite',
+    fresh() {
+      dir = mkdtempSync(join(tmpdir(), 'neolith-conformance-'));
+    },
+    open() {
+      return createBackend({ kind: 'sqlite', stateDir: dir, pollIntervalMs: 200, leaseMs: 3000 });
+    },
+    async crash(backend) {
+      if (!(backend instanceof SqliteBackend)) throw new TypeError('not a sqlite backend');
+      await backend.abandon();
+    },
+    async cleanup() {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function redisHarness(): Harness {
+  let prefix = '';
+  const admin = new Redis(REDIS_URL, { lazyConnect: true });
+  return {
+    name: 'redis',
+    fresh() {
+      prefix = `neolith-test-${randomUUID()}`;
+    },
+    open() {
+      // Short locks and stall checks so a vanished consumer's event is recovered in about a second.
+      return createBackend({
+        kind: 'redis',
+        redisUrl: REDIS_URL,
+        prefix,
+        lockDurationMs: 1000,
+        stalledIntervalMs: 250,
+        commandTimeoutMs: 3000,
+      });
+    },
+    async crash(backend) {
+      if (!(backend instanceof RedisBackend)) throw new TypeError('not a redis backend');
+      await backend.abandon();
+    },
+    async cleanup() {
+      if (!prefix) return;
+      if (admin.status === 'wait') await admin.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await admin.del(...keys);
+      } while (cursor !== '0');
+    },
+  };
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const FAST_POLICY: AsyncRetryPolicy = { maxRetries: 2, retryDelaysMs: [20, 40], maxEventAgeSeconds: 3600 };
+/** Lambda's own delays: a failed attempt is not retried within a test. */
+const SLOW_RETRY_POLICY: AsyncRetryPolicy = { maxRetries: 2, retryDelaysMs: [60_000, 120_000], maxEventAgeSeconds: 3600 };
+
+function makeEvent(overrides: Partial<AsyncEvent> = {}): AsyncEvent {
+  return {
+    requestId: randomUUID(),
+    functionName: 'echo',
+    payload: JSON.stringify({ hello: 'world' }),
+    policy: FAST_POLICY,
+    ...overrides,
+  };
+}
+
+const ok = (result: unknown = { ok: true }): AttemptOutcome => ({ ok: true, result: JSON.stringify(result) });
+const fail = (message: string, retryable = true): AttemptOutcome => ({
+  ok: false,
+  retryable,
+  error: { errorType: 'Error', errorMessage: message, trace: [`Error: ${message}`, '    at handler'] },
+  logTail: `log of ${message}`,
+});
+
+describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (harness) => {
+  const backends: Backend[] = [];
+  const consumers: Consumer[] = [];
+
+  async function open(): Promise<Backend> {
+    const backend = harness.open();
+    backends.push(backend);
+    await backend.waitUntilReady();
+    return backend;
+  }
+
+  function consume(backend: Backend, handler: EventHandler, options: Partial<ConsumeOptions> = {}): Consumer {
+    const consumer = backend.consume(handler, { concurrency: 4, onError: (error) => console.error(error), ...options });
+    consumers.push(consumer);
+    return consumer;
+  }
+
+  /** Resolves with the record once `predicate` holds, from the change feed or the store. */
+  function recordWhere(
+    backend: Backend,
+    id: string,
+    predicate: (record: InvocationRecord) => boolean,
+  ): Promise<InvocationRecord> {
+    return new Promise<InvocationRecord>((resolve, reject) => {
+      let settled = false;
+      const stop = backend.watchRecords((record) => {
+        if (settled || record.id !== id || !predicate(record)) return;
+        settled = true;
+        stop();
+        resolve(record);
+      });
+      // The change may already have happened before we subscribed.
+      backend.getRecord(id).then((record) => {
+        if (settled || !record || !predicate(record)) return;
+        settled = true;
+        stop();
+        resolve(record);
+      }, reject);
+    });
+  }
+
+  const finalRecord = (backend: Backend, id: string): Promise<InvocationRecord> =>
+    recordWhere(backend, id, (r) => r.status === 'SUCCEEDED' || r.status === 'FAILED' || r.status === 'EXPIRED');
+
+  beforeEach(() => {
+    harness.fresh();
+  });
+
+  afterEach(async () => {
+    for (const consumer of consumers.splice(0)) await consumer.close({ drainTimeoutMs: 0 }).catch(() => undefined);
+    for (const backend of backends.splice(0)) await backend.close().catch(() => undefined);
+    await harness.cleanup();
+  });
+
+  afterAll(async () => {
+    await harness.cleanup();
+  });
+
+  it('enqueue is durable and creates a QUEUED record', async () => {
+    const backend = await open();
+    const event = makeEvent({ job: 'users/create', identity: { user: 'ann', roles: ['admin'] }, clientContext: 'e30=' });
+    const created = await backend.enqueue(event);
+    expect(created).toMatchObject({ id: event.requestId, functionName: 'echo', job: 'users/create', status: 'QUEUED', attempts: 0 });
+
+    // Another instance on the same store sees it: it was stored, not held in memory.
+    const other = await open();
+    const record = await other.getRecord(event.requestId);
+    expect(record).toEqual({
+      id: event.requestId,
+      functionName: 'echo',
+      job: 'users/create',
+      status: 'QUEUED',
+      attempts: 0,
+      createdAt: created.createdAt,
+      updatedAt: created.updatedAt,
+      identity: { user: 'ann', roles: ['admin'] },
+    });
+    expect((await other.listRecords({ functionName: 'echo' })).map((r) => r.id)).toEqual([event.requestId]);
+    expect(await other.listRecords({ status: 'RUNNING' })).toEqual([]);
+    const stats = await other.stats();
+    expect(stats.queued).toBe(1);
+    expect(stats.running).toBe(0);
+    expect(stats.oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
+    expect(await other.getRecord(randomUUID())).toBeUndefined();
+  });
+
+  it('refuses a second event with the same request id', async () => {
+    const backend = await open();
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const error = await backend.enqueue(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateRequestIdError);
+    expect(error).toMatchObject({ name: 'ResourceConflictException', code: 'ResourceConflictException' });
+  });
+
+  it('claims an event and stores the success with its result', async () => {
+    const backend = await open();
+    const changes: InvocationRecord[] = [];
+    backend.watchRecords((record) => changes.push(record));
+    const finals: FinalEvent[] = [];
+    const seen: ClaimedEvent[] = [];
+    consume(
+      backend,
+      async (claimed) => {
+        seen.push(claimed);
+        return { ok: true, result: claimed.payload, logTail: 'START\nEND\n' };
+      },
+      { onFinal: async (final) => void finals.push(final) },
+    );
+    const event = makeEvent({ identity: { user: 'bob' }, clientContext: 'e30=' });
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: event.payload, logTail: 'START\nEND\n' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      requestId: event.requestId,
+      functionName: 'echo',
+      payload: event.payload,
+      identity: { user: 'bob' },
+      clientContext: 'e30=',
+      attempt: 1,
+      policy: FAST_POLICY,
+    });
+    expect(finals).toHaveLength(1);
+    expect(finals[0]?.condition).toBe('Success');
+    expect(finals[0]?.record).toMatchObject({ id: event.requestId, status: 'SUCCEEDED', attempts: 1, result: event.payload });
+    expect(finals[0]?.event.payload).toBe(event.payload);
+    // The change feed saw every transition, in order.
+    expect(changes.filter((c) => c.id === event.requestId).map((c) => c.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+  });
+
+  it('retries a failure after the configured delays with the same request id', async () => {
+    const backend = await open();
+    const starts: { attempt: number; requestId: string; at: number }[] = [];
+    consume(backend, async (claimed) => {
+      starts.push({ attempt: claimed.attempt, requestId: claimed.requestId, at: Date.now() });
+      return claimed.attempt < 3 ? fail(`attempt ${claimed.attempt}`) : ok('third time');
+    });
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 3, result: JSON.stringify('third time') });
+    expect(starts.map((s) => [s.attempt, s.requestId])).toEqual([
+      [1, event.requestId],
+      [2, event.requestId],
+      [3, event.requestId],
+    ]);
+    // Timer granularity allows a millisecond or two early.
+    expect(starts[1]!.at - starts[0]!.at).toBeGreaterThanOrEqual(18);
+    expect(starts[2]!.at - starts[1]!.at).toBeGreaterThanOrEqual(38);
+  });
+
+  it('keeps the last error on the record while waiting for a retry', async () => {
+    const backend = await open();
+    const release = deferred();
+    consume(backend, async (claimed) => {
+      if (claimed.attempt === 1) return fail('first');
+      await release.promise;
+      return ok();
+    });
+    const event = makeEvent({ policy: { ...FAST_POLICY, retryDelaysMs: [30] } });
+    await backend.enqueue(event);
+    const retrying = await recordWhere(backend, event.requestId, (r) => r.status === 'QUEUED' && r.attempts === 1);
+    expect(retrying.error).toEqual({ errorType: 'Error', errorMessage: 'first', trace: ['Error: first', '    at handler'] });
+    expect(retrying.logTail).toBe('log of first');
+    release.resolve();
+    expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it('fails the event once retries are exhausted and calls onFinal once', async () => {
+    const backend = await open();
+    const finals: FinalEvent[] = [];
+    let calls = 0;
+    consume(
+      backend,
+      async (claimed) => {
+        calls += 1;
+        return claimed.functionName === 'sentinel' ? ok() : fail(`attempt ${claimed.attempt}`);
+      },
+      { onFinal: async (final) => void finals.push(final), concurrency: 1 },
+    );
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'FAILED', attempts: 3, error: { errorType: 'Error', errorMessage: 'attempt 3' } });
+
+    // A later event finishing proves nothing else was pending for the first one.
+    const sentinel = makeEvent({ functionName: 'sentinel' });
+    await backend.enqueue(sentinel);
+    await finalRecord(backend, sentinel.requestId);
+    expect(calls).toBe(4);
+    const failed = finals.filter((f) => f.event.requestId === event.requestId);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      condition: 'RetriesExhausted',
+      record: { status: 'FAILED', attempts: 3 },
+      outcome: { ok: false, retryable: true, error: { errorMessage: 'attempt 3' } },
+    });
+  });
+
+  it('does not retry a failure marked not retryable', async () => {
+    const backend = await open();
+    let calls = 0;
+    const finals: FinalEvent[] = [];
+    consume(
+      backend,
+      async () => {
+        calls += 1;
+        return fail('bad input', false);
+      },
+      { onFinal: async (final) => void finals.push(final) },
+    );
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'FAILED', attempts: 1, error: { errorMessage: 'bad input' } });
+    expect(calls).toBe(1);
+    expect(finals.map((f) => f.condition)).toEqual(['RetriesExhausted']);
+  });
+
+  it('treats a handler that throws as a retryable failure', async () => {
+    const backend = await open();
+    consume(backend, async (claimed) => {
+      if (claimed.attempt === 1) throw new TypeError('handler bug');
+      return ok();
+    });
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2, error: { errorType: 'TypeError', errorMessage: 'handler bug' } });
+  });
+
+  it('expires an event older than its maximum age instead of running it', async () => {
+    const backend = await open();
+    let calls = 0;
+    const finals: FinalEvent[] = [];
+    consume(
+      backend,
+      async () => {
+        calls += 1;
+        return ok();
+      },
+      { onFinal: async (final) => void finals.push(final) },
+    );
+    const event = makeEvent({ policy: { ...FAST_POLICY, maxEventAgeSeconds: 0 } });
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'EXPIRED', attempts: 0 });
+    expect(calls).toBe(0);
+    expect(finals).toHaveLength(1);
+    expect(finals[0]).toMatchObject({ condition: 'EventAgeExceeded', record: { status: 'EXPIRED' } });
+    expect(finals[0]?.outcome).toBeUndefined();
+  });
+
+  it('leaves an event queued while canStart refuses, then runs it once capacity returns', async () => {
+    const backend = await open();
+    let open_ = false;
+    let refusals = 0;
+    const refusedTwice = deferred();
+    let calls = 0;
+    const consumer = consume(
+      backend,
+      async (claimed) => {
+        calls += 1;
+        return ok(claimed.attempt);
+      },
+      {
+        blockedRetryMs: 10,
+        canStart: (functionName) => {
+          if (functionName !== 'echo' || open_) return true;
+          refusals += 1;
+          if (refusals === 2) refusedTwice.resolve();
+          return false;
+        },
+      },
+    );
+    const event = makeEvent();
+    await backend.enqueue(event);
+    await refusedTwice.promise;
+    expect(await backend.getRecord(event.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    expect(calls).toBe(0);
+
+    // Another function is not held up by the refused one.
+    const other = makeEvent({ functionName: 'other' });
+    await backend.enqueue(other);
+    expect(await finalRecord(backend, other.requestId)).toMatchObject({ status: 'SUCCEEDED' });
+
+    open_ = true;
+    consumer.wake();
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: '1' });
+  });
+
+  it('starts an event right after canStart allows it, so the next canStart already counts it', async () => {
+    const backend = await open();
+    const limit = 2;
+    let running = 0;
+    let peak = 0;
+    // A slow retry: an over-admitted attempt that fails would not come back within the test.
+    const events = Array.from({ length: 24 }, (_, n) =>
+      makeEvent({ functionName: 'limited', payload: JSON.stringify({ n }), policy: SLOW_RETRY_POLICY }),
+    );
+    for (const event of events) await backend.enqueue(event);
+    consume(
+      backend,
+      async (claimed) => {
+        // Counted synchronously at the start, as the invoker's concurrency governor does.
+        running += 1;
+        peak = Math.max(peak, running);
+        try {
+          if (running > limit) return fail('over-admitted: canStart was not asked right before the start');
+          await new Promise((resolve) => setTimeout(resolve, 15));
+          return ok(claimed.attempt);
+        } finally {
+          running -= 1;
+        }
+      },
+      { concurrency: 8, blockedRetryMs: 5, canStart: () => running < limit },
+    );
+    const records = await Promise.all(events.map((event) => finalRecord(backend, event.requestId)));
+    expect(peak).toBeLessThanOrEqual(limit);
+    expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
+  });
+
+  it('finishes on a surviving instance the events a dead one was holding back with canStart', async () => {
+    const limit = 2;
+    const events = Array.from({ length: 8 }, (_, n) =>
+      makeEvent({ functionName: 'limited', payload: JSON.stringify({ n }), policy: SLOW_RETRY_POLICY }),
+    );
+    const doomed = await open();
+    for (const event of events) await doomed.enqueue(event);
+    const startedOnDoomed: string[] = [];
+    let refusals = 0;
+    const refusedEnough = deferred();
+    consume(
+      doomed,
+      (claimed) => {
+        startedOnDoomed.push(claimed.requestId);
+        return new Promise<AttemptOutcome>(() => undefined); // the process dies mid-run
+      },
+      {
+        concurrency: 8,
+        blockedRetryMs: 10,
+        canStart: () => {
+          if (startedOnDoomed.length < limit) return true;
+          refusals += 1;
+          if (refusals === 3 * (events.length - limit)) refusedEnough.resolve();
+          return false;
+        },
+      },
+    );
+    // Running ones, refused ones waiting to be offered again, and refused ones being put back.
+    await refusedEnough.promise;
+    await harness.crash(doomed);
+    expect(startedOnDoomed).toHaveLength(limit);
+
+    const survivor = await open();
+    let running = 0;
+    const ran: string[] = [];
+    consume(
+      survivor,
+      async (claimed) => {
+        running += 1;
+        try {
+          if (running > limit) return fail('over-admitted');
+          ran.push(claimed.requestId);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return ok(JSON.parse(claimed.payload));
+        } finally {
+          running -= 1;
+        }
+      },
+      { concurrency: 8, blockedRetryMs: 10, canStart: () => running < limit },
+    );
+    const records = await Promise.all(events.map((event) => finalRecord(survivor, event.requestId)));
+    expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
+    expect(records.map((r) => JSON.parse(r.result!).n)).toEqual(events.map((_, n) => n));
+    expect(new Set(ran).size).toBe(events.length);
+  });
+
+  it('stores, lists, redrives and deletes dead letters', async () => {
+    const backend = await open();
+    const original = makeEvent({ functionName: 'payments', payload: '{"amount":5}' });
+    const queued = await backend.enqueue(original);
+    const letter = await backend.putDeadLetter({
+      event: { ...original, acceptedAt: queued.createdAt },
+      condition: 'RetriesExhausted',
+      attempts: 3,
+      error: { errorType: 'Error', errorMessage: 'card declined' },
+      destinationRecord: '{"version":"1.0"}',
+    });
+    const other = await backend.putDeadLetter({
+      id: 'fixed-id',
+      event: { ...makeEvent({ functionName: 'mail' }), acceptedAt: Date.now() },
+      condition: 'EventAgeExceeded',
+      attempts: 0,
+    });
+    expect(other.id).toBe('fixed-id');
+    expect(await backend.getDeadLetter(letter.id)).toEqual(letter);
+    expect((await backend.listDeadLetters()).map((l) => l.id).sort()).toEqual([letter.id, 'fixed-id'].sort());
+    expect((await backend.listDeadLetters({ functionName: 'payments' })).map((l) => l.id)).toEqual([letter.id]);
+
+    const runs: ClaimedEvent[] = [];
+    consume(backend, async (claimed) => {
+      runs.push(claimed);
+      return ok();
+    });
+    const redriven = await backend.redriveDeadLetter(letter.id);
+    expect(redriven.id).not.toBe(original.requestId);
+    expect(redriven).toMatchObject({ functionName: 'payments', attempts: 0 });
+    const done = await finalRecord(backend, redriven.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    const rerun = runs.find((r) => r.requestId === redriven.id);
+    expect(rerun).toMatchObject({ payload: '{"amount":5}', attempt: 1, functionName: 'payments' });
+    expect(await backend.getDeadLetter(letter.id)).toBeUndefined();
+
+    const missing = await backend.redriveDeadLetter('no-such-letter').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(DeadLetterNotFoundError);
+    expect(missing).toMatchObject({ code: 'ResourceNotFoundException' });
+    expect(await backend.deleteDeadLetter('fixed-id')).toBe(true);
+    expect(await backend.deleteDeadLetter('fixed-id')).toBe(false);
+    expect(await backend.listDeadLetters()).toEqual([]);
+  });
+
+  it('prunes final records past retention and keeps queued ones', async () => {
+    const backend = await open();
+    consume(backend, async () => ok(), { canStart: (fn) => fn !== 'held' });
+    const done = makeEvent();
+    await backend.enqueue(done);
+    await finalRecord(backend, done.requestId);
+    const held = makeEvent({ functionName: 'held' });
+    await backend.enqueue(held);
+
+    expect(await backend.pruneRecords()).toBe(0); // default retention: a day
+    expect(await backend.pruneRecords({ before: Date.now() + 1 })).toBe(1);
+    expect(await backend.getRecord(done.requestId)).toBeUndefined();
+    expect(await backend.getRecord(held.requestId)).toMatchObject({ status: 'QUEUED' });
+    expect((await backend.listRecords()).map((r) => r.id)).toEqual([held.requestId]);
+  });
+
+  it('closes gracefully: the running attempt finishes, the queued event waits for the next consumer', async () => {
+    const backend = await open();
+    const started = deferred<string>();
+    const release = deferred();
+    const first = consume(
+      backend,
+      async (claimed) => {
+        started.resolve(claimed.requestId);
+        await release.promise;
+        return ok('first consumer');
+      },
+      { concurrency: 1 },
+    );
+    const a = makeEvent();
+    const b = makeEvent();
+    await backend.enqueue(a);
+    const runningId = await started.promise;
+    await backend.enqueue(b);
+    const closing = first.close({ drainTimeoutMs: 10_000 });
+    release.resolve();
+    await closing;
+    const waitingId = runningId === a.requestId ? b.requestId : a.requestId;
+    expect(await backend.getRecord(runningId)).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify('first consumer') });
+    expect(await backend.getRecord(waitingId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+
+    consume(backend, async () => ok('second consumer'));
+    expect(await finalRecord(backend, waitingId)).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify('second consumer') });
+  });
+
+  it('gives an unfinished attempt back after the drain timeout, aborting its signal', async () => {
+    const backend = await open();
+    const aborted = deferred<unknown>();
+    const started = deferred();
+    const first = consume(backend, (_claimed, signal) => {
+      started.resolve();
+      signal.addEventListener('abort', () => aborted.resolve(signal.reason));
+      return new Promise<AttemptOutcome>(() => undefined); // never settles
+    });
+    const event = makeEvent();
+    await backend.enqueue(event);
+    await started.promise;
+    await first.close({ drainTimeoutMs: 20 });
+    expect(await aborted.promise).toBeInstanceOf(Error);
+    expect(await backend.getRecord(event.requestId)).toMatchObject({ status: 'QUEUED' });
+
+    const attempts: number[] = [];
+    consume(backend, async (claimed) => {
+      attempts.push(claimed.attempt);
+      return ok();
+    });
+    expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(attempts).toEqual([1]);
+  });
+
+  it('runs an event again after the process running it died', async () => {
+    const doomed = await open();
+    const started = deferred<ClaimedEvent>();
+    consume(doomed, (claimed) => {
+      started.resolve(claimed);
+      return new Promise<AttemptOutcome>(() => undefined); // the process dies mid-run
+    });
+    const event = makeEvent();
+    await doomed.enqueue(event);
+    expect((await started.promise).requestId).toBe(event.requestId);
+    await harness.crash(doomed);
+
+    const survivor = await open();
+    const rerun = deferred<ClaimedEvent>();
+    consume(survivor, async (claimed) => {
+      rerun.resolve(claimed);
+      return ok('recovered');
+    });
+    const again = await rerun.promise;
+    expect(again).toMatchObject({ requestId: event.requestId, attempt: 1, payload: event.payload });
+    expect(await finalRecord(survivor, event.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  it('shares the work between consumers of several backend instances', async () => {
+    const one = await open();
+    const two = await open();
+    const ran = new Map<string, number>();
+    const handler: EventHandler = async (claimed) => {
+      ran.set(claimed.requestId, (ran.get(claimed.requestId) ?? 0) + 1);
+      return ok();
+    };
+    consume(one, handler, { concurrency: 2 });
+    consume(two, handler, { concurrency: 2 });
+    const events = Array.from({ length: 20 }, () => makeEvent());
+    for (const [i, event] of events.entries()) await (i % 2 ? one : two).enqueue(event);
+    // The sqlite feed reports the changes its own instance made, so listen on both.
+    await Promise.all(events.map((event) => Promise.race([finalRecord(one, event.requestId), finalRecord(two, event.requestId)])));
+    expect([...ran.values()].every((n) => n === 1)).toBe(true);
+    expect(ran.size).toBe(20);
+  });
+
+  it('rejects calls on a closed backend with BackendUnavailableError', async () => {
+    const backend = await open();
+    await backend.close();
+    await backend.close(); // idempotent
+    const error = await backend.enqueue(makeEvent()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error).toMatchObject({ name: 'ServiceException', code: 'ServiceException' });
+  });
+});

@@ -1,0 +1,162 @@
+import { resolve } from 'node:path';
+import { InvokeCommand, LambdaClient, RequestTooLargeException, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../runtime/index.js';
+import { Gate } from '../support/gate.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const state = tempDir();
+const gate = new Gate();
+let host: Host;
+let url: string;
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  await gate.open();
+  host = await createHost({
+    rootDir: handlers,
+    config: {
+      stateDir: state.path,
+      functions: {
+        echo: { handler: './echo.mjs' },
+        flaky: { handler: './flaky.mjs', async: { retryDelaysMs: [10, 10], onSuccess: 'echo' } },
+        doomed: { handler: './faults.mjs#throws', async: { maxRetries: 1, retryDelaysMs: [10] } },
+        once: { handler: './faults.mjs#throws', async: { maxRetries: 0, onFailure: 'echo' } },
+        disabled: { handler: './echo.mjs', reservedConcurrency: 0 },
+        gated: { handler: './gated.mjs', reservedConcurrency: 1, timeoutMs: 10_000 },
+        strict: { handler: './echo.mjs', inputSchema: { type: 'object', required: ['name'] } },
+      },
+    },
+  });
+  ({ url } = await host.listen({ port: 0 }));
+  lambda = new LambdaClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+});
+
+afterAll(async () => {
+  lambda?.destroy();
+  await host?.close();
+  await gate.close();
+  state.remove();
+});
+
+describe('Event invocations', () => {
+  it('answers 202 with a request id once the event is stored, then runs it', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: '{"async":1}' }));
+    expect(out.StatusCode).toBe(202);
+    const id = out.$metadata.requestId!;
+    // Stored before the 202: the record exists now.
+    expect(await host.invocations.get(id)).toMatchObject({ id, functionName: 'echo' });
+    const done = await host.invocations.waitForFinal(id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(JSON.parse(done.result!)).toMatchObject({ event: { async: 1 }, requestId: id });
+    expect(done.logTail).toContain('echo {"async":1}');
+  });
+
+  it('retries a failing event with the same request id, then routes success to onSuccess', async () => {
+    const destinations: string[] = [];
+    const stop = host.invocations.watch((r) => {
+      if (r.functionName === 'echo' && r.status === 'SUCCEEDED') destinations.push(r.result!);
+    });
+    const accepted = await host.invoke('flaky', { failTimes: 2 }, { type: 'Event' });
+    const done = await host.invocations.waitForFinal(accepted.requestId);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+    expect(JSON.parse(done.result!)).toEqual({ attempt: 3, requestId: accepted.requestId });
+    const log = host.log.get(accepted.requestId)!.text;
+    expect(log.match(new RegExp(`START RequestId: ${accepted.requestId}`, 'g'))).toHaveLength(3);
+    // The onSuccess destination (echo) receives Lambda's destination record.
+    const echoed = await waitFor(() => destinations.map((d) => JSON.parse(d).event).find((e) => e.requestContext?.requestId === accepted.requestId));
+    stop();
+    expect(echoed).toMatchObject({
+      version: '1.0',
+      requestContext: { requestId: accepted.requestId, condition: 'Success', approximateInvokeCount: 3, functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:flaky:$LATEST' },
+      requestPayload: { failTimes: 2 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+      responsePayload: { attempt: 3, requestId: accepted.requestId },
+    });
+  });
+
+  it('sends an event whose retries run out to the dead-letter store; redrive runs it again', async () => {
+    const accepted = await host.invoke('doomed', { n: 1 }, { type: 'Event' });
+    const done = await host.invocations.waitForFinal(accepted.requestId);
+    expect(done).toMatchObject({ status: 'FAILED', attempts: 2, error: { errorType: 'ValidationError', errorMessage: 'bad input' } });
+    const letter = await waitFor(async () => (await host.invocations.deadLetters.list({ functionName: 'doomed' })).find((d) => d.event.requestId === accepted.requestId));
+    expect(letter).toMatchObject({ condition: 'RetriesExhausted', attempts: 2, event: { payload: '{"n":1}' } });
+    expect(JSON.parse(letter.destinationRecord!)).toMatchObject({
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 2 },
+      responseContext: { functionError: 'Unhandled' },
+      responsePayload: { errorType: 'ValidationError', errorMessage: 'bad input' },
+    });
+    const viaHttp = await (await fetch(`${url}/dead-letters/${letter.id}`)).json();
+    expect(viaHttp).toMatchObject({ id: letter.id, condition: 'RetriesExhausted' });
+    const redriven = await (await fetch(`${url}/dead-letters/${letter.id}/redrive`, { method: 'POST' })).json() as { id: string };
+    expect(await host.invocations.deadLetters.get(letter.id)).toBeUndefined();
+    expect((await host.invocations.waitForFinal(redriven.id)).status).toBe('FAILED');
+  });
+
+  it('routes a failure to an onFailure function with the destination record', async () => {
+    const accepted = await host.invoke('once', { n: 2 }, { type: 'Event' });
+    expect((await host.invocations.waitForFinal(accepted.requestId)).attempts).toBe(1);
+    const record = await waitFor(async () => (await host.invocations.list({ functionName: 'echo', status: 'SUCCEEDED' }))
+      .map((r) => JSON.parse(r.result!).event).find((e) => e.requestContext?.requestId === accepted.requestId));
+    expect(record.requestContext.condition).toBe('RetriesExhausted');
+  });
+
+  it('sends events of a function reserved at 0 straight to the failure destination', async () => {
+    const accepted = await host.invoke('disabled', {}, { type: 'Event' });
+    const done = await host.invocations.waitForFinal(accepted.requestId);
+    expect(done).toMatchObject({ status: 'FAILED', error: { errorType: 'TooManyRequestsException' } });
+    expect(host.registry.get('disabled')!.pool.stats().created).toBe(0);
+  });
+
+  it('keeps an event queued while its function is at its concurrency limit, then runs it', async () => {
+    const sync = host.invoke('gated', { gate: gate.url });
+    await gate.arrived(1);
+    const accepted = await host.invoke('gated', { gate: gate.url }, { type: 'Event' });
+    expect((await host.invocations.get(accepted.requestId))!.status).toBe('QUEUED');
+    gate.release('first');
+    await sync;
+    await gate.arrived(1);
+    expect(gate.held).toEqual([accepted.requestId]);
+    gate.release('second');
+    const done = await host.invocations.waitForFinal(accepted.requestId);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(JSON.parse(done.result!).released).toBe('second');
+  });
+
+  it('refuses bad events before the 202 with Lambda’s errors, storing nothing', async () => {
+    const before = (await host.invocations.list({ limit: 1000 })).length;
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'nope', InvocationType: 'Event' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: `"${'x'.repeat(1024 * 1024)}"` })))
+      .rejects.toBeInstanceOf(RequestTooLargeException);
+    const bad = await fetch(`${url}/2015-03-31/functions/echo/invocations`, { method: 'POST', body: 'nope', headers: { 'X-Amz-Invocation-Type': 'Event' } });
+    expect(bad.status).toBe(400);
+    await expect(host.invoke('strict', {}, { type: 'Event' })).rejects.toMatchObject({ code: 'InvalidRequestContentException' });
+    expect((await host.invocations.list({ limit: 1000 })).length).toBe(before);
+  });
+
+  it('serves records over HTTP, waiting for the final state with ?wait=', async () => {
+    const accepted = await host.invoke('echo', { http: true }, { type: 'Event' });
+    const record = await (await fetch(`${url}/invocations/${accepted.requestId}?wait=10`)).json() as { status: string };
+    expect(record.status).toBe('SUCCEEDED');
+    const list = await (await fetch(`${url}/invocations?function=echo&limit=5`)).json() as { invocations: unknown[] };
+    expect(list.invocations.length).toBeGreaterThan(0);
+    expect((await fetch(`${url}/invocations/nope`)).status).toBe(404);
+    expect((await fetch(`${url}/invocations?status=WEIRD`)).status).toBe(400);
+    expect((await fetch(`${url}/invocations/${accepted.requestId}?wait=999`)).status).toBe(400);
+  });
+});
+
+/** Resolves with the first truthy value `probe` gives, re-probing on each record change. */
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  let stop: (() => void) | undefined;
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const check = () => Promise.resolve(probe()).then((v) => v && resolve(v), reject);
+      stop = host.invocations.watch(() => void check());
+      void check();
+    });
+  } finally {
+    stop?.();
+  }
+}
