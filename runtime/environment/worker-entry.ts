@@ -3,7 +3,7 @@
  * interface, in a worker thread. It imports nothing from the main side
  * (only protocol types), so booting a spare environment is cheap.
  */
-import { readdirSync, lstatSync } from 'node:fs';
+import { readdirSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { format } from 'node:util';
@@ -163,6 +163,21 @@ function directorySize(dir: string): number {
   return total;
 }
 
+/** mtime of /tmp when last seen empty, once old enough to trust (mtimes move in coarse kernel ticks). */
+let emptyTmpMtime: number | undefined;
+
+/**
+ * Bytes in /tmp. Adding an entry bumps the folder's mtime, so an empty /tmp
+ * whose mtime has not moved is still empty: one stat instead of a listing.
+ */
+function tmpBytes(dir: string): number {
+  const mtime = statSync(dir).mtimeMs;
+  if (mtime === emptyTmpMtime) return 0;
+  const size = directorySize(dir);
+  emptyTmpMtime = size === 0 && readdirSync(dir).length === 0 && Date.now() - mtime > 100 ? mtime : undefined;
+  return size;
+}
+
 function memoryUsedMB(): number {
   const heap = getHeapStatistics();
   return Math.ceil((heap.total_heap_size + heap.external_memory) / MB);
@@ -233,7 +248,7 @@ async function invoke(msg: InvokeMessage): Promise<ResultMessage> {
     payload = undefined;
   }
   let fatal = false;
-  const used = directorySize(s.tmpDir);
+  const used = tmpBytes(s.tmpDir);
   if (used > s.ephemeralStorageMB * MB) {
     error = {
       errorType: 'Runtime.EphemeralStorageExceeded',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
 import type { ResolvedPayloadLimits } from '../config/index.js';
 import type { EnvironmentResult } from '../environment/index.js';
 import {
@@ -74,9 +75,13 @@ export class Invoker {
     const type = options.type ?? 'RequestResponse';
     const limit = type === 'Event' ? this.#limits.asyncEventBytes : this.#limits.syncRequestBytes;
     const text = this.#payloadText(payload, limit);
-    const event = this.#parse(text);
     const job = options.job ?? target.job;
-    this.#validate(target, job, event);
+    const check = job !== undefined ? target.fn.jobValidators.get(job) ?? target.fn.validate : target.fn.validate;
+    // Text that JSON.stringify made is JSON: parse only bytes from outside, or to validate.
+    if (check || payload instanceof Uint8Array) {
+      const event = this.#parse(text);
+      if (check) this.#validate(check, job ?? target.fn.spec.name, event);
+    }
     const requestId = options.requestId ?? randomUUID();
     const base = { requestId, functionName: target.fn.spec.name, executedVersion: '$LATEST' };
 
@@ -193,11 +198,10 @@ export class Invoker {
     }
   }
 
-  #validate(target: Target, job: string | undefined, event: unknown): void {
-    const check = job !== undefined ? target.fn.jobValidators.get(job) ?? target.fn.validate : target.fn.validate;
-    if (check && !check(event)) {
+  #validate(check: ValidateFunction, name: string, event: unknown): void {
+    if (!check(event)) {
       const detail = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-      throw new InvalidRequestContentError(`The payload does not match the inputSchema of ${job ?? target.fn.spec.name}: ${detail}`);
+      throw new InvalidRequestContentError(`The payload does not match the inputSchema of ${name}: ${detail}`);
     }
   }
 }

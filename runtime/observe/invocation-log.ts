@@ -40,6 +40,10 @@ export class InvocationLog {
   readonly #maxEntries: number;
   readonly #maxPerFunction: number;
   readonly #listeners = new Set<(entry: InvocationLogEntry) => void>();
+  // Eviction order, oldest first: deleting a Map's first key via keys().next()
+  // walks the deleted slots V8 leaves behind (~8 µs a call at 10k entries).
+  #queue: InvocationLogEntry[] = [];
+  #head = 0;
 
   constructor(options: InvocationLogOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
@@ -60,7 +64,16 @@ export class InvocationLog {
     const entry: InvocationLogEntry = { requestId: id, functionName: report.functionName, time: Date.now(), text: previous ? previous.text + text : text };
     if (previous) this.#byRequest.delete(id);
     this.#byRequest.set(id, entry);
-    if (this.#byRequest.size > this.#maxEntries) this.#byRequest.delete(this.#byRequest.keys().next().value!);
+    this.#queue.push(entry);
+    while (this.#byRequest.size > this.#maxEntries) {
+      const old = this.#queue[this.#head++]!;
+      // A retried request id re-queued itself: only its newest entry counts.
+      if (this.#byRequest.get(old.requestId) === old) this.#byRequest.delete(old.requestId);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
     let list = this.#byFunction.get(report.functionName);
     if (!list) this.#byFunction.set(report.functionName, (list = []));
     list.push(entry);

@@ -54,3 +54,30 @@ describe('InvocationLog', () => {
     expect(seen).toEqual(['x']);
   });
 });
+
+describe('InvocationLog eviction', () => {
+  it('evicts oldest first across many entries, keeping a retried id until its newest entry ages out', () => {
+    const log = new InvocationLog({ maxEntries: 100, maxEntriesPerFunction: 5 });
+    log.record(report('retried'));
+    for (let i = 0; i < 50; i++) log.record(report(`a${i}`));
+    log.record(report('retried'));
+    for (let i = 0; i < 3000; i++) log.record(report(`b${i}`));
+    expect(log.get('a49')).toBeUndefined();
+    expect(log.get('b2900')).toBeDefined();
+    expect(log.get('b2899')).toBeUndefined();
+    expect(log.get('retried')).toBeUndefined();
+  });
+
+  it('keeps a retried id that is newer than the eviction point', () => {
+    const log = new InvocationLog({ maxEntries: 3 });
+    log.record(report('x'));
+    log.record(report('y'));
+    log.record(report('x'));
+    log.record(report('z'));
+    expect(log.get('x')!.text.match(/START/g)).toHaveLength(2);
+    expect(log.get('y')).toBeDefined();
+    log.record(report('w'));
+    expect(log.get('y')).toBeUndefined();
+    expect(log.get('x')).toBeDefined();
+  });
+});
