@@ -1,4 +1,5 @@
 import type { AuthOptions, CorsOptions, RoutesOptions } from './http-options.js';
+import type { SourcesConfig } from './sources-options.js';
 
 /** How jobs are packaged into functions. Switching it never changes job code. */
 export type LayoutName = 'nano' | 'micro' | 'mono';
@@ -118,7 +119,7 @@ export interface GraphqlOptions {
 }
 
 /** The whole `neolith.config.*` file. Every field is optional. */
-export interface NeolithConfig {
+export interface NeolithConfig extends SourcesConfig {
   /** Plain Lambda handler functions by name. */
   functions?: Record<string, FunctionOptions>;
   /** Jobs packaged by a layout; omit to serve plain functions only. */

@@ -17,3 +17,11 @@ export type {
 export { DEFAULT_CORS_OPTIONS, DEFAULT_HTTP_OPTIONS } from './http-options.js';
 export { parseRouteKey, routeShape, ROUTE_METHODS } from './route-key.js';
 export type { ParsedRouteKey, RouteSegment } from './route-key.js';
+export type {
+  BucketNotificationOptions, BucketOptions, EventSourceMappingOptions, ResolvedSources, SourcesConfig, StreamOptions, TableOptions,
+  TopicOptions, TopicSubscriptionOptions,
+} from './sources-options.js';
+export { DEFAULT_SOURCE_OPTIONS } from './sources-options.js';
+export { BUCKET_NAME, S3_EVENTS, STREAM_NAME, TABLE_NAME, TOPIC_NAME } from './validate-sources.js';
+export { checkMappingParams, DEFAULT_MAPPING_PARAMS } from './mapping-params.js';
+export type { MappingParams } from './mapping-params.js';

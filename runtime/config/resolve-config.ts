@@ -15,6 +15,7 @@ import {
   type ResolvedConfig,
 } from './resolved-config.js';
 import { validateConfig } from './validate-config.js';
+import { resolveSources } from './validate-sources.js';
 
 /** Command-line overrides of config fields (`neolith serve --layout …`). */
 export interface ConfigOverrides {
@@ -92,6 +93,8 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
   }
 
   const http = resolveHttpOptions(config, rootDir, functions.map((f) => f.name), jobToFunction, p);
+  const fnNames = new Set([...functions.map((f) => f.name), ...Object.keys(jobToFunction), ...Object.keys(jobToFunction).map(nanoFunctionName)]);
+  const sources = resolveSources(config, (name) => fnNames.has(name), p);
   if (p.problems.length > 0) throw new ConfigError(p.problems);
   const d = DEFAULT_HOST_OPTIONS;
   return {
@@ -110,10 +113,12 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     redisPrefix: overrides.redisPrefix ?? config.redisPrefix ?? d.redisPrefix,
     recordRetentionSeconds: config.recordRetentionSeconds ?? d.recordRetentionSeconds,
     asyncLeaseMs: config.asyncLeaseMs ?? d.asyncLeaseMs,
+    ...(config.graphql && { graphql: config.graphql }),
     payloadLimits: { ...d.payloadLimits, ...config.payloadLimits },
     region: config.region ?? d.region,
     accountId: config.accountId ?? d.accountId,
     http,
+    sources,
   };
 }
 

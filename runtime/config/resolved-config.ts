@@ -1,5 +1,6 @@
-import type { LayoutName } from './config-types.js';
+import type { GraphqlOptions, LayoutName } from './config-types.js';
 import type { ResolvedHttpOptions } from './http-options.js';
+import type { ResolvedSources } from './sources-options.js';
 
 /** Async policy with every default filled in. */
 export interface ResolvedAsyncPolicy {
@@ -64,6 +65,10 @@ export interface ResolvedConfig {
   accountId: string;
   /** REST routes, CORS and auth. */
   http: ResolvedHttpOptions;
+  /** Buckets, topics, streams, tables and event source mappings. */
+  sources: ResolvedSources;
+  /** The GraphQL gateway's options as given (the gateway resolves them). */
+  graphql?: GraphqlOptions;
 }
 
 /** Defaults for every optional field (Lambda's where Lambda has one). */

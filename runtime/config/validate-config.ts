@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { NeolithConfig } from './config-types.js';
 import { isPlainObject, ProblemList } from './problem-list.js';
 import { HTTP_TOP_LEVEL_KEYS, validateHttp } from './validate-http.js';
+import { SOURCES_TOP_LEVEL_KEYS, validateSources } from './validate-sources.js';
 
 const TOP_LEVEL_KEYS = [
   'functions', 'jobs', 'concurrencyLimit', 'idleTimeoutMs', 'spareEnvironments', 'port', 'host',
@@ -46,7 +47,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
     p.add('config', 'be an object (export default defineConfig({...}))', raw);
     return { config: {}, problems: p.problems };
   }
-  p.knownKeys('', raw, [...TOP_LEVEL_KEYS, ...HTTP_TOP_LEVEL_KEYS]);
+  p.knownKeys('', raw, [...TOP_LEVEL_KEYS, ...HTTP_TOP_LEVEL_KEYS, ...SOURCES_TOP_LEVEL_KEYS]);
 
   if (raw.functions !== undefined && p.object('functions', raw.functions)) {
     for (const [name, fn] of Object.entries(raw.functions)) {
@@ -104,6 +105,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
   }
   if (raw.graphql !== undefined) validateGraphql(p, raw.graphql);
   validateHttp(p, raw);
+  validateSources(p, raw);
   return { config: raw as NeolithConfig, problems: p.problems };
 }
 

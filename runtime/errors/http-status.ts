@@ -10,6 +10,15 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ServiceException: 500,
   AbortError: 499,
   ConfigError: 500,
+  UnrecognizedClientException: 403,
+  InvalidSignatureException: 403,
+  AccessDeniedException: 403,
+  MissingAuthenticationTokenException: 403,
+  ResourceConflictException: 409,
+  ConditionalCheckFailedException: 400,
+  UnauthorizedException: 401,
+  NotFoundException: 404,
+  InsecureBindError: 500,
 };
 
 /** HTTP status for an error the host raised; 500 for anything unexpected. */

@@ -37,7 +37,7 @@ export class AsyncInvocations {
 
   /** The `Invocation` answered by an async mutation right after the event was accepted. */
   async accepted(id: string, functionName: string, job: string, now = Date.now()): Promise<InvocationObject> {
-    const record = await this.#records?.getRecord(id);
+    const record = await this.#records?.get(id);
     if (record) return toObject(record);
     const at = new Date(now).toISOString();
     return { id, status: 'QUEUED', function: functionName, job, attempts: 0, createdAt: at, updatedAt: at, result: null, error: null };
@@ -45,7 +45,7 @@ export class AsyncInvocations {
 
   /** `Query.invocation(id)`: `null` for an unknown id or one the caller may not read. */
   async read(id: string, caller: OidcIdentity | null): Promise<InvocationObject | null> {
-    const record = await this.#require().getRecord(id);
+    const record = await this.#require().get(id);
     return record && this.#visible(record, caller) ? toObject(record) : null;
   }
 
@@ -67,13 +67,13 @@ export class AsyncInvocations {
       // Listen before reading, so a change between the read and the listen is not lost.
       const end = (): void => void stop();
       this.#open.add(end);
-      const unwatch = records.watchRecords((record) => {
+      const unwatch = records.watch((record) => {
         if (record.id !== id) return;
         if (ready) emit(record);
         else early.push(record);
       });
       try {
-        const current = await records.getRecord(id);
+        const current = await records.get(id);
         if (!current || !this.#visible(current, caller)) {
           stop(new GraphQLError(`no invocation ${id} visible to this caller`, { extensions: { code: GATEWAY_ERROR_CODES.forbidden } }));
         } else {
@@ -133,6 +133,7 @@ function toObject(record: InvocationRecordView): InvocationObject {
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
     result,
-    error: record.error ? { errorType: record.error.errorType, errorMessage: record.error.errorMessage } : null,
+    // A retried event that finally succeeded keeps its last error on the record; clients read it as a failure.
+    error: record.error && record.status !== 'SUCCEEDED' ? { errorType: record.error.errorType, errorMessage: record.error.errorMessage } : null,
   };
 }

@@ -19,14 +19,13 @@ export interface InvocationRecordView {
 }
 
 /**
- * Invocation records and their change feed: the part of the durable backend
- * the gateway needs for async mutations (same names as `Backend`, so a
- * backend satisfies it as it is).
+ * Invocation records and their change feed: the part of the host's
+ * `invocations` the gateway needs for async mutations.
  */
 export interface InvocationRecords {
-  getRecord(id: string): Promise<InvocationRecordView | undefined>;
+  get(id: string): Promise<InvocationRecordView | undefined>;
   /** Every record change, from every host sharing the store; returns the unsubscribe function. */
-  watchRecords(listener: (record: InvocationRecordView) => void): () => void;
+  watch(listener: (record: InvocationRecordView) => void): () => void;
 }
 
 /** What the gateway needs from a host: its config, a way to invoke, and (for async mutations) records. */

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -106,7 +106,9 @@ export class GraphqlGateway {
         sendTooLarge(res, limit);
         return true;
       }
-      await this.yoga.requestListener(req, res, { signal: ctx.signal });
+      // The listener takes extra server context at run time; its type only names (req, res).
+      const listener = this.yoga.requestListener as unknown as (...args: [IncomingMessage, ServerResponse, object]) => Promise<void>;
+      await listener(req, res, { signal: ctx.signal });
       return true;
     };
   }
@@ -229,7 +231,7 @@ function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | unde
   });
 }
 
-function sendTooLarge(res: import('node:http').ServerResponse, limit: number): void {
+function sendTooLarge(res: ServerResponse, limit: number): void {
   const body = JSON.stringify({
     errors: [{
       message: `The request body must be at most ${limit} bytes (graphql.maxRequestBytes)`,

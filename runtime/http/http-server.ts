@@ -28,6 +28,17 @@ export class HttpServer {
     this.#options = { port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, ...options };
     this.#server = createServer({ maxHeaderSize: this.#options.maxHeaderSize }, (req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 5_000;
+    // Requests node refuses before any route sees them (header overflow, bad framing) still get Lambda's error shape.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify({ Type: 'User', message: tooLarge ? 'Request header fields too large' : 'Malformed HTTP request' });
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n`
+        + `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
+        + `x-amzn-ErrorType: ${tooLarge ? 'RequestHeaderFieldsTooLargeException' : 'BadRequestException'}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    });
     this.#routes.push(({ url, res }) => {
       if (url.pathname !== '/healthz') return false;
       sendJson(res, 200, { status: 'ok' });

@@ -1,14 +1,45 @@
+import { callerIdentity, type AccessGate, type Principal } from '../auth/index.js';
 import { InvalidParameterValueError, InvalidRequestContentError, ResourceNotFoundError } from '../errors/index.js';
-import type { Invoker, FunctionRegistry, InvocationType } from '../invoke/index.js';
+import type { Invoker, FunctionRegistry, InvocationType, RegisteredFunction, Target } from '../invoke/index.js';
 import { functionConfiguration } from './function-configuration.js';
+import type { FunctionManager } from './function-manager.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { readBody } from './read-body.js';
 import { sendJson } from './send.js';
 
-const PREFIX = '/2015-03-31/functions';
 const INVOCATION_TYPES = new Set<InvocationType>(['RequestResponse', 'Event', 'DryRun']);
 /** Lambda's limit on the decoded X-Amz-Client-Context header. */
 const MAX_CLIENT_CONTEXT_BYTES = 3583;
+/** Management request bodies are small JSON documents. */
+const MAX_MANAGEMENT_BODY_BYTES = 64 * 1024;
+/** Every path of Lambda's API starts with one of its API versions. */
+const API_PATH = /^\/(2015-03-31|2017-10-31|2019-09-30|2019-09-25)\/functions(?:\/|$)/;
+
+/** The operations served, as Lambda names them (IAM action = `lambda:<name>`). */
+type Operation =
+  | 'ListFunctions' | 'GetFunction' | 'GetFunctionConfiguration' | 'InvokeFunction'
+  | 'GetPolicy' | 'AddPermission' | 'RemovePermission'
+  | 'PutFunctionConcurrency' | 'DeleteFunctionConcurrency' | 'GetFunctionConcurrency'
+  | 'GetFunctionEventInvokeConfig' | 'PutFunctionEventInvokeConfig' | 'UpdateFunctionEventInvokeConfig'
+  | 'DeleteFunctionEventInvokeConfig';
+
+/** Method + path → operation, as `@aws-sdk/client-lambda` sends them. */
+const OPERATIONS: ReadonlyArray<readonly [string, RegExp, Operation]> = [
+  ['GET', /^\/2015-03-31\/functions\/?$/, 'ListFunctions'],
+  ['POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/, 'InvokeFunction'],
+  ['GET', /^\/2015-03-31\/functions\/([^/]+)\/?$/, 'GetFunction'],
+  ['GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/, 'GetFunctionConfiguration'],
+  ['GET', /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/, 'GetPolicy'],
+  ['POST', /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/, 'AddPermission'],
+  ['DELETE', /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)\/?$/, 'RemovePermission'],
+  ['PUT', /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/, 'PutFunctionConcurrency'],
+  ['DELETE', /^\/2017-10-31\/functions\/([^/]+)\/concurrency\/?$/, 'DeleteFunctionConcurrency'],
+  ['GET', /^\/2019-09-30\/functions\/([^/]+)\/concurrency\/?$/, 'GetFunctionConcurrency'],
+  ['GET', /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/, 'GetFunctionEventInvokeConfig'],
+  ['PUT', /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/, 'PutFunctionEventInvokeConfig'],
+  ['POST', /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/, 'UpdateFunctionEventInvokeConfig'],
+  ['DELETE', /^\/2019-09-25\/functions\/([^/]+)\/event-invoke-config\/?$/, 'DeleteFunctionEventInvokeConfig'],
+];
 
 /** What the Lambda API needs from the host. */
 export interface LambdaApiParts {
@@ -16,38 +47,163 @@ export interface LambdaApiParts {
   registry: FunctionRegistry;
   /** Largest body accepted at all (the larger of the sync and async limits). */
   maxBodyBytes: number;
+  /** Authentication and permissions; undefined = auth off (every caller may do anything). */
+  access?: AccessGate;
+  /** The management operations (concurrency, event invoke config, permissions); without it they are unknown. */
+  manager?: FunctionManager;
+}
+
+/** One request's operation, caller and (when already read) body. */
+interface Call {
+  ctx: RequestContext;
+  parts: LambdaApiParts;
+  operation: Operation;
+  /** Function name from the path (decoded), if the operation has one. */
+  name: string | undefined;
+  /** Second path parameter (RemovePermission's statement id). */
+  extra: string | undefined;
+  caller: Principal | undefined;
+  body: Buffer | undefined;
 }
 
 /**
- * AWS Lambda's Invoke, ListFunctions and GetFunction on the wire, so
- * `@aws-sdk/client-lambda` works with only `endpoint` changed.
+ * AWS Lambda's API on the wire — Invoke, ListFunctions, GetFunction(Configuration),
+ * concurrency, event invoke config and permissions — so
+ * `@aws-sdk/client-lambda` works with only `endpoint` changed. With auth on,
+ * every request is authenticated (SigV4 or the anonymous rule) and checked
+ * against the permission policy before it does anything.
  */
 export function lambdaApi(parts: LambdaApiParts): HttpRoute {
   return async (ctx) => {
     const path = ctx.url.pathname;
-    if (!path.startsWith(PREFIX)) return false;
-    const rest = path.slice(PREFIX.length);
+    if (!API_PATH.test(path)) return false;
     const method = ctx.req.method;
-    if ((rest === '' || rest === '/') && method === 'GET') {
-      listFunctions(ctx, parts.registry);
-      return true;
+    let operation: Operation | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const [m, pattern, op] of OPERATIONS) {
+      if (m === method && (match = pattern.exec(path))) {
+        operation = op;
+        break;
+      }
     }
-    const match = /^\/([^/]+)(\/invocations)?\/?$/.exec(rest);
-    if (!match) return false;
-    const name = decodeName(match[1]!);
-    if (match[2] && method === 'POST') {
-      await invoke(ctx, parts, name);
-      return true;
+    if (!operation || (!parts.manager && !BASIC.has(operation))) return false;
+    const call: Call = {
+      ctx, parts, operation, caller: undefined, body: undefined,
+      name: match?.[1] === undefined ? undefined : decodeName(match[1]),
+      extra: match?.[2] === undefined ? undefined : decodeName(match[2]),
+    };
+    // The one branch auth-off requests pay.
+    if (parts.access) {
+      const limit = operation === 'InvokeFunction' ? parts.maxBodyBytes : MAX_MANAGEMENT_BODY_BYTES;
+      const auth = await parts.access.authenticate(ctx.req, () => readBody(ctx.req, limit));
+      call.caller = auth.caller;
+      call.body = auth.body;
     }
-    if (!match[2] && method === 'GET') {
-      getFunction(ctx, parts.registry, name);
-      return true;
-    }
-    return false;
+    await serve(call);
+    return true;
   };
 }
 
-async function invoke(ctx: RequestContext, parts: LambdaApiParts, name: string): Promise<void> {
+const BASIC = new Set<Operation>(['ListFunctions', 'GetFunction', 'InvokeFunction']);
+
+async function serve(call: Call): Promise<void> {
+  const { ctx, parts, operation } = call;
+  if (operation === 'ListFunctions') {
+    if (call.caller) parts.access!.policy.checkAccount(call.caller, 'lambda:ListFunctions');
+    listFunctions(ctx, parts.registry);
+    return;
+  }
+  if (operation === 'InvokeFunction') {
+    await invoke(call);
+    return;
+  }
+  const fn = functionOf(call);
+  const manager = parts.manager!;
+  const reply = (status: number, body?: unknown) => {
+    if (body === undefined) {
+      ctx.res.writeHead(status, { 'x-amzn-RequestId': ctx.requestId });
+      ctx.res.end();
+    } else {
+      sendJson(ctx.res, status, body, { 'x-amzn-RequestId': ctx.requestId });
+    }
+  };
+  switch (operation) {
+    case 'GetFunction':
+      return reply(200, {
+        Configuration: functionConfiguration(fn),
+        Code: { RepositoryType: 'Local', Location: fn.package.moduleUrl },
+        ...(fn.spec.reservedConcurrency !== undefined && { Concurrency: { ReservedConcurrentExecutions: fn.spec.reservedConcurrency } }),
+        Tags: {},
+      });
+    case 'GetFunctionConfiguration':
+      return reply(200, functionConfiguration(fn));
+    case 'GetPolicy':
+      return reply(200, manager.policyOf(fn));
+    case 'AddPermission':
+      return reply(201, { Statement: JSON.stringify(manager.addPermission(fn, await jsonBody(call))) });
+    case 'RemovePermission':
+      manager.removePermission(fn, call.extra!);
+      return reply(204);
+    case 'PutFunctionConcurrency':
+      return reply(200, { ReservedConcurrentExecutions: manager.putConcurrency(fn, (await jsonBody(call)).ReservedConcurrentExecutions) });
+    case 'DeleteFunctionConcurrency':
+      manager.deleteConcurrency(fn);
+      return reply(204);
+    case 'GetFunctionConcurrency':
+      return reply(200, fn.spec.reservedConcurrency === undefined ? {} : { ReservedConcurrentExecutions: fn.spec.reservedConcurrency });
+    case 'GetFunctionEventInvokeConfig':
+      return reply(200, manager.eventInvokeConfig(fn));
+    case 'PutFunctionEventInvokeConfig':
+    case 'UpdateFunctionEventInvokeConfig':
+      return reply(200, manager.putEventInvokeConfig(fn, await jsonBody(call), operation === 'UpdateFunctionEventInvokeConfig'));
+    case 'DeleteFunctionEventInvokeConfig':
+      manager.deleteEventInvokeConfig(fn);
+      return reply(204);
+  }
+}
+
+/**
+ * The function a management operation names, checked against the caller's
+ * permissions. A job address is not a function of its own.
+ */
+function functionOf(call: Call): RegisteredFunction {
+  const name = call.name!;
+  const target = call.parts.registry.resolve(qualified(call, name));
+  const { fn, job } = target;
+  if (job !== undefined && fn.spec.name !== name) {
+    throw new ResourceNotFoundError(`Function not found: ${name} is job ${job} inside function ${fn.spec.name}`);
+  }
+  authorize(call, target);
+  return fn;
+}
+
+function authorize(call: Call, target: Target): void {
+  if (call.caller) call.parts.access!.policy.check(call.caller, `lambda:${call.operation}`, target.fn.spec.name, target.job);
+}
+
+/** `name:Qualifier` when the request has one (only $LATEST exists here). */
+function qualified(call: Call, name: string): string {
+  const qualifier = call.ctx.url.searchParams.get('Qualifier');
+  return qualifier ? `${name}:${qualifier}` : name;
+}
+
+async function jsonBody(call: Call): Promise<Record<string, unknown>> {
+  const body = call.body ?? await readBody(call.ctx.req, MAX_MANAGEMENT_BODY_BYTES);
+  let parsed: unknown;
+  try {
+    parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new InvalidRequestContentError(`Could not parse request body into json: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidRequestContentError('Could not parse request body into json: the body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+async function invoke(call: Call): Promise<void> {
+  const { ctx, parts } = call;
+  const name = call.name!;
   const { req, res, url } = ctx;
   const typeHeader = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
   if (!INVOCATION_TYPES.has(typeHeader as InvocationType)) {
@@ -60,15 +216,17 @@ async function invoke(ctx: RequestContext, parts: LambdaApiParts, name: string):
   const qualifier = url.searchParams.get('Qualifier');
   const target = qualifier ? `${name}:${qualifier}` : name;
   // Resolve before reading the body: an unknown function is refused without reading megabytes.
-  parts.registry.resolve(target);
+  const resolved = parts.registry.resolve(target);
+  authorize(call, resolved);
   const clientContext = decodeClientContext(header(req.headers['x-amz-client-context']));
-  const body = await readBody(req, parts.maxBodyBytes);
+  const body = call.body ?? await readBody(req, parts.maxBodyBytes);
   const result = await parts.invoker.invoke(target, body, {
     type: typeHeader as InvocationType,
     logType,
     requestId: ctx.requestId,
     signal: ctx.signal,
     ...(clientContext !== undefined && { clientContext }),
+    ...(call.caller && { identity: callerIdentity(call.caller) }),
   });
   const headers: Record<string, string> = {
     'x-amzn-RequestId': result.requestId,
@@ -95,20 +253,6 @@ function listFunctions(ctx: RequestContext, registry: FunctionRegistry): void {
   const page = all.slice(marker, marker + maxItems).map(functionConfiguration);
   const next = marker + maxItems < all.length ? String(marker + maxItems) : undefined;
   sendJson(ctx.res, 200, { Functions: page, ...(next && { NextMarker: next }) }, { 'x-amzn-RequestId': ctx.requestId });
-}
-
-function getFunction(ctx: RequestContext, registry: FunctionRegistry, name: string): void {
-  const { fn, job } = registry.resolve(name);
-  if (job !== undefined && fn.spec.name !== name) {
-    // A job address is not a function of its own.
-    throw new ResourceNotFoundError(`Function not found: ${name} is job ${job} inside function ${fn.spec.name}`);
-  }
-  sendJson(ctx.res, 200, {
-    Configuration: functionConfiguration(fn),
-    Code: { RepositoryType: 'Local', Location: fn.package.moduleUrl },
-    ...(fn.spec.reservedConcurrency !== undefined && { Concurrency: { ReservedConcurrentExecutions: fn.spec.reservedConcurrency } }),
-    Tags: {},
-  }, { 'x-amzn-RequestId': ctx.requestId });
 }
 
 function decodeName(raw: string): string {

@@ -436,6 +436,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     const limit = 2;
     let running = 0;
     let peak = 0;
+    const overAdmitted = deferred();
     // A slow retry: an over-admitted attempt that fails would not come back within the test.
     const events = Array.from({ length: 24 }, (_, n) =>
       makeEvent({ functionName: 'limited', payload: JSON.stringify({ n }), policy: SLOW_RETRY_POLICY }),
@@ -448,7 +449,10 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
         running += 1;
         peak = Math.max(peak, running);
         try {
-          if (running > limit) return fail('over-admitted: canStart was not asked right before the start');
+          if (running > limit) {
+            overAdmitted.resolve();
+            return fail('over-admitted');
+          }
           await new Promise((resolve) => setTimeout(resolve, 15));
           return ok(claimed.attempt);
         } finally {
@@ -457,7 +461,12 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       },
       { concurrency: 8, blockedRetryMs: 5, canStart: () => running < limit },
     );
-    const records = await Promise.all(events.map((event) => finalRecord(backend, event.requestId)));
+    const records = await Promise.race([
+      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
+      overAdmitted.promise.then(() => {
+        throw new Error(`more than ${limit} attempts started: canStart was not asked right before the start`);
+      }),
+    ]);
     expect(peak).toBeLessThanOrEqual(limit);
     expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
   });
@@ -476,6 +485,8 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       doomed,
       (claimed) => {
         startedOnDoomed.push(claimed.requestId);
+        // Over-admitted: fail below rather than wait for refusals that may never come.
+        if (startedOnDoomed.length > limit) refusedEnough.resolve();
         return new Promise<AttemptOutcome>(() => undefined); // the process dies mid-run
       },
       {
@@ -497,12 +508,16 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     const survivor = await open();
     let running = 0;
     const ran: string[] = [];
+    const overAdmitted = deferred();
     consume(
       survivor,
       async (claimed) => {
         running += 1;
         try {
-          if (running > limit) return fail('over-admitted');
+          if (running > limit) {
+            overAdmitted.resolve();
+            return fail('over-admitted');
+          }
           ran.push(claimed.requestId);
           await new Promise((resolve) => setTimeout(resolve, 20));
           return ok(JSON.parse(claimed.payload));
@@ -512,7 +527,12 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       },
       { concurrency: 8, blockedRetryMs: 10, canStart: () => running < limit },
     );
-    const records = await Promise.all(events.map((event) => finalRecord(survivor, event.requestId)));
+    const records = await Promise.race([
+      Promise.all(events.map((event) => finalRecord(survivor, event.requestId))),
+      overAdmitted.promise.then(() => {
+        throw new Error(`the survivor started more than ${limit} attempts at once`);
+      }),
+    ]);
     expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
     expect(records.map((r) => JSON.parse(r.result!).n)).toEqual(events.map((_, n) => n));
     expect(new Set(ran).size).toBe(events.length);

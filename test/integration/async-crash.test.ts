@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
@@ -15,18 +15,15 @@ afterAll(async () => {
   for (const dir of dirs) dir.remove();
 });
 
-/** A config like async.config.json, placed beside the fixture handlers so its paths resolve. */
+/** async.config.json with extra keys, written to a temp folder with absolute handler paths. */
 function configWith(extra: Record<string, unknown>): string {
-  const base = JSON.parse(readFileSync(join(handlers, 'async.config.json'), 'utf8')) as Record<string, unknown>;
-  const file = join(handlers, `.crash-${randomUUID()}.config.json`);
+  const base = JSON.parse(readFileSync(join(handlers, 'async.config.json'), 'utf8')) as { functions: Record<string, { handler: string }> };
+  for (const fn of Object.values(base.functions)) fn.handler = join(handlers, fn.handler);
+  const dir = tempDir();
+  dirs.push(dir);
+  const file = join(dir.path, 'neolith.config.json');
   writeFileSync(file, JSON.stringify({ ...base, ...extra }));
-  dirs.push({ remove: () => copyFileSync(join(handlers, 'async.config.json'), file) && undefined });
-  dirs.push(tempDirRemover(file));
   return file;
-}
-
-function tempDirRemover(file: string) {
-  return { remove: () => writeFileSync(file, '') || undefined };
 }
 
 async function start(args: string[]): Promise<ServeProcess> {

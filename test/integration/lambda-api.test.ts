@@ -135,8 +135,11 @@ describe('malformed, oversized and hostile requests (raw fetch)', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
   });
 
-  it('returns Event as a clear 500 ServiceException until a durable backend is configured', async () => {
-    const r = await errorOf(await fetch(invokeUrl('echo'), { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'Event' } }));
-    expect(r).toMatchObject({ status: 500, type: 'ServiceException' });
+  it('accepts Event with 202 and a request id whose record is readable', async () => {
+    const response = await fetch(invokeUrl('echo'), { method: 'POST', body: '{"e":1}', headers: { 'X-Amz-Invocation-Type': 'Event' } });
+    expect(response.status).toBe(202);
+    const id = response.headers.get('x-amzn-requestid');
+    const record = await (await fetch(`${server.url}/invocations/${id}?wait=10`)).json() as { status: string };
+    expect(record.status).toBe('SUCCEEDED');
   });
 });

@@ -197,21 +197,18 @@ export class RedisConsumer implements Consumer {
       await this.#finalize(event, attemptNumber, 'RetriesExhausted', outcome);
       return;
     }
-    if (!this.#canStart(event.functionName)) {
-      // Wait in the queue without spending an attempt (Lambda: events wait, they are not throttled away).
-      const refusals = (this.#refusals.get(id) ?? 0) + 1;
-      if (this.#refusals.size > 10_000) this.#refusals.clear();
-      this.#refusals.set(id, refusals);
-      const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
-      await job.moveToDelayed(Date.now() + delay, token);
-      throw new DelayedError();
-    }
-    this.#refusals.delete(id);
-
-    const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
+    // Refused events wait in the queue without spending an attempt (Lambda: events wait, they are not throttled away).
+    if (!this.#canStart(event.functionName)) return this.#putBack(job, token, id);
     // Finalised before a crash stopped BullMQ from completing the job: never run it twice.
-    if (!started.written && started.reason === 'final') return;
-    const current = started.written ? started.record : undefined;
+    const known = await records.get(event.requestId);
+    if (known && FINAL_STATUSES.has(known.status)) return;
+    // Asked again right before the start, with no await in between: the owner
+    // counts the attempt when the handler is called (the invoker's governor
+    // takes its slot synchronously), so this answer cannot go stale. Answers
+    // given before an await can: every job fetched meanwhile would be admitted
+    // too, and the surplus throttled into a spent attempt and a retry delay.
+    if (!this.#canStart(event.functionName)) return this.#putBack(job, token, id);
+    this.#refusals.delete(id);
 
     const controller = new AbortController();
     const onQueueAbort = (): void => controller.abort(signal?.reason);
@@ -228,6 +225,15 @@ export class RedisConsumer implements Consumer {
         running = this.#handler(claimed, controller.signal).catch(outcomeFromThrown);
       } catch (error) {
         running = Promise.resolve(outcomeFromThrown(error));
+      }
+      // Written once started (see above); the outcome is written after it, so it never lands on top.
+      let current: InvocationRecord | undefined;
+      try {
+        const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
+        if (started.written) current = started.record;
+      } catch (error) {
+        // The attempt runs anyway; its outcome is written (or the job retried) when it ends.
+        if (!this.#dead) this.#onError(error);
       }
       const outcome = await Promise.race([running, evicted]);
       if (this.#dead) return;
@@ -255,6 +261,21 @@ export class RedisConsumer implements Consumer {
       signal?.removeEventListener('abort', onQueueAbort);
       this.#active.delete(id);
     }
+  }
+
+  /**
+   * Offer a refused event again later, delay doubling up to `MAX_BLOCKED_DELAY_MS`.
+   * One atomic move from active (our lock) to delayed: a crash before it leaves
+   * the job active, and once the lock expires another worker's stalled check
+   * puts it back to wait; after it, any worker promotes it when due.
+   */
+  async #putBack(job: Job<QueuedEvent>, token: string | undefined, id: string): Promise<never> {
+    const refusals = (this.#refusals.get(id) ?? 0) + 1;
+    if (this.#refusals.size > 10_000) this.#refusals.clear();
+    this.#refusals.set(id, refusals);
+    const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
+    await job.moveToDelayed(Date.now() + delay, token);
+    throw new DelayedError();
   }
 
   /** BullMQ failed the job for good by itself (an unexpected error on the last attempt). */

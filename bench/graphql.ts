@@ -1,0 +1,162 @@
+/**
+ * GraphQL requests/s and server CPU time per request, 10 connections
+ * (autocannon in a child process, so the load generator does not share the
+ * server's CPU): bare graphql-yoga with the reference app's jobs called
+ * in-process (same SDL, same per-request DataLoader batching) vs neolith
+ * serving the same schema in the nano, micro and mono layouts, for a
+ * single-field query and for 50 posts with their authors. Same run, one
+ * server at a time; server CPU is this process's (main thread + worker
+ * threads) over the measured window.
+ *
+ *   npx tsc -p tsconfig.build.json; node --import tsx bench/graphql.ts
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import DataLoader from 'dataloader';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { getDirectiveValues, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { createHost } from '../runtime/index.js';
+import { GATEWAY_SDL } from '../runtime/graphql/index.js';
+import { runStandalone, type Row } from './run.js';
+
+export const title = 'GraphQL: neolith per layout vs bare graphql-yoga with the same jobs in-process (10 connections)';
+export const baseline = 'bare yoga';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const CONNECTIONS = 10;
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+
+const QUERIES = {
+  'single field': '{ user(id: "u1") { id name } }',
+  '50 posts + authors': '{ posts(limit: 50) { id title author { id name } } }',
+} as const;
+type QueryName = keyof typeof QUERIES;
+
+interface LoadResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface Cell { rps: number; cpuUsPerRequest: number; p99: number; bad: number }
+
+function load(url: string, query: string, seconds: number): Promise<LoadResult> {
+  const options = {
+    url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }),
+    connections: CONNECTIONS, duration: seconds,
+  };
+  return new Promise((resolvePromise, reject) => {
+    const child = fork(fileURLToPath(new URL('./fixtures/autocannon-child.mjs', import.meta.url)), [JSON.stringify(options)], {
+      execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let result: LoadResult | undefined;
+    child.on('message', (message: LoadResult) => (result = message));
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolvePromise(result) : reject(new Error(`autocannon exited ${code} without a result`))));
+  });
+}
+
+/** Warms up, then measures one query: requests/s and this process's CPU per request. */
+async function measure(url: string, query: string): Promise<Cell> {
+  const check = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const body = await check.json() as { errors?: unknown };
+  if (!check.ok || body.errors) throw new Error(`${url} answered ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
+  await load(url, query, WARMUP_SECONDS);
+  const cpu = process.cpuUsage();
+  const result = await load(url, query, SECONDS);
+  const used = process.cpuUsage(cpu);
+  return {
+    rps: result.rps, p99: result.p99, bad: result.errors + result.non2xx,
+    cpuUsPerRequest: (used.user + used.system) / Math.max(1, result.requests),
+  };
+}
+
+/** Bare graphql-yoga: the same SDL, each @fn field calling its job's handler in this process, batched per request. */
+async function bareYoga(stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  process.env.NEOLITH_STATE_DIR = stateDir;
+  const schemaDir = join(ROOT, 'schema');
+  const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))];
+  const schema = makeExecutableSchema({ typeDefs });
+  type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+  const jobs = new Map<string, { handler: Handler; batch: boolean }>();
+  const context = { awsRequestId: 'bench', functionName: 'bare', getRemainingTimeInMillis: () => 3000 };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const fn = field.astNode && getDirectiveValues(schema.getDirective('fn')!, field.astNode) as { job: string } | undefined;
+      if (!fn || fn.job === 'orders/placeOrder') continue;
+      if (!jobs.has(fn.job)) {
+        const mod = await import(pathToFileURL(join(ROOT, 'resolvers', `${fn.job}.ts`)).href) as { handler: Handler; batch?: boolean };
+        jobs.set(fn.job, { handler: mod.handler, batch: mod.batch === true });
+      }
+      const job = jobs.get(fn.job)!;
+      const coordinate = `${type.name}.${field.name}`;
+      field.resolve = (source: unknown, args: Record<string, unknown>, ctx: { loaders: Map<string, DataLoader<unknown, unknown>> }, info: GraphQLResolveInfo) => {
+        let loader = ctx.loaders.get(coordinate);
+        if (!loader) {
+          loader = new DataLoader(async (events) => (job.batch
+            ? await job.handler(events, context) as unknown[]
+            : Promise.all(events.map((event) => job.handler(event, context)))), { cache: false });
+          ctx.loaders.set(coordinate, loader);
+        }
+        return loader.load({ arguments: args, source: source ?? null, identity: null, request: { headers: {} }, info: { fieldName: info.fieldName, parentTypeName: info.parentType.name } });
+      };
+    }
+  }
+  const yoga = createYoga({ schema, graphiql: false, landingPage: false, context: () => ({ loaders: new Map() }) });
+  const server = createServer(yoga);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    close: () => new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+async function neolith(layout: 'nano' | 'micro' | 'mono', stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const host = await createHost({ config: { jobs: { dir: 'resolvers', layout } }, rootDir: ROOT, overrides: { stateDir } });
+  const { url } = await host.listen({ port: 0 });
+  return { url: `${url}/graphql`, close: () => host.close() };
+}
+
+/** Measures every target and query; rows compare each layout with bare yoga. */
+export async function run(): Promise<Row[]> {
+  const targets = { bare: bareYoga, nano: neolith.bind(null, 'nano'), micro: neolith.bind(null, 'micro'), mono: neolith.bind(null, 'mono') };
+  const cells: Record<string, Record<QueryName, Cell>> = {};
+  for (const [name, start] of Object.entries(targets)) {
+    const stateDir = mkdtempSync(join(tmpdir(), `neolith-bench-graphql-${name}-`));
+    const server = await start(stateDir);
+    try {
+      cells[name] = {} as Record<QueryName, Cell>;
+      for (const [queryName, query] of Object.entries(QUERIES) as Array<[QueryName, string]>) {
+        cells[name]![queryName] = await measure(server.url, query);
+      }
+    } finally {
+      await server.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }
+  const rows: Row[] = [];
+  for (const queryName of Object.keys(QUERIES) as QueryName[]) {
+    const bare = cells.bare![queryName];
+    for (const layout of ['nano', 'micro', 'mono']) {
+      const cell = cells[layout]![queryName];
+      const note = cell.bad > 0 || bare.bad > 0 ? `errors: ${cell.bad} (bare ${bare.bad})` : `p99 ${cell.p99} ms (bare ${bare.p99} ms)`;
+      rows.push({
+        name: `${queryName}, ${layout}: requests/s`, value: cell.rps, unit: 'req/s', baseline: bare.rps,
+        goal: '≥ 0.8× bare', pass: cell.rps >= 0.8 * bare.rps, note,
+      });
+      rows.push({
+        name: `${queryName}, ${layout}: server CPU per request`, value: cell.cpuUsPerRequest, unit: 'µs', baseline: bare.cpuUsPerRequest,
+        goal: '≤ 1.3× bare', pass: cell.cpuUsPerRequest <= 1.3 * bare.cpuUsPerRequest,
+      });
+    }
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) void runStandalone({ run, title, baseline }, 'graphql');

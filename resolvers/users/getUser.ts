@@ -1,0 +1,16 @@
+/**
+ * `Query.user(id)`, and the author/user of a post, comment or order. Batch
+ * aware: receives every call of one tick as an array and answers it with one
+ * SQL query (AppSync BatchInvoke).
+ */
+import type { AppSyncEvent } from '../_shared/appsync.js';
+import { byIds, toUser, type UserRow } from '../_shared/store.js';
+
+export const batch = true;
+
+type Source = { authorId?: string; userId?: string };
+
+export async function handler(events: Array<AppSyncEvent<{ id?: string }, Source>>) {
+  const ids = events.map((e) => e.arguments.id ?? e.source?.authorId ?? e.source?.userId ?? '');
+  return byIds<UserRow>('users', ids).map((row) => (row ? toUser(row) : null));
+}

@@ -1,0 +1,11 @@
+export { AccessGate, isLoopback } from './access-gate.js';
+export type { AccessGateOptions, Authenticated } from './access-gate.js';
+export { callerIdentity } from './caller.js';
+export type { CallerIdentity, Principal } from './caller.js';
+export { JwtVerifier } from './jwt-verifier.js';
+export type { JwtAuthorizer } from './jwt-verifier.js';
+export { PermissionPolicy, jobKey } from './permission-policy.js';
+export type { AddPermissionInput, PermissionPolicyOptions, PolicyStatement } from './permission-policy.js';
+export { PrincipalDirectory } from './principal-directory.js';
+export { SigV4Verifier } from './sigv4-verifier.js';
+export type { PendingSignature, SignedRequest } from './sigv4-verifier.js';

@@ -1,0 +1,9 @@
+export type {
+  CheckpointRef, ItemChange, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
+  StoredItem, WriteCondition,
+} from './source-store.js';
+export { createSourceStore } from './create-source-store.js';
+export type { SourceStoreOptions } from './create-source-store.js';
+export { SqliteSourceStore } from './sqlite-source-store.js';
+export { RedisSourceStore } from './redis-source-store.js';
+export type { RedisSourceStoreOptions } from './redis-source-store.js';

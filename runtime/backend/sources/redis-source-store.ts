@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { sequenceStreamId, streamIdSequence } from './sequence-number.js';
+import type {
+  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore, StoredItem,
+} from './source-store.js';
+
+/**
+ * Checks the condition, writes or deletes the item, keeps the sort-key index,
+ * and XADDs the change record: one script, so a condition and the write it
+ * guards cannot interleave with another host's write. The change record's
+ * JSON is concatenated from JSON texts (old item, new item, keys) so the
+ * script never decodes an item.
+ *
+ * KEYS: items hash, versions hash, sort-key zset, change stream (or any key)
+ * ARGV: field, sk, new item JSON ('' = delete), ifNotExists, ifExists,
+ *       expectedVersion ('' = none), change ('1'/'0'), partition key, keys JSON
+ */
+const WRITE_ITEM = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local ver = 0
+if old then ver = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') else old = nil end
+if ARGV[4] == '1' and old then return {0, old, ver} end
+if ARGV[5] == '1' and not old then return {0, '', 0} end
+if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= ver then return {0, old or '', ver} end
+local newver = 0
+local ev
+if ARGV[3] == '' then
+  if not old then return {1, '', 0, 0, ''} end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+  ev = 'REMOVE'
+else
+  newver = ver + 1
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  redis.call('HSET', KEYS[2], ARGV[1], newver)
+  redis.call('ZADD', KEYS[3], 0, ARGV[2])
+  if old then ev = 'MODIFY' else ev = 'INSERT' end
+end
+local id = ''
+if ARGV[7] == '1' then
+  local data = '{"eventName":"' .. ev .. '","keys":' .. ARGV[9] .. ',"oldImage":' .. (old or 'null') .. ',"newImage":' .. (ARGV[3] ~= '' and ARGV[3] or 'null') .. '}'
+  id = redis.call('XADD', KEYS[4], '*', 'pk', ARGV[8], 'd', data)
+end
+return {1, old or '', ver, newver, id}
+`;
+
+/** Takes the lease when free or already ours, renewing it. */
+const TAKE_LEASE = `
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+/** Options of {@link RedisSourceStore}. */
+export interface RedisSourceStoreOptions {
+  /** @defaultValue 'redis://127.0.0.1:6379' */
+  readonly redisUrl?: string;
+  /** Namespace of every key. @defaultValue 'neolith' */
+  readonly prefix?: string;
+  /** @defaultValue 5000 */
+  readonly commandTimeoutMs?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * Event-source state in Redis. Each shard is a Redis Stream (XADD appends,
+ * XRANGE reads after a checkpoint, XTRIM MINID applies retention); each
+ * mapping lane's checkpoint is a consumer group on its shard's stream, whose
+ * `last-delivered-id` is moved with XGROUP SETID only after a batch is done —
+ * so the checkpoint survives hosts and any host sharing the prefix resumes
+ * from it. Items live in a hash per table with a sort-key zset per partition.
+ */
+export class RedisSourceStore implements SourceStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Redis;
+  readonly #p: string;
+  readonly #url: string;
+  readonly #timeoutMs: number;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: RedisSourceStoreOptions = {}) {
+    this.#url = options.redisUrl ?? 'redis://127.0.0.1:6379';
+    this.#p = `${options.prefix ?? 'neolith'}:src`;
+    this.#timeoutMs = options.commandTimeoutMs ?? 5000;
+    this.#client = new Redis(this.#url, {
+      maxRetriesPerRequest: 1, commandTimeout: this.#timeoutMs, connectTimeout: this.#timeoutMs, lazyConnect: false,
+    });
+    this.#client.on('error', () => {}); // surfaced by the commands that fail
+    this.#client.defineCommand('writeItem', { numberOfKeys: 4, lua: WRITE_ITEM });
+    this.#client.defineCommand('takeLease', { numberOfKeys: 1, lua: TAKE_LEASE });
+    this.#client.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  #shardKey(ref: ShardRef): string {
+    return `${this.#p}:s:${ref.stream}:${ref.shard}`;
+  }
+
+  // -- streams ---------------------------------------------------------------
+
+  async appendRecords(stream: string, records: readonly ShardRecordInput[]): Promise<string[]> {
+    const multi = this.#client.multi();
+    for (const r of records) multi.xadd(this.#shardKey({ stream, shard: r.shard }), '*', 'pk', r.partitionKey, 'd', r.data);
+    const results = (await multi.exec()) ?? [];
+    return results.map(([error, id]) => {
+      if (error) throw error;
+      return streamIdSequence(id as string);
+    });
+  }
+
+  async readShard(ref: ShardRef, after: string, limit: number): Promise<ShardRecord[]> {
+    const start = after === '' ? '-' : `(${sequenceStreamId(after)}`;
+    const entries = (await this.#client.xrange(this.#shardKey(ref), start, '+', 'COUNT', limit)) as StreamEntry[];
+    return entries.map(([id, fields]) => toRecord(ref.shard, id, fields));
+  }
+
+  async lastSequence(ref: ShardRef): Promise<string> {
+    const [entry] = (await this.#client.xrevrange(this.#shardKey(ref), '+', '-', 'COUNT', 1)) as StreamEntry[];
+    return entry ? streamIdSequence(entry[0]) : '';
+  }
+
+  async sequenceBefore(ref: ShardRef, timestamp: number): Promise<string> {
+    const [entry] = (await this.#client.xrevrange(this.#shardKey(ref), `(${timestamp}-0`, '-', 'COUNT', 1)) as StreamEntry[];
+    return entry ? streamIdSequence(entry[0]) : '';
+  }
+
+  async trimShard(ref: ShardRef, before: number): Promise<number> {
+    return this.#client.xtrim(this.#shardKey(ref), 'MINID', `${before}-0`);
+  }
+
+  // -- tables ----------------------------------------------------------------
+
+  #itemKeys(table: string, pk: string): [string, string, string] {
+    return [`${this.#p}:t:${table}:items`, `${this.#p}:t:${table}:versions`, `${this.#p}:t:${table}:sk:${pk}`];
+  }
+
+  async getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined> {
+    const [items, versions] = this.#itemKeys(table, pk);
+    const field = itemField(pk, sk);
+    const [[, item], [, version]] = (await this.#client.multi().hget(items, field).hget(versions, field).exec()) as Array<[unknown, string | null]>;
+    return item ? { item: JSON.parse(item) as Record<string, unknown>, version: Number(version ?? 1) } : undefined;
+  }
+
+  async writeItem(w: ItemWrite): Promise<ItemWriteResult> {
+    const keys = this.#itemKeys(w.table, w.pk);
+    const stream = w.change ? this.#shardKey(w.change) : keys[0];
+    const c = w.condition ?? {};
+    const out = (await (this.#client as unknown as { writeItem: (...args: unknown[]) => Promise<unknown[]> }).writeItem(
+      ...keys, stream, itemField(w.pk, w.sk), w.sk, w.item === null ? '' : JSON.stringify(w.item),
+      c.ifNotExists ? '1' : '0', c.ifExists ? '1' : '0', c.expectedVersion === undefined ? '' : String(c.expectedVersion),
+      w.change ? '1' : '0', w.pk, JSON.stringify(w.change?.keys ?? {}),
+    )) as [number, string, number, number?, string?];
+    const [ok, oldText, oldVersion, version = 0, id = ''] = out;
+    const old = oldText ? { item: JSON.parse(oldText) as Record<string, unknown>, version: Number(oldVersion) } : undefined;
+    if (ok !== 1) return { ok: false, ...(old && { current: old }) };
+    return { ok: true, version: Number(version), ...(old && { old }), ...(id && { sequenceNumber: streamIdSequence(id) }) };
+  }
+
+  async queryItems(q: ItemQuery): Promise<StoredItem[]> {
+    const [items, versions, index] = this.#itemKeys(q.table, q.pk);
+    let min = q.skFrom !== undefined ? `[${q.skFrom}` : '-';
+    let max = q.skTo !== undefined ? `[${q.skTo}` : '+';
+    if (q.skBeginsWith !== undefined && q.skBeginsWith !== '') {
+      if (q.skFrom === undefined || q.skFrom < q.skBeginsWith) min = `[${q.skBeginsWith}`;
+      // The smallest string above every string with this prefix.
+      const upper = `(${q.skBeginsWith}\u{10FFFF}`;
+      if (q.skTo === undefined) max = upper;
+    }
+    const limit = q.limit ?? 100;
+    const sks = q.reverse
+      ? await this.#client.zrevrangebylex(index, max, min, 'LIMIT', 0, limit)
+      : await this.#client.zrangebylex(index, min, max, 'LIMIT', 0, limit);
+    const filtered = q.skBeginsWith ? sks.filter((sk) => sk.startsWith(q.skBeginsWith!)) : sks;
+    if (filtered.length === 0) return [];
+    const fields = filtered.map((sk) => itemField(q.pk, sk));
+    const [bodies, vers] = await Promise.all([this.#client.hmget(items, ...fields), this.#client.hmget(versions, ...fields)]);
+    const out: StoredItem[] = [];
+    bodies.forEach((body, i) => {
+      if (body) out.push({ item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) });
+    });
+    return out;
+  }
+
+  // -- checkpoints: consumer groups --------------------------------------------
+
+  async getCheckpoint(ref: CheckpointRef): Promise<string | undefined> {
+    let groups: unknown[];
+    try {
+      groups = (await this.#client.xinfo('GROUPS', this.#shardKey(ref))) as unknown[];
+    } catch (error) {
+      if (/no such key/i.test((error as Error).message)) return undefined;
+      throw error;
+    }
+    const name = groupName(ref);
+    for (const group of groups as string[][]) {
+      const fields = new Map<string, string>();
+      for (let i = 0; i < group.length; i += 2) fields.set(String(group[i]), String(group[i + 1]));
+      if (fields.get('name') === name) {
+        const id = fields.get('last-delivered-id') ?? '0-0';
+        return id === '0-0' ? '' : streamIdSequence(id);
+      }
+    }
+    return undefined;
+  }
+
+  async setCheckpoint(ref: CheckpointRef, sequenceNumber: string): Promise<void> {
+    const key = this.#shardKey(ref);
+    const id = sequenceStreamId(sequenceNumber);
+    try {
+      await this.#client.xgroup('SETID', key, groupName(ref), id);
+    } catch (error) {
+      if (!/NOGROUP|no such key/i.test((error as Error).message)) throw error;
+      await this.#client.xgroup('CREATE', key, groupName(ref), id, 'MKSTREAM');
+    }
+  }
+
+  async deleteCheckpoints(mappingId: string, shards: readonly ShardRef[]): Promise<void> {
+    for (const ref of shards) {
+      let groups: string[][];
+      try {
+        groups = (await this.#client.xinfo('GROUPS', this.#shardKey(ref))) as string[][];
+      } catch {
+        continue;
+      }
+      for (const group of groups) {
+        const name = String(group[group.indexOf('name') + 1]);
+        if (name.startsWith(`${mappingId}/`)) await this.#client.xgroup('DESTROY', this.#shardKey(ref), name);
+      }
+    }
+  }
+
+  // -- mappings, leases ----------------------------------------------------------
+
+  async putMapping(id: string, definition: string): Promise<void> {
+    await this.#client.hset(`${this.#p}:mappings`, id, definition);
+  }
+
+  async listMappings(): Promise<Array<{ id: string; definition: string }>> {
+    const all = await this.#client.hgetall(`${this.#p}:mappings`);
+    return Object.entries(all).sort(([a], [b]) => a.localeCompare(b)).map(([id, definition]) => ({ id, definition }));
+  }
+
+  async deleteMapping(id: string): Promise<boolean> {
+    return (await this.#client.hdel(`${this.#p}:mappings`, id)) > 0;
+  }
+
+  async tryLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const taken = await (this.#client as unknown as { takeLease: (...a: unknown[]) => Promise<number> }).takeLease(`${this.#p}:lease:${key}`, owner, ttlMs);
+    return taken === 1;
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    if (this.#closed) return;
+    await (this.#client as unknown as { releaseLease: (...a: unknown[]) => Promise<number> }).releaseLease(`${this.#p}:lease:${key}`, owner);
+  }
+
+  // -- objects -------------------------------------------------------------------
+
+  async putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<ObjectMeta> {
+    const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
+    await this.#client.multi().set(this.#bodyKey(bucket, key), body).hset(`${this.#p}:o:${bucket}`, key, JSON.stringify(meta)).exec();
+    return meta;
+  }
+
+  async getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined> {
+    const [meta, body] = await Promise.all([this.headObject(bucket, key), this.#client.getBuffer(this.#bodyKey(bucket, key))]);
+    return meta && body ? { meta, body } : undefined;
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    const text = await this.#client.hget(`${this.#p}:o:${bucket}`, key);
+    return text ? (JSON.parse(text) as ObjectMeta) : undefined;
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    const meta = await this.headObject(bucket, key);
+    if (!meta) return undefined;
+    const [[, removed]] = (await this.#client.multi().hdel(`${this.#p}:o:${bucket}`, key).del(this.#bodyKey(bucket, key)).exec()) as Array<[unknown, number]>;
+    return removed === 1 ? meta : undefined;
+  }
+
+  async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
+    const all = await this.#client.hgetall(`${this.#p}:o:${bucket}`);
+    return Object.entries(all)
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit)
+      .map(([, text]) => JSON.parse(text) as ObjectMeta);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#client.quit().then(() => undefined, () => this.#client.disconnect());
+    return this.#closed;
+  }
+
+  #bodyKey(bucket: string, key: string): string {
+    return `${this.#p}:ob:${bucket}:${key}`;
+  }
+}
+
+function itemField(pk: string, sk: string): string {
+  return `${pk}\u0000${sk}`;
+}
+
+function groupName(ref: CheckpointRef): string {
+  return `${ref.mappingId}/${ref.lane}`;
+}
+
+function toRecord(shard: number, id: string, fields: string[]): ShardRecord {
+  let pk = '';
+  let data = '';
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === 'pk') pk = fields[i + 1]!;
+    else if (fields[i] === 'd') data = fields[i + 1]!;
+  }
+  return { shard, sequenceNumber: streamIdSequence(id), partitionKey: pk, data, arrivedAt: Number(id.split('-')[0]) };
+}

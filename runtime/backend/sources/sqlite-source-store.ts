@@ -1,0 +1,282 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { rowSequence, sequenceRow } from './sequence-number.js';
+import type {
+  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore, StoredItem,
+} from './source-store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS src_records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL, shard INTEGER NOT NULL,
+  pk TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS src_records_shard ON src_records (stream, shard, seq);
+CREATE TABLE IF NOT EXISTS src_items (
+  tbl TEXT NOT NULL, pk TEXT NOT NULL, sk TEXT NOT NULL, item TEXT NOT NULL, version INTEGER NOT NULL,
+  PRIMARY KEY (tbl, pk, sk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS src_checkpoints (
+  mapping TEXT NOT NULL, stream TEXT NOT NULL, shard INTEGER NOT NULL, lane INTEGER NOT NULL, seq TEXT NOT NULL,
+  PRIMARY KEY (mapping, stream, shard, lane)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS src_mappings (id TEXT PRIMARY KEY, def TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS src_leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS src_objects (
+  bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
+  modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+`;
+
+interface ObjectRow { key: string; size: number; etag: string; ctype: string; modified: number }
+interface RecordRow { seq: number; shard: number; pk: string; data: string; at: number }
+
+/**
+ * Event-source state in the host's SQLite file (`<stateDir>/neolith.db`,
+ * tables `src_*`), object bodies as files under `<stateDir>/buckets/`.
+ * better-sqlite3 is synchronous: every method is one transaction, done
+ * before it returns, so a SIGKILL right after loses nothing acknowledged.
+ */
+export class SqliteSourceStore implements SourceStore {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #objectsDir: string;
+  readonly #s;
+  #closed = false;
+
+  constructor(stateDir: string) {
+    mkdirSync(stateDir, { recursive: true });
+    this.#objectsDir = join(stateDir, 'buckets');
+    const db = new Database(join(stateDir, 'neolith.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    this.#db = db;
+    this.#s = {
+      append: db.prepare('INSERT INTO src_records (stream, shard, pk, data, at) VALUES (?, ?, ?, ?, ?)'),
+      read: db.prepare('SELECT seq, shard, pk, data, at FROM src_records WHERE stream = ? AND shard = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      last: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ?'),
+      before: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
+      trim: db.prepare('DELETE FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
+      getItem: db.prepare('SELECT item, version FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
+      putItem: db.prepare('INSERT INTO src_items (tbl, pk, sk, item, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, version = excluded.version'),
+      deleteItem: db.prepare('DELETE FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
+      getCheckpoint: db.prepare('SELECT seq FROM src_checkpoints WHERE mapping = ? AND stream = ? AND shard = ? AND lane = ?'),
+      setCheckpoint: db.prepare('INSERT INTO src_checkpoints (mapping, stream, shard, lane, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET seq = excluded.seq'),
+      deleteCheckpoints: db.prepare('DELETE FROM src_checkpoints WHERE mapping = ?'),
+      putMapping: db.prepare('INSERT INTO src_mappings (id, def) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET def = excluded.def'),
+      listMappings: db.prepare('SELECT id, def FROM src_mappings ORDER BY id'),
+      deleteMapping: db.prepare('DELETE FROM src_mappings WHERE id = ?'),
+      lease: db.prepare(`INSERT INTO src_leases (key, owner, until) VALUES (@key, @owner, @until)
+        ON CONFLICT (key) DO UPDATE SET owner = @owner, until = @until WHERE src_leases.owner = @owner OR src_leases.until < @now`),
+      release: db.prepare('DELETE FROM src_leases WHERE key = ? AND owner = ?'),
+      putObject: db.prepare(`INSERT INTO src_objects (bucket, key, size, etag, ctype, modified) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified`),
+      headObject: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND key = ?'),
+      deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified'),
+      listObjects: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?'),
+    };
+  }
+
+  async waitUntilReady(): Promise<void> {
+    this.#open();
+  }
+
+  // -- streams ---------------------------------------------------------------
+
+  async appendRecords(stream: string, records: readonly ShardRecordInput[]): Promise<string[]> {
+    this.#open();
+    const now = Date.now();
+    return this.#db.transaction(() => records.map((r) => rowSequence(this.#s.append.run(stream, r.shard, r.partitionKey, r.data, now).lastInsertRowid)))();
+  }
+
+  async readShard(ref: ShardRef, after: string, limit: number): Promise<ShardRecord[]> {
+    this.#open();
+    const rows = this.#s.read.all(ref.stream, ref.shard, sequenceRow(after), limit) as RecordRow[];
+    return rows.map((r) => ({ shard: r.shard, sequenceNumber: rowSequence(r.seq), partitionKey: r.pk, data: r.data, arrivedAt: r.at }));
+  }
+
+  async lastSequence(ref: ShardRef): Promise<string> {
+    this.#open();
+    const row = this.#s.last.get(ref.stream, ref.shard) as { seq: number | null };
+    return row.seq === null ? '' : rowSequence(row.seq);
+  }
+
+  async sequenceBefore(ref: ShardRef, timestamp: number): Promise<string> {
+    this.#open();
+    const row = this.#s.before.get(ref.stream, ref.shard, timestamp) as { seq: number | null };
+    return row.seq === null ? '' : rowSequence(row.seq);
+  }
+
+  async trimShard(ref: ShardRef, before: number): Promise<number> {
+    this.#open();
+    return this.#s.trim.run(ref.stream, ref.shard, before).changes;
+  }
+
+  // -- tables ----------------------------------------------------------------
+
+  async getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined> {
+    this.#open();
+    const row = this.#s.getItem.get(table, pk, sk) as { item: string; version: number } | undefined;
+    return row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+  }
+
+  async writeItem(w: ItemWrite): Promise<ItemWriteResult> {
+    this.#open();
+    return this.#db.transaction((): ItemWriteResult => {
+      const row = this.#s.getItem.get(w.table, w.pk, w.sk) as { item: string; version: number } | undefined;
+      const old = row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+      if (!conditionHolds(w, old)) return { ok: false, ...(old && { current: old }) };
+      if (w.item === null) {
+        if (!old) return { ok: true, version: 0 };
+        this.#s.deleteItem.run(w.table, w.pk, w.sk);
+      } else {
+        this.#s.putItem.run(w.table, w.pk, w.sk, JSON.stringify(w.item), (old?.version ?? 0) + 1);
+      }
+      const version = w.item === null ? 0 : (old?.version ?? 0) + 1;
+      if (!w.change) return { ok: true, version, ...(old && { old }) };
+      const data = JSON.stringify({
+        eventName: w.item === null ? 'REMOVE' : old ? 'MODIFY' : 'INSERT',
+        keys: w.change.keys, oldImage: old?.item ?? null, newImage: w.item,
+      });
+      const seq = this.#s.append.run(w.change.stream, w.change.shard, w.pk, data, Date.now()).lastInsertRowid;
+      return { ok: true, version, sequenceNumber: rowSequence(seq), ...(old && { old }) };
+    }).immediate();
+  }
+
+  async queryItems(q: ItemQuery): Promise<StoredItem[]> {
+    this.#open();
+    const where = ['tbl = ?', 'pk = ?'];
+    const args: unknown[] = [q.table, q.pk];
+    if (q.skBeginsWith !== undefined) {
+      where.push('substr(sk, 1, length(?)) = ?');
+      args.push(q.skBeginsWith, q.skBeginsWith);
+    }
+    if (q.skFrom !== undefined) {
+      where.push('sk >= ?');
+      args.push(q.skFrom);
+    }
+    if (q.skTo !== undefined) {
+      where.push('sk <= ?');
+      args.push(q.skTo);
+    }
+    args.push(q.limit ?? 100);
+    const sql = `SELECT item, version FROM src_items WHERE ${where.join(' AND ')} ORDER BY sk ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...args) as Array<{ item: string; version: number }>;
+    return rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
+  }
+
+  // -- checkpoints, mappings, leases ------------------------------------------
+
+  async getCheckpoint(ref: CheckpointRef): Promise<string | undefined> {
+    this.#open();
+    const row = this.#s.getCheckpoint.get(ref.mappingId, ref.stream, ref.shard, ref.lane) as { seq: string } | undefined;
+    return row?.seq;
+  }
+
+  async setCheckpoint(ref: CheckpointRef, sequenceNumber: string): Promise<void> {
+    this.#open();
+    this.#s.setCheckpoint.run(ref.mappingId, ref.stream, ref.shard, ref.lane, sequenceNumber);
+  }
+
+  async deleteCheckpoints(mappingId: string): Promise<void> {
+    this.#open();
+    this.#s.deleteCheckpoints.run(mappingId);
+  }
+
+  async putMapping(id: string, definition: string): Promise<void> {
+    this.#open();
+    this.#s.putMapping.run(id, definition);
+  }
+
+  async listMappings(): Promise<Array<{ id: string; definition: string }>> {
+    this.#open();
+    return (this.#s.listMappings.all() as Array<{ id: string; def: string }>).map((r) => ({ id: r.id, definition: r.def }));
+  }
+
+  async deleteMapping(id: string): Promise<boolean> {
+    this.#open();
+    return this.#s.deleteMapping.run(id).changes > 0;
+  }
+
+  async tryLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#open();
+    const now = Date.now();
+    return this.#s.lease.run({ key, owner, until: now + ttlMs, now }).changes > 0;
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    if (this.#closed) return;
+    this.#s.release.run(key, owner);
+  }
+
+  // -- objects ---------------------------------------------------------------
+
+  async putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<ObjectMeta> {
+    this.#open();
+    const file = this.#objectFile(bucket, key);
+    mkdirSync(join(this.#objectsDir, bucket), { recursive: true });
+    // Write aside then rename: a reader never sees half a body, and a crash leaves the old one.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, body);
+    renameSync(tmp, file);
+    const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
+    this.#s.putObject.run(bucket, key, meta.size, meta.eTag, meta.contentType, meta.lastModified);
+    return meta;
+  }
+
+  async getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined> {
+    const meta = await this.headObject(bucket, key);
+    if (!meta) return undefined;
+    try {
+      return { meta, body: readFileSync(this.#objectFile(bucket, key)) };
+    } catch {
+      return undefined; // deleted in between
+    }
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    this.#open();
+    const row = this.#s.headObject.get(bucket, key) as ObjectRow | undefined;
+    return row && toMeta(row);
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    this.#open();
+    const row = this.#s.deleteObject.get(bucket, key) as ObjectRow | undefined;
+    if (row) rmSync(this.#objectFile(bucket, key), { force: true });
+    return row && toMeta(row);
+  }
+
+  async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
+    this.#open();
+    return (this.#s.listObjects.all(bucket, prefix, prefix, limit) as ObjectRow[]).map(toMeta);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #objectFile(bucket: string, key: string): string {
+    // Keys may hold "/", "..", anything: the file is named by the key's hash, never by the key.
+    return join(this.#objectsDir, bucket, createHash('sha256').update(key).digest('hex'));
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error('the sqlite source store is closed');
+  }
+}
+
+/** Whether a write's condition holds against the current item (shared by both stores' semantics). */
+export function conditionHolds(w: Pick<ItemWrite, 'condition'>, current: StoredItem | undefined): boolean {
+  const c = w.condition;
+  if (!c) return true;
+  if (c.ifNotExists && current) return false;
+  if (c.ifExists && !current) return false;
+  if (c.expectedVersion !== undefined && (current?.version ?? 0) !== c.expectedVersion) return false;
+  return true;
+}
+
+function toMeta(row: ObjectRow): ObjectMeta {
+  return { key: row.key, size: row.size, eTag: row.etag, contentType: row.ctype, lastModified: row.modified };
+}

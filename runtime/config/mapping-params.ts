@@ -1,0 +1,81 @@
+/**
+ * Lambda's event source mapping parameters for stream sources, their ranges
+ * and defaults (CreateEventSourceMapping, Kinesis and DynamoDB Streams), checked
+ * in one place for config and for the API.
+ */
+
+/** Parameters in Lambda's API names. */
+export interface MappingParams {
+  BatchSize: number;
+  MaximumBatchingWindowInSeconds: number;
+  StartingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  StartingPositionTimestamp?: number;
+  ParallelizationFactor: number;
+  BisectBatchOnFunctionError: boolean;
+  MaximumRetryAttempts: number;
+  MaximumRecordAgeInSeconds: number;
+  FunctionResponseTypes: Array<'ReportBatchItemFailures'>;
+  /** A destination ARN or `topic:`/`bucket:` shorthand. */
+  OnFailure?: string;
+  Enabled: boolean;
+}
+
+/** Lambda's defaults. */
+export const DEFAULT_MAPPING_PARAMS = {
+  BatchSize: 100,
+  MaximumBatchingWindowInSeconds: 0,
+  ParallelizationFactor: 1,
+  BisectBatchOnFunctionError: false,
+  MaximumRetryAttempts: -1,
+  MaximumRecordAgeInSeconds: -1,
+  FunctionResponseTypes: [] as Array<'ReportBatchItemFailures'>,
+  Enabled: true,
+} as const;
+
+const POSITIONS = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'];
+
+/**
+ * Checks the parameters that are present against Lambda's ranges and returns
+ * one message per broken rule. `name` renders a parameter's path
+ * (`BatchSize` for the API, `eventSourceMappings[0].batchSize` for config).
+ */
+export function checkMappingParams(p: Partial<Record<keyof MappingParams, unknown>>, name: (key: keyof MappingParams) => string, kind: 'kinesis' | 'dynamodb'): string[] {
+  const problems: string[] = [];
+  const int = (key: keyof MappingParams, min: number, max: number, extra = '') => {
+    const v = p[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      problems.push(`${name(key)} must be an integer from ${min} to ${max}${extra} (got ${JSON.stringify(v)})`);
+    }
+  };
+  const bool = (key: keyof MappingParams) => {
+    if (p[key] !== undefined && typeof p[key] !== 'boolean') problems.push(`${name(key)} must be true or false (got ${JSON.stringify(p[key])})`);
+  };
+  int('BatchSize', 1, 10_000);
+  int('MaximumBatchingWindowInSeconds', 0, 300);
+  int('ParallelizationFactor', 1, 10);
+  int('MaximumRetryAttempts', -1, 10_000);
+  const age = p.MaximumRecordAgeInSeconds;
+  if (age !== undefined && !(age === -1 || (typeof age === 'number' && Number.isInteger(age) && age >= 60 && age <= 604_800))) {
+    problems.push(`${name('MaximumRecordAgeInSeconds')} must be -1 or an integer from 60 to 604800 (got ${JSON.stringify(age)})`);
+  }
+  bool('BisectBatchOnFunctionError');
+  bool('Enabled');
+  if (p.StartingPosition !== undefined && !POSITIONS.includes(p.StartingPosition as string)) {
+    problems.push(`${name('StartingPosition')} must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (got ${JSON.stringify(p.StartingPosition)})`);
+  }
+  if (p.StartingPosition === 'AT_TIMESTAMP') {
+    if (kind === 'dynamodb') problems.push(`${name('StartingPosition')} AT_TIMESTAMP is supported for Kinesis streams only, as in Lambda (got a DynamoDB stream)`);
+    if (typeof p.StartingPositionTimestamp !== 'number' || !(p.StartingPositionTimestamp >= 0)) {
+      problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds when StartingPosition is AT_TIMESTAMP (got ${JSON.stringify(p.StartingPositionTimestamp)})`);
+    }
+  }
+  const types = p.FunctionResponseTypes;
+  if (types !== undefined && (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures'))) {
+    problems.push(`${name('FunctionResponseTypes')} must be [] or ["ReportBatchItemFailures"] (got ${JSON.stringify(types)})`);
+  }
+  if (p.OnFailure !== undefined && (typeof p.OnFailure !== 'string' || p.OnFailure.length === 0)) {
+    problems.push(`${name('OnFailure')} must be a destination ARN, "topic:<name>", "bucket:<name>" or a function name (got ${JSON.stringify(p.OnFailure)})`);
+  }
+  return problems;
+}

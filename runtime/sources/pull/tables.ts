@@ -1,0 +1,205 @@
+import type { ShardRef, SourceStore, StoredItem, WriteCondition } from '../../backend/index.js';
+import type { ResolvedSources } from '../../config/index.js';
+import { ConditionalCheckFailedError, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { shardFor } from './shard-hash.js';
+
+/** DynamoDB's limits: 400 KB items, 2048-byte partition keys, 1024-byte sort keys. */
+export const TABLE_LIMITS = { maxItemBytes: 400 * 1024, maxPartitionKeyBytes: 2048, maxSortKeyBytes: 1024, maxQueryLimit: 1000 } as const;
+
+/** Conditions a handler can put on a write, so an at-least-once handler stays idempotent. */
+export interface TableWriteCondition {
+  /** Write only when no item has this key (DynamoDB `attribute_not_exists(pk)`). */
+  ifNotExists?: boolean;
+  /** Write only when the item's version is this (0: it must not exist). Versions start at 1 and grow by one per write. */
+  expectedVersion?: number;
+}
+
+/** A query on one partition. */
+export interface TableQuery {
+  /** The partition key value. */
+  partitionKey: string | number;
+  /** Sort keys starting with this. */
+  beginsWith?: string;
+  /** Sort keys from / to (inclusive). */
+  from?: string | number;
+  to?: string | number;
+  /** @defaultValue 100 */
+  limit?: number;
+  /** Newest sort key first. @defaultValue false */
+  reverse?: boolean;
+}
+
+/** An item with its version. */
+export interface VersionedItem {
+  item: Record<string, unknown>;
+  version: number;
+}
+
+/**
+ * DynamoDB-like tables: items by partition (+ sort) key, conditional writes,
+ * and a change record per write in DynamoDB Streams' shape, appended in the
+ * same atomic step as the write (so a mapping never misses or invents one).
+ */
+export class Tables {
+  readonly #store: SourceStore;
+  readonly #config: ResolvedSources['tables'];
+  readonly #notify: (stream: string, shards: number[]) => void;
+
+  constructor(store: SourceStore, config: ResolvedSources['tables'], notify: (stream: string, shards: number[]) => void) {
+    this.#store = store;
+    this.#config = config;
+    this.#notify = notify;
+  }
+
+  names(): string[] {
+    return Object.keys(this.#config);
+  }
+
+  /** The table's settings; throws ResourceNotFoundError for an unknown name. */
+  settings(name: string): ResolvedSources['tables'][string] {
+    const t = this.#config[name];
+    if (!t) throw new ResourceNotFoundError(`Requested resource not found: Table ${JSON.stringify(name)} not found (known: ${this.names().join(', ') || 'none'})`);
+    return t;
+  }
+
+  /** The shards of a table's change stream as store refs. */
+  shards(name: string): ShardRef[] {
+    const t = this.settings(name);
+    return Array.from({ length: t.shards }, (_, shard) => ({ stream: `dynamodb:${name}`, shard }));
+  }
+
+  /** Writes a whole item (replacing any). Throws ConditionalCheckFailedError when the condition fails. */
+  async put(name: string, item: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<{ version: number }> {
+    const t = this.settings(name);
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InvalidParameterValueError(`item must be an object (got ${JSON.stringify(item)?.slice(0, 80)})`);
+    const key = this.#key(t, item);
+    checkSize(item);
+    const r = await this.#write(name, key, item, toCondition(condition));
+    return { version: r.version };
+  }
+
+  /** Reads one item. */
+  async get(name: string, keyAttrs: Record<string, unknown>): Promise<VersionedItem | undefined> {
+    const key = this.#key(this.settings(name), keyAttrs);
+    return this.#store.getItem(name, key.pk, key.sk);
+  }
+
+  /**
+   * Sets attributes of an item (a `null` value removes the attribute),
+   * creating it when missing unless `expectedVersion` says otherwise.
+   * Read-modify-write with the version as the guard: a concurrent writer makes
+   * it read again (optimistic), unless the caller pinned a version.
+   */
+  async update(name: string, keyAttrs: Record<string, unknown>, changes: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem> {
+    const t = this.settings(name);
+    const key = this.#key(t, keyAttrs);
+    if (typeof changes !== 'object' || changes === null) throw new InvalidParameterValueError('changes must be an object of attributes to set');
+    for (const attr of [t.partitionKey, t.sortKey]) {
+      if (attr !== undefined && attr in changes) throw new InvalidParameterValueError(`changes must not set the key attribute ${attr}`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.#store.getItem(name, key.pk, key.sk);
+      if (condition.ifNotExists && current) throw conditionFailed(name);
+      if (condition.expectedVersion !== undefined && (current?.version ?? 0) !== condition.expectedVersion) throw conditionFailed(name);
+      const next: Record<string, unknown> = { ...(current?.item ?? keyAttrs) };
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null || v === undefined) delete next[k];
+        else next[k] = v;
+      }
+      checkSize(next);
+      const result = await this.#store.writeItem({
+        table: name, pk: key.pk, sk: key.sk, item: next, condition: { expectedVersion: current?.version ?? 0 }, change: this.#change(name, t, key),
+      });
+      if (result.ok) {
+        this.#notify(`dynamodb:${name}`, [key.shard]);
+        return { item: next, version: result.version };
+      }
+      if (condition.expectedVersion !== undefined || attempt >= 20) throw conditionFailed(name);
+    }
+  }
+
+  /** Deletes an item; resolves with the old one (undefined when there was none). */
+  async delete(name: string, keyAttrs: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem | undefined> {
+    const key = this.#key(this.settings(name), keyAttrs);
+    const r = await this.#write(name, key, null, toCondition(condition));
+    return r.old;
+  }
+
+  /** Items of one partition, by sort key. */
+  async query(name: string, q: TableQuery): Promise<VersionedItem[]> {
+    const t = this.settings(name);
+    const pk = keyText(q?.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
+    const limit = q.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
+    if ((q.beginsWith !== undefined || q.from !== undefined || q.to !== undefined) && !t.sortKey) {
+      throw new InvalidParameterValueError(`table ${name} has no sort key: beginsWith, from and to do not apply`);
+    }
+    return this.#store.queryItems({
+      table: name, pk, limit, reverse: q.reverse === true,
+      ...(q.beginsWith !== undefined && { skBeginsWith: String(q.beginsWith) }),
+      ...(q.from !== undefined && { skFrom: String(q.from) }),
+      ...(q.to !== undefined && { skTo: String(q.to) }),
+    });
+  }
+
+  async #write(name: string, key: ItemKey, item: Record<string, unknown> | null, condition: WriteCondition | undefined): Promise<{ version: number; old?: StoredItem }> {
+    const t = this.settings(name);
+    const r = await this.#store.writeItem({ table: name, pk: key.pk, sk: key.sk, item, change: this.#change(name, t, key), ...(condition && { condition }) });
+    if (!r.ok) throw conditionFailed(name);
+    if (r.sequenceNumber !== undefined) this.#notify(`dynamodb:${name}`, [key.shard]);
+    return { version: r.version, ...(r.old && { old: r.old }) };
+  }
+
+  #change(name: string, t: ResolvedSources['tables'][string], key: ItemKey) {
+    const keys: Record<string, unknown> = { [t.partitionKey]: key.pkValue };
+    if (t.sortKey) keys[t.sortKey] = key.skValue;
+    return { stream: `dynamodb:${name}`, shard: key.shard, keys };
+  }
+
+  #key(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>): ItemKey {
+    if (typeof attrs !== 'object' || attrs === null) throw new InvalidParameterValueError(`key must be an object holding ${t.partitionKey}`);
+    const pkValue = attrs[t.partitionKey];
+    const pk = keyText(pkValue, t.partitionKey, TABLE_LIMITS.maxPartitionKeyBytes);
+    let sk = '';
+    let skValue: unknown;
+    if (t.sortKey) {
+      skValue = attrs[t.sortKey];
+      sk = keyText(skValue, t.sortKey, TABLE_LIMITS.maxSortKeyBytes);
+    }
+    return { pk, sk, pkValue, skValue, shard: shardFor(pk, t.shards) };
+  }
+}
+
+interface ItemKey {
+  pk: string;
+  sk: string;
+  pkValue: unknown;
+  skValue: unknown;
+  shard: number;
+}
+
+function keyText(value: unknown, attr: string, maxBytes: number): string {
+  if ((typeof value !== 'string' || value.length === 0) && !(typeof value === 'number' && Number.isFinite(value))) {
+    throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a number (got ${JSON.stringify(value)?.slice(0, 80)})`);
+  }
+  const text = String(value);
+  if (Buffer.byteLength(text) > maxBytes) throw new InvalidParameterValueError(`key attribute ${attr} must be at most ${maxBytes} bytes (got ${Buffer.byteLength(text)})`);
+  return text;
+}
+
+function checkSize(item: Record<string, unknown>): void {
+  const size = Buffer.byteLength(JSON.stringify(item));
+  if (size > TABLE_LIMITS.maxItemBytes) throw new RequestTooLargeError(`Item size has exceeded the maximum allowed size of ${TABLE_LIMITS.maxItemBytes} bytes (got ${size})`);
+}
+
+function toCondition(c: TableWriteCondition): WriteCondition | undefined {
+  if (c.expectedVersion !== undefined && (!Number.isInteger(c.expectedVersion) || c.expectedVersion < 0)) {
+    throw new InvalidParameterValueError(`expectedVersion must be a non-negative integer (got ${JSON.stringify(c.expectedVersion)})`);
+  }
+  if (!c.ifNotExists && c.expectedVersion === undefined) return undefined;
+  return { ...(c.ifNotExists && { ifNotExists: true }), ...(c.expectedVersion !== undefined && { expectedVersion: c.expectedVersion }) };
+}
+
+function conditionFailed(table: string): ConditionalCheckFailedError {
+  return new ConditionalCheckFailedError(`The conditional request failed (table ${table})`);
+}

@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import {
+  AddPermissionCommand, GetFunctionCommand, InvalidRequestContentException, InvokeCommand, LambdaClient, ListFunctionsCommand,
+  RemovePermissionCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveProcess, type ServeProcess } from '../support/serve-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const config = resolve(import.meta.dirname, '../fixtures/http/http.config.json');
+const state = tempDir();
+let server: ServeProcess;
+const clients: LambdaClient[] = [];
+const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('utf8');
+
+function client(accessKeyId: string, secretAccessKey: string, extra: Partial<ConstructorParameters<typeof LambdaClient>[0]> = {}): LambdaClient {
+  const c = new LambdaClient({ endpoint: server.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId, secretAccessKey }, ...extra });
+  clients.push(c);
+  return c;
+}
+
+let alice: LambdaClient;
+let bob: LambdaClient;
+let partner: LambdaClient;
+
+beforeAll(async () => {
+  server = await serveProcess(['--config', config, '--state', state.path], { env: { NEOLITH_TEST_BOB_SECRET: 'bob-secret' } });
+  alice = client('AKIAALICE00000000001', 'alice-secret');
+  bob = client('AKIABOB0000000000001', 'bob-secret');
+  partner = client('AKIAPARTNER000000001', 'partner-secret');
+});
+
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  expect(await server?.stop()).toBe(0);
+  state.remove();
+});
+
+/** The error a promise rejects with, as the SDK reports it. */
+async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('SigV4 principals through @aws-sdk/client-lambda', () => {
+  it('lets a same-account principal invoke an unlisted function and passes its identity to the handler', async () => {
+    const out = await alice.send(new InvokeCommand({ FunctionName: 'echo', Payload: '{"a":1}' }));
+    expect(out.StatusCode).toBe(200);
+    expect(JSON.parse(text(out.Payload)).identity).toEqual({
+      principal: 'alice', accountId: '111111111111', accessKeyId: 'AKIAALICE00000000001', userArn: 'arn:aws:iam::111111111111:user/alice',
+    });
+  });
+
+  it('reads a secret from an environment variable ({ env })', async () => {
+    const out = await bob.send(new InvokeCommand({ FunctionName: 'echo' }));
+    expect(JSON.parse(text(out.Payload)).identity.principal).toBe('bob');
+  });
+
+  it('denies a principal a function whose permissions do not name it, naming both', async () => {
+    expect(await failure(bob.send(new InvokeCommand({ FunctionName: 'secret' })))).toEqual({
+      name: 'AccessDeniedException', status: 403,
+      message: 'User: arn:aws:iam::111111111111:user/bob is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:secret because no resource-based policy allows the lambda:InvokeFunction action',
+    });
+    const ok = await alice.send(new InvokeCommand({ FunctionName: 'secret' }));
+    expect(ok.StatusCode).toBe(200);
+  });
+
+  it('refuses an unknown access key with 403 UnrecognizedClientException', async () => {
+    expect(await failure(client('AKIANOBODY0000000001', 'x').send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
+      name: 'UnrecognizedClientException', status: 403, message: 'The security token included in the request is invalid.',
+    });
+  });
+
+  it('refuses a wrong secret with 403 InvalidSignatureException', async () => {
+    expect(await failure(client('AKIAALICE00000000001', 'not-alice').send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
+      name: 'InvalidSignatureException', status: 403, message: expect.stringContaining('signature we calculated does not match'),
+    });
+  });
+
+  it('refuses a signature dated outside the 5 minute window', async () => {
+    const late = client('AKIAALICE00000000001', 'alice-secret', { systemClockOffset: -6 * 60_000 });
+    expect(await failure(late.send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
+      name: 'InvalidSignatureException', status: 403, message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than/),
+    });
+    const early = client('AKIAALICE00000000001', 'alice-secret', { systemClockOffset: 6 * 60_000 });
+    expect((await failure(early.send(new InvokeCommand({ FunctionName: 'echo' })))).message).toMatch(/^Signature not yet current/);
+    const skewed = client('AKIAALICE00000000001', 'alice-secret', { systemClockOffset: -4 * 60_000 });
+    expect((await skewed.send(new InvokeCommand({ FunctionName: 'echo' }))).StatusCode).toBe(200);
+  });
+
+  it('refuses unsigned requests when auth.anonymous is "deny"', async () => {
+    const response = await fetch(`${server.url}/2015-03-31/functions/echo/invocations`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+  });
+
+  it('checks signed ARNs and qualifiers in the path (double-encoded by SigV4)', async () => {
+    const out = await alice.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:111111111111:function:echo', Qualifier: '$LATEST' }));
+    expect(out.StatusCode).toBe(200);
+  });
+});
+
+describe('cross-account principals (resource-based policy)', () => {
+  it('invoke only where a permission names them', async () => {
+    expect((await partner.send(new InvokeCommand({ FunctionName: 'shared' }))).StatusCode).toBe(200);
+    expect(await failure(partner.send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
+      name: 'AccessDeniedException', status: 403, message: expect.stringContaining('arn:aws:iam::222222222222:user/partner'),
+    });
+    expect((await failure(partner.send(new ListFunctionsCommand({})))).name).toBe('AccessDeniedException');
+  });
+
+  it('gain and lose access through AddPermission / RemovePermission', async () => {
+    await alice.send(new AddPermissionCommand({
+      FunctionName: 'echo', StatementId: 'partner-invoke', Action: 'lambda:InvokeFunction', Principal: '222222222222',
+    }));
+    expect((await partner.send(new InvokeCommand({ FunctionName: 'echo' }))).StatusCode).toBe(200);
+    // The statement grants invoke only.
+    expect((await failure(partner.send(new GetFunctionCommand({ FunctionName: 'echo' })))).name).toBe('AccessDeniedException');
+    await alice.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'partner-invoke' }));
+    expect((await failure(partner.send(new InvokeCommand({ FunctionName: 'echo' })))).name).toBe('AccessDeniedException');
+  });
+});
+
+describe('DryRun as a permission check', () => {
+  it('answers 204 when signature, permission and payload pass, running nothing', async () => {
+    const out = await alice.send(new InvokeCommand({ FunctionName: 'strict', InvocationType: 'DryRun', Payload: '{"name":"x"}' }));
+    expect(out.StatusCode).toBe(204);
+  });
+
+  it('answers with the exact error a real call would get', async () => {
+    expect((await failure(bob.send(new InvokeCommand({ FunctionName: 'secret', InvocationType: 'DryRun' })))).name).toBe('AccessDeniedException');
+    expect((await failure(partner.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' })))).name).toBe('AccessDeniedException');
+    expect((await failure(client('AKIAALICE00000000001', 'wrong').send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' })))).name)
+      .toBe('InvalidSignatureException');
+    await expect(alice.send(new InvokeCommand({ FunctionName: 'strict', InvocationType: 'DryRun', Payload: '{}' })))
+      .rejects.toBeInstanceOf(InvalidRequestContentException);
+  });
+});

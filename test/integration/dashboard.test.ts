@@ -1,0 +1,118 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../runtime/index.js';
+import type { DashboardState } from '../../runtime/dashboard/index.js';
+import { Gate } from '../support/gate.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const artifacts = resolve(import.meta.dirname, '../../test-artifacts');
+const state = tempDir();
+const profile = tempDir('neolith-chromium-');
+const gate = new Gate();
+let host: Host;
+let url: string;
+let browser: BrowserContext;
+let page: Page;
+const pageErrors: Error[] = [];
+
+beforeAll(async () => {
+  await gate.open();
+  host = await createHost({
+    rootDir: handlers,
+    logger: { level: 'silent' },
+    config: {
+      stateDir: state.path,
+      functions: {
+        echo: { handler: './echo.mjs', memoryMB: 256, timeoutMs: 5000 },
+        throws: { handler: './faults.mjs#throws' },
+        gated: { handler: './gated.mjs', reservedConcurrency: 4 },
+      },
+    },
+  });
+  ({ url } = await host.listen({ port: 0 }));
+  browser = await chromium.launchPersistentContext(profile.path, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error));
+});
+
+afterAll(async () => {
+  gate.release('closing');
+  await browser?.close();
+  await host?.close();
+  await gate.close();
+  state.remove();
+  profile.remove();
+});
+
+const cell = (fn: string, field: string) => `[data-function="${fn}"] [data-field="${field}"]`;
+
+describe('dashboard over HTTP', () => {
+  it('serves the page at /dashboard, and at / only to a browser', async () => {
+    const page = await fetch(`${url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<title>neolith dashboard</title>');
+    const root = await fetch(`${url}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('<title>neolith dashboard</title>');
+    expect((await fetch(`${url}/`, { headers: { accept: 'application/json' } })).status).toBe(404);
+    expect((await fetch(`${url}/dashboard`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('has a script that parses (it lives in a template string, where escapes are easy to get wrong)', async () => {
+    const html = await (await fetch(`${url}/dashboard`)).text();
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+    expect(() => new Function(script)).not.toThrow();
+  });
+
+  it('serves its data at /dashboard/state: functions with config, totals, queue, recent runs with log tails', async () => {
+    const run = await host.invoke('throws', {});
+    const state = (await (await fetch(`${url}/dashboard/state`)).json()) as DashboardState;
+    expect(state.graphqlPath).toBe('/graphql');
+    expect(state.queue).toEqual({ queued: 0, running: 0, oldestQueuedAgeMs: 0, deadLetters: 0 });
+    expect(state.functions.map((f) => f.name)).toEqual(['echo', 'throws', 'gated']);
+    expect(state.functions[0]!.config).toEqual({ kind: 'handler', jobs: [], memoryMB: 256, timeoutMs: 5000, provisionedConcurrency: 0 });
+    expect(state.recent[0]).toMatchObject({ requestId: run.requestId, functionName: 'throws', errorType: 'ValidationError' });
+    expect(state.recent[0]!.logTail).toMatch(/^START RequestId: .*\nEND RequestId: .*\nREPORT RequestId: /);
+  });
+});
+
+describe('dashboard in Chromium', () => {
+  it('loads, shows the functions, updates after an invocation, and is kept as a screenshot', async () => {
+    await page.goto(`${url}/`);
+    await page.waitForSelector(cell('echo', 'invocations'), { timeout: 5000 });
+    expect(pageErrors).toEqual([]);
+    expect(await page.textContent(cell('echo', 'invocations'))).toBe('0');
+    expect(await page.textContent('[data-function="echo"] .config')).toBe('256 MB · 5 s timeout');
+    expect(await page.getAttribute('#graphiql', 'href')).toBe('/graphql');
+
+    const run = await host.invoke('echo', { from: 'the browser test' });
+    await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === '1', cell('echo', 'invocations'));
+    expect(await page.textContent(cell('echo', 'coldStarts'))).toBe('1');
+    const row = page.locator(`[data-request-id="${run.requestId}"]`);
+    await row.waitFor();
+    expect(await row.locator('pre').textContent()).toContain('echo {"from":"the browser test"}');
+
+    // Some traffic for the picture: warm runs, one held run (a busy environment), an error.
+    for (let i = 0; i < 5; i++) await host.invoke('echo', { i });
+    const held = host.invoke('gated', { gate: gate.url });
+    await gate.arrived(1);
+    await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === '6', cell('echo', 'invocations'));
+    await page.waitForSelector('[data-function="gated"] .env.busy');
+    await page.locator(`[data-request-id="${run.requestId}"] summary`).click();
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: resolve(artifacts, 'dashboard.png'), fullPage: true });
+    gate.release();
+    await held;
+    await page.waitForSelector('[data-function="gated"] .env.idle');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The reference app through a real port: a real host (micro layout, worker
+ * threads, SQLite in a temp state dir), graphql-request for queries and
+ * mutations, graphql-sse and graphql-ws for subscriptions.
+ */
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientError, GraphQLClient } from 'graphql-request';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createHost, type Host } from '../../runtime/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const state = tempDir('neolith-graphql-');
+let host: Host;
+let url: string;
+let client: GraphQLClient;
+const outcomes: Array<{ job?: string; type: string }> = [];
+
+beforeAll(async () => {
+  host = await createHost({
+    config: {
+      jobs: {
+        dir: 'resolvers', layout: 'micro',
+        settings: { 'orders/placeOrder': { timeoutMs: 5000, async: { maxRetries: 2, retryDelaysMs: [20] } } },
+      },
+    },
+    rootDir: root,
+    overrides: { stateDir: state.path },
+  });
+  host.invoker.onOutcome((o) => outcomes.push({ ...(o.job !== undefined && { job: o.job }), type: o.type }));
+  ({ url } = await host.listen({ port: 0 }));
+  client = new GraphQLClient(`${url}/graphql`);
+});
+
+afterAll(async () => {
+  await host?.close();
+  state.remove();
+});
+
+/** Runs `fn` and returns the jobs it invoked (one entry per environment invocation). */
+async function invocationsOf(fn: () => Promise<unknown>): Promise<string[]> {
+  const before = outcomes.length;
+  await fn();
+  return outcomes.slice(before).map((o) => o.job ?? '?');
+}
+
+describe('GraphQL gateway over a real port', () => {
+  it('answers 50 posts with their authors in exactly 2 invocations', async () => {
+    let data: any;
+    const jobs = await invocationsOf(async () => {
+      data = await client.request('{ posts(limit: 50) { id title author { id name } } }');
+    });
+    expect(jobs).toEqual(['posts/listPosts', 'users/getUser']);
+    expect(data.posts).toHaveLength(50);
+    expect(data.posts[0]).toEqual({ id: 'p1', title: 'Post number 1', author: { id: 'u1', name: 'Ada 1' } });
+    expect(data.posts[49].author).toEqual({ id: 'u10', name: 'Frances 1' });
+  });
+
+  it('costs one invocation per level of a nested query, whatever the fan-out', async () => {
+    let data: any;
+    const jobs = await invocationsOf(async () => {
+      data = await client.request(/* GraphQL */ `{
+        users(limit: 5) { id posts(limit: 3) { id commentCount comments(limit: 2) { body author { name } } } }
+      }`);
+    });
+    expect([...jobs].sort()).toEqual([
+      'comments/countComments', 'comments/listComments', 'posts/listPostsByAuthor', 'users/getUser', 'users/listUsers',
+    ]);
+    expect(data.users).toHaveLength(5);
+    expect(data.users[0].posts).toHaveLength(3);
+    expect(data.users[0].posts[0]).toEqual({
+      id: 'p1', commentCount: 3,
+      comments: [{ body: 'Comment 1 on post 1', author: { name: 'Grace 1' } }, { body: 'Comment 2 on post 1', author: { name: 'Alan 1' } }],
+    });
+  });
+
+  it('runs sync mutations and reports a job error with its errorType', async () => {
+    const created: any = await client.request(
+      'mutation ($input: CreatePostInput!) { createPost(input: $input) { id title author { id } } }',
+      { input: { authorId: 'u3', title: 'Hello', body: 'World' } },
+    );
+    expect(created.createPost).toEqual({ id: 'p101', title: 'Hello', author: { id: 'u3' } });
+    const error = await client.request('mutation { createUser(input: { name: "Eve", email: "not-an-email" }) { id } }').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).response.errors![0]).toMatchObject({
+      message: 'email must look like name@domain (got "not-an-email")',
+      path: ['createUser'],
+      extensions: { code: 'FUNCTION_ERROR', errorType: 'ValidationError' },
+    });
+  });
+
+  it('serves GraphiQL to a browser GET', async () => {
+    const response = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await response.text()).toContain('<title>neolith</title>');
+  });
+
+  it('refuses a body over maxRequestBytes with 413 and a GraphQL error, and a deep query with a clear error', async () => {
+    const huge = JSON.stringify({ query: `{ posts { id } } # ${'x'.repeat(1024 * 1024)}` });
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'The request body must be at most 1048576 bytes (graphql.maxRequestBytes)', extensions: { code: 'REQUEST_TOO_LARGE', limit: 1048576 } }],
+    });
+    const deep = `{ posts { ${'author { posts { '.repeat(6)}id${' } }'.repeat(6)} } }`;
+    const error = await client.request(deep).catch((e: unknown) => e) as ClientError;
+    expect(error.response.errors![0]!.message).toBe('Syntax Error: Query depth limit of 10 exceeded, found 14.');
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: post(id: "p1") { id }`).join(' ')} }`;
+    const aliasError = await client.request(aliases).catch((e: unknown) => e) as ClientError;
+    expect(aliasError.response.errors![0]!.message).toBe('Syntax Error: Aliases limit of 15 exceeded, found 20.');
+    // The server is still up.
+    expect(await client.request('{ post(id: "p2") { id } }')).toEqual({ post: { id: 'p2' } });
+  });
+
+  it('runs an async mutation and streams its retries to SUCCEEDED over SSE (graphql-sse)', async () => {
+    const placed: any = await client.request(
+      'mutation { placeOrder(input: { userId: "u2", items: [{ sku: "MUG", quantity: 3 }], delayMs: 50, failAttempts: 1 }) { id status attempts function job } }',
+    );
+    expect(placed.placeOrder).toMatchObject({ status: 'QUEUED', attempts: 0, function: 'orders', job: 'orders/placeOrder' });
+    const id = placed.placeOrder.id as string;
+    const sse = createSseClient({ url: `${url}/graphql`, singleConnection: false, retryAttempts: 0 });
+    const seen: Array<{ status: string; attempts: number; result: any; error: any }> = [];
+    for await (const result of sse.iterate<{ invocation: (typeof seen)[number] }>({
+      query: 'subscription ($id: ID!) { invocation(id: $id) { status attempts result error { errorType } } }', variables: { id },
+    })) {
+      seen.push(result.data!.invocation);
+    }
+    sse.dispose();
+    expect(seen.at(-1)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, error: null, result: { id, userId: 'u2', total: 24, status: 'PLACED' } });
+    // Every status change was pushed once, in order, including the failed first attempt.
+    expect(seen.map((s) => `${s.status}/${s.attempts}`).join(' ')).toMatch(/^(QUEUED\/0 )?(RUNNING\/1 )?QUEUED\/1 (RUNNING\/2 )?SUCCEEDED\/2$/);
+    const read: any = await client.request('query ($id: ID!) { invocation(id: $id) { status } order(id: $id) { id total user { id } } }', { id });
+    expect(read).toEqual({ invocation: { status: 'SUCCEEDED' }, order: { id, total: 24, user: { id: 'u2' } } });
+  });
+
+  it('streams an async mutation to FAILED over WebSocket (graphql-ws)', async () => {
+    const ws = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    try {
+      const placed = await ws.iterate<{ placeOrder: { id: string } }>({
+        query: 'mutation { placeOrder(input: { userId: "u4", items: [{ sku: "PEN", quantity: 1 }], delayMs: 10, alwaysFail: true }) { id } }',
+      }).next();
+      const id = placed.value!.data!.placeOrder.id;
+      const seen: Array<{ status: string; attempts: number; error: { errorType: string; errorMessage: string } | null }> = [];
+      for await (const result of ws.iterate<{ invocation: (typeof seen)[number] }>({
+        query: `subscription { invocation(id: "${id}") { status attempts error { errorType errorMessage } } }`,
+      })) {
+        seen.push(result.data!.invocation);
+      }
+      expect(seen.at(-1)).toEqual({
+        status: 'FAILED', attempts: 3,
+        error: { errorType: 'PaymentDeclinedError', errorMessage: `payment declined for order ${id} (attempt 3)` },
+      });
+    } finally {
+      await ws.dispose();
+    }
+  });
+});

@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../runtime/cli/index.js';
+import { createHost, type Host } from '../../runtime/index.js';
+import type { InvocationLogEntry } from '../../runtime/observe/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
+const state = tempDir();
+const hostLines: Array<Record<string, unknown>> = [];
+let host: Host;
+let url: string;
+
+beforeAll(async () => {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) hostLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  host = await createHost({
+    rootDir: handlers,
+    logger: { level: 'debug', destination },
+    config: { stateDir: state.path, functions: { echo: { handler: './echo.mjs' }, throws: { handler: './faults.mjs#throws' } } },
+  });
+  ({ url } = await host.listen({ port: 0 }));
+});
+
+afterAll(async () => {
+  await host?.close();
+  state.remove();
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await runCli(argv), stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+/** Reads a text/event-stream body event by event. */
+function events(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  return {
+    /** The next block (comments included), or undefined at the end of the stream. */
+    async next(): Promise<string | undefined> {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          return block;
+        }
+        const { value, done } = await reader.read();
+        if (done) return undefined;
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+describe('GET /logs', () => {
+  it('lists a function’s recent invocation logs, oldest first, in Lambda’s format', async () => {
+    const first = await host.invoke('echo', { n: 1 });
+    const second = await host.invoke('echo', { n: 2 });
+    const response = await fetch(`${url}/logs?function=echo`);
+    expect(response.status).toBe(200);
+    const { entries } = (await response.json()) as { entries: InvocationLogEntry[] };
+    expect(entries.map((e) => e.requestId)).toEqual([first.requestId, second.requestId]);
+    expect(entries[0]).toMatchObject({ functionName: 'echo', time: expect.any(Number) });
+    expect(entries[0]!.text).toMatch(new RegExp(`^START RequestId: ${first.requestId} Version: \\$LATEST\n.*\tINFO\techo \\{"n":1\\}\nEND RequestId: ${first.requestId}\nREPORT RequestId: ${first.requestId}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: 128 MB\tMax Memory Used: \\d+ MB\tInit Duration: [\\d.]+ ms\t\n$`));
+    expect(entries[1]!.text).not.toContain('Init Duration');
+    const limited = (await (await fetch(`${url}/logs?function=echo&limit=1`)).json()) as { entries: InvocationLogEntry[] };
+    expect(limited.entries.map((e) => e.requestId)).toEqual([second.requestId]);
+  });
+
+  it('finds one invocation by request id, as JSON or as text', async () => {
+    const run = await host.invoke('throws', {});
+    const { entries } = (await (await fetch(`${url}/logs?requestId=${run.requestId}`)).json()) as { entries: InvocationLogEntry[] };
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.functionName).toBe('throws');
+    const text = await fetch(`${url}/logs?requestId=${run.requestId}&format=text`);
+    expect(text.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await text.text()).toBe(entries[0]!.text);
+  });
+
+  it('answers a function by any name the host knows it by (ARN)', async () => {
+    const response = await fetch(`${url}/logs?function=${encodeURIComponent('arn:aws:lambda:us-east-1:000000000000:function:echo')}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { entries: unknown[] }).entries.length).toBeGreaterThan(0);
+  });
+
+  it('refuses unknown names and bad parameters with Lambda’s error shape', async () => {
+    const unknown = await fetch(`${url}/logs?function=nope`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+    const missing = await fetch(`${url}/logs?requestId=no-such-request`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { message: string }).message).toContain('No log for request no-such-request');
+    const otherFunction = await fetch(`${url}/logs?function=throws&requestId=${(await host.invoke('echo', {})).requestId}`);
+    expect(otherFunction.status).toBe(404);
+    for (const [query, message] of [
+      ['', 'give function=NAME or requestId=ID'],
+      ['function=echo&limit=5000', 'limit must be an integer from 0 to 1000 (got "5000")'],
+      ['function=echo&format=xml', 'format must be json or text (got "xml")'],
+      ['function=echo&follow=maybe', 'follow must be true or false (got "maybe")'],
+      ['requestId=x&follow=true', 'follow cannot be combined with requestId'],
+    ]) {
+      const response = await fetch(`${url}/logs?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('InvalidParameterValueException');
+      expect(((await response.json()) as { message: string }).message).toContain(message);
+    }
+  });
+
+  it('follows new entries as server-sent events, with the recent ones first', async () => {
+    const before = await host.invoke('echo', { n: 'before' });
+    const response = await fetch(`${url}/logs?function=echo&follow=true&limit=1`);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const stream = events(response.body!);
+    expect(await stream.next()).toBe(': following');
+    expect(await stream.next()).toContain(`id: ${before.requestId}`);
+    await host.invoke('throws', {}); // another function: not on this stream
+    const after = await host.invoke('echo', { n: 'after' });
+    const block = (await stream.next())!;
+    expect(block.split('\n').slice(0, 2)).toEqual(['event: log', `id: ${after.requestId}`]);
+    const entry = JSON.parse(block.split('\n')[2]!.slice('data: '.length)) as InvocationLogEntry;
+    expect(entry.text).toContain('echo {"n":"after"}');
+    await stream.cancel();
+  });
+});
+
+describe('neolith logs', () => {
+  it('prints a function’s logs; --request-id one invocation; --json entries', async () => {
+    const run = await host.invoke('echo', { cli: true });
+    const all = await cli('logs', 'echo', '--url', url);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`START RequestId: ${run.requestId}`);
+    expect(all.stdout).toContain('echo {"cli":true}');
+    const one = await cli('logs', 'echo', '--url', url, '--request-id', run.requestId);
+    expect(one.stdout).toBe(host.log.get(run.requestId)!.text);
+    const json = await cli('logs', 'echo', '--url', url, '--limit', '1', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ requestId: run.requestId, functionName: 'echo' });
+  });
+
+  it('fails clearly for an unknown function (exit 1) and misuse (exit 2)', async () => {
+    const unknown = await cli('logs', 'nope', '--url', url);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('neolith logs: ResourceNotFoundException (404): Function not found');
+    expect((await cli('logs', '--url', url)).code).toBe(2);
+    expect((await cli('logs', 'echo', '--follow', '--request-id', 'x', '--url', url)).stderr).toContain('--request-id and --follow do not go together');
+    expect((await cli('logs', 'echo', '--limit=-1', '--url', url)).stderr).toContain('--limit must be an integer from 0 to 1000 (got "-1")');
+  });
+
+  it('--follow prints new invocations until interrupted, then exits 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'logs', 'echo', '--follow', '--url', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    let stdout = '';
+    let stderr = '';
+    const seen = (pattern: string, read: () => string) => new Promise<void>((done) => {
+      const check = () => read().includes(pattern) && done();
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+      check();
+    });
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    await seen('following echo', () => stderr);
+    const run = await host.invoke('echo', { followed: 1 });
+    await seen(`REPORT RequestId: ${run.requestId}`, () => stdout);
+    expect(stdout).toContain('echo {"followed":1}');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('host logs', () => {
+  it('are structured JSON lines apart from function output', () => {
+    expect(hostLines).toContainEqual(expect.objectContaining({ name: 'neolith', level: 30, msg: 'host ready', functions: 2 }));
+    expect(hostLines).toContainEqual(expect.objectContaining({ msg: 'listening', url }));
+    expect(hostLines).toContainEqual(expect.objectContaining({ level: 20, msg: 'invocation', function: 'throws', errorType: 'ValidationError' }));
+    expect(JSON.stringify(hostLines)).not.toContain('echo {');
+  });
+
+  it('closing the host ends open follow streams instead of waiting on them', async () => {
+    const response = await fetch(`${url}/logs?follow=true`);
+    const stream = events(response.body!);
+    expect(await stream.next()).toBe(': following');
+    await host.close();
+    expect(await stream.next()).toBeUndefined();
+    expect(hostLines.at(-1)).toMatchObject({ msg: 'host closed' });
+  });
+});

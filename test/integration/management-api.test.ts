@@ -1,0 +1,123 @@
+import { resolve } from 'node:path';
+import {
+  AddPermissionCommand, DeleteFunctionConcurrencyCommand, GetFunctionCommand, GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvalidParameterValueException,
+  InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand, RemovePermissionCommand,
+  ResourceConflictException, ResourceNotFoundException, TooManyRequestsException, UpdateFunctionEventInvokeConfigCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveProcess, type ServeProcess } from '../support/serve-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const config = resolve(import.meta.dirname, '../fixtures/http/http.config.json');
+const state = tempDir();
+const env = { NEOLITH_TEST_BOB_SECRET: 'bob-secret' };
+let server: ServeProcess;
+let lambda: LambdaClient;
+const ARN = 'arn:aws:lambda:us-east-1:111111111111:function';
+
+async function start(): Promise<void> {
+  server = await serveProcess(['--config', config, '--state', state.path], { env });
+  lambda = new LambdaClient({
+    endpoint: server.url, region: 'us-east-1', maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret' },
+  });
+}
+
+async function stop(): Promise<void> {
+  lambda?.destroy();
+  expect(await server?.stop()).toBe(0);
+}
+
+beforeAll(start);
+afterAll(async () => {
+  await stop();
+  state.remove();
+});
+
+describe('Lambda management API through @aws-sdk/client-lambda', () => {
+  it('GetFunctionConfiguration returns the function’s configuration', async () => {
+    const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
+    expect(out).toMatchObject({ FunctionName: 'echo', FunctionArn: `${ARN}:echo`, MemorySize: 128, Timeout: 3, Runtime: 'nodejs20.x', State: 'Active' });
+  });
+
+  it('refuses a job address where a function is expected', async () => {
+    await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'catalog-getItem' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('Put/Get/DeleteFunctionConcurrency take effect at once', async () => {
+    expect(await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'echo' }))).not.toHaveProperty('ReservedConcurrentExecutions');
+    const put = await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 0 }));
+    expect(put.ReservedConcurrentExecutions).toBe(0);
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo' }))).rejects.toBeInstanceOf(TooManyRequestsException);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 0 });
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'echo' }));
+    expect((await lambda.send(new InvokeCommand({ FunctionName: 'echo' }))).StatusCode).toBe(200);
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'shared', ReservedConcurrentExecutions: 5 }));
+  });
+
+  it('refuses reserved concurrency beyond the host limit', async () => {
+    await expect(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 100_000 })))
+      .rejects.toBeInstanceOf(InvalidParameterValueException);
+  });
+
+  it('Put/Update/GetFunctionEventInvokeConfig replace, merge and show the async policy', async () => {
+    const put = await lambda.send(new PutFunctionEventInvokeConfigCommand({
+      FunctionName: 'echo', MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120,
+      DestinationConfig: { OnFailure: { Destination: `${ARN}:shared` } },
+    }));
+    expect(put).toMatchObject({
+      FunctionArn: `${ARN}:echo:$LATEST`, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120,
+      DestinationConfig: { OnSuccess: {}, OnFailure: { Destination: `${ARN}:shared` } },
+    });
+    expect(put.LastModified).toBeInstanceOf(Date);
+    const updated = await lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'echo', MaximumRetryAttempts: 1 }));
+    expect(updated).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120, DestinationConfig: { OnFailure: { Destination: `${ARN}:shared` } } });
+    const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'echo' }));
+    expect(got).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120 });
+  });
+
+  it('refuses invalid event invoke configs with InvalidParameterValueException', async () => {
+    for (const input of [
+      { MaximumRetryAttempts: 3 },
+      { MaximumEventAgeInSeconds: 10 },
+      { DestinationConfig: { OnFailure: { Destination: `${ARN}:nope` } } },
+      { DestinationConfig: { OnSuccess: { Destination: 'arn:aws:s3:::bucket' } } },
+    ]) {
+      await expect(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'shared', ...input })), JSON.stringify(input))
+        .rejects.toBeInstanceOf(InvalidParameterValueException);
+    }
+  });
+
+  it('AddPermission / GetPolicy / RemovePermission manage the resource policy', async () => {
+    const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: 'shared' }))).Policy!);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Principal: { AWS: 'arn:aws:iam::111111111111:user/alice' }, Action: 'lambda:InvokeFunction' }),
+      expect.objectContaining({ Principal: { AWS: 'arn:aws:iam::222222222222:user/partner' } }),
+    ]);
+    await expect(lambda.send(new GetPolicyCommand({ FunctionName: 'echo' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const added = await lambda.send(new AddPermissionCommand({
+      FunctionName: 'echo', StatementId: 'from-s3', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::uploads',
+    }));
+    expect(JSON.parse(added.Statement!)).toEqual({
+      Sid: 'from-s3', Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'lambda:InvokeFunction',
+      Resource: `${ARN}:echo`, Condition: { ArnLike: { 'AWS:SourceArn': 'arn:aws:s3:::uploads' } },
+    });
+    await expect(lambda.send(new AddPermissionCommand({ FunctionName: 'echo', StatementId: 'from-s3', Action: 'lambda:InvokeFunction', Principal: '*' })))
+      .rejects.toBeInstanceOf(ResourceConflictException);
+    await lambda.send(new AddPermissionCommand({ FunctionName: 'echo', StatementId: 'partner', Action: 'lambda:InvokeFunction', Principal: '222222222222' }));
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'partner' }));
+    await expect(lambda.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'partner' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('keeps every change across a restart (state store)', async () => {
+    await stop();
+    await start();
+    expect((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'shared' }))).ReservedConcurrentExecutions).toBe(5);
+    expect(await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'echo' }))).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'echo' })))
+      .toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120, DestinationConfig: { OnFailure: { Destination: `${ARN}:shared` } } });
+    const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: 'echo' }))).Policy!);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['from-s3']);
+  });
+});

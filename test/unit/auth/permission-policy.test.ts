@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { jobKey, PermissionPolicy, PrincipalDirectory, type Principal } from '../../../runtime/auth/index.js';
+import { AccessDeniedError, InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError } from '../../../runtime/errors/index.js';
+
+const directory = new PrincipalDirectory([
+  { name: 'alice', accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 's', accountId: '111111111111' },
+  { name: 'bob', accessKeyId: 'AKIABOB0000000000001', secretAccessKey: 's', accountId: '111111111111' },
+  { name: 'partner', accessKeyId: 'AKIAPARTNER000000001', secretAccessKey: 's', accountId: '222222222222' },
+]);
+const p = (name: string): Principal => directory.byName(name)!;
+const arnOf = (fn: string) => `arn:aws:lambda:us-east-1:111111111111:function:${fn}`;
+const make = (permissions: Record<string, string[]> = {}) => new PermissionPolicy({ accountId: '111111111111', permissions, principals: directory, arnOf });
+const allowed = (policy: PermissionPolicy, who: string, fn: string, action = 'lambda:InvokeFunction', job?: string) => {
+  try {
+    policy.check(p(who), action, fn, job);
+    return true;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AccessDeniedError);
+    return false;
+  }
+};
+
+describe('PermissionPolicy', () => {
+  it('lets same-account principals use unlisted functions; listed ones only by those named', () => {
+    const policy = make({ secret: ['alice'] });
+    expect(allowed(policy, 'bob', 'open')).toBe(true);
+    expect(allowed(policy, 'bob', 'open', 'lambda:PutFunctionConcurrency')).toBe(true);
+    expect(allowed(policy, 'alice', 'secret')).toBe(true);
+    expect(allowed(policy, 'bob', 'secret')).toBe(false);
+  });
+
+  it('lets cross-account principals do only what a statement grants', () => {
+    const policy = make({ shared: ['partner'] });
+    expect(allowed(policy, 'partner', 'shared')).toBe(true);
+    expect(allowed(policy, 'partner', 'shared', 'lambda:PutFunctionConcurrency')).toBe(false);
+    expect(allowed(policy, 'partner', 'open')).toBe(false);
+    policy.add('open', { StatementId: 's1', Action: 'lambda:GetFunction', Principal: 'arn:aws:iam::222222222222:root' });
+    expect(allowed(policy, 'partner', 'open', 'lambda:GetFunctionConfiguration')).toBe(true);
+    expect(allowed(policy, 'partner', 'open')).toBe(false);
+    expect(() => policy.checkAccount(p('partner'), 'lambda:ListFunctions')).toThrow(AccessDeniedError);
+  });
+
+  it('applies "*" keys and job keys', () => {
+    const policy = make({ '*': ['alice'], [jobKey('users/getUser')]: ['bob'] });
+    expect(allowed(policy, 'bob', 'users')).toBe(false);
+    expect(allowed(policy, 'bob', 'users', 'lambda:InvokeFunction', 'users/getUser')).toBe(true);
+    expect(allowed(policy, 'alice', 'anything')).toBe(true);
+  });
+
+  it('names principal, action and function when denying', () => {
+    expect(() => make({ secret: ['alice'] }).check(p('bob'), 'lambda:InvokeFunction', 'secret')).toThrow(
+      'User: arn:aws:iam::111111111111:user/bob is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:secret because no resource-based policy allows the lambda:InvokeFunction action',
+    );
+  });
+
+  it('validates AddPermission input and statement ids like Lambda', () => {
+    const policy = make();
+    expect(() => policy.add('f', { StatementId: 'bad id', Action: 'lambda:InvokeFunction', Principal: '*' })).toThrow(InvalidParameterValueError);
+    expect(() => policy.add('f', { StatementId: 'a', Action: 'invoke', Principal: '*' })).toThrow(InvalidParameterValueError);
+    expect(() => policy.add('f', { StatementId: 'a', Action: 'lambda:InvokeFunction', Principal: 'somebody' })).toThrow(InvalidParameterValueError);
+    policy.add('f', { StatementId: 'a', Action: 'lambda:InvokeFunction', Principal: 'bob' });
+    expect(() => policy.add('f', { StatementId: 'a', Action: 'lambda:InvokeFunction', Principal: '*' })).toThrow(ResourceConflictError);
+    expect(() => policy.remove('f', 'zzz')).toThrow(ResourceNotFoundError);
+    expect(JSON.parse(policy.policyOf('f').Policy).Statement).toEqual([
+      { Sid: 'a', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:user/bob' }, Action: 'lambda:InvokeFunction', Resource: arnOf('f') },
+    ]);
+    const revision = policy.policyOf('f').RevisionId;
+    policy.remove('f', 'a');
+    expect(() => policy.policyOf('f')).toThrow(ResourceNotFoundError);
+    expect(policy.added()).toEqual({});
+    expect(revision).toEqual(expect.any(String));
+  });
+});

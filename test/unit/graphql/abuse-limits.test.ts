@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphqlGateway } from '../../../runtime/graphql/index.js';
+import type { GraphqlOptions } from '../../../runtime/config/index.js';
+import { FakeGatewayHost, gql, schemaDir } from './fake-gateway-host.js';
+
+const SDL = `
+  type Node { id: ID! name: String child: Node }
+  type Query { node: Node @fn(job: "nodes/get") }
+`;
+
+let gateway: GraphqlGateway | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  gateway = undefined;
+});
+
+function build(options: GraphqlOptions = {}) {
+  const node = (depth: number): unknown => (depth === 0 ? null : { id: `n${depth}`, name: 'x', child: node(depth - 1) });
+  const host = new FakeGatewayHost({ 'nodes/get': (events: unknown[]) => events.map(() => node(30)) });
+  gateway = GraphqlGateway.create(host, { schemaDir: schemaDir({ 'a.graphql': SDL }), ...options })!;
+  return { host, yoga: gateway.yoga };
+}
+
+const nested = (depth: number) => `{ node { ${'child { '.repeat(depth)}id${' }'.repeat(depth)} } }`;
+
+describe('abuse limits (graphql-armor)', () => {
+  it('runs a query inside every limit', async () => {
+    const { body } = await gql(build().yoga, nested(5));
+    expect(body.errors).toBeUndefined();
+    expect(body.data.node.child.child.child.child.child.id).toBe('n25');
+  });
+
+  it('refuses a query deeper than maxDepth without invoking anything', async () => {
+    const { host, yoga } = build({ maxDepth: 4 });
+    const { body } = await gql(yoga, nested(8));
+    expect(body.errors![0]!.message).toBe('Syntax Error: Query depth limit of 4 exceeded, found 10.');
+    expect(body.data).toBeUndefined();
+    expect(host.calls).toEqual([]);
+  });
+
+  it('refuses more aliases than maxAliases', async () => {
+    const { yoga } = build({ maxAliases: 3 });
+    const aliases = Array.from({ length: 5 }, (_, i) => `a${i}: node { id }`).join(' ');
+    const { body } = await gql(yoga, `{ ${aliases} }`);
+    expect(body.errors![0]!.message).toBe('Syntax Error: Aliases limit of 3 exceeded, found 5.');
+  });
+
+  it('refuses a document of more than maxTokens tokens', async () => {
+    const { yoga } = build({ maxTokens: 50 });
+    const wide = `{ node { ${Array.from({ length: 60 }, () => 'id').join(' ')} } }`;
+    const { body } = await gql(yoga, wide);
+    expect(body.errors![0]!.message).toBe('Syntax Error: Token limit of 50 exceeded.');
+  });
+
+  it('refuses more directives than maxDirectives', async () => {
+    const { yoga } = build({ maxDirectives: 2 });
+    const { body } = await gql(yoga, '{ node @include(if: true) @include(if: true) @skip(if: false) { id } }');
+    expect(body.errors![0]!.message).toBe('Syntax Error: Directives limit of 2 exceeded, found 3.');
+  });
+
+  it('refuses an operation costlier than maxCost', async () => {
+    const { yoga } = build({ maxCost: 20 });
+    const { body } = await gql(yoga, nested(6));
+    expect(body.errors![0]!.message).toMatch(/^Syntax Error: Query Cost limit of 20 exceeded, found [\d.]+\.$/);
+  });
+
+  it('hides field suggestions while masking errors', async () => {
+    const { yoga } = build();
+    const { body } = await gql(yoga, '{ nod { id } }');
+    expect(body.errors![0]!.message).toBe('Cannot query field "nod" on type "Query". [Suggestion hidden]');
+  });
+});

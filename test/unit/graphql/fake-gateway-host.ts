@@ -1,0 +1,104 @@
+/**
+ * A host double for in-process gateway tests: jobs are plain functions run
+ * in this process, every invoke call is recorded (the exact batches), and
+ * records live in memory with a change feed.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { GatewayHost, InvocationRecordView } from '../../../runtime/graphql/index.js';
+import type { InvokeOptions, InvokeResult } from '../../../runtime/invoke/index.js';
+import { ResourceNotFoundError } from '../../../runtime/errors/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fake jobs type their own events
+export type FakeJob = (event: any, options: InvokeOptions) => unknown;
+
+export interface InvokeCall {
+  name: string;
+  payload: unknown;
+  options: InvokeOptions;
+}
+
+export class FakeGatewayHost implements GatewayHost {
+  readonly config: GatewayHost['config'];
+  readonly calls: InvokeCall[] = [];
+  readonly records = new Map<string, InvocationRecordView>();
+  readonly #listeners = new Set<(r: InvocationRecordView) => void>();
+  readonly registry: GatewayHost['registry'];
+  invocations: GatewayHost['invocations'];
+
+  constructor(readonly jobs: Record<string, FakeJob>, options: { withRecords?: boolean } = {}) {
+    this.config = { rootDir: tmpdir(), layout: 'micro' };
+    this.registry = {
+      resolve: (name: string) => {
+        if (!this.jobs[name]) throw new ResourceNotFoundError(`Function not found: ${name}`);
+        return {};
+      },
+    };
+    this.invocations = options.withRecords === false ? undefined : {
+      get: async (id) => this.records.get(id),
+      watch: (listener) => {
+        this.#listeners.add(listener);
+        return () => this.#listeners.delete(listener);
+      },
+    };
+  }
+
+  async invoke(name: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    this.calls.push({ name, payload, options });
+    const job = this.jobs[name];
+    if (!job) throw new ResourceNotFoundError(`Function not found: ${name}`);
+    const base = { requestId: randomUUID(), functionName: name.split('/')[0]!, executedVersion: '$LATEST' };
+    if (options.type === 'Event') {
+      const now = Date.now();
+      this.update({ id: base.requestId, functionName: base.functionName, job: name, status: 'QUEUED', attempts: 0, createdAt: now, updatedAt: now, identity: options.identity });
+      return { ...base, statusCode: 202 };
+    }
+    try {
+      const result = await job(payload, options);
+      return { ...base, statusCode: 200, payload: JSON.stringify(result ?? null) };
+    } catch (error) {
+      if (!(error instanceof FunctionFailure)) throw error;
+      const e = { errorType: error.errorType, errorMessage: error.message, trace: [] };
+      return { ...base, statusCode: 200, functionError: 'Unhandled', error: e, payload: JSON.stringify(e) };
+    }
+  }
+
+  /** Stores a record change and tells every watcher (the backend's change feed). */
+  update(record: InvocationRecordView): void {
+    this.records.set(record.id, record);
+    for (const listener of this.#listeners) listener(record);
+  }
+
+  get watchers(): number {
+    return this.#listeners.size;
+  }
+}
+
+/** Thrown by a fake job to make the invocation fail as a function error (not a host refusal). */
+export class FunctionFailure extends Error {
+  constructor(readonly errorType: string, message: string) {
+    super(message);
+  }
+}
+
+/** Writes SDL files into a fresh temp folder and returns it. */
+export function schemaDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'neolith-schema-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** POSTs a GraphQL operation to a yoga instance in-process. */
+export async function gql(
+  yoga: { fetch: (url: string, init: RequestInit) => Promise<Response> | Response },
+  query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {},
+): Promise<{ status: number; body: { data?: any; errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }> } }> {
+  const response = await yoga.fetch('http://localhost/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: await response.json() as any };
+}
