@@ -42,11 +42,8 @@ Options:
       await host.close();
       throw error;
     }
-    const c = host.config;
-    process.stdout.write(
-      `neolith listening on ${address.url} — ${c.functions.length} function(s), layout ${c.layout}, backend ${c.backend}, state ${c.stateDir}${values.watch ? ', watching' : ''}\n`,
-    );
-    await new Promise<void>((resolve) => {
+    // Listen for signals before saying we are up: a supervisor may signal as soon as it reads the line.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stdout.write(`neolith: ${signal}, closing\n`);
         resolve();
@@ -54,6 +51,11 @@ Options:
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    const c = host.config;
+    process.stdout.write(
+      `neolith listening on ${address.url} — ${c.functions.length} function(s), layout ${c.layout}, backend ${c.backend}, state ${c.stateDir}${values.watch ? ', watching' : ''}\n`,
+    );
+    await stopped;
     await host.close();
     return 0;
   },

@@ -63,6 +63,16 @@ export class ShardPoller {
     this.#p = parts;
   }
 
+  /** The shard this poller reads. */
+  get shard(): number {
+    return this.#p.ref.shard;
+  }
+
+  /** The lane of the shard (ParallelizationFactor). */
+  get lane(): number {
+    return this.#p.ref.lane;
+  }
+
   /** The last processed sequence number, as stored. */
   get checkpoint(): string {
     return this.#checkpoint;

@@ -1,0 +1,465 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { ShardRecord, ShardRef, SourceStore } from '../../backend/index.js';
+import { checkMappingParams, DEFAULT_MAPPING_PARAMS, type EventSourceMappingOptions, type MappingParams } from '../../config/index.js';
+import {
+  InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError, TooManyRequestsError,
+} from '../../errors/index.js';
+import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
+import { dynamodbRecord, kinesisRecord, parseSourceRef, shardId, streamIdOf, type FormatContext, type SourceRef } from './record-shapes.js';
+import { ShardPoller, type BatchOutcome, type DiscardCondition } from './shard-poller.js';
+import type { Streams } from './streams.js';
+import type { Tables } from './tables.js';
+
+/** Lambda's EventSourceMappingConfiguration, as the API sends it. */
+export interface EventSourceMappingConfiguration {
+  UUID: string;
+  EventSourceMappingArn: string;
+  EventSourceArn: string;
+  FunctionArn: string;
+  StartingPosition: string;
+  StartingPositionTimestamp?: number;
+  BatchSize: number;
+  MaximumBatchingWindowInSeconds: number;
+  ParallelizationFactor: number;
+  BisectBatchOnFunctionError: boolean;
+  MaximumRetryAttempts: number;
+  MaximumRecordAgeInSeconds: number;
+  FunctionResponseTypes: string[];
+  DestinationConfig: { OnFailure: { Destination?: string } };
+  LastModified: number;
+  LastProcessingResult: string;
+  State: 'Creating' | 'Enabled' | 'Disabled' | 'Enabling' | 'Disabling' | 'Updating' | 'Deleting';
+  StateTransitionReason: string;
+}
+
+/** What the mappings are built from. */
+export interface EventSourceMappingsParts {
+  store: SourceStore;
+  streams: Streams;
+  tables: Tables;
+  region: string;
+  accountId: string;
+  /** Invokes a function (the host's invoker). */
+  invoke: (name: string, payload: unknown, options: InvokeOptions) => Promise<InvokeResult>;
+  /** The ARN of a function or job; throws ResourceNotFoundError when it does not exist. */
+  functionArn: (name: string) => string;
+  /** Sends a discarded batch's description to its destination (`topic:`, `bucket:`, ARN or function). */
+  sendToDestination: (destination: string, record: Record<string, unknown>, mapping: EventSourceMappingConfiguration) => Promise<void>;
+  /** Hold a lease per shard lane (stores shared by several hosts). @defaultValue false */
+  leases?: boolean;
+  /** @defaultValue 250 */
+  pollIntervalMs?: number;
+  /** Delay before retry n of a failing batch. @defaultValue 100 ms doubling, at most 10 s */
+  backoffMs?: (attempt: number) => number;
+  onError: (error: unknown) => void;
+}
+
+interface Mapping {
+  uuid: string;
+  origin: 'config' | 'api';
+  functionName: string;
+  source: SourceRef;
+  eventSourceArn: string;
+  params: MappingParams;
+  lastModified: number;
+  lastResult: string;
+  pollers: ShardPoller[];
+  /** Settles when the pollers of the previous configuration stopped. */
+  restarting: Promise<void>;
+}
+
+const API_KEYS = new Set([
+  'FunctionName', 'EventSourceArn', 'Enabled', 'BatchSize', 'StartingPosition', 'StartingPositionTimestamp', 'MaximumBatchingWindowInSeconds',
+  'ParallelizationFactor', 'DestinationConfig', 'MaximumRecordAgeInSeconds', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts',
+  'FunctionResponseTypes',
+]);
+const UPDATE_KEYS = new Set([...API_KEYS].filter((k) => k !== 'EventSourceArn' && k !== 'StartingPosition' && k !== 'StartingPositionTimestamp'));
+const HOST_ID = randomUUID();
+
+/**
+ * Lambda's event source mappings for streams and table change streams: the
+ * config's mappings and those made through the API (kept in the store), one
+ * `ShardPoller` per shard (× ParallelizationFactor lanes) of each enabled
+ * mapping.
+ */
+export class EventSourceMappings {
+  readonly #p: EventSourceMappingsParts;
+  readonly #mappings = new Map<string, Mapping>();
+  #closed = false;
+
+  constructor(parts: EventSourceMappingsParts) {
+    this.#p = parts;
+  }
+
+  /** Loads config mappings (overridden by stored updates) and stored API mappings, and starts polling. */
+  async start(configured: readonly EventSourceMappingOptions[]): Promise<void> {
+    const stored = new Map((await this.#p.store.listMappings()).map((m) => [m.id, JSON.parse(m.definition) as StoredMapping]));
+    for (const options of configured) {
+      const source = parseSourceRef(options.source)!;
+      const uuid = configUuid(source, options.function);
+      const params = { ...DEFAULT_MAPPING_PARAMS, StartingPosition: 'TRIM_HORIZON' as const, ...fromConfig(options) };
+      const saved = stored.get(uuid);
+      this.#add({ uuid, origin: 'config', functionName: saved?.functionName ?? options.function, source, params: saved?.params ?? params, lastModified: saved?.lastModified ?? Date.now() });
+      stored.delete(uuid);
+    }
+    for (const saved of stored.values()) if (saved.origin === 'api') this.#add(saved);
+    for (const m of this.#mappings.values()) this.#startPollers(m);
+  }
+
+  /** Wakes the pollers of the shards that grew. */
+  wake(stream: string, shards: readonly number[]): void {
+    for (const m of this.#mappings.values()) {
+      if (streamIdOf(m.source) !== stream) continue;
+      for (const poller of m.pollers) if (shards.includes(pollerShard(poller))) poller.wake();
+    }
+  }
+
+  // -- Lambda's API ---------------------------------------------------------------
+
+  /** CreateEventSourceMapping. */
+  async create(input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+    this.#refuseUnknown(input, API_KEYS, 'CreateEventSourceMapping');
+    if (typeof input.FunctionName !== 'string' || input.FunctionName === '') throw new InvalidParameterValueError('FunctionName is required');
+    if (typeof input.EventSourceArn !== 'string') throw new InvalidParameterValueError('EventSourceArn is required');
+    const source = this.#source(input.EventSourceArn);
+    this.#p.functionArn(input.FunctionName);
+    if (input.StartingPosition === undefined) throw new InvalidParameterValueError('StartingPosition is required for Kinesis and DynamoDB Streams event sources');
+    const params = { ...DEFAULT_MAPPING_PARAMS, ...this.#params(input, source) } as MappingParams;
+    for (const m of this.#mappings.values()) {
+      if (streamIdOf(m.source) === streamIdOf(source) && this.#p.functionArn(m.functionName) === this.#p.functionArn(input.FunctionName)) {
+        throw new ResourceConflictError(`The event source arn (" ${input.EventSourceArn} ") and function (" ${input.FunctionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${m.uuid}`);
+      }
+    }
+    const m = this.#add({ uuid: randomUUID(), origin: 'api', functionName: input.FunctionName, source, params, lastModified: Date.now() });
+    await this.#persist(m);
+    this.#startPollers(m);
+    return { ...this.#describe(m), State: 'Creating' };
+  }
+
+  /** GetEventSourceMapping. */
+  get(uuid: string): EventSourceMappingConfiguration {
+    return this.#describe(this.#find(uuid));
+  }
+
+  /** ListEventSourceMappings, optionally by function and source; paged by `Marker` (an index). */
+  list(filter: { FunctionName?: string; EventSourceArn?: string; Marker?: string; MaxItems?: number } = {}): { EventSourceMappings: EventSourceMappingConfiguration[]; NextMarker?: string } {
+    let all = [...this.#mappings.values()];
+    if (filter.FunctionName) {
+      const arn = this.#p.functionArn(filter.FunctionName);
+      all = all.filter((m) => this.#safeArn(m.functionName) === arn);
+    }
+    if (filter.EventSourceArn) {
+      const source = this.#source(filter.EventSourceArn);
+      all = all.filter((m) => streamIdOf(m.source) === streamIdOf(source));
+    }
+    const start = filter.Marker ? Number(filter.Marker) : 0;
+    const max = filter.MaxItems ?? 100;
+    if (!Number.isInteger(start) || start < 0) throw new InvalidParameterValueError(`Marker is not valid (got ${JSON.stringify(filter.Marker)})`);
+    if (!Number.isInteger(max) || max < 1 || max > 10_000) throw new InvalidParameterValueError(`MaxItems must be an integer from 1 to 10000 (got ${filter.MaxItems})`);
+    const page = all.slice(start, start + max).map((m) => this.#describe(m));
+    return { EventSourceMappings: page, ...(start + max < all.length && { NextMarker: String(start + max) }) };
+  }
+
+  /** UpdateEventSourceMapping: the new parameters apply from the next batch. */
+  async update(uuid: string, input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+    const m = this.#find(uuid);
+    this.#refuseUnknown(input, UPDATE_KEYS, 'UpdateEventSourceMapping');
+    if (input.FunctionName !== undefined) {
+      if (typeof input.FunctionName !== 'string') throw new InvalidParameterValueError('FunctionName must be a string');
+      this.#p.functionArn(input.FunctionName);
+    }
+    const next = { ...m.params, ...this.#params(input, m.source) } as MappingParams;
+    const factorChanged = next.ParallelizationFactor !== m.params.ParallelizationFactor;
+    if (typeof input.FunctionName === 'string') m.functionName = input.FunctionName;
+    const wasEnabled = m.params.Enabled;
+    m.params = next;
+    m.lastModified = Date.now();
+    await this.#persist(m);
+    if (factorChanged || wasEnabled !== next.Enabled) {
+      const old = m.pollers;
+      m.pollers = [];
+      m.restarting = m.restarting.then(async () => {
+        await Promise.all(old.map((p) => p.close()));
+        if (factorChanged) await this.#relane(m, old);
+        if (!this.#closed && this.#mappings.get(m.uuid) === m) this.#startPollers(m);
+      }).catch((error: unknown) => this.#p.onError(error));
+    }
+    return { ...this.#describe(m), State: 'Updating' };
+  }
+
+  /** DeleteEventSourceMapping (config mappings cannot be deleted through the API: edit the config). */
+  async delete(uuid: string): Promise<EventSourceMappingConfiguration> {
+    const m = this.#find(uuid);
+    if (m.origin === 'config') {
+      throw new ResourceConflictError(`The event source mapping ${uuid} is defined in the config file; remove it there (or disable it with UpdateEventSourceMapping)`);
+    }
+    this.#mappings.delete(uuid);
+    const description = { ...this.#describe(m), State: 'Deleting' as const };
+    await Promise.all(m.pollers.map((p) => p.close()));
+    await m.restarting;
+    await this.#p.store.deleteMapping(uuid);
+    await this.#p.store.deleteCheckpoints(uuid, this.#shards(m.source));
+    return description;
+  }
+
+  /** The stored checkpoint of each lane (tests, the dashboard). */
+  checkpoints(uuid: string): Array<{ shard: number; lane: number; sequenceNumber: string }> {
+    return this.#find(uuid).pollers.map((p) => ({ shard: p.shard, lane: p.lane, sequenceNumber: p.checkpoint }));
+  }
+
+  /** Stops every poller after its batch in flight. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#mappings.values()];
+    await Promise.allSettled(all.flatMap((m) => [...m.pollers.map((p) => p.close()), m.restarting]));
+  }
+
+  // -- internals ------------------------------------------------------------------
+
+  #add(s: StoredMapping): Mapping {
+    const m: Mapping = {
+      ...s, eventSourceArn: this.#arnOf(s.source), lastResult: 'No records processed', pollers: [], restarting: Promise.resolve(),
+    };
+    this.#mappings.set(m.uuid, m);
+    return m;
+  }
+
+  #startPollers(m: Mapping): void {
+    if (this.#closed || !m.params.Enabled) return;
+    const settings = m.source.kind === 'kinesis' ? this.#p.streams.settings(m.source.name) : this.#p.tables.settings(m.source.name);
+    const ctx: FormatContext = {
+      region: this.#p.region, accountId: this.#p.accountId, eventSourceArn: m.eventSourceArn,
+      ...('streamViewType' in settings && { streamViewType: settings.streamViewType }),
+    };
+    const format = m.source.kind === 'kinesis' ? kinesisRecord : dynamodbRecord;
+    for (const shard of this.#shards(m.source)) {
+      for (let lane = 0; lane < m.params.ParallelizationFactor; lane++) {
+        const ref = { ...shard, mappingId: m.uuid, lane };
+        const poller = new ShardPoller({
+          store: this.#p.store, ref, params: () => m.params,
+          invokeBatch: (records) => this.#invokeBatch(m, records, format, ctx),
+          discard: (records, condition, attempts) => this.#discard(m, shard, records, condition, attempts),
+          initialCheckpoint: () => this.#initial(m, shard),
+          retentionCutoff: () => Date.now() - settings.retentionHours * 3_600_000,
+          backoffMs: this.#p.backoffMs ?? ((n) => Math.min(100 * 2 ** (n - 1), 10_000)),
+          pollIntervalMs: this.#p.pollIntervalMs ?? 250,
+          onError: this.#p.onError,
+          onResult: (r) => {
+            m.lastResult = r === 'OK' ? 'OK' : 'PROBLEM: Function call failed';
+          },
+          ...(this.#p.leases && { lease: { key: `${m.uuid}:${shard.stream}:${shard.shard}:${lane}`, owner: HOST_ID, ttlMs: 10_000 } }),
+        });
+        m.pollers.push(poller);
+        poller.start();
+      }
+    }
+  }
+
+  async #invokeBatch(m: Mapping, records: ShardRecord[], format: (r: ShardRecord, c: FormatContext) => Record<string, unknown>, ctx: FormatContext): Promise<BatchOutcome> {
+    let result: InvokeResult;
+    try {
+      result = await this.#p.invoke(m.functionName, { Records: records.map((r) => format(r, ctx)) }, { type: 'RequestResponse' });
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) return { kind: 'throttled' };
+      this.#p.onError(error);
+      return { kind: 'error', errorType: (error as { code?: string }).code ?? 'ServiceException' };
+    }
+    if (result.functionError) return { kind: 'error', errorType: result.error?.errorType ?? 'Unhandled' };
+    if (!m.params.FunctionResponseTypes.includes('ReportBatchItemFailures')) return { kind: 'ok' };
+    return partialOutcome(result.payload, records);
+  }
+
+  async #discard(m: Mapping, shard: ShardRef, records: ShardRecord[], condition: DiscardCondition, attempts: number): Promise<void> {
+    const destination = m.params.OnFailure;
+    if (!destination) return; // Lambda drops discarded records when no destination is configured.
+    const first = records[0]!;
+    const last = records[records.length - 1]!;
+    const info = {
+      shardId: shardId(shard.shard), startSequenceNumber: first.sequenceNumber, endSequenceNumber: last.sequenceNumber,
+      approximateArrivalOfFirstRecord: new Date(first.arrivedAt).toISOString(), approximateArrivalOfLastRecord: new Date(last.arrivedAt).toISOString(),
+      batchSize: records.length, streamArn: m.eventSourceArn,
+    };
+    const record = {
+      requestContext: { requestId: randomUUID(), functionArn: this.#safeArn(m.functionName), condition, approximateInvokeCount: attempts },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      [m.source.kind === 'kinesis' ? 'KinesisBatchInfo' : 'DDBStreamBatchInfo']: info,
+    };
+    try {
+      await this.#p.sendToDestination(destination, record, this.#describe(m));
+    } catch (error) {
+      // A failing destination must not block the shard forever; the loss is reported.
+      this.#p.onError(error);
+    }
+  }
+
+  async #initial(m: Mapping, shard: ShardRef): Promise<string> {
+    switch (m.params.StartingPosition) {
+      case 'TRIM_HORIZON':
+        return '';
+      case 'LATEST':
+        return this.#p.store.lastSequence(shard);
+      case 'AT_TIMESTAMP':
+        return this.#p.store.sequenceBefore(shard, (m.params.StartingPositionTimestamp ?? 0) * 1000);
+    }
+  }
+
+  /** After a ParallelizationFactor change every lane restarts from the shard's lowest lane checkpoint: at-least-once, never a gap. */
+  async #relane(m: Mapping, old: ShardPoller[]): Promise<void> {
+    const lowest = new Map<number, string>();
+    for (const p of old) {
+      const shard = pollerShard(p);
+      const cur = lowest.get(shard);
+      if (cur === undefined || p.checkpoint < cur) lowest.set(shard, p.checkpoint);
+    }
+    await this.#p.store.deleteCheckpoints(m.uuid, this.#shards(m.source));
+    for (const shard of this.#shards(m.source)) {
+      const seq = lowest.get(shard.shard);
+      if (seq === undefined) continue;
+      for (let lane = 0; lane < m.params.ParallelizationFactor; lane++) await this.#p.store.setCheckpoint({ ...shard, mappingId: m.uuid, lane }, seq);
+    }
+  }
+
+  #params(input: Record<string, unknown>, source: SourceRef): Partial<MappingParams> {
+    const picked: Partial<Record<keyof MappingParams, unknown>> = {};
+    for (const key of ['BatchSize', 'MaximumBatchingWindowInSeconds', 'StartingPosition', 'StartingPositionTimestamp', 'ParallelizationFactor',
+      'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'FunctionResponseTypes', 'Enabled'] as const) {
+      if (input[key] !== undefined && input[key] !== null) picked[key] = input[key];
+    }
+    const destination = (input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+    if (destination !== undefined && destination !== null && destination !== '') picked.OnFailure = destination;
+    const problems = checkMappingParams(picked, (k) => (k === 'OnFailure' ? 'DestinationConfig.OnFailure.Destination' : k), source.kind);
+    if (problems.length > 0) throw new InvalidParameterValueError(problems.join('; '));
+    return picked as Partial<MappingParams>;
+  }
+
+  #source(arn: string): SourceRef {
+    const source = parseSourceRef(arn);
+    if (!source) throw new InvalidParameterValueError(`EventSourceArn must be a Kinesis stream ARN or a DynamoDB table stream ARN (got ${JSON.stringify(arn)})`);
+    if (source.kind === 'kinesis') this.#p.streams.settings(source.name);
+    else this.#p.tables.settings(source.name);
+    return source;
+  }
+
+  #shards(source: SourceRef): ShardRef[] {
+    return source.kind === 'kinesis' ? this.#p.streams.shards(source.name) : this.#p.tables.shards(source.name);
+  }
+
+  #arnOf(source: SourceRef): string {
+    const { region, accountId } = this.#p;
+    return source.kind === 'kinesis'
+      ? `arn:aws:kinesis:${region}:${accountId}:stream/${source.name}`
+      : `arn:aws:dynamodb:${region}:${accountId}:table/${source.name}/stream/1970-01-01T00:00:00.000`;
+  }
+
+  #safeArn(name: string): string {
+    try {
+      return this.#p.functionArn(name);
+    } catch {
+      return `arn:aws:lambda:${this.#p.region}:${this.#p.accountId}:function:${name}`;
+    }
+  }
+
+  #find(uuid: string): Mapping {
+    const m = this.#mappings.get(uuid);
+    if (!m) throw new ResourceNotFoundError(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${uuid})`);
+    return m;
+  }
+
+  #refuseUnknown(input: Record<string, unknown>, known: Set<string>, operation: string): void {
+    if (typeof input !== 'object' || input === null) throw new InvalidParameterValueError(`${operation} needs a JSON object body`);
+    const unknown = Object.keys(input).filter((k) => !known.has(k) && input[k] !== undefined && input[k] !== null);
+    if (unknown.length > 0) throw new InvalidParameterValueError(`${operation}: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not supported for stream event sources by neolith (supported: ${[...known].join(', ')})`);
+  }
+
+  async #persist(m: Mapping): Promise<void> {
+    const stored: StoredMapping = { uuid: m.uuid, origin: m.origin, functionName: m.functionName, source: m.source, params: m.params, lastModified: m.lastModified };
+    await this.#p.store.putMapping(m.uuid, JSON.stringify(stored));
+  }
+
+  #describe(m: Mapping): EventSourceMappingConfiguration {
+    const p = m.params;
+    return {
+      UUID: m.uuid,
+      EventSourceMappingArn: `arn:aws:lambda:${this.#p.region}:${this.#p.accountId}:event-source-mapping:${m.uuid}`,
+      EventSourceArn: m.eventSourceArn,
+      FunctionArn: this.#safeArn(m.functionName),
+      StartingPosition: p.StartingPosition,
+      ...(p.StartingPositionTimestamp !== undefined && { StartingPositionTimestamp: p.StartingPositionTimestamp }),
+      BatchSize: p.BatchSize,
+      MaximumBatchingWindowInSeconds: p.MaximumBatchingWindowInSeconds,
+      ParallelizationFactor: p.ParallelizationFactor,
+      BisectBatchOnFunctionError: p.BisectBatchOnFunctionError,
+      MaximumRetryAttempts: p.MaximumRetryAttempts,
+      MaximumRecordAgeInSeconds: p.MaximumRecordAgeInSeconds,
+      FunctionResponseTypes: p.FunctionResponseTypes,
+      DestinationConfig: { OnFailure: p.OnFailure ? { Destination: p.OnFailure } : {} },
+      LastModified: m.lastModified / 1000,
+      LastProcessingResult: m.lastResult,
+      State: p.Enabled ? 'Enabled' : 'Disabled',
+      StateTransitionReason: m.origin === 'config' ? 'Config file' : 'User action',
+    };
+  }
+}
+
+interface StoredMapping {
+  uuid: string;
+  origin: 'config' | 'api';
+  functionName: string;
+  source: SourceRef;
+  params: MappingParams;
+  lastModified: number;
+}
+
+/**
+ * ReportBatchItemFailures: `{ batchItemFailures: [{ itemIdentifier }] }`.
+ * Lambda's rules: an empty list (or null/absent) is a success; an identifier
+ * that is missing, empty or not in the batch makes the whole batch a failure;
+ * otherwise the batch is retried from the lowest reported record.
+ */
+export function partialOutcome(payload: string | undefined, records: readonly ShardRecord[]): BatchOutcome {
+  let body: unknown;
+  try {
+    body = payload === undefined ? null : JSON.parse(payload);
+  } catch {
+    return { kind: 'ok' };
+  }
+  const failures = (body as { batchItemFailures?: unknown } | null)?.batchItemFailures;
+  if (failures === undefined || failures === null) return { kind: 'ok' };
+  if (!Array.isArray(failures)) return { kind: 'error', errorType: 'InvalidBatchItemFailures' };
+  if (failures.length === 0) return { kind: 'ok' };
+  let lowest = Infinity;
+  for (const f of failures) {
+    const id = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    const index = typeof id === 'string' && id !== '' ? records.findIndex((r) => r.sequenceNumber === id) : -1;
+    if (index === -1) return { kind: 'error', errorType: 'InvalidBatchItemFailures' };
+    lowest = Math.min(lowest, index);
+  }
+  return { kind: 'partial', failedIndex: lowest };
+}
+
+function pollerShard(p: ShardPoller): number {
+  return p.shard;
+}
+
+function configUuid(source: SourceRef, fn: string): string {
+  const h = createHash('sha256').update(`${streamIdOf(source)}\0${fn}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function fromConfig(o: EventSourceMappingOptions): Partial<MappingParams> {
+  const out: Partial<MappingParams> = {};
+  if (o.batchSize !== undefined) out.BatchSize = o.batchSize;
+  if (o.maximumBatchingWindowInSeconds !== undefined) out.MaximumBatchingWindowInSeconds = o.maximumBatchingWindowInSeconds;
+  if (o.startingPosition !== undefined) out.StartingPosition = o.startingPosition;
+  if (o.startingPositionTimestamp !== undefined) out.StartingPositionTimestamp = o.startingPositionTimestamp;
+  if (o.parallelizationFactor !== undefined) out.ParallelizationFactor = o.parallelizationFactor;
+  if (o.bisectBatchOnFunctionError !== undefined) out.BisectBatchOnFunctionError = o.bisectBatchOnFunctionError;
+  if (o.maximumRetryAttempts !== undefined) out.MaximumRetryAttempts = o.maximumRetryAttempts;
+  if (o.maximumRecordAgeInSeconds !== undefined) out.MaximumRecordAgeInSeconds = o.maximumRecordAgeInSeconds;
+  if (o.functionResponseTypes !== undefined) out.FunctionResponseTypes = o.functionResponseTypes;
+  if (o.onFailure !== undefined) out.OnFailure = o.onFailure;
+  if (o.enabled !== undefined) out.Enabled = o.enabled;
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * SNS subscription filter policies: each policy key must match (AND), each
+ * key's array of conditions matches if any does (OR). Supported operators:
+ * exact strings and numbers, `prefix`, `suffix`, `equals-ignore-case`,
+ * `anything-but` (values or `{ prefix }`), `numeric` ranges, `exists`.
+ * Written by hand: no maintained npm package implements SNS's policy language.
+ */
+export function matchesPolicy(policy: Record<string, unknown>, values: Record<string, unknown>): boolean {
+  for (const [key, rule] of Object.entries(policy)) {
+    const value = values[key];
+    if (rule !== null && typeof rule === 'object' && !Array.isArray(rule)) {
+      // Nested policy (MessageBody scope).
+      if (value === null || typeof value !== 'object' || !matchesPolicy(rule as Record<string, unknown>, value as Record<string, unknown>)) return false;
+      continue;
+    }
+    const conditions = Array.isArray(rule) ? rule : [rule];
+    const candidates = value === undefined ? [undefined] : Array.isArray(value) ? value : [value];
+    if (!conditions.some((c) => candidates.some((v) => matchesCondition(c, v, value !== undefined)))) return false;
+  }
+  return true;
+}
+
+function matchesCondition(condition: unknown, value: unknown, present: boolean): boolean {
+  if (condition !== null && typeof condition === 'object') {
+    const c = condition as Record<string, unknown>;
+    if ('exists' in c) return c.exists === present;
+    if (!present) return false;
+    if ('prefix' in c) return typeof value === 'string' && value.startsWith(String(c.prefix));
+    if ('suffix' in c) return typeof value === 'string' && value.endsWith(String(c.suffix));
+    if ('equals-ignore-case' in c) return typeof value === 'string' && value.toLowerCase() === String(c['equals-ignore-case']).toLowerCase();
+    if ('anything-but' in c) {
+      const but = c['anything-but'];
+      if (but !== null && typeof but === 'object' && !Array.isArray(but) && 'prefix' in but) {
+        return !(typeof value === 'string' && value.startsWith(String((but as { prefix: unknown }).prefix)));
+      }
+      return !(Array.isArray(but) ? but : [but]).some((b) => equal(b, value));
+    }
+    if ('numeric' in c) return numeric(c.numeric, value);
+    return false;
+  }
+  return present && equal(condition, value);
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number') return Number(b) === a;
+  return a === b;
+}
+
+function numeric(ops: unknown, value: unknown): boolean {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Array.isArray(ops) || Number.isNaN(n) || value === '' || value === null) return false;
+  for (let i = 0; i + 1 < ops.length; i += 2) {
+    const bound = Number(ops[i + 1]);
+    switch (ops[i]) {
+      case '=': if (!(n === bound)) return false; break;
+      case '<': if (!(n < bound)) return false; break;
+      case '<=': if (!(n <= bound)) return false; break;
+      case '>': if (!(n > bound)) return false; break;
+      case '>=': if (!(n >= bound)) return false; break;
+      default: return false;
+    }
+  }
+  return true;
+}
