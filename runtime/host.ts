@@ -18,6 +18,7 @@ import { observedHost, queueSnapshot } from './host-metrics-sources.js';
 import { assertSafeBind, createApiSurface, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
 import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
+import { EventSources, sourcesApi } from './sources/index.js';
 
 /** How to build a host. */
 export interface HostOptions {
@@ -60,6 +61,8 @@ export class Host {
   readonly metrics: HostMetrics;
   /** The host's structured log (pino). */
   readonly logger: HostLogger;
+  /** Buckets, topics (push), streams, tables and their event source mappings (pull). */
+  sources!: EventSources;
   readonly #packager: FunctionPackager;
   readonly #sweeper: NodeJS.Timeout;
   #watcher: SourceWatcher | undefined;
@@ -134,6 +137,17 @@ export class Host {
     const host = new Host(config, packager, registry, spares, backend, { logger, metrics: options.metrics ?? true });
     await registry.provisionAll();
     await host.dispatcher.start();
+    try {
+      host.sources = await EventSources.create({
+        config, invoke: (name, payload, o) => host.invoke(name, payload, o), functionArn: (name) => registry.resolve(name).fn.arn,
+        onError: (err) => logger.warn({ err }, 'event source error'),
+      });
+    } catch (error) {
+      await host.close();
+      throw error;
+    }
+    host.dispatcher.setPublisher((topic, message) => host.sources.publish(topic, message));
+    host.onClose(() => host.sources.close()); // first registered, so it runs after the server closed: no new records
     if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);
     logger.info({ functions: config.functions.length, layout: config.layout, backend: config.backend, stateDir: config.stateDir }, 'host ready');
     return host;
@@ -176,8 +190,10 @@ export class Host {
     this.http = server;
     this.onClose(() => server.close());
     this.onClose(() => logs.close()); // before server.close: open follow streams would hold it
+    server.use(api.guard(sourcesApi(this.sources), ['/buckets', '/topics', '/streams', '/tables', '/2015-03-31/event-source-mappings']));
     server.use(await createGatewayRoute(this, server)); // after server.close is registered: the gateway ends its streams first
     const address = await server.listen();
+    this.registry.hostUrl = address.url; // environments bound from now on reach the sources API (NEOLITH_HOST_URL)
     this.logger.info({ url: address.url }, 'listening');
     return address;
   }

@@ -15,6 +15,7 @@ import type { GatewayHost } from './gateway-host.js';
 import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
 import { IdentityVerifier } from './identity-verifier.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 /** Where the gateway answers. */
 export const GRAPHQL_PATH = '/graphql';
@@ -54,6 +55,8 @@ export class GraphqlGateway {
       graphqlEndpoint: GRAPHQL_PATH,
       landingPage: false,
       graphiql: { title: 'neolith' },
+      // The bundled GraphiQL: works offline (yoga's default loads its assets from a CDN).
+      renderGraphiQL,
       // Function and host errors are GraphQLErrors with codes; anything else is a bug and is masked.
       maskedErrors: options.maskErrors,
       plugins: [

@@ -37,6 +37,8 @@ export class FunctionRegistry {
   readonly #targets = new Map<string, Target>();
   readonly #config: ResolvedConfig;
   readonly #spares: SpareEnvironments;
+  /** The host's URL once it listens; environments get it as NEOLITH_HOST_URL (the sources client). */
+  hostUrl = '';
 
   constructor(config: ResolvedConfig, packages: Map<string, FunctionPackage>, spares: SpareEnvironments) {
     this.#config = config;
@@ -105,6 +107,7 @@ export class FunctionRegistry {
 
   #binding(spec: FunctionSpec, arn: string, pkg: FunctionPackage): PoolBinding {
     const config = this.#config;
+    const registry = this;
     return {
       tmpRoot: join(config.stateDir, 'tmp'),
       provisionedConcurrency: spec.provisionedConcurrency,
@@ -134,6 +137,7 @@ export class FunctionRegistry {
           LAMBDA_TASK_ROOT: config.rootDir,
           // Where jobs keep durable state of their own (the reference app's store).
           NEOLITH_STATE_DIR: config.stateDir,
+          get NEOLITH_HOST_URL() { return registry.hostUrl; }, // read when an environment binds, after listen
           _HANDLER: spec.kind === 'handler' ? `${spec.modulePath}#${spec.exportName}` : `jobs:${Object.keys(spec.jobs).join(',')}`,
           ...spec.environment,
         },

@@ -32,6 +32,11 @@ export class Buckets {
     return Object.keys(this.#p.config);
   }
 
+  /** The bucket's largest object, bytes; throws ResourceNotFoundError for an unknown bucket. */
+  maxObjectBytes(bucket: string): number {
+    return this.#bucket(bucket).maxObjectBytes;
+  }
+
   /** Stores an object and notifies `ObjectCreated:Put` subscribers. */
   async put(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<ObjectMeta> {
     const b = this.#bucket(bucket);

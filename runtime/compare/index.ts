@@ -1,0 +1,13 @@
+export { compareLayouts } from './compare-layouts.js';
+export type { CompareOptions, ComparisonReport } from './compare-layouts.js';
+export { runLayout } from './layout-run.js';
+export type { ClientLatency, CompareLayout, LayoutResult, LayoutRunOptions, TimelinePoint } from './layout-run.js';
+export { activeMs, arrivalTimes, planRequests } from './arrival-schedule.js';
+export type { PlannedRequest } from './arrival-schedule.js';
+export { loadWorkload, validateWorkload } from './workload.js';
+export type { ArrivalPattern, LayoutOverrides, LoadedWorkload, Workload, WorkloadOperation } from './workload.js';
+export { DEFAULT_PRICES, billedMs } from './price-table.js';
+export type { PriceTable } from './price-table.js';
+export { recommend } from './recommend.js';
+export { formatComparison, describeArrival, COMPARISON_ROWS } from './compare-table.js';
+export { renderHtmlReport } from './html-report.js';

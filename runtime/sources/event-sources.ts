@@ -1,0 +1,116 @@
+import type { SourceStore } from '../backend/index.js';
+import { createSourceStore } from '../backend/index.js';
+import type { ResolvedConfig, ResolvedSources } from '../config/index.js';
+import type { InvokeOptions, InvokeResult } from '../invoke/index.js';
+import { EventSourceMappings } from './pull/event-source-mappings.js';
+import { Streams } from './pull/streams.js';
+import { Tables } from './pull/tables.js';
+import { Buckets } from './push/buckets.js';
+import { Topics } from './push/topics.js';
+
+/** What the event sources need of the host. */
+export interface EventSourcesParts {
+  config: ResolvedConfig;
+  invoke: (name: string, payload: unknown, options: InvokeOptions) => Promise<InvokeResult>;
+  /** ARN of a function or job; throws ResourceNotFoundError. */
+  functionArn: (name: string) => string;
+  /** A store to use instead of the configured backend's (tests). */
+  store?: SourceStore;
+  /** @defaultValue 250 (sqlite: other processes only; this process wakes pollers at once) */
+  pollIntervalMs?: number;
+  /** Delay before retry n of a failing batch. @defaultValue 100 ms doubling, at most 10 s */
+  backoffMs?: (attempt: number) => number;
+  onError?: (error: unknown) => void;
+}
+
+const EMPTY: ResolvedSources = { buckets: {}, topics: {}, streams: {}, tables: {}, eventSourceMappings: [] };
+
+/**
+ * The event-source part: push sources (buckets, topics) and pull sources
+ * (streams, tables) over one {@link SourceStore}, and the event source
+ * mappings that poll the pull sources. Built by the host after its invoker.
+ */
+export class EventSources {
+  readonly store: SourceStore;
+  readonly streams: Streams;
+  readonly tables: Tables;
+  readonly buckets: Buckets;
+  readonly topics: Topics;
+  readonly mappings: EventSourceMappings;
+  readonly #trim: NodeJS.Timeout;
+  readonly #ownsStore: boolean;
+  #closed: Promise<void> | undefined;
+
+  private constructor(parts: EventSourcesParts, store: SourceStore) {
+    const { config } = parts;
+    const sources = config.sources ?? EMPTY;
+    const onError = parts.onError ?? ((error: unknown) => process.emitWarning(`neolith sources: ${(error as Error)?.stack ?? String(error)}`));
+    this.store = store;
+    this.#ownsStore = !parts.store;
+    this.streams = new Streams(store, sources.streams);
+    this.tables = new Tables(store, sources.tables, (stream, shards) => this.streams.notify(stream, shards));
+    this.buckets = new Buckets({ store, config: sources.buckets, region: config.region, invoke: parts.invoke, onError });
+    this.topics = new Topics({ config: sources.topics, region: config.region, accountId: config.accountId, invoke: parts.invoke });
+    this.mappings = new EventSourceMappings({
+      store, streams: this.streams, tables: this.tables, region: config.region, accountId: config.accountId,
+      invoke: parts.invoke, functionArn: parts.functionArn, onError, leases: store.kind === 'redis',
+      sendToDestination: (destination, record) => this.#send(destination, record, parts),
+      ...(parts.pollIntervalMs !== undefined && { pollIntervalMs: parts.pollIntervalMs }),
+      ...(parts.backoffMs && { backoffMs: parts.backoffMs }),
+    });
+    this.streams.onAppend((stream, shards) => this.mappings.wake(stream, shards));
+    this.#trim = setInterval(() => {
+      void this.streams.trim().catch(onError);
+    }, 60_000).unref();
+  }
+
+  /** Opens the store of the configured backend and starts the mappings. */
+  static async create(parts: EventSourcesParts): Promise<EventSources> {
+    const { config } = parts;
+    const store = parts.store ?? createSourceStore(config.backend === 'redis'
+      ? { kind: 'redis', redisUrl: config.redisUrl, prefix: config.redisPrefix }
+      : { kind: 'sqlite', stateDir: config.stateDir });
+    try {
+      await store.waitUntilReady();
+    } catch (error) {
+      if (!parts.store) await store.close();
+      throw error;
+    }
+    const sources = new EventSources(parts, store);
+    await sources.mappings.start((config.sources ?? EMPTY).eventSourceMappings);
+    return sources;
+  }
+
+  /** Publishes to a topic (async destinations `topic:<name>` come here). */
+  async publish(topic: string, message: string): Promise<void> {
+    await this.topics.publish(topic, message);
+  }
+
+  /** Stops the mappings (after their batches in flight), then closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#trim);
+      try {
+        await this.mappings.close();
+      } finally {
+        if (this.#ownsStore) await this.store.close();
+      }
+    })();
+    return this.#closed;
+  }
+
+  async #send(destination: string, record: Record<string, unknown>, parts: EventSourcesParts): Promise<void> {
+    const text = JSON.stringify(record);
+    const sns = /^arn:aws[a-z-]*:sns:[^:]+:\d{12}:(.+)$/.exec(destination);
+    const s3 = /^arn:aws[a-z-]*:s3:::(.+)$/.exec(destination);
+    if (destination.startsWith('topic:') || sns) {
+      await this.topics.publish(sns ? sns[1]! : destination.slice(6), text);
+    } else if (destination.startsWith('bucket:') || s3) {
+      const bucket = s3 ? s3[1]! : destination.slice(7);
+      const ctx = record.requestContext as { requestId: string };
+      await this.buckets.put(bucket, `aws/lambda/${new Date().toISOString().slice(0, 10)}/${ctx.requestId}.json`, Buffer.from(text), 'application/json');
+    } else {
+      await parts.invoke(destination, record, { type: 'Event' });
+    }
+  }
+}

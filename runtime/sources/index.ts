@@ -1,0 +1,18 @@
+export { EventSources } from './event-sources.js';
+export type { EventSourcesParts } from './event-sources.js';
+export { sourcesApi } from './sources-api.js';
+export { Streams, STREAM_LIMITS } from './pull/streams.js';
+export type { PutRecordInput, PutRecordsOutput } from './pull/streams.js';
+export { Tables, TABLE_LIMITS } from './pull/tables.js';
+export type { TableQuery, TableWriteCondition, VersionedItem } from './pull/tables.js';
+export { EventSourceMappings, partialOutcome } from './pull/event-source-mappings.js';
+export type { EventSourceMappingConfiguration, EventSourceMappingsParts } from './pull/event-source-mappings.js';
+export { ShardPoller } from './pull/shard-poller.js';
+export type { BatchOutcome, DiscardCondition, ShardPollerParts } from './pull/shard-poller.js';
+export { marshall, marshallItem, parseSourceRef, shardId } from './pull/record-shapes.js';
+export { shardFor, laneFor } from './pull/shard-hash.js';
+export { Buckets } from './push/buckets.js';
+export { Topics, MAX_MESSAGE_BYTES } from './push/topics.js';
+export type { MessageAttributeInput, PublishOptions } from './push/topics.js';
+export { matchesPolicy } from './push/filter-policy.js';
+export { bucket, configureSourcesClient, stream, table, topic } from './client/sources-client.js';
