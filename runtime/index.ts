@@ -12,3 +12,12 @@ export {
   NeolithError, ResourceNotFoundError, InvalidRequestContentError, InvalidParameterValueError, RequestTooLargeError,
   TooManyRequestsError, ServiceError, AbortedError, ConfigError,
 } from './errors/index.js';
+export { ConditionalCheckFailedError } from './errors/index.js';
+/** Event sources: the handlers' client (works in worker threads and in-process), and the host-side types. */
+export { bucket, configureSourcesClient, stream, table, topic } from './sources/index.js';
+export type {
+  EventSourceMappingConfiguration, EventSources, TableQuery, TableWriteCondition, VersionedItem, PublishOptions, MessageAttributeInput,
+} from './sources/index.js';
+export type {
+  BucketNotificationOptions, BucketOptions, EventSourceMappingOptions, StreamOptions, TableOptions, TopicOptions, TopicSubscriptionOptions,
+} from './config/index.js';

@@ -6,10 +6,11 @@ import { invokeCommand } from './commands/invoke.js';
 import { serveCommand } from './commands/serve.js';
 import { logsCommand } from './commands/logs.js';
 import { estimateCommand } from './commands/estimate.js';
+import { compareCommand } from './commands/compare.js';
 import { HostRequestError } from './host-request-error.js';
 import { UsageError } from './usage-error.js';
 
-const commands: Command[] = [serveCommand, invokeCommand, invocationsCommand, dlqCommand, logsCommand, estimateCommand];
+const commands: Command[] = [serveCommand, invokeCommand, invocationsCommand, dlqCommand, logsCommand, estimateCommand, compareCommand];
 
 const overview = `Usage: neolith <command> [options]
 
