@@ -19,7 +19,7 @@ export const COMPARISON_ROWS: ReadonlyArray<[string, (r: LayoutResult) => string
   ['throttles', (r) => String(r.throttles)],
   ['function errors', (r) => String(r.functionErrors)],
   ['peak concurrent executions', (r) => String(r.peakConcurrency)],
-  ['estimate: rate × mean duration', (r) => `${r.estimate.ratePerSecond.toFixed(1)}/s × ${ms(r.estimate.meanDurationMs)} = ${r.estimate.concurrency.toFixed(2)}`],
+  ['estimate: rate × mean duration (init incl.)', (r) => `${r.estimate.ratePerSecond.toFixed(1)}/s × ${ms(r.estimate.meanDurationMs)} = ${r.estimate.concurrency.toFixed(2)}`],
   ['peak environments (memory)', (r) => `${r.peakEnvironments} (${r.peakEnvironmentMemoryMB} MB)`],
   ['total init time', (r) => ms(r.totalInitMs)],
   ['billed duration', (r) => ms(r.billedMs)],

@@ -24,16 +24,17 @@ interface ChartOptions {
 
 const W = 560;
 const H = 300;
-const M = { left: 56, right: 16, top: 36, bottom: 44 };
+const M = { left: 72, right: 16, top: 36, bottom: 44 };
 
-/** Round tick values for a linear axis. */
+/** Round tick values for a linear axis from 0 to at least `max` (the last tick is the axis' end). */
 function ticks(max: number, count = 5): number[] {
-  if (max <= 0) return [0];
+  if (!(max > 0)) return [0, 1];
   const step0 = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= step0)!;
+  const top = Math.ceil(max / step - 1e-9) * step;
   const out: number[] = [];
-  for (let v = 0; v <= max * 1.0001; v += step) out.push(Number(v.toPrecision(6)));
+  for (let i = 0; i * step <= top * 1.0001; i++) out.push(Number((i * step).toPrecision(6)));
   return out;
 }
 
@@ -124,7 +125,7 @@ export function renderHtmlReport(report: ComparisonReport): string {
     title: 'Cold starts so far', xLabel: 'time, s', yLabel: 'cold starts',
   });
   const cost = barChart(results.map((r) => ({ name: r.layout, value: r.cost.total, label: `$${r.cost.total.toPrecision(3)} · ${r.gbSeconds.toFixed(3)} GB-s` })), {
-    title: 'Cost of this workload at Lambda prices', yLabel: 'USD', yFormat: (y) => `$${Number(y.toPrecision(3))}`,
+    title: 'Cost of this workload at Lambda prices', yLabel: 'USD', yFormat: (y) => (y === 0 ? '$0' : `$${y.toExponential(1)}`),
   });
   const table = `<table><thead><tr><th></th>${results.map((r) => `<th style="color:${color(r.layout)}">${escape(r.layout)}</th>`).join('')}</tr></thead><tbody>` +
     COMPARISON_ROWS.map(([label, cell]) => `<tr><th>${escape(label)}</th>${results.map((r) => `<td>${escape(cell(r))}</td>`).join('')}</tr>`).join('') +

@@ -66,7 +66,7 @@ export interface LayoutResult {
   /** Share of invocations served by an already warm environment. */
   warmHitRatio: number;
   peakConcurrency: number;
-  /** The seed's estimate: invocation rate while sending × mean duration. */
+  /** The seed's estimate: invocation rate while sending × mean run time (duration plus init on cold starts). */
   estimate: { ratePerSecond: number; meanDurationMs: number; concurrency: number };
   peakEnvironments: number;
   /** Memory configured for the environments alive at the peak, MB (what Lambda would allocate). */
@@ -146,7 +146,8 @@ export async function runLayout(options: LayoutRunOptions): Promise<LayoutResult
     sample();
     const wallMs = performance.now() - started;
 
-    const durations = outcomes.map((o) => o.durationMs);
+    // Concurrency counts a run from start to end, init included: so does the estimate's duration.
+    const durations = outcomes.map((o) => o.durationMs + (o.initDurationMs ?? 0));
     const coldStarts = outcomes.filter((o) => o.initDurationMs !== undefined).length;
     const environmentsCreated = functions.reduce((n, fn) => n + fn.pool.stats().created, 0);
     const billed = outcomes.map((o) => billedMs(prices, o.durationMs, o.initDurationMs));

@@ -26,7 +26,9 @@ export function recommend(results: readonly LayoutResult[]): string[] {
   if (results.length > 1) {
     const cold = min((r) => r.coldStartPct);
     const hot = max((r) => r.coldStartPct);
-    lines.push(`Fewest cold starts: ${cold.layout} (${cold.coldStarts}, ${pct(cold.coldStartPct)} of invocations); most: ${hot.layout} (${hot.coldStarts}, ${pct(hot.coldStartPct)}).`);
+    lines.push(cold.coldStarts === hot.coldStarts
+      ? `Cold starts: ${cold.coldStarts} in every layout.`
+      : `Fewest cold starts: ${cold.layout} (${cold.coldStarts}, ${pct(cold.coldStartPct)} of invocations); most: ${hot.layout} (${hot.coldStarts}, ${pct(hot.coldStartPct)}).`);
     const fast = min((r) => r.latencyMs.p95);
     const slow = max((r) => r.latencyMs.p95);
     lines.push(`Lowest client p95: ${fast.layout} (${ms(fast.latencyMs.p95)}); highest: ${slow.layout} (${ms(slow.latencyMs.p95)}).`);

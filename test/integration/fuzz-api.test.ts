@@ -94,8 +94,9 @@ for (const mode of ['auth off', 'auth on'] as const) {
       return raw(url, method, path, req.headers as Record<string, string>, body);
     }
 
-    // With auth off signatures are not checked by design (a signed call is an ordinary call).
-    it.skipIf(mode === 'auth off')('refuses malformed signatures and wrong dates on every Lambda API path', async () => {
+    // Only with auth on: with auth off signatures are not checked by design (a signed call is an ordinary call).
+    const withAuth = mode === 'auth on' ? it : undefined;
+    withAuth?.('refuses malformed signatures and wrong dates on every Lambda API path', async () => {
       const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
       const cred = `AKIAALICE00000000001/${now.slice(0, 8)}/us-east-1/lambda/aws4_request`;
       const authorizations: Array<Record<string, string>> = [

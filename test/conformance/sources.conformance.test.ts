@@ -1,0 +1,172 @@
+/**
+ * The event-source store contract, run unchanged against SQLite and Redis:
+ * shard order and sequence numbers, retention, atomic conditional item writes
+ * with their change records, queries, durable checkpoints (a reopened store
+ * resumes), leases, mapping definitions and objects.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSourceStore, type ItemChange, type SourceStore } from '../../runtime/backend/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+interface Harness {
+  name: string;
+  fresh(): void;
+  open(): SourceStore;
+  cleanup(): Promise<void>;
+}
+
+function sqlite(): Harness {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  return {
+    name: 'sqlite',
+    fresh: () => { dir = tempDir('neolith-sources-'); },
+    open: () => createSourceStore({ kind: 'sqlite', stateDir: dir!.path }),
+    cleanup: async () => dir?.remove(),
+  };
+}
+
+function redis(): Harness {
+  let prefix = '';
+  return {
+    name: 'redis',
+    fresh: () => { prefix = `test-${randomUUID()}`; },
+    open: () => createSourceStore({ kind: 'redis', redisUrl: REDIS_URL, prefix }),
+    cleanup: async () => {
+      const r = new Redis(REDIS_URL);
+      const keys = await r.keys(`${prefix}:*`);
+      if (keys.length > 0) await r.del(...keys);
+      await r.quit();
+    },
+  };
+}
+
+describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
+  const open: SourceStore[] = [];
+  const store = () => {
+    const s = h.open();
+    open.push(s);
+    return s;
+  };
+  beforeEach(() => h.fresh());
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    await h.cleanup();
+  });
+  afterAll(async () => h.cleanup());
+
+  it('appends in order per shard with increasing fixed-width sequence numbers', async () => {
+    const s = store();
+    const ref = { stream: 'kinesis:orders', shard: 0 };
+    expect(await s.lastSequence(ref)).toBe('');
+    const seqs = await s.appendRecords('kinesis:orders', [0, 1, 2, 3].map((i) => ({ shard: i % 2, partitionKey: `k${i}`, data: `d${i}` })));
+    expect(seqs).toHaveLength(4);
+    expect([...seqs].sort()).toEqual(seqs);
+    expect(new Set(seqs.map((x) => x.length)).size).toBe(1);
+    const shard0 = await s.readShard(ref, '', 10);
+    expect(shard0.map((r) => r.data)).toEqual(['d0', 'd2']);
+    expect(shard0[0]).toMatchObject({ shard: 0, partitionKey: 'k0', sequenceNumber: seqs[0] });
+    expect((await s.readShard(ref, seqs[0]!, 10)).map((r) => r.data)).toEqual(['d2']);
+    expect(await s.readShard(ref, '', 1)).toHaveLength(1);
+    expect(await s.lastSequence(ref)).toBe(seqs[2]);
+  });
+
+  it('finds the record before a timestamp and trims by age', async () => {
+    const s = store();
+    const ref = { stream: 'kinesis:t', shard: 0 };
+    const [first] = await s.appendRecords('kinesis:t', [{ shard: 0, partitionKey: 'a', data: 'x' }]);
+    const records = await s.readShard(ref, '', 10);
+    expect(await s.sequenceBefore(ref, records[0]!.arrivedAt)).toBe('');
+    expect(await s.sequenceBefore(ref, records[0]!.arrivedAt + 1)).toBe(first);
+    expect(await s.trimShard(ref, records[0]!.arrivedAt)).toBe(0);
+    expect(await s.trimShard(ref, records[0]!.arrivedAt + 1)).toBe(1);
+    expect(await s.readShard(ref, '', 10)).toEqual([]);
+  });
+
+  it('writes items conditionally and appends one change record per change, atomically', async () => {
+    const s = store();
+    const change = { stream: 'dynamodb:users', shard: 0, keys: { id: 'u1' } };
+    const w = (item: Record<string, unknown> | null, condition?: object) => s.writeItem({ table: 'users', pk: 'u1', sk: '', item, change, ...(condition && { condition }) });
+    expect(await w({ id: 'u1', n: 1 }, { ifNotExists: true })).toMatchObject({ ok: true, version: 1 });
+    expect(await w({ id: 'u1', n: 2 }, { ifNotExists: true })).toMatchObject({ ok: false, current: { version: 1, item: { id: 'u1', n: 1 } } });
+    expect(await w({ id: 'u1', n: 2 }, { expectedVersion: 5 })).toMatchObject({ ok: false });
+    expect(await w({ id: 'u1', n: 2 }, { expectedVersion: 1 })).toMatchObject({ ok: true, version: 2, old: { version: 1 } });
+    expect(await s.getItem('users', 'u1', '')).toEqual({ item: { id: 'u1', n: 2 }, version: 2 });
+    expect(await w(null)).toMatchObject({ ok: true, version: 0, old: { item: { id: 'u1', n: 2 } } });
+    expect(await w(null)).toMatchObject({ ok: true, version: 0 }); // nothing to delete: no change record
+    expect(await s.getItem('users', 'u1', '')).toBeUndefined();
+    const changes = (await s.readShard({ stream: 'dynamodb:users', shard: 0 }, '', 10)).map((r) => JSON.parse(r.data) as ItemChange);
+    expect(changes).toEqual([
+      { eventName: 'INSERT', keys: { id: 'u1' }, oldImage: null, newImage: { id: 'u1', n: 1 } },
+      { eventName: 'MODIFY', keys: { id: 'u1' }, oldImage: { id: 'u1', n: 1 }, newImage: { id: 'u1', n: 2 } },
+      { eventName: 'REMOVE', keys: { id: 'u1' }, oldImage: { id: 'u1', n: 2 }, newImage: null },
+    ]);
+  });
+
+  it('queries a partition by sort key', async () => {
+    const s = store();
+    for (const sk of ['2024-01', '2024-02', '2025-01', '2025-02']) {
+      await s.writeItem({ table: 'events', pk: 'u1', sk, item: { user: 'u1', at: sk } });
+    }
+    await s.writeItem({ table: 'events', pk: 'u2', sk: '2024-01', item: { user: 'u2', at: '2024-01' } });
+    const at = (items: Array<{ item: Record<string, unknown> }>) => items.map((i) => i.item.at);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1' }))).toEqual(['2024-01', '2024-02', '2025-01', '2025-02']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: '2025' }))).toEqual(['2025-01', '2025-02']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skFrom: '2024-02', skTo: '2025-01' }))).toEqual(['2024-02', '2025-01']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', reverse: true, limit: 2 }))).toEqual(['2025-02', '2025-01']);
+    expect(await s.queryItems({ table: 'events', pk: 'nobody' })).toEqual([]);
+  });
+
+  it('keeps checkpoints durably: a reopened store resumes where the last one stopped', async () => {
+    const s = store();
+    const [a, b] = await s.appendRecords('kinesis:c', [{ shard: 0, partitionKey: 'k', data: '1' }, { shard: 0, partitionKey: 'k', data: '2' }]);
+    const ref = { mappingId: 'm1', stream: 'kinesis:c', shard: 0, lane: 0 };
+    expect(await s.getCheckpoint(ref)).toBeUndefined();
+    await s.setCheckpoint(ref, '');
+    expect(await s.getCheckpoint(ref)).toBe('');
+    await s.setCheckpoint(ref, a!);
+    await s.setCheckpoint({ ...ref, lane: 1 }, b!);
+    await s.close();
+    const again = store();
+    expect(await again.getCheckpoint(ref)).toBe(a);
+    expect(await again.getCheckpoint({ ...ref, lane: 1 })).toBe(b);
+    expect((await again.readShard(ref, a!, 10)).map((r) => r.data)).toEqual(['2']);
+    await again.deleteCheckpoints('m1', [{ stream: 'kinesis:c', shard: 0 }]);
+    expect(await again.getCheckpoint(ref)).toBeUndefined();
+  });
+
+  it('grants a lease to one owner at a time', async () => {
+    const s = store();
+    expect(await s.tryLease('lane', 'host-a', 60_000)).toBe(true);
+    expect(await s.tryLease('lane', 'host-b', 60_000)).toBe(false);
+    expect(await s.tryLease('lane', 'host-a', 60_000)).toBe(true);
+    await s.releaseLease('lane', 'host-a');
+    expect(await s.tryLease('lane', 'host-b', 60_000)).toBe(true);
+  });
+
+  it('stores mapping definitions', async () => {
+    const s = store();
+    await s.putMapping('b', '{"x":2}');
+    await s.putMapping('a', '{"x":1}');
+    await s.putMapping('a', '{"x":3}');
+    expect(await s.listMappings()).toEqual([{ id: 'a', definition: '{"x":3}' }, { id: 'b', definition: '{"x":2}' }]);
+    expect(await s.deleteMapping('a')).toBe(true);
+    expect(await s.deleteMapping('a')).toBe(false);
+  });
+
+  it('stores objects with metadata, lists by prefix, deletes', async () => {
+    const s = store();
+    const meta = await s.putObject('avatars', 'users/../u1 photo.png', Buffer.from('png!'), 'image/png');
+    expect(meta).toMatchObject({ key: 'users/../u1 photo.png', size: 4, eTag: expect.stringMatching(/^[0-9a-f]{32}$/), contentType: 'image/png' });
+    await s.putObject('avatars', 'other', Buffer.from('x'), 'text/plain');
+    const got = await s.getObject('avatars', 'users/../u1 photo.png');
+    expect(got?.body.toString()).toBe('png!');
+    expect((await s.listObjects('avatars', 'users/', 10)).map((o) => o.key)).toEqual(['users/../u1 photo.png']);
+    expect(await s.deleteObject('avatars', 'other')).toMatchObject({ key: 'other' });
+    expect(await s.deleteObject('avatars', 'other')).toBeUndefined();
+    expect(await s.headObject('avatars', 'other')).toBeUndefined();
+  });
+});

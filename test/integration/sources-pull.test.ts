@@ -1,0 +1,195 @@
+/**
+ * Pull sources through a real host, on both backends: streams and table
+ * change streams polled by event source mappings (config and Lambda's API
+ * through @aws-sdk/client-lambda), in order per shard, with bisecting,
+ * retries, ReportBatchItemFailures and the on-failure destination.
+ * Tests await invocation outcomes (`invoker.onOutcome`), never sleeps.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, InvalidParameterValueException,
+  LambdaClient, ListEventSourceMappingsCommand, ResourceNotFoundException, UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConditionalCheckFailedError, configureSourcesClient, createHost, stream, table, type Host } from '../../runtime/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
+
+interface Line { name: string; event: { Records: Array<Record<string, any>> } }
+
+describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
+  const state = tempDir();
+  const out = join(state.path, 'out.jsonl');
+  const prefix = `test-${randomUUID()}`;
+  let host: Host;
+  let lambda: LambdaClient;
+  const outcomes: Array<{ fn: string; error?: string }> = [];
+  const waiters: Array<{ fn: string; count: number; resolve: () => void }> = [];
+
+  /** Resolves once `fn` finished `count` invocations in total. */
+  const finished = (fn: string, count: number) => new Promise<void>((done) => {
+    waiters.push({ fn, count, resolve: done });
+    check();
+  });
+  function check() {
+    for (const w of [...waiters]) {
+      if (outcomes.filter((o) => o.fn === w.fn).length >= w.count) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+  const lines = (name: string): Line[] => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line).filter((l) => l.name === name) : []);
+  const kinesisData = (l: Line) => l.event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString());
+
+  beforeAll(async () => {
+    const env = { OUT: out };
+    host = await createHost({
+      rootDir: handlers,
+      config: {
+        stateDir: state.path, backend, redisPrefix: prefix,
+        functions: {
+          collect: { handler: './sources.mjs#collect', environment: env },
+          poison: { handler: './sources.mjs#poison', environment: env },
+          partial: { handler: './sources.mjs#partial', environment: env },
+          changes: { handler: './sources.mjs#collect', environment: env },
+          failures: { handler: './sources.mjs#collect', environment: env },
+          sdk: { handler: './sources.mjs#collect', environment: env },
+        },
+        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {} },
+        tables: { orders: { partitionKey: 'id' } },
+        eventSourceMappings: [
+          { source: 'stream:clicks', function: 'collect', batchSize: 100 },
+          { source: 'table:orders', function: 'changes' },
+          { source: 'stream:bad', function: 'poison', bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, onFailure: 'failures' },
+          { source: 'stream:partly', function: 'partial', functionResponseTypes: ['ReportBatchItemFailures'], maximumRetryAttempts: 0 },
+        ],
+      },
+    });
+    host.invoker.onOutcome((o) => {
+      outcomes.push({ fn: o.functionName, ...(o.error && { error: o.error.errorType }) });
+      check();
+    });
+    const { url } = await host.listen({ port: 0 });
+    configureSourcesClient({ url });
+    lambda = new LambdaClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  });
+
+  afterAll(async () => {
+    lambda?.destroy();
+    await host?.close();
+    configureSourcesClient({});
+    state.remove();
+    if (backend === 'redis') {
+      const r = new Redis();
+      const keys = await r.keys(`${prefix}:*`);
+      if (keys.length) await r.del(...keys);
+      await r.quit();
+    }
+  });
+
+  it('delivers stream records in Kinesis shape, in order per partition key', async () => {
+    const records = Array.from({ length: 30 }, (_, i) => ({ data: `${i % 3}:${i}`, partitionKey: `user-${i % 3}` }));
+    const put = await stream('clicks').putRecords(records);
+    expect(put.FailedRecordCount).toBe(0);
+    expect(new Set(put.Records.map((r) => r.ShardId)).size).toBeGreaterThan(0);
+    const shards = new Set(put.Records.map((r) => r.ShardId)).size;
+    await finished('collect', shards);
+    let got = lines('collect').flatMap(kinesisData);
+    while (got.length < 30) {
+      await finished('collect', outcomes.filter((o) => o.fn === 'collect').length + 1);
+      got = lines('collect').flatMap(kinesisData);
+    }
+    for (const key of ['0', '1', '2']) {
+      const seen = got.filter((d) => d.startsWith(`${key}:`)).map((d) => Number(d.split(':')[1]));
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen).toHaveLength(10);
+    }
+    const first = lines('collect')[0]!.event.Records[0]!;
+    expect(first).toMatchObject({
+      eventSource: 'aws:kinesis', eventName: 'aws:kinesis:record', eventVersion: '1.0',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks',
+      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: expect.any(String), sequenceNumber: expect.any(String) },
+    });
+  });
+
+  it('turns table writes into DynamoDB Streams records; conditional writes refuse', async () => {
+    const orders = table('orders');
+    expect(await orders.put({ id: 'o1', total: 5 }, { ifNotExists: true })).toEqual({ version: 1 });
+    await expect(orders.put({ id: 'o1', total: 6 }, { ifNotExists: true })).rejects.toBeInstanceOf(ConditionalCheckFailedError);
+    await expect(orders.update({ id: 'o1' }, { total: 7 }, { expectedVersion: 9 })).rejects.toBeInstanceOf(ConditionalCheckFailedError);
+    expect(await orders.update({ id: 'o1' }, { status: 'PAID' }, { expectedVersion: 1 })).toEqual({ item: { id: 'o1', total: 5, status: 'PAID' }, version: 2 });
+    expect(await orders.get({ id: 'o1' })).toEqual({ item: { id: 'o1', total: 5, status: 'PAID' }, version: 2 });
+    await orders.delete({ id: 'o1' });
+    const events = () => lines('changes').flatMap((l) => l.event.Records);
+    while (events().length < 3) await finished('changes', outcomes.filter((o) => o.fn === 'changes').length + 1);
+    const [insert, modify, remove] = events();
+    expect(insert).toMatchObject({
+      eventName: 'INSERT', eventSource: 'aws:dynamodb', eventVersion: '1.1',
+      eventSourceARN: expect.stringMatching(/^arn:aws:dynamodb:us-east-1:000000000000:table\/orders\/stream\//),
+      dynamodb: { Keys: { id: { S: 'o1' } }, NewImage: { id: { S: 'o1' }, total: { N: '5' } }, StreamViewType: 'NEW_AND_OLD_IMAGES', SequenceNumber: expect.any(String) },
+    });
+    expect(insert!.dynamodb.OldImage).toBeUndefined();
+    expect(modify).toMatchObject({ eventName: 'MODIFY', dynamodb: { OldImage: { total: { N: '5' } }, NewImage: { status: { S: 'PAID' } } } });
+    expect(remove).toMatchObject({ eventName: 'REMOVE', dynamodb: { OldImage: { status: { S: 'PAID' } } } });
+    expect(remove!.dynamodb.NewImage).toBeUndefined();
+  });
+
+  it('bisects a failing batch, discards the poison record after its retries, and keeps the rest', async () => {
+    await stream('bad').putRecords(['a', 'b', 'poison', 'c'].map((data) => ({ data, partitionKey: 'k' })));
+    await finished('failures', 1);
+    const failure = lines('failures')[0]!.event as unknown as Record<string, any>;
+    expect(failure).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:poison' },
+      KinesisBatchInfo: { shardId: 'shardId-000000000000', batchSize: 1, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/bad' },
+    });
+    // Every good record was delivered in a successful batch; "c" comes after the poison record's discard.
+    const ok = () => lines('poison').filter((l) => !kinesisData(l).includes('poison')).flatMap(kinesisData);
+    while (!ok().includes('c')) await finished('poison', outcomes.filter((o) => o.fn === 'poison').length + 1);
+    expect(ok()).toEqual(['a', 'b', 'c']);
+    // [a,b,poison,c] fails → [a,b] ok → [poison,c] fails → [poison] fails twice (1 retry) → [c] ok.
+    const batches = lines('poison').map(kinesisData);
+    expect(batches).toEqual([['a', 'b', 'poison', 'c'], ['a', 'b'], ['poison', 'c'], ['poison'], ['poison'], ['c']]);
+  });
+
+  it('retries from the lowest failed record with ReportBatchItemFailures', async () => {
+    await stream('partly').putRecords(['r1', 'bad', 'r3'].map((data) => ({ data, partitionKey: 'k' })));
+    await finished('partial', 2);
+    const batches = lines('partial').map(kinesisData);
+    // maximumRetryAttempts 0: the failed remainder [bad, r3] is tried once more? No — 0 retries: discarded at once.
+    expect(batches[0]).toEqual(['r1', 'bad', 'r3']);
+    expect(batches[1]).toEqual(['bad', 'r3']);
+  });
+
+  it('manages mappings through the Lambda API (@aws-sdk/client-lambda)', async () => {
+    const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/sdkstream';
+    await expect(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'sdk', EventSourceArn: arn, StartingPosition: 'LATEST', BatchSize: 0 })))
+      .rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'sdk', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/nope', StartingPosition: 'LATEST' })))
+      .rejects.toBeInstanceOf(ResourceNotFoundException);
+    const created = await lambda.send(new CreateEventSourceMappingCommand({
+      FunctionName: 'sdk', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 10, MaximumRetryAttempts: 3,
+    }));
+    expect(created).toMatchObject({ UUID: expect.any(String), BatchSize: 10, State: 'Creating', EventSourceArn: arn, FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:sdk' });
+    expect(created.LastModified).toBeInstanceOf(Date);
+    await stream('sdkstream').putRecord({ data: 'hello', partitionKey: 'p' });
+    await finished('sdk', 1);
+    expect(lines('sdk').flatMap(kinesisData)).toEqual(['hello']);
+    const got = await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }));
+    expect(got).toMatchObject({ State: 'Enabled', LastProcessingResult: 'OK' });
+    const listed = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'sdk' }));
+    expect(listed.EventSourceMappings?.map((m) => m.UUID)).toEqual([created.UUID]);
+    const all = await lambda.send(new ListEventSourceMappingsCommand({}));
+    expect(all.EventSourceMappings).toHaveLength(5);
+    const updated = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, BatchSize: 50, Enabled: false }));
+    expect(updated).toMatchObject({ BatchSize: 50, State: 'Updating' });
+    expect(await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).toMatchObject({ State: 'Disabled', BatchSize: 50 });
+    const deleted = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+    expect(deleted.State).toBe('Deleting');
+    await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+});
