@@ -185,8 +185,9 @@ export class Host {
     server.use(api.guard(invocationsApi(this.invocations), ['/invocations', '/dead-letters']));
     server.use(metricsRoute(this.metrics));
     const logs = new LogsEndpoint({ log: this.log, resolveFunction: (name) => this.registry.resolve(name).fn.spec.name });
-    server.use(logs.route);
-    server.use(dashboardRoute({ metrics: this.metrics, log: this.log }));
+    // Function output (logs, the dashboard's log tails) is read like invocation records: signed callers when auth is on.
+    server.use(api.guard(logs.route, ['/logs']));
+    server.use(api.guard(dashboardRoute({ metrics: this.metrics, log: this.log }), ['/dashboard/state']));
     this.http = server;
     this.onClose(() => server.close());
     this.onClose(() => logs.close()); // before server.close: open follow streams would hold it

@@ -20,6 +20,8 @@ interface ChartOptions {
   xLog?: boolean;
   yMax?: number;
   yFormat?: (y: number) => string;
+  /** The values are counts: whole-number ticks. */
+  integer?: boolean;
 }
 
 const W = 560;
@@ -27,11 +29,11 @@ const H = 300;
 const M = { left: 72, right: 16, top: 36, bottom: 44 };
 
 /** Round tick values for a linear axis from 0 to at least `max` (the last tick is the axis' end). */
-function ticks(max: number, count = 5): number[] {
+function ticks(max: number, count = 5, integer = false): number[] {
   if (!(max > 0)) return [0, 1];
-  const step0 = max / count;
+  const step0 = integer ? Math.max(1, max / count) : max / count;
   const magnitude = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= step0)!;
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= step0 && (!integer || Number.isInteger(s)))!;
   const top = Math.ceil(max / step - 1e-9) * step;
   const out: number[] = [];
   for (let i = 0; i * step <= top * 1.0001; i++) out.push(Number((i * step).toPrecision(6)));
@@ -49,7 +51,7 @@ function lineChart(series: Series[], options: ChartOptions): string {
   const xMin = options.xLog ? 10 ** Math.floor(Math.log10(xMinRaw)) : 0;
   const xMaxRaw = Math.max(...xs, xMin * 10, 1e-9);
   const xMax = options.xLog ? 10 ** Math.ceil(Math.log10(xMaxRaw)) : (ticks(xMaxRaw).at(-1) ?? xMaxRaw);
-  const yTicks = ticks(options.yMax ?? Math.max(...ys, 1));
+  const yTicks = ticks(options.yMax ?? Math.max(...ys, 1), 5, options.integer);
   const yMax = options.yMax ?? yTicks.at(-1)!;
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
@@ -119,10 +121,10 @@ export function renderHtmlReport(report: ComparisonReport): string {
     yFormat: (y) => `${y}%`,
   });
   const environments = lineChart(results.map((r) => ({ name: r.layout, steps: true, points: r.timeline.map((p) => [p.tMs / 1000, p.environments] as [number, number]) })), {
-    title: 'Warm environments over time', xLabel: 'time, s', yLabel: 'environments',
+    title: 'Warm environments over time', xLabel: 'time, s', yLabel: 'environments', integer: true,
   });
   const coldStarts = lineChart(results.map((r) => ({ name: r.layout, steps: true, points: r.timeline.map((p) => [p.tMs / 1000, p.coldStarts] as [number, number]) })), {
-    title: 'Cold starts so far', xLabel: 'time, s', yLabel: 'cold starts',
+    title: 'Cold starts so far', xLabel: 'time, s', yLabel: 'cold starts', integer: true,
   });
   const cost = barChart(results.map((r) => ({ name: r.layout, value: r.cost.total, label: `$${r.cost.total.toPrecision(3)} · ${r.gbSeconds.toFixed(3)} GB-s` })), {
     title: 'Cost of this workload at Lambda prices', yLabel: 'USD', yFormat: (y) => (y === 0 ? '$0' : `$${y.toExponential(1)}`),
