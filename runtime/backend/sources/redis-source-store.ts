@@ -220,7 +220,7 @@ export class RedisSourceStore implements SourceStore {
     try {
       await this.#client.xgroup('SETID', key, groupName(ref), id);
     } catch (error) {
-      if (!/NOGROUP|no such key/i.test((error as Error).message)) throw error;
+      if (!/NOGROUP|no such key|requires the key to exist/i.test((error as Error).message)) throw error;
       await this.#client.xgroup('CREATE', key, groupName(ref), id, 'MKSTREAM');
     }
   }

@@ -100,13 +100,22 @@ export class ShardPoller {
     const { store, ref } = this.#p;
     while (!this.#stopped && !(await this.#holdLease())) await this.#sleep(this.#p.lease!.ttlMs / 3);
     if (this.#stopped) return;
-    const stored = await store.getCheckpoint(ref);
-    if (stored === undefined) {
-      this.#checkpoint = await this.#p.initialCheckpoint();
-      // Stored at once: a restart must start where this run started, not at a later LATEST.
-      await store.setCheckpoint(ref, this.#checkpoint);
-    } else {
-      this.#checkpoint = stored;
+    for (;;) {
+      try {
+        const stored = await store.getCheckpoint(ref);
+        if (stored === undefined) {
+          this.#checkpoint = await this.#p.initialCheckpoint();
+          // Stored at once: a restart must start where this run started, not at a later LATEST.
+          await store.setCheckpoint(ref, this.#checkpoint);
+        } else {
+          this.#checkpoint = stored;
+        }
+        break;
+      } catch (error) {
+        this.#p.onError(error);
+        await this.#sleep(Math.max(this.#p.pollIntervalMs, 200), false);
+        if (this.#stopped) return;
+      }
     }
     this.#scanned = this.#checkpoint;
     while (!this.#stopped) {

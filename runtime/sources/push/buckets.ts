@@ -98,8 +98,8 @@ export class Buckets {
           s3SchemaVersion: '1.0', configurationId: 'neolith',
           bucket: { name: bucket, ownerIdentity: { principalId: 'neolith' }, arn: `arn:aws:s3:::${bucket}` },
           object: {
-            // S3 sends keys URL-encoded with "+" for spaces.
-            key: encodeURIComponent(object.key).replace(/%20/g, '+'),
+            // S3 sends keys URL-encoded ("/" kept) with "+" for spaces.
+            key: object.key.split('/').map((part) => encodeURIComponent(part).replace(/%20/g, '+')).join('/'),
             ...(object.size !== undefined && { size: object.size }),
             ...(object.eTag !== undefined && { eTag: object.eTag }),
             sequencer,
