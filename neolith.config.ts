@@ -1,6 +1,14 @@
 import { defineConfig } from 'neolith';
 
-/** The reference app: jobs under resolvers/, packaged one function per domain. */
+/**
+ * The reference app: jobs under resolvers/, packaged one function per domain,
+ * its data in tables, and one example of each event source:
+ *
+ * - pull: placing an order writes `orders` → its change stream → a mapping
+ *   invokes notifications/onOrderChange;
+ * - push: an upload to the `avatars` bucket under `users/` invokes
+ *   users/makeThumbnail; a message on `user-events` fans out to two jobs.
+ */
 export default defineConfig({
   jobs: {
     dir: 'resolvers',
@@ -10,4 +18,29 @@ export default defineConfig({
       'orders/placeOrder': { timeoutMs: 10_000, async: { maxRetries: 2, retryDelaysMs: [1_000, 2_000] } },
     },
   },
+  tables: {
+    users: { partitionKey: 'id' },
+    'user-emails': { partitionKey: 'email' },
+    posts: { partitionKey: 'id' },
+    comments: { partitionKey: 'id' },
+    products: { partitionKey: 'sku' },
+    orders: { partitionKey: 'id' },
+    notifications: { partitionKey: 'id' },
+    counters: { partitionKey: 'name' },
+    'user-activity': { partitionKey: 'userId', sortKey: 'at' },
+  },
+  buckets: {
+    avatars: { maxObjectBytes: 2 * 1024 * 1024, notifications: [{ events: ['ObjectCreated:*'], prefix: 'users/', function: 'users/makeThumbnail' }] },
+  },
+  topics: {
+    'user-events': { subscriptions: [{ function: 'notifications/welcomeUser' }, { function: 'users/recordUserEvent' }] },
+  },
+  eventSourceMappings: [
+    {
+      source: 'table:orders', function: 'notifications/onOrderChange', startingPosition: 'TRIM_HORIZON', batchSize: 100,
+      functionResponseTypes: ['ReportBatchItemFailures'], maximumRetryAttempts: 10,
+      // New and changed orders only: seed orders (and deletes) never invoke the function.
+      filterCriteria: { filters: [{ pattern: { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { seed: [{ exists: false }] } } } }] },
+    },
+  ],
 });

@@ -24,6 +24,10 @@ import { createYoga } from 'graphql-yoga';
 import { createHost } from '../runtime/index.js';
 import { GATEWAY_SDL } from '../runtime/graphql/index.js';
 import { runStandalone, type Row } from './run.js';
+import app from '../neolith.config.js';
+
+/** The reference app's data: its tables (its push sources and mapping are not part of this workload). */
+const APP_SOURCES = { tables: app.tables, buckets: app.buckets, topics: app.topics };
 
 export const title = 'GraphQL: neolith per layout vs bare graphql-yoga with the same jobs in-process (10 connections)';
 export const baseline = 'bare yoga';
@@ -76,6 +80,9 @@ async function measure(url: string, query: string): Promise<Cell> {
 /** Bare graphql-yoga: the same SDL, each @fn field calling its job's handler in this process, batched per request. */
 async function bareYoga(stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
   process.env.NEOLITH_STATE_DIR = stateDir;
+  // The jobs keep their data in tables: a host with no functions serves them, in this process, as neolith's host does.
+  const data = await createHost({ config: { tables: APP_SOURCES.tables, functions: {} }, rootDir: stateDir, overrides: { stateDir } }); // no schema/ there: no gateway
+  process.env.NEOLITH_HOST_URL = (await data.listen({ port: 0 })).url;
   const schemaDir = join(ROOT, 'schema');
   const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))];
   const schema = makeExecutableSchema({ typeDefs });
@@ -110,15 +117,18 @@ async function bareYoga(stateDir: string): Promise<{ url: string; close: () => P
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    close: () => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await data.close();
+    },
   };
 }
 
 async function neolith(layout: 'nano' | 'micro' | 'mono', stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const host = await createHost({ config: { jobs: { dir: 'resolvers', layout } }, rootDir: ROOT, overrides: { stateDir } });
+  const host = await createHost({ config: { ...APP_SOURCES, jobs: { dir: 'resolvers', layout } }, rootDir: ROOT, overrides: { stateDir } });
   const { url } = await host.listen({ port: 0 });
   return { url: `${url}/graphql`, close: () => host.close() };
 }

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AppError, type AppSyncEvent, type LambdaContext } from '../_shared/appsync.js';
-import { db, nextSeq, toOrder, type OrderRow } from '../_shared/store.js';
+import { counters, isConditionFailed, nextSeq, orders, products, toOrder, users, type Order } from '../_shared/store.js';
 
 interface PlaceOrderInput {
   userId: string;
@@ -21,11 +21,8 @@ interface PlaceOrderInput {
 export async function handler(event: AppSyncEvent<{ input: PlaceOrderInput }>, context: LambdaContext) {
   const input = event.arguments.input;
   const requestId = context.awsRequestId;
-  // Count attempts in the store: the same request id comes back on each retry.
-  const attempt = db.transaction(() => {
-    db.prepare('INSERT INTO order_attempts (request_id, attempts) VALUES (?, 1) ON CONFLICT (request_id) DO UPDATE SET attempts = attempts + 1').run(requestId);
-    return (db.prepare('SELECT attempts FROM order_attempts WHERE request_id = ?').get(requestId) as { attempts: number }).attempts;
-  }).immediate();
+  // Count attempts in a table: the same request id comes back on each retry.
+  const attempt = (await counters.add({ name: `placeOrder:${requestId}` }, { value: 1 })).item.value;
   await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(input.delayMs ?? 1000, 0), 10_000)));
 
   const unlucky = createHash('sha1').update(requestId).digest()[0]! % 4 === 0;
@@ -33,27 +30,27 @@ export async function handler(event: AppSyncEvent<{ input: PlaceOrderInput }>, c
   if (input.alwaysFail || attempt <= failFirst) {
     throw new AppError('PaymentDeclinedError', `payment declined for order ${requestId} (attempt ${attempt})`);
   }
-  const existing = db.prepare('SELECT * FROM orders WHERE id = ?').get(requestId) as OrderRow | undefined;
-  if (existing) return toOrder(existing);
+  const existing = await orders.get({ id: requestId });
+  if (existing) return toOrder(existing.item);
   if (input.items.length === 0) throw new AppError('ValidationError', 'an order needs at least one item');
-  const created = db.transaction(() => {
-    if (!db.prepare('SELECT 1 FROM users WHERE id = ?').get(input.userId)) throw new AppError('NotFoundError', `no user ${input.userId}`);
-    const priced = input.items.map((item) => {
-      const product = db.prepare('SELECT price FROM products WHERE sku = ?').get(item.sku) as { price: number } | undefined;
-      if (!product) throw new AppError('NotFoundError', `no product ${item.sku}`);
-      return { sku: item.sku, quantity: item.quantity, price: product.price };
-    });
-    const now = new Date().toISOString();
-    const row: OrderRow = {
-      id: requestId, user_id: input.userId, items: JSON.stringify(priced),
-      total: priced.reduce((t, x) => t + x.quantity * x.price, 0), status: 'PLACED', created_at: now,
-    };
-    db.prepare('INSERT OR IGNORE INTO orders (id, seq, user_id, items, total, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(row.id, nextSeq('orders'), row.user_id, row.items, row.total, row.status, now);
-    const n = nextSeq('notifications');
-    db.prepare('INSERT INTO notifications (id, seq, user_id, message, read, created_at) VALUES (?, ?, ?, ?, 0, ?)')
-      .run(`n${n}`, n, input.userId, `Your order ${requestId} was placed`, now);
-    return row;
-  }).immediate();
-  return toOrder(created);
+  const [user, found] = await Promise.all([users.get({ id: input.userId }), products.batchGet(input.items.map((i) => ({ sku: i.sku })))]);
+  if (!user) throw new AppError('NotFoundError', `no user ${input.userId}`);
+  const priced = input.items.map((item, i) => {
+    const product = found[i];
+    if (!product) throw new AppError('NotFoundError', `no product ${item.sku}`);
+    return { sku: item.sku, quantity: item.quantity, price: product.item.price };
+  });
+  const order: Order = {
+    id: requestId, seq: await nextSeq('orders'), userId: input.userId, items: priced,
+    total: priced.reduce((t, x) => t + x.quantity * x.price, 0), status: 'PLACED', createdAt: new Date().toISOString(),
+  };
+  // The write lands in the orders table's change stream: its mapping invokes
+  // notifications/onOrderChange, which tells the user (the job does not).
+  try {
+    await orders.put(order, { ifNotExists: true });
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return toOrder((await orders.get({ id: requestId }))!.item); // a concurrent attempt won
+  }
+  return toOrder(order);
 }

@@ -1,10 +1,10 @@
-/** `Query.post(id)` and `Comment.post`. Batch aware. */
+/** `Query.post(id)` and `Comment.post`. Batch aware: one BatchGetItem. */
 import type { AppSyncEvent } from '../_shared/appsync.js';
-import { byIds, toPost, type PostRow } from '../_shared/store.js';
+import { byIds, posts, toPost } from '../_shared/store.js';
 
 export const batch = true;
 
 export async function handler(events: Array<AppSyncEvent<{ id?: string }, { postId?: string }>>) {
   const ids = events.map((e) => e.arguments.id ?? e.source?.postId ?? '');
-  return byIds<PostRow>('posts', ids).map((row) => (row ? toPost(row) : null));
+  return (await byIds(posts, ids)).map((p) => (p ? toPost(p) : null));
 }

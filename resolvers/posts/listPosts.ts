@@ -1,9 +1,9 @@
-/** `Query.posts(limit, offset)`: newest first by sequence, stable for tests. */
+/** `Query.posts(limit, offset)`: oldest first by sequence, stable for tests. One Scan. */
 import type { AppSyncEvent } from '../_shared/appsync.js';
-import { db, toPost, type PostRow } from '../_shared/store.js';
+import { allBySeq, posts, toPost } from '../_shared/store.js';
 
 export async function handler(event: AppSyncEvent<{ limit?: number; offset?: number }>) {
   const limit = Math.min(Math.max(event.arguments.limit ?? 20, 0), 500);
-  const rows = db.prepare('SELECT * FROM posts ORDER BY seq LIMIT ? OFFSET ?').all(limit, event.arguments.offset ?? 0) as PostRow[];
-  return rows.map(toPost);
+  const offset = Math.max(event.arguments.offset ?? 0, 0);
+  return (await allBySeq(posts)).slice(offset, offset + limit).map(toPost);
 }

@@ -1,10 +1,10 @@
 /**
  * `Query.user(id)`, and the author/user of a post, comment or order. Batch
  * aware: receives every call of one tick as an array and answers it with one
- * SQL query (AppSync BatchInvoke).
+ * BatchGetItem (AppSync BatchInvoke).
  */
 import type { AppSyncEvent } from '../_shared/appsync.js';
-import { byIds, toUser, type UserRow } from '../_shared/store.js';
+import { byIds, toUser, users } from '../_shared/store.js';
 
 export const batch = true;
 
@@ -12,5 +12,5 @@ type Source = { authorId?: string; userId?: string };
 
 export async function handler(events: Array<AppSyncEvent<{ id?: string }, Source>>) {
   const ids = events.map((e) => e.arguments.id ?? e.source?.authorId ?? e.source?.userId ?? '');
-  return byIds<UserRow>('users', ids).map((row) => (row ? toUser(row) : null));
+  return (await byIds(users, ids)).map((u) => (u ? toUser(u) : null));
 }

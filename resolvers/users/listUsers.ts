@@ -1,9 +1,9 @@
-/** `Query.users(limit, offset)`. */
+/** `Query.users(limit, offset)`: one Scan, ordered by sequence. */
 import type { AppSyncEvent } from '../_shared/appsync.js';
-import { db, toUser, type UserRow } from '../_shared/store.js';
+import { allBySeq, toUser, users } from '../_shared/store.js';
 
 export async function handler(event: AppSyncEvent<{ limit?: number; offset?: number }>) {
   const limit = Math.min(Math.max(event.arguments.limit ?? 20, 0), 200);
-  const rows = db.prepare('SELECT * FROM users ORDER BY seq LIMIT ? OFFSET ?').all(limit, event.arguments.offset ?? 0) as UserRow[];
-  return rows.map(toUser);
+  const offset = Math.max(event.arguments.offset ?? 0, 0);
+  return (await allBySeq(users)).slice(offset, offset + limit).map(toUser);
 }

@@ -7,10 +7,12 @@ import { serveCommand } from './commands/serve.js';
 import { logsCommand } from './commands/logs.js';
 import { estimateCommand } from './commands/estimate.js';
 import { compareCommand } from './commands/compare.js';
+import { publishCommand } from './commands/publish.js';
+import { putRecordCommand } from './commands/put-record.js';
 import { HostRequestError } from './host-request-error.js';
 import { UsageError } from './usage-error.js';
 
-const commands: Command[] = [serveCommand, invokeCommand, invocationsCommand, dlqCommand, logsCommand, estimateCommand, compareCommand];
+const commands: Command[] = [serveCommand, invokeCommand, invocationsCommand, dlqCommand, logsCommand, estimateCommand, compareCommand, publishCommand, putRecordCommand];
 
 const overview = `Usage: neolith <command> [options]
 

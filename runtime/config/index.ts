@@ -23,5 +23,5 @@ export type {
 } from './sources-options.js';
 export { DEFAULT_SOURCE_OPTIONS } from './sources-options.js';
 export { BUCKET_NAME, S3_EVENTS, STREAM_NAME, TABLE_NAME, TOPIC_NAME } from './validate-sources.js';
-export { checkMappingParams, DEFAULT_MAPPING_PARAMS } from './mapping-params.js';
+export { checkMappingParams, DEFAULT_MAPPING_PARAMS, filterCriteriaFromConfig } from './mapping-params.js';
 export type { MappingParams } from './mapping-params.js';

@@ -18,7 +18,12 @@ export interface MappingParams {
   /** A destination ARN or `topic:`/`bucket:` shorthand. */
   OnFailure?: string;
   Enabled: boolean;
+  /** Lambda's event filtering: only records matching one of the patterns (JSON text) invoke the function. */
+  FilterCriteria?: { Filters: Array<{ Pattern: string }> };
 }
+
+/** Lambda's quota of filters per event source mapping. */
+export const MAX_FILTERS = 5;
 
 /** Lambda's defaults. */
 export const DEFAULT_MAPPING_PARAMS = {
@@ -74,8 +79,42 @@ export function checkMappingParams(p: Partial<Record<keyof MappingParams, unknow
   if (types !== undefined && (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures'))) {
     problems.push(`${name('FunctionResponseTypes')} must be [] or ["ReportBatchItemFailures"] (got ${JSON.stringify(types)})`);
   }
+  if (p.FilterCriteria !== undefined && !validFilterCriteria(p.FilterCriteria)) {
+    problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${JSON.stringify(p.FilterCriteria)?.slice(0, 80)})`);
+  }
   if (p.OnFailure !== undefined && (typeof p.OnFailure !== 'string' || p.OnFailure.length === 0)) {
     problems.push(`${name('OnFailure')} must be a destination ARN, "topic:<name>", "bucket:<name>" or a function name (got ${JSON.stringify(p.OnFailure)})`);
   }
   return problems;
+}
+
+function validFilterCriteria(value: unknown): boolean {
+  const filters = (value as { Filters?: unknown } | null)?.Filters;
+  if (typeof value !== 'object' || value === null || !Array.isArray(filters) || filters.length > MAX_FILTERS) return false;
+  return filters.every((f: unknown) => {
+    const pattern = (f as { Pattern?: unknown } | null)?.Pattern;
+    if (typeof pattern !== 'string') return false;
+    try {
+      const parsed: unknown = JSON.parse(pattern);
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The config's `filterCriteria: { filters: [{ pattern }] }` (a pattern as an
+ * object or JSON text) in Lambda's API shape; anything else is passed on as
+ * it is for the range check to name.
+ */
+export function filterCriteriaFromConfig(value: unknown): unknown {
+  const filters = (value as { filters?: unknown } | null)?.filters;
+  if (!Array.isArray(filters)) return value;
+  return {
+    Filters: filters.map((f: unknown) => {
+      const pattern = (f as { pattern?: unknown } | null)?.pattern;
+      return { Pattern: typeof pattern === 'object' && pattern !== null ? JSON.stringify(pattern) : pattern };
+    }),
+  };
 }

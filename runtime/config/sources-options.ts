@@ -92,6 +92,15 @@ export interface EventSourceMappingOptions {
   onFailure?: string;
   /** @defaultValue true */
   enabled?: boolean;
+  /**
+   * Lambda's event filtering: only records matching one of the patterns
+   * invoke the function; the others are passed over (checkpointed, never
+   * delivered). Patterns use EventBridge's syntax over the record as Lambda
+   * delivers it (Kinesis `data` parsed as JSON). At most 5.
+   * @example `{ filters: [{ pattern: { eventName: ['INSERT'] } }] }`
+   * @defaultValue none: every record
+   */
+  filterCriteria?: { filters: Array<{ pattern: string | Record<string, unknown> }> };
 }
 
 /** The sources sections of `neolith.config.*`. */

@@ -1,4 +1,4 @@
-import { checkMappingParams, type MappingParams } from './mapping-params.js';
+import { checkMappingParams, filterCriteriaFromConfig, type MappingParams } from './mapping-params.js';
 import { isPlainObject, type ProblemList } from './problem-list.js';
 import { DEFAULT_SOURCE_OPTIONS, type ResolvedSources, type SourcesConfig } from './sources-options.js';
 
@@ -23,7 +23,7 @@ const MAPPING_KEYS: Record<string, keyof MappingParams | null> = {
   source: null, function: null, batchSize: 'BatchSize', maximumBatchingWindowInSeconds: 'MaximumBatchingWindowInSeconds',
   startingPosition: 'StartingPosition', startingPositionTimestamp: 'StartingPositionTimestamp', parallelizationFactor: 'ParallelizationFactor',
   bisectBatchOnFunctionError: 'BisectBatchOnFunctionError', maximumRetryAttempts: 'MaximumRetryAttempts',
-  maximumRecordAgeInSeconds: 'MaximumRecordAgeInSeconds', functionResponseTypes: 'FunctionResponseTypes', onFailure: 'OnFailure', enabled: 'Enabled',
+  maximumRecordAgeInSeconds: 'MaximumRecordAgeInSeconds', functionResponseTypes: 'FunctionResponseTypes', onFailure: 'OnFailure', enabled: 'Enabled', filterCriteria: 'FilterCriteria',
 };
 
 /** Checks the shape of the sources sections; names of functions and sources are checked by {@link resolveSources}. */
@@ -115,12 +115,12 @@ export function validateSources(p: ProblemList, raw: Record<string, unknown>): v
       p.string(`${path}.source`, m.source);
       p.string(`${path}.function`, m.function);
       const params: Partial<Record<keyof MappingParams, unknown>> = {};
+      // Every parameter's config key, present or not: a rule may name an absent one (AT_TIMESTAMP needs startingPositionTimestamp).
       const names = new Map<keyof MappingParams, string>();
       for (const [key, param] of Object.entries(MAPPING_KEYS)) {
-        if (param && m[key] !== undefined) {
-          params[param] = m[key];
-          names.set(param, key);
-        }
+        if (!param) continue;
+        names.set(param, key);
+        if (m[key] !== undefined) params[param] = param === 'FilterCriteria' ? filterCriteriaFromConfig(m[key]) : m[key];
       }
       const kind = typeof m.source === 'string' && (m.source.startsWith('table:') || m.source.includes(':dynamodb:')) ? 'dynamodb' : 'kinesis';
       for (const problem of checkMappingParams(params, (k) => `${path}.${names.get(k) ?? k}`, kind)) p.problems.push(problem);

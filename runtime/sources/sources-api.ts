@@ -13,7 +13,7 @@ const MAPPINGS = /^\/2015-03-31\/event-source-mappings\/?([^/]*)\/?$/;
  * - `PUT|GET|HEAD|DELETE /buckets/{bucket}/{key}`, `GET /buckets/{bucket}?prefix=` (list)
  * - `POST /topics/{topic}` `{ message, attributes?, subject? }`
  * - `POST /streams/{stream}/records` `{ records: [{ data (base64), partitionKey }] }`
- * - `POST /tables/{table}/{put|get|update|delete|query}` (JSON, see the client)
+ * - `POST /tables/{table}/{put|get|update|delete|query|batch-get|batch-put|scan|add}` (JSON, see the client)
  * - Lambda's event source mapping API under `/2015-03-31/event-source-mappings/`
  */
 export function sourcesApi(sources: EventSources): HttpRoute {
@@ -140,6 +140,20 @@ async function tablesApi(sources: EventSources, ctx: RequestContext, [table = ''
       return true;
     case 'query':
       sendJson(ctx.res, 200, { items: await t.query(table, b.query as Parameters<typeof t.query>[1]) });
+      return true;
+    case 'batch-get':
+      sendJson(ctx.res, 200, { found: await t.batchGet(table, b.keys as Array<Record<string, unknown>>) });
+      return true;
+    case 'batch-put':
+      sendJson(ctx.res, 200, { results: await t.batchPut(table, b.items as Array<Record<string, unknown>>, cond) });
+      return true;
+    case 'scan':
+      sendJson(ctx.res, 200, await t.scan(table, {
+        ...(b.cursor !== undefined && { cursor: b.cursor as string }), ...(b.limit !== undefined && { limit: b.limit as number }),
+      }));
+      return true;
+    case 'add':
+      sendJson(ctx.res, 200, await t.add(table, b.key as Record<string, unknown>, b.amounts as Record<string, number>));
       return true;
     default:
       return false;

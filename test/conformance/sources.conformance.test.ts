@@ -120,6 +120,28 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     expect(await s.queryItems({ table: 'events', pk: 'nobody' })).toEqual([]);
   });
 
+  it('gets several items at once, in the order asked, and scans a whole table page by page', async () => {
+    const s = store();
+    for (let n = 0; n < 25; n++) await s.writeItem({ table: 'many', pk: `k${n}`, sk: '', item: { id: `k${n}` } });
+    await s.writeItem({ table: 'other', pk: 'k0', sk: '', item: { id: 'elsewhere' } });
+    await s.writeItem({ table: 'many', pk: 'k3', sk: '', item: { id: 'k3', again: true } });
+    const got = await s.getItems('many', [{ pk: 'k3', sk: '' }, { pk: 'missing', sk: '' }, { pk: 'k0', sk: '' }]);
+    expect(got).toEqual([{ item: { id: 'k3', again: true }, version: 2 }, undefined, { item: { id: 'k0' }, version: 1 }]);
+    expect(await s.getItems('many', [])).toEqual([]);
+    const seen: string[] = [];
+    let cursor = '';
+    let pages = 0;
+    do {
+      const page = await s.scanItems('many', cursor, 10);
+      seen.push(...page.items.map((i) => i.item.id as string));
+      cursor = page.next ?? '';
+      pages++;
+    } while (cursor !== '' && pages < 100);
+    // Every item once (a page holds about `limit`: Redis' HSCAN COUNT is a hint); nothing of another table.
+    expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, n) => `k${n}`).sort());
+    expect((await s.scanItems('empty', '', 10)).items).toEqual([]);
+  });
+
   it('keeps checkpoints durably: a reopened store resumes where the last one stopped', async () => {
     const s = store();
     const [a, b] = await s.appendRecords('kinesis:c', [{ shard: 0, partitionKey: 'k', data: '1' }, { shard: 0, partitionKey: 'k', data: '2' }]);

@@ -192,6 +192,30 @@ export class RedisSourceStore implements SourceStore {
     return out;
   }
 
+  async getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
+    if (keys.length === 0) return [];
+    const [items, versions] = this.#itemKeys(table, '');
+    const fields = keys.map(({ pk, sk }) => itemField(pk, sk));
+    // MULTI: bodies and versions of one moment.
+    const [[, bodies], [, vers]] = (await this.#client.multi().hmget(items, ...fields).hmget(versions, ...fields).exec()) as Array<[unknown, Array<string | null>]>;
+    return bodies.map((body, i) => (body ? { item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) } : undefined));
+  }
+
+  async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
+    const [items, versions] = this.#itemKeys(table, '');
+    // HSCAN's cursor is the page cursor; COUNT is a hint, as Scan's page size is in DynamoDB.
+    const [nextCursor, flat] = await this.#client.hscan(items, cursor === '' ? '0' : cursor, 'COUNT', limit);
+    const fields: string[] = [];
+    const bodies: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      fields.push(flat[i]!);
+      bodies.push(flat[i + 1]!);
+    }
+    const vers = fields.length === 0 ? [] : await this.#client.hmget(versions, ...fields);
+    const out = bodies.map((body, i) => ({ item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) }));
+    return nextCursor === '0' ? { items: out } : { items: out, next: nextCursor };
+  }
+
   // -- checkpoints: consumer groups --------------------------------------------
 
   async getCheckpoint(ref: CheckpointRef): Promise<string | undefined> {

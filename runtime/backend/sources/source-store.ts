@@ -147,6 +147,14 @@ export interface SourceStore {
   /** Checks the condition, writes, and appends the change record, atomically. */
   writeItem(write: ItemWrite): Promise<ItemWriteResult>;
   queryItems(query: ItemQuery): Promise<StoredItem[]>;
+  /** Several items at once (DynamoDB BatchGetItem), in the order asked; `undefined` for a missing one. */
+  getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>>;
+  /**
+   * One page of every item of a table (DynamoDB Scan). `cursor` is `''` for
+   * the first page, else the `next` of the previous one; no `next` means
+   * done. A page holds about `limit` items; order is the store's own.
+   */
+  scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }>;
 
   // -- checkpoints ---------------------------------------------------------
   /** The last processed sequence number; `undefined` when never set. */

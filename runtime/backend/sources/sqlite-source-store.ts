@@ -58,6 +58,7 @@ export class SqliteSourceStore implements SourceStore {
       trim: db.prepare('DELETE FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
       getItem: db.prepare('SELECT item, version FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
       putItem: db.prepare('INSERT INTO src_items (tbl, pk, sk, item, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, version = excluded.version'),
+      scan: db.prepare('SELECT pk, sk, item, version FROM src_items WHERE tbl = ? AND (pk > ? OR (pk = ? AND sk > ?)) ORDER BY pk, sk LIMIT ?'),
       deleteItem: db.prepare('DELETE FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
       getCheckpoint: db.prepare('SELECT seq FROM src_checkpoints WHERE mapping = ? AND stream = ? AND shard = ? AND lane = ?'),
       setCheckpoint: db.prepare('INSERT INTO src_checkpoints (mapping, stream, shard, lane, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET seq = excluded.seq'),
@@ -162,6 +163,25 @@ export class SqliteSourceStore implements SourceStore {
     const sql = `SELECT item, version FROM src_items WHERE ${where.join(' AND ')} ORDER BY sk ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args) as Array<{ item: string; version: number }>;
     return rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
+  }
+
+  async getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
+    this.#open();
+    // One read transaction, so the items are of one moment.
+    return this.#db.transaction(() => keys.map(({ pk, sk }) => {
+      const row = this.#s.getItem.get(table, pk, sk) as { item: string; version: number } | undefined;
+      return row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+    }))();
+  }
+
+  async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
+    this.#open();
+    // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.
+    const [pk, sk] = cursor === '' ? ['', ''] : JSON.parse(cursor) as [string, string];
+    const rows = this.#s.scan.all(table, pk, pk, sk, limit) as Array<{ pk: string; sk: string; item: string; version: number }>;
+    const items = rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
+    const last = rows.at(-1);
+    return rows.length === limit && last ? { items, next: JSON.stringify([last.pk, last.sk]) } : { items };
   }
 
   // -- checkpoints, mappings, leases ------------------------------------------

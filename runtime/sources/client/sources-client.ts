@@ -63,7 +63,7 @@ export interface WriteCondition {
 }
 
 /** A DynamoDB-like table. */
-export function table<T extends Record<string, unknown> = Record<string, unknown>>(name: string) {
+export function table<T extends object = Record<string, unknown>>(name: string) {
   const op = async <R>(operation: string, body: unknown) => (await (await call('POST', `/tables/${seg(name)}/${operation}`, body)).json()) as R;
   return {
     /** Writes a whole item; rejects with ConditionalCheckFailedError when the condition fails. */
@@ -75,6 +75,26 @@ export function table<T extends Record<string, unknown> = Record<string, unknown
       op<{ item: T; version: number }>('update', { key, changes, condition }),
     /** Deletes; resolves with the old item, if any. */
     delete: async (key: Partial<T>, condition?: WriteCondition) => (await op<{ old: { item: T; version: number } | null }>('delete', { key, condition })).old ?? undefined,
+    /** Several items by key in one round trip (BatchGetItem, at most 100 keys), in the order asked. */
+    batchGet: async (keys: Array<Partial<T>>) => (await op<{ found: Array<{ item: T; version: number } | null> }>('batch-get', { keys })).found,
+    /** Puts up to 100 items in one round trip, each under `condition`; a failed condition is reported per item, the rest are written. */
+    batchPut: async (items: T[], condition?: WriteCondition) =>
+      (await op<{ results: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> }>('batch-put', { items, condition })).results,
+    /** One page of every item (Scan); pass `next` back as `cursor` for the next page. */
+    scan: (options: { cursor?: string; limit?: number } = {}) => op<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', options),
+    /** Every item of the table (Scan, page after page). */
+    scanAll: async () => {
+      const all: Array<{ item: T; version: number }> = [];
+      let cursor: string | undefined;
+      do {
+        const page = await op<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', cursor === undefined ? {} : { cursor });
+        all.push(...page.items);
+        cursor = page.next;
+      } while (cursor !== undefined);
+      return all;
+    },
+    /** Adds to number attributes atomically (UpdateItem's ADD; missing counts as 0); resolves with the new item. */
+    add: (key: Partial<T>, amounts: Partial<Record<keyof T, number>>) => op<{ item: T; version: number }>('add', { key, amounts }),
     /** Items of one partition by sort key. */
     query: async (query: { partitionKey: string | number; beginsWith?: string; from?: string | number; to?: string | number; limit?: number; reverse?: boolean }) =>
       (await op<{ items: Array<{ item: T; version: number }> }>('query', { query })).items,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ShardRecord, ShardRef, SourceStore } from '../../backend/index.js';
-import { checkMappingParams, DEFAULT_MAPPING_PARAMS, type EventSourceMappingOptions, type MappingParams } from '../../config/index.js';
+import { checkMappingParams, DEFAULT_MAPPING_PARAMS, filterCriteriaFromConfig, type EventSourceMappingOptions, type MappingParams } from '../../config/index.js';
+import { matchesPolicy } from '../push/filter-policy.js';
 import {
   InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError, TooManyRequestsError,
 } from '../../errors/index.js';
@@ -71,7 +72,7 @@ interface Mapping {
 const API_KEYS = new Set([
   'FunctionName', 'EventSourceArn', 'Enabled', 'BatchSize', 'StartingPosition', 'StartingPositionTimestamp', 'MaximumBatchingWindowInSeconds',
   'ParallelizationFactor', 'DestinationConfig', 'MaximumRecordAgeInSeconds', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts',
-  'FunctionResponseTypes',
+  'FunctionResponseTypes', 'FilterCriteria',
 ]);
 const UPDATE_KEYS = new Set([...API_KEYS].filter((k) => k !== 'EventSourceArn' && k !== 'StartingPosition' && k !== 'StartingPositionTimestamp'));
 const HOST_ID = randomUUID();
@@ -256,9 +257,18 @@ export class EventSourceMappings {
   }
 
   async #invokeBatch(m: Mapping, records: ShardRecord[], format: (r: ShardRecord, c: FormatContext) => Record<string, unknown>, ctx: FormatContext): Promise<BatchOutcome> {
+    let delivered = records.map((r) => format(r, ctx));
+    const filters = m.params.FilterCriteria?.Filters ?? [];
+    if (filters.length > 0) {
+      // Lambda's event filtering: a record matching no filter is not delivered, and counts as
+      // processed ("Lambda ... discards events that don't match"), so the checkpoint moves past it.
+      const patterns = filters.map((f) => JSON.parse(f.Pattern) as Record<string, unknown>);
+      delivered = delivered.filter((r) => patterns.some((pattern) => matchesPolicy(pattern, filterView(r))));
+      if (delivered.length === 0) return { kind: 'ok' };
+    }
     let result: InvokeResult;
     try {
-      result = await this.#p.invoke(m.functionName, { Records: records.map((r) => format(r, ctx)) }, { type: 'RequestResponse' });
+      result = await this.#p.invoke(m.functionName, { Records: delivered }, { type: 'RequestResponse' });
     } catch (error) {
       if (error instanceof TooManyRequestsError) return { kind: 'throttled' };
       this.#p.onError(error);
@@ -324,7 +334,7 @@ export class EventSourceMappings {
   #params(input: Record<string, unknown>, source: SourceRef): Partial<MappingParams> {
     const picked: Partial<Record<keyof MappingParams, unknown>> = {};
     for (const key of ['BatchSize', 'MaximumBatchingWindowInSeconds', 'StartingPosition', 'StartingPositionTimestamp', 'ParallelizationFactor',
-      'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'FunctionResponseTypes', 'Enabled'] as const) {
+      'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'FunctionResponseTypes', 'Enabled', 'FilterCriteria'] as const) {
       if (input[key] !== undefined && input[key] !== null) picked[key] = input[key];
     }
     const destination = (input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
@@ -394,6 +404,7 @@ export class EventSourceMappings {
       MaximumRetryAttempts: p.MaximumRetryAttempts,
       MaximumRecordAgeInSeconds: p.MaximumRecordAgeInSeconds,
       FunctionResponseTypes: p.FunctionResponseTypes,
+      ...(p.FilterCriteria && { FilterCriteria: p.FilterCriteria }),
       DestinationConfig: { OnFailure: p.OnFailure ? { Destination: p.OnFailure } : {} },
       LastModified: m.lastModified / 1000,
       LastProcessingResult: m.lastResult,
@@ -439,6 +450,18 @@ export function partialOutcome(payload: string | undefined, records: readonly Sh
   return { kind: 'partial', failedIndex: lowest };
 }
 
+/** What a filter pattern sees of a delivered record: Kinesis' `data` decoded (as JSON when it is JSON), as Lambda filters it. */
+function filterView(record: Record<string, unknown>): Record<string, unknown> {
+  const kinesis = record.kinesis as { data?: string } | undefined;
+  if (!kinesis || typeof kinesis.data !== 'string') return record;
+  const text = Buffer.from(kinesis.data, 'base64').toString('utf8');
+  let data: unknown = text;
+  try {
+    data = JSON.parse(text);
+  } catch { /* not JSON: filtered as text */ }
+  return { ...record, data };
+}
+
 function pollerShard(p: ShardPoller): number {
   return p.shard;
 }
@@ -461,5 +484,6 @@ function fromConfig(o: EventSourceMappingOptions): Partial<MappingParams> {
   if (o.functionResponseTypes !== undefined) out.FunctionResponseTypes = o.functionResponseTypes;
   if (o.onFailure !== undefined) out.OnFailure = o.onFailure;
   if (o.enabled !== undefined) out.Enabled = o.enabled;
+  if (o.filterCriteria !== undefined) out.FilterCriteria = filterCriteriaFromConfig(o.filterCriteria) as MappingParams['FilterCriteria'];
   return out;
 }

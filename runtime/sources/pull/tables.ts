@@ -4,7 +4,13 @@ import { ConditionalCheckFailedError, InvalidParameterValueError, RequestTooLarg
 import { shardFor } from './shard-hash.js';
 
 /** DynamoDB's limits: 400 KB items, 2048-byte partition keys, 1024-byte sort keys. */
-export const TABLE_LIMITS = { maxItemBytes: 400 * 1024, maxPartitionKeyBytes: 2048, maxSortKeyBytes: 1024, maxQueryLimit: 1000 } as const;
+export const TABLE_LIMITS = {
+  maxItemBytes: 400 * 1024, maxPartitionKeyBytes: 2048, maxSortKeyBytes: 1024, maxQueryLimit: 1000,
+  /** BatchGetItem's 100 keys per call. */
+  maxBatchGetKeys: 100,
+  /** Puts per batchPut call (TransactWriteItems' 100). */
+  maxBatchPutItems: 100,
+} as const;
 
 /** Conditions a handler can put on a write, so an at-least-once handler stays idempotent. */
 export interface TableWriteCondition {
@@ -123,6 +129,83 @@ export class Tables {
     const key = this.#key(this.settings(name), keyAttrs);
     const r = await this.#write(name, key, null, toCondition(condition));
     return r.old;
+  }
+
+  /** Several items by key in one call (DynamoDB BatchGetItem, up to 100 keys), in the order asked; `null` for a missing one. */
+  async batchGet(name: string, keys: Array<Record<string, unknown>>): Promise<Array<VersionedItem | null>> {
+    const t = this.settings(name);
+    if (!Array.isArray(keys) || keys.length > TABLE_LIMITS.maxBatchGetKeys) {
+      throw new InvalidParameterValueError(`keys must be an array of at most ${TABLE_LIMITS.maxBatchGetKeys} keys (got ${Array.isArray(keys) ? keys.length : JSON.stringify(keys)?.slice(0, 80)})`);
+    }
+    const found = await this.#store.getItems(name, keys.map((k) => this.#key(t, k)));
+    return found.map((f) => f ?? null);
+  }
+
+  /**
+   * Writes up to 100 items in one call, each under the same condition, each
+   * on its own (BatchWriteItem's shape, with TransactWriteItems' conditions
+   * per item but not its all-or-nothing): a failed condition is reported for
+   * that item and the others are still written.
+   */
+  async batchPut(name: string, items: Array<Record<string, unknown>>, condition: TableWriteCondition = {}): Promise<Array<{ version: number } | { error: 'ConditionalCheckFailedException' }>> {
+    this.settings(name);
+    if (!Array.isArray(items) || items.length > TABLE_LIMITS.maxBatchPutItems) {
+      throw new InvalidParameterValueError(`items must be an array of at most ${TABLE_LIMITS.maxBatchPutItems} items (got ${Array.isArray(items) ? items.length : JSON.stringify(items)?.slice(0, 80)})`);
+    }
+    const out: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> = [];
+    for (const item of items) {
+      try {
+        out.push(await this.put(name, item, condition));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedError)) throw error;
+        out.push({ error: 'ConditionalCheckFailedException' });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One page of every item of a table (DynamoDB Scan): pass the returned
+   * `next` back as `cursor` until there is none. A page holds about `limit`
+   * items (1–1000, default 1000); the order is the backend's own, as in DynamoDB.
+   */
+  async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<{ items: VersionedItem[]; next?: string }> {
+    this.settings(name);
+    const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
+    if (options.cursor !== undefined && typeof options.cursor !== 'string') throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
+    return this.#store.scanItems(name, options.cursor ?? '', limit);
+  }
+
+  /**
+   * Adds numbers to attributes, atomically (DynamoDB UpdateItem's `ADD`): a
+   * missing attribute (or item) counts as 0. The atomic counter an
+   * at-most-once id sequence needs, in one call.
+   */
+  async add(name: string, keyAttrs: Record<string, unknown>, amounts: Record<string, number>): Promise<VersionedItem> {
+    const t = this.settings(name);
+    const key = this.#key(t, keyAttrs);
+    if (typeof amounts !== 'object' || amounts === null || Object.values(amounts).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new InvalidParameterValueError(`amounts must map attributes to finite numbers (got ${JSON.stringify(amounts)?.slice(0, 80)})`);
+    }
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const current = await this.#store.getItem(name, key.pk, key.sk);
+      const next: Record<string, unknown> = { ...(current?.item ?? keyAttrs) };
+      for (const [k, v] of Object.entries(amounts)) {
+        const had = next[k] ?? 0;
+        if (typeof had !== 'number') throw new InvalidParameterValueError(`attribute ${k} must hold a number to add to (got ${JSON.stringify(had)?.slice(0, 80)})`);
+        next[k] = had + v;
+      }
+      // Optimistic: the version guards the read-modify-write; a concurrent writer makes it read again.
+      const result = await this.#store.writeItem({
+        table: name, pk: key.pk, sk: key.sk, item: next, condition: { expectedVersion: current?.version ?? 0 }, change: this.#change(name, t, key),
+      });
+      if (result.ok) {
+        this.#notify(`dynamodb:${name}`, [key.shard]);
+        return { item: next, version: result.version };
+      }
+    }
+    throw conditionFailed(name);
   }
 
   /** Items of one partition, by sort key. */
