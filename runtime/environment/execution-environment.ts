@@ -1,8 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { AbortedError } from '../errors/index.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
-import type { InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, ResultMessage, WorkerToMain } from './protocol.js';
+import type { InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage, WorkerToMain } from './protocol.js';
 
 /** Life of an environment, as metrics and the dashboard show it. */
 export type EnvironmentState = 'booting' | 'idle' | 'busy' | 'dead';
@@ -13,7 +13,6 @@ interface Pending {
   timeoutMs: number;
   resolve: (result: EnvironmentResult) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
   signal?: AbortSignal;
   onAbort?: () => void;
   /** Set when this run carries init (first invocation of the environment). */
@@ -53,19 +52,30 @@ export class ExecutionEnvironment {
   /** The function this environment was bound to, once bound. */
   functionName: string | undefined;
   #worker: Worker;
+  /** Requests out, results in (see worker-entry's `idle`). */
+  #port: MessagePort;
+  /** `[0]` counts requests posted: the thread sleeps on it between invocations. */
+  #signal = new Int32Array(new SharedArrayBuffer(4));
   #init: InitSpec | undefined;
   #initialised = false;
   #pending: Pending | undefined;
   #initWaiter: ((message: InitDoneMessage) => void) | undefined;
   #seq = 0;
+  /** Deadline timer, re-armed for each invocation (see `#armTimer`). */
+  #timer: NodeJS.Timeout | undefined;
+  #timerMs = 0;
   #exitListeners: Array<(env: ExecutionEnvironment) => void> = [];
   #terminated: Promise<void> | undefined;
   #exited = false;
 
   constructor(memoryMB: number) {
     this.memoryMB = memoryMB;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
     this.#worker = new Worker(WORKER_URL, {
       env: {},
+      workerData: { port: port2, signal: this.#signal },
+      transferList: [port2],
       // The thread entry and packaged handlers are plain JS: do not inherit loaders
       // such as `--import tsx` (they cost ~35 ms and ~6 MB per environment).
       ...(THREAD_EXEC_ARGV && { execArgv: THREAD_EXEC_ARGV }),
@@ -73,7 +83,8 @@ export class ExecutionEnvironment {
       stderr: false,
       resourceLimits: { maxOldGenerationSizeMb: memoryMB, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, memoryMB / 8)) },
     });
-    this.#worker.on('message', (message: WorkerToMain) => this.#onMessage(message));
+    port1.on('message', (message: WorkerToMain) => this.#onMessage(message));
+    port1.unref();
     this.#worker.on('error', (error) => this.#onDeath(error));
     this.#worker.on('exit', (code) => this.#onDeath(undefined, code));
     // A spare must not keep the host alive on its own.
@@ -83,8 +94,8 @@ export class ExecutionEnvironment {
   /** Binds this environment to a function; its first invocation (or `initialise`) runs init. */
   bind(init: InitSpec): void {
     this.functionName = init.functionName;
-    this.#init = init;
     mkdirSync(init.tmpDir, { recursive: true });
+    this.#init = { ...init, tmpFd: openSync(init.tmpDir, 'r') };
   }
 
   get bound(): boolean {
@@ -112,7 +123,7 @@ export class ExecutionEnvironment {
         resolve(message);
       };
       this.#exitListeners.push(() => reject(new Error(`environment ${this.id} died during init`)));
-      this.#worker.postMessage({ kind: 'init', init });
+      this.#post({ kind: 'init', init });
     });
   }
 
@@ -123,11 +134,9 @@ export class ExecutionEnvironment {
     this.state = 'busy';
     this.invocations++;
     return new Promise<EnvironmentResult>((resolve, reject) => {
-      const pending: Pending = {
-        seq, requestId: request.requestId, timeoutMs: request.timeoutMs, resolve, reject, cold, startedAt: performance.now(),
-        // A sync busy loop never yields, so only terminating the thread stops it.
-        timer: setTimeout(() => this.#timeOut(), request.timeoutMs),
-      };
+      const pending: Pending = { seq, requestId: request.requestId, timeoutMs: request.timeoutMs, resolve, reject, cold, startedAt: performance.now() };
+      // A sync busy loop never yields, so only terminating the thread stops it.
+      this.#armTimer(request.timeoutMs);
       if (request.signal) {
         pending.signal = request.signal;
         pending.onAbort = () => this.#abort();
@@ -141,9 +150,32 @@ export class ExecutionEnvironment {
       if (request.clientContext !== undefined) message.clientContext = request.clientContext;
       if (request.identity !== undefined) message.identity = request.identity;
       if (cold) message.init = this.#init!;
-      this.#worker.postMessage(message);
+      this.#post(message);
       if (cold) this.#initialised = true;
     });
+  }
+
+  /**
+   * One timer per environment, moved forward for each invocation: `refresh()`
+   * costs a fifth of a setTimeout + clearTimeout pair. It only ever fires
+   * `timeoutMs` after the latest invocation began, so whatever is pending then
+   * has timed out. It holds the process open only while an invocation runs.
+   */
+  #armTimer(ms: number): void {
+    if (this.#timer && this.#timerMs === ms) {
+      this.#timer.refresh().ref();
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timerMs = ms;
+    this.#timer = setTimeout(() => this.#timeOut(), ms);
+  }
+
+  /** Posts a request and wakes the thread (it sleeps in `Atomics.wait` while idle). */
+  #post(message: MainToWorker): void {
+    this.#port.postMessage(message);
+    Atomics.add(this.#signal, 0, 1);
+    Atomics.notify(this.#signal, 0, 1);
   }
 
   /** Stops the thread and removes its /tmp. Idempotent. */
@@ -153,17 +185,34 @@ export class ExecutionEnvironment {
       try {
         await this.#worker.terminate();
       } finally {
-        if (this.#init) rmSync(this.#init.tmpDir, { recursive: true, force: true });
+        this.#removeTmp();
       }
     })();
     return this.#terminated;
+  }
+
+  /** Removes /tmp and closes its descriptor, once the thread is gone. */
+  #removeTmp(): void {
+    const init = this.#init;
+    if (!init) return;
+    if (init.tmpFd !== undefined) {
+      const fd = init.tmpFd;
+      init.tmpFd = undefined;
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed (by a handler in the thread): nothing to release.
+      }
+    }
+    rmSync(init.tmpDir, { recursive: true, force: true });
   }
 
   #settle(): Pending | undefined {
     const pending = this.#pending;
     if (!pending) return undefined;
     this.#pending = undefined;
-    clearTimeout(pending.timer);
+    // Left armed: it fires at most once more, finds nothing pending, and holds no one up.
+    this.#timer!.unref();
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     return pending;
   }
@@ -223,6 +272,7 @@ export class ExecutionEnvironment {
 
   #onDeath(error?: Error, exitCode?: number): void {
     this.state = 'dead';
+    clearTimeout(this.#timer);
     const pending = this.#settle();
     if (pending) {
       let fault: LambdaErrorPayload;
@@ -242,7 +292,7 @@ export class ExecutionEnvironment {
       const listeners = this.#exitListeners;
       this.#exitListeners = [];
       for (const listener of listeners) listener(this);
-      if (this.#init) rmSync(this.#init.tmpDir, { recursive: true, force: true });
+      this.#removeTmp();
     }
   }
 }

@@ -59,16 +59,20 @@ export class FunctionPool {
   }
 
   /** Runs one invocation in a warm environment, or a cold one when none is idle. */
-  async run(request: EnvironmentRequest): Promise<EnvironmentResult> {
+  run(request: EnvironmentRequest): Promise<EnvironmentResult> {
     let env = this.#idle.pop();
     while (env && env.state === 'dead') env = this.#idle.pop();
-    env ??= this.#create();
-    const result = await env.invoke(request).catch((error: unknown) => {
-      this.#release(env);
-      throw error;
-    });
-    this.#release(env);
-    return result;
+    const chosen = env ?? this.#create();
+    return chosen.invoke(request).then(
+      (result) => {
+        this.#release(chosen);
+        return result;
+      },
+      (error: unknown) => {
+        this.#release(chosen);
+        throw error;
+      },
+    );
   }
 
   /** Recycles every environment (code changed): busy ones finish first. */

@@ -27,6 +27,8 @@ export interface InitSpec {
   /** The whole process.env of the environment. */
   env: Record<string, string>;
   tmpDir: string;
+  /** A descriptor of `tmpDir` the host holds open (and closes when the environment dies): fstat is cheaper than stat. */
+  tmpFd?: number;
   ephemeralStorageMB: number;
   /** Responses longer than this many bytes fail with Function.ResponseSizeTooLarge. */
   maxResponseBytes: number;

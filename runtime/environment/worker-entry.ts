@@ -3,13 +3,13 @@
  * interface, in a worker thread. It imports nothing from the main side
  * (only protocol types), so booting a spare environment is cheap.
  */
-import { readdirSync, lstatSync, statSync } from 'node:fs';
+import { fstatSync, readdirSync, lstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
-  InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage,
+  InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage, WorkerToMain,
 } from './protocol.js';
 
 type Handler = (event: unknown, context: LambdaContext, callback?: Callback) => unknown;
@@ -29,7 +29,14 @@ interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-const port = parentPort!;
+/** What the host hands the thread at spawn (see `ExecutionEnvironment`). */
+interface WorkerData {
+  /** The environment's own channel: requests in, results out. */
+  port: MessagePort;
+  /** `[0]` counts requests posted on `port`; the host bumps it and notifies after each post. */
+  signal: Int32Array;
+}
+const { port, signal } = workerData as WorkerData;
 const MB = 1024 * 1024;
 
 let spec: InitSpec | undefined;
@@ -140,9 +147,18 @@ function makeContext(msg: InvokeMessage, s: InitSpec): LambdaContext {
   };
 }
 
-/** Runs a handler in either style: returning a promise, or calling back. */
-function runHandler(fn: Handler, event: unknown, context: LambdaContext): Promise<unknown> {
-  if (fn.length < 3) return Promise.resolve().then(() => fn(event, context));
+/**
+ * Calls a handler in either style: returning a value or a promise, or calling
+ * back. A synchronous throw comes back as a rejected promise.
+ */
+function callHandler(fn: Handler, event: unknown, context: LambdaContext): unknown {
+  if (fn.length < 3) {
+    try {
+      return fn(event, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   return new Promise((resolve, reject) => {
     const callback: Callback = (error, result) => (error ? reject(error) : resolve(result));
     try {
@@ -168,9 +184,18 @@ let emptyTmpMtime: number | undefined;
 
 /**
  * Bytes in /tmp. Adding an entry bumps the folder's mtime, so an empty /tmp
- * whose mtime has not moved is still empty: one stat instead of a listing.
+ * whose mtime has not moved is still empty: one fstat instead of a listing.
+ * A removed folder (no links left) gets the full check by path.
  */
-function tmpBytes(dir: string): number {
+function tmpBytes(dir: string, fd: number | undefined): number {
+  if (fd !== undefined && emptyTmpMtime !== undefined) {
+    try {
+      const stat = fstatSync(fd);
+      if (stat.mtimeMs === emptyTmpMtime && stat.nlink > 0) return 0;
+    } catch {
+      // The descriptor is gone (closed by the handler): check by path.
+    }
+  }
   const mtime = statSync(dir).mtimeMs;
   if (mtime === emptyTmpMtime) return 0;
   const size = directorySize(dir);
@@ -183,53 +208,77 @@ function memoryUsedMB(): number {
   return Math.ceil((heap.total_heap_size + heap.external_memory) / MB);
 }
 
-async function invoke(msg: InvokeMessage): Promise<ResultMessage> {
-  let initDurationMs: number | undefined;
-  if (msg.init) initDurationMs = await initialise(msg.init);
+/** An answer that needs no handler run (init failed, no such job). */
+function early(msg: InvokeMessage, initDurationMs: number | undefined, error: LambdaErrorPayload, fatal: boolean): void {
+  const out: ResultMessage = { kind: 'result', seq: msg.seq, error, durationMs: 0, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+  if (fatal) {
+    out.fatal = true;
+    out.initError = true;
+  }
+  if (initDurationMs !== undefined) out.initDurationMs = initDurationMs;
+  // Answer from a microtask, never from inside `idle`'s loop (no recursion).
+  queueMicrotask(() => respond(out));
+}
+
+/** Runs one invocation; answers through `respond`. */
+function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   const s = spec!;
   currentRequestId = msg.requestId;
-  const started = performance.now();
-  const base = { kind: 'result' as const, seq: msg.seq, ...(initDurationMs !== undefined && { initDurationMs }) };
   if (initError) {
     // Lambda reports an init failure on the invocation that triggered it, then starts afresh.
-    return { ...base, error: initError, fatal: true, initError: true, durationMs: 0, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+    early(msg, initDurationMs, initError, true);
+    return;
   }
   let fn: Handler;
   let batchAware = false;
   if (jobs) {
     const job = msg.job === undefined ? (Object.keys(jobs).length === 1 ? Object.values(jobs)[0] : undefined) : jobs[msg.job];
     if (!job) {
-      const error = { errorType: 'Runtime.HandlerNotFound', errorMessage: `job ${msg.job ?? '(none named)'} is not in function ${s.functionName} (it holds ${Object.keys(jobs).join(', ')})`, trace: [] };
-      return { ...base, error, durationMs: 0, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+      early(msg, initDurationMs, { errorType: 'Runtime.HandlerNotFound', errorMessage: `job ${msg.job ?? '(none named)'} is not in function ${s.functionName} (it holds ${Object.keys(jobs).join(', ')})`, trace: [] }, false);
+      return;
     }
     fn = job.handler;
     batchAware = job.batch;
   } else {
     fn = handler!;
   }
+  const started = performance.now();
   const context = makeContext(msg, s);
-  let result: unknown;
-  let error: LambdaErrorPayload | undefined;
+  const done = (result: unknown): void => respond(complete(msg, s, started, initDurationMs, result, undefined));
+  const failed = (thrown: unknown): void => respond(complete(msg, s, started, initDurationMs, undefined, toLambdaError(thrown)));
+  let event: unknown;
   try {
-    const event: unknown = JSON.parse(msg.payload);
-    if (msg.batch && !batchAware && Array.isArray(event)) {
-      // AppSync BatchInvoke against a per-item job: run each item here, in this one environment call.
-      const items: unknown[] = [];
-      for (const item of event) {
-        try {
-          items.push(await runHandler(fn, item, context));
-        } catch (itemError) {
-          const { errorType, errorMessage } = toLambdaError(itemError);
-          items.push({ errorType, errorMessage });
-        }
-      }
-      result = items;
-    } else {
-      result = await runHandler(fn, event, context);
-    }
+    event = JSON.parse(msg.payload);
   } catch (thrown) {
-    error = toLambdaError(thrown);
+    Promise.reject(thrown).then(done, failed);
+    return;
   }
+  if (msg.batch && !batchAware && Array.isArray(event)) {
+    runItems(fn, event, context).then(done, failed);
+    return;
+  }
+  // One promise layer between the handler and the answer (it also keeps the answer off `idle`'s stack).
+  Promise.resolve(callHandler(fn, event, context)).then(done, failed);
+}
+
+/** AppSync BatchInvoke against a per-item job: run each item here, in this one environment call. */
+async function runItems(fn: Handler, items: unknown[], context: LambdaContext): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const item of items) {
+    try {
+      results.push(await callHandler(fn, item, context));
+    } catch (itemError) {
+      const { errorType, errorMessage } = toLambdaError(itemError);
+      results.push({ errorType, errorMessage });
+    }
+  }
+  return results;
+}
+
+/** The answer to an invocation whose handler settled with `result` or `error`. */
+function complete(
+  msg: InvokeMessage, s: InitSpec, started: number, initDurationMs: number | undefined, result: unknown, error: LambdaErrorPayload | undefined,
+): ResultMessage {
   const durationMs = performance.now() - started;
   let payload: string | undefined;
   if (!error) {
@@ -248,7 +297,7 @@ async function invoke(msg: InvokeMessage): Promise<ResultMessage> {
     payload = undefined;
   }
   let fatal = false;
-  const used = tmpBytes(s.tmpDir);
+  const used = tmpBytes(s.tmpDir, s.tmpFd);
   if (used > s.ephemeralStorageMB * MB) {
     error = {
       errorType: 'Runtime.EphemeralStorageExceeded',
@@ -259,7 +308,8 @@ async function invoke(msg: InvokeMessage): Promise<ResultMessage> {
     fatal = true;
   }
   currentRequestId = 'undefined';
-  const out: ResultMessage = { ...base, durationMs, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+  const out: ResultMessage = { kind: 'result', seq: msg.seq, durationMs, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+  if (initDurationMs !== undefined) out.initDurationMs = initDurationMs;
   if (error) {
     out.error = error;
     if (fatal) out.fatal = true;
@@ -267,14 +317,62 @@ async function invoke(msg: InvokeMessage): Promise<ResultMessage> {
   return out;
 }
 
-port.on('message', (msg: MainToWorker) => {
+/** When the last answer went out (epoch ms): how long the thread has been frozen. */
+let answeredAt = 0;
+
+/** Sends an answer, then sleeps until the next request. */
+function respond(message: WorkerToMain): void {
+  port.postMessage(message);
+  answeredAt = Date.now();
+  idle();
+}
+
+/** After this long frozen, let the event loop catch up before running the next request. */
+const THAW_AFTER_MS = 1000;
+
+function dispatch(msg: MainToWorker): void {
   if (msg.kind === 'init') {
     void initialise(msg.init).then((initDurationMs) => {
       const done: InitDoneMessage = { kind: 'init-done', initDurationMs, logs: takeLogs() };
       if (initError) done.error = initError;
-      port.postMessage(done);
+      respond(done);
     });
     return;
   }
-  void invoke(msg).then((result) => port.postMessage(result));
-});
+  if (msg.init) void initialise(msg.init).then((initDurationMs) => invoke(msg, initDurationMs));
+  else invoke(msg, undefined);
+}
+
+let seenRequests = 0;
+
+/**
+ * Between invocations the thread sleeps in `Atomics.wait` until the host
+ * posts the next request, then reads it with `receiveMessageOnPort`: a futex
+ * wake instead of an event-loop wake and a 'message' event (piscina's
+ * `useAtomics`). Background work left by a handler (timers, sockets) stays
+ * frozen until the next invocation, as Lambda freezes an idle environment.
+ * `worker.terminate()` interrupts the wait.
+ */
+function idle(): void {
+  for (;;) {
+    const entry = receiveMessageOnPort(port);
+    if (entry) {
+      const msg = entry.message as MainToWorker;
+      // Every request answers asynchronously, through `respond`, which comes back here.
+      if (Date.now() - answeredAt < THAW_AFTER_MS) dispatch(msg);
+      // Thaw: one turn of the loop first runs the timers that fell due and reads the sockets
+      // closed meanwhile (a keep-alive connection its server dropped), so the handler does not
+      // pick a dead socket from its HTTP pool. Two hops: timers run between the two.
+      else setImmediate(() => setImmediate(() => dispatch(msg)));
+      return;
+    }
+    // Returns at once if a request was posted since `seenRequests` was read (before the receive above).
+    Atomics.wait(signal, 0, seenRequests);
+    seenRequests = Atomics.load(signal, 0);
+  }
+}
+
+// Nothing else holds the thread's event loop open now that no port listens: without this, a
+// handler awaiting a promise that never settles would end the thread instead of timing out.
+setInterval(() => {}, 2 ** 31 - 1);
+setImmediate(idle);

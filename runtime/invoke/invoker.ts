@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import type { ResolvedPayloadLimits } from '../config/index.js';
-import type { EnvironmentResult } from '../environment/index.js';
+import type { EnvironmentRequest, EnvironmentResult } from '../environment/index.js';
 import {
   InvalidRequestContentError, RequestTooLargeError, ServiceError, TooManyRequestsError,
 } from '../errors/index.js';
-import { InvocationLog } from '../observe/index.js';
+import { InvocationLog, type InvocationReport } from '../observe/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import type { EventQueue } from './event-queue.js';
 import type { FunctionRegistry, Target } from './function-registry.js';
@@ -83,24 +83,24 @@ export class Invoker {
       if (check) this.#validate(check, job ?? target.fn.spec.name, event);
     }
     const requestId = options.requestId ?? randomUUID();
-    const base = { requestId, functionName: target.fn.spec.name, executedVersion: '$LATEST' };
+    const functionName = target.fn.spec.name;
 
-    if (type === 'DryRun') return { ...base, statusCode: 204 };
+    if (type === 'DryRun') return { requestId, functionName, executedVersion: '$LATEST', statusCode: 204 };
     if (type === 'Event') {
       if (!this.#events) throw new ServiceError('Event invocations need a durable backend; none is configured');
       await this.#events.accept({
-        requestId, functionName: target.fn.spec.name, payload: text, policy: target.fn.spec.async,
+        requestId, functionName, payload: text, policy: target.fn.spec.async,
         ...(job !== undefined && { job }),
         ...(options.clientContext !== undefined && { clientContext: JSON.stringify(options.clientContext) }),
         ...(options.identity !== undefined && { identity: options.identity }),
       });
-      return { ...base, statusCode: 202 };
+      return { requestId, functionName, executedVersion: '$LATEST', statusCode: 202 };
     }
 
-    const reason = this.#governor.tryAcquire(target.fn.spec.name, target.fn.spec.reservedConcurrency);
+    const reason = this.#governor.tryAcquire(functionName, target.fn.spec.reservedConcurrency);
     if (reason) {
       if (this.#throttleListeners.length > 0) {
-        const throttle: InvocationThrottle = { requestId, functionName: target.fn.spec.name, type, reason };
+        const throttle: InvocationThrottle = { requestId, functionName, type, reason };
         for (const listener of this.#throttleListeners) listener(throttle);
       }
       throw new TooManyRequestsError('Rate Exceeded.', reason);
@@ -109,10 +109,10 @@ export class Invoker {
     try {
       run = await this.#run(target, job, text, requestId, options);
     } finally {
-      this.#governor.release(target.fn.spec.name);
+      this.#governor.release(functionName);
     }
     const entry = this.#finish(target, job, type, requestId, run);
-    const result: InvokeResult = { ...base, statusCode: 200, durationMs: run.durationMs };
+    const result: InvokeResult = { requestId, functionName, executedVersion: '$LATEST', statusCode: 200, durationMs: run.durationMs };
     if (run.initDurationMs !== undefined) result.initDurationMs = run.initDurationMs;
     if (run.error) {
       result.functionError = 'Unhandled';
@@ -144,33 +144,32 @@ export class Invoker {
   }
 
   #run(target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions): Promise<EnvironmentResult> {
-    return target.fn.pool.run({
-      requestId,
-      payload: text,
-      timeoutMs: target.fn.spec.timeoutMs,
-      ...(job !== undefined && { job }),
-      ...(options.batch && { batch: true }),
-      ...(options.signal && { signal: options.signal }),
-      ...(options.clientContext !== undefined && { clientContext: JSON.stringify(options.clientContext) }),
-      ...(options.identity !== undefined && { identity: JSON.stringify(options.identity) }),
-    });
+    // Set only what is present: absent fields cost the thread hand-off too.
+    const request: EnvironmentRequest = { requestId, payload: text, timeoutMs: target.fn.spec.timeoutMs };
+    if (job !== undefined) request.job = job;
+    if (options.batch) request.batch = true;
+    if (options.signal) request.signal = options.signal;
+    if (options.clientContext !== undefined) request.clientContext = JSON.stringify(options.clientContext);
+    if (options.identity !== undefined) request.identity = JSON.stringify(options.identity);
+    return target.fn.pool.run(request);
   }
 
   #finish(target: Target, job: string | undefined, type: InvocationOutcome['type'], requestId: string, run: EnvironmentResult) {
     const spec = target.fn.spec;
-    const entry = this.#log.record({
+    const report: InvocationReport = {
       requestId, functionName: spec.name, handlerLogs: run.logs, durationMs: run.durationMs,
       memoryMB: spec.memoryMB, maxMemoryMB: Math.min(run.maxMemoryMB, spec.memoryMB),
-      ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }),
-    });
+    };
+    if (run.initDurationMs !== undefined) report.initDurationMs = run.initDurationMs;
+    const entry = this.#log.record(report);
     if (this.#outcomeListeners.length > 0) {
       const outcome: InvocationOutcome = {
         requestId, functionName: spec.name, type, durationMs: run.durationMs, memoryMB: spec.memoryMB,
         maxMemoryMB: run.maxMemoryMB, environmentId: run.environmentId,
-        ...(job !== undefined && { job }),
-        ...(run.initDurationMs !== undefined && { initDurationMs: run.initDurationMs }),
-        ...(run.error && { error: run.error }),
       };
+      if (job !== undefined) outcome.job = job;
+      if (run.initDurationMs !== undefined) outcome.initDurationMs = run.initDurationMs;
+      if (run.error) outcome.error = run.error;
       for (const listener of this.#outcomeListeners) listener(outcome);
     }
     return entry;

@@ -1,4 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortedError, TooManyRequestsError, createHost, type Host } from '../../runtime/index.js';
@@ -37,6 +39,7 @@ beforeAll(async () => {
         cjs: { handler: './legacy.cjs' },
         typed: { handler: './typed.ts' },
         tmp: { handler: './tmp.mjs' },
+        keepalive: { handler: './keepalive.mjs' },
         envA: { handler: './env.mjs', environment: { ONLY_A: 'a' } },
         envB: { handler: './env.mjs', environment: { ONLY_B: 'b' } },
         gated: { handler: './gated.mjs', reservedConcurrency: 1, timeoutMs: 10_000 },
@@ -157,6 +160,28 @@ describe('faults fail only their invocation', () => {
   it('the host and other functions stay up through all of it', async () => {
     const result = await host.invoke('echo', { still: 'alive' });
     expect(json(result.payload).event).toEqual({ still: 'alive' });
+  });
+});
+
+describe('freezing between invocations', () => {
+  it('thaws a long-idle environment before its handler runs: no dead keep-alive socket is reused', async () => {
+    // The server drops idle connections after 5 s (past fetch's own 4 s keep-alive), the environment sleeps past that:
+    // run at once on wake, the handler would POST on the dead pooled socket ("fetch failed"). ~7 s, the price of fetch's defaults.
+    const server = createServer((_req, res) => res.end('pong'));
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      await host.invoke('keepalive', { url });
+      const first = await host.invoke('keepalive', { url });
+      await new Promise((done) => setTimeout(done, 6_500));
+      const second = await host.invoke('keepalive', { url });
+      expect(second.error).toBeUndefined();
+      expect(json(second.payload)).toEqual({ text: 'pong', calls: (json(first.payload).calls as number) + 1 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 });
 
