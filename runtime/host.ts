@@ -19,6 +19,7 @@ import { assertSafeBind, createApiSurface, HttpServer, invocationsApi, type ApiS
 import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
 import { EventSources, sourcesApi } from './sources/index.js';
+import { sourcesCall } from './sources/sources-api.js';
 
 /** How to build a host. */
 export interface HostOptions {
@@ -146,6 +147,7 @@ export class Host {
       await host.close();
       throw error;
     }
+    registry.hostCall = sourcesCall(host.sources); // handlers' sources client: in-process, over their environment's channel
     host.dispatcher.setPublisher((topic, message) => host.sources.publish(topic, message));
     host.onClose(() => host.sources.close()); // first registered, so it runs after the server closed: no new records
     if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);

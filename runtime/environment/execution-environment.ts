@@ -1,8 +1,11 @@
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { AbortedError } from '../errors/index.js';
+import { AbortedError, NeolithError } from '../errors/index.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
-import type { InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage, WorkerToMain } from './protocol.js';
+import type {
+  HostCallHandler, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage,
+  WorkerToMain,
+} from './protocol.js';
 
 /** Life of an environment, as metrics and the dashboard show it. */
 export type EnvironmentState = 'booting' | 'idle' | 'busy' | 'dead';
@@ -56,6 +59,9 @@ export class ExecutionEnvironment {
   #port: MessagePort;
   /** `[0]` counts requests posted: the thread sleeps on it between invocations. */
   #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Host calls in (the sources client's operations), replies out. */
+  #hostPort: MessagePort;
+  #hostCall: HostCallHandler | undefined;
   #init: InitSpec | undefined;
   #initialised = false;
   #pending: Pending | undefined;
@@ -72,10 +78,12 @@ export class ExecutionEnvironment {
     this.memoryMB = memoryMB;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
+    const hostChannel = new MessageChannel();
+    this.#hostPort = hostChannel.port1;
     this.#worker = new Worker(WORKER_URL, {
       env: {},
-      workerData: { port: port2, signal: this.#signal },
-      transferList: [port2],
+      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2 },
+      transferList: [port2, hostChannel.port2],
       // The thread entry and packaged handlers are plain JS: do not inherit loaders
       // such as `--import tsx` (they cost ~35 ms and ~6 MB per environment).
       ...(THREAD_EXEC_ARGV && { execArgv: THREAD_EXEC_ARGV }),
@@ -85,15 +93,21 @@ export class ExecutionEnvironment {
     });
     port1.on('message', (message: WorkerToMain) => this.#onMessage(message));
     port1.unref();
+    this.#hostPort.on('message', (message: HostCallMessage) => this.#onHostCall(message));
+    this.#hostPort.unref();
     this.#worker.on('error', (error) => this.#onDeath(error));
     this.#worker.on('exit', (code) => this.#onDeath(undefined, code));
     // A spare must not keep the host alive on its own.
     this.#worker.unref();
   }
 
-  /** Binds this environment to a function; its first invocation (or `initialise`) runs init. */
-  bind(init: InitSpec): void {
+  /**
+   * Binds this environment to a function; its first invocation (or `initialise`) runs init.
+   * `hostCall` serves the sources client's operations (else the client uses HTTP).
+   */
+  bind(init: InitSpec, hostCall?: HostCallHandler): void {
     this.functionName = init.functionName;
+    this.#hostCall = hostCall;
     mkdirSync(init.tmpDir, { recursive: true });
     this.#init = { ...init, tmpFd: openSync(init.tmpDir, 'r') };
   }
@@ -217,6 +231,45 @@ export class ExecutionEnvironment {
     return pending;
   }
 
+  /** Runs one operation of the thread's sources client and answers it, errors typed as the HTTP route types them. */
+  #onHostCall(message: HostCallMessage): void {
+    let pending: Promise<HostReplyMessage['result']> | undefined;
+    try {
+      pending = this.#hostCall?.(message.call);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    if (!pending) {
+      this.#reply({ kind: 'host-reply', id: message.id, error: { type: 'ServiceException', message: 'this host serves no host calls', unavailable: true } });
+      return;
+    }
+    pending.then(
+      (result) => {
+        const reply: HostReplyMessage = { kind: 'host-reply', id: message.id, result: result! };
+        if (result && 'object' in result && result.object) {
+          // A copy of the bytes of its own (the store keeps the original), handed over rather than cloned.
+          const body = new Uint8Array(result.object.body);
+          reply.result = { object: { ...result.object, body } };
+          this.#reply(reply, [body.buffer]);
+        } else this.#reply(reply);
+      },
+      (error: unknown) => {
+        if (error instanceof NeolithError) {
+          this.#reply({ kind: 'host-reply', id: message.id, error: { type: error.code, message: error.toJSON().message } });
+          return;
+        }
+        // As the HTTP route answers it: logged for the operator, nothing more for the caller.
+        process.emitWarning(`neolith: unexpected error serving a request: ${(error as Error)?.stack ?? String(error)}`);
+        this.#reply({ kind: 'host-reply', id: message.id, error: { type: 'ServiceException', message: 'Internal error in the neolith host' } });
+      },
+    );
+  }
+
+  #reply(reply: HostReplyMessage, transfer?: ArrayBuffer[]): void {
+    if (this.#exited) return;
+    this.#hostPort.postMessage(reply, transfer);
+  }
+
   #onMessage(message: WorkerToMain): void {
     if (message.kind === 'init-done') {
       this.#initWaiter?.(message);
@@ -293,6 +346,7 @@ export class ExecutionEnvironment {
       this.#exitListeners = [];
       for (const listener of listeners) listener(this);
       this.#removeTmp();
+      this.#hostPort.close();
     }
   }
 }

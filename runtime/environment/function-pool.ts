@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
-import type { InitSpec } from './protocol.js';
+import type { HostCallHandler, InitSpec } from './protocol.js';
 import type { SpareEnvironments } from './spare-environments.js';
 
 /** What a pool needs to know to bind environments to its function. */
@@ -11,6 +11,8 @@ export interface PoolBinding {
   /** Folder under which each environment gets its own /tmp. */
   tmpRoot: string;
   provisionedConcurrency: number;
+  /** Serves the sources client's operations in-process (else the client calls the host over HTTP). */
+  hostCall?: HostCallHandler;
 }
 
 /** Environments of one function, by state. */
@@ -130,7 +132,7 @@ export class FunctionPool {
       tmpDir,
       logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`,
       env: { ...init.env, TMPDIR: tmpDir },
-    });
+    }, this.#binding.hostCall);
     this.#created++;
     this.#all.add(env);
     env.onExit(() => {

@@ -6,4 +6,4 @@ export { SpareEnvironments } from './spare-environments.js';
 export { FunctionPackager } from './function-packager.js';
 export type { FunctionPackage } from './function-packager.js';
 export type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
-export type { LambdaErrorPayload, InitSpec } from './protocol.js';
+export type { LambdaErrorPayload, InitSpec, HostCall, HostCallHandler, HostCallResult } from './protocol.js';

@@ -93,3 +93,50 @@ export interface ResultMessage {
 }
 
 export type WorkerToMain = InitDoneMessage | ResultMessage;
+
+/**
+ * One event-source operation a handler's client (`neolith/client`) asks of
+ * the host over the environment's host-call channel instead of HTTP. JSON
+ * operations carry the body as JSON text, as the HTTP route would read it
+ * (same coercions, same limits); bucket bodies travel as bytes.
+ */
+export type HostCall =
+  | { source: 'table' | 'topic' | 'stream'; name: string; op: string; body: string }
+  | { source: 'bucket'; name: string; op: 'put'; key: string; data: Uint8Array; contentType: string }
+  | { source: 'bucket'; name: string; op: 'get' | 'delete'; key: string }
+  | { source: 'bucket'; name: string; op: 'list'; prefix: string };
+
+/** What an operation answers: JSON text, a bucket object (or `null`: no such key), or just done. */
+export type HostCallResult =
+  | { json: string }
+  | { object: { body: Uint8Array; contentType: string; eTag: string } | null }
+  | { done: true };
+
+/** Worker → main, on the host-call channel. */
+export interface HostCallMessage {
+  kind: 'host-call';
+  id: number;
+  call: HostCall;
+}
+
+/** Main → worker, on the host-call channel: the result, or the error the HTTP route would have sent. */
+export interface HostReplyMessage {
+  kind: 'host-reply';
+  id: number;
+  result?: HostCallResult;
+  /** `type` is the `x-amzn-ErrorType` the HTTP route would send; `unavailable` asks the client to use HTTP. */
+  error?: { type: string; message: string; unavailable?: boolean };
+}
+
+/**
+ * The host's side of host calls: runs one operation (rejects with the same
+ * errors as the HTTP route), or returns undefined when it serves none (yet):
+ * the client then calls over HTTP.
+ */
+export type HostCallHandler = (call: HostCall) => Promise<HostCallResult> | undefined;
+
+/**
+ * The worker publishes `(call, transfer?) => Promise<HostReplyMessage>` as
+ * `globalThis[Symbol.for('neolith.hostCall')]` for the client to find.
+ */
+export type HostCallFunction = (call: HostCall, transfer?: ArrayBuffer[]) => Promise<HostReplyMessage>;

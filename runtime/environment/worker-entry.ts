@@ -9,7 +9,8 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
-  InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage, WorkerToMain,
+  HostCall, HostCallFunction, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker,
+  ResultMessage, WorkerToMain,
 } from './protocol.js';
 
 type Handler = (event: unknown, context: LambdaContext, callback?: Callback) => unknown;
@@ -35,9 +36,34 @@ interface WorkerData {
   port: MessagePort;
   /** `[0]` counts requests posted on `port`; the host bumps it and notifies after each post. */
   signal: Int32Array;
+  /** The host-call channel: the client's operations out, replies in (read by a listener, in the event loop). */
+  hostPort: MessagePort;
 }
-const { port, signal } = workerData as WorkerData;
+const { port, signal, hostPort } = workerData as WorkerData;
 const MB = 1024 * 1024;
+
+/**
+ * The sources client's fast path: an operation goes to the host's main thread
+ * as a message (no HTTP). Replies arrive as 'message' events, so a handler
+ * awaiting one is served while it runs; a reply to background work that comes
+ * after its invocation ended waits in the port, frozen with the rest, until
+ * the next invocation runs the event loop.
+ */
+const hostCalls = new Map<number, (reply: HostReplyMessage) => void>();
+let nextHostCall = 0;
+hostPort.on('message', (reply: HostReplyMessage) => {
+  const resolve = hostCalls.get(reply.id);
+  if (!resolve) return;
+  hostCalls.delete(reply.id);
+  resolve(reply);
+});
+const hostCall: HostCallFunction = (call: HostCall, transfer?: ArrayBuffer[]) => new Promise((resolve) => {
+  const id = ++nextHostCall;
+  hostCalls.set(id, resolve);
+  const message: HostCallMessage = { kind: 'host-call', id, call };
+  hostPort.postMessage(message, transfer);
+});
+Object.defineProperty(globalThis, Symbol.for('neolith.hostCall'), { value: hostCall });
 
 let spec: InitSpec | undefined;
 let handler: Handler | undefined;

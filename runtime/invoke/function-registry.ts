@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FunctionSpec, ResolvedConfig } from '../config/index.js';
 import { nanoFunctionName, FUNCTION_NAME_PATTERN } from '../config/index.js';
-import { FunctionPool, type FunctionPackage, type PoolBinding, type SpareEnvironments } from '../environment/index.js';
+import { FunctionPool, type FunctionPackage, type HostCallHandler, type PoolBinding, type SpareEnvironments } from '../environment/index.js';
 import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 
 /** A function as the invoker knows it: its spec, its pool and its input checks. */
@@ -39,6 +39,8 @@ export class FunctionRegistry {
   readonly #spares: SpareEnvironments;
   /** The host's URL once it listens; environments get it as NEOLITH_HOST_URL (the sources client). */
   hostUrl = '';
+  /** Serves the sources client's operations in-process, once the host has its sources (else the client uses HTTP). */
+  hostCall: HostCallHandler | undefined;
 
   constructor(config: ResolvedConfig, packages: Map<string, FunctionPackage>, spares: SpareEnvironments) {
     this.#config = config;
@@ -111,6 +113,7 @@ export class FunctionRegistry {
     return {
       tmpRoot: join(config.stateDir, 'tmp'),
       provisionedConcurrency: spec.provisionedConcurrency,
+      hostCall: (call) => registry.hostCall?.(call),
       init: {
         functionName: spec.name,
         functionVersion: '$LATEST',

@@ -128,4 +128,9 @@ class LazyEntry implements InvocationLogEntry {
     }
     return this.#text;
   }
+
+  /** A plain entry for JSON (the text is a getter, which JSON.stringify would skip). */
+  toJSON(): InvocationLogEntry {
+    return { requestId: this.requestId, functionName: this.functionName, time: this.time, text: this.text };
+  }
 }

@@ -1,6 +1,7 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
 import { readBody, sendJson } from '../http/index.js';
-import { InvalidParameterValueError, InvalidRequestContentError, RouteNotFoundError } from '../errors/index.js';
+import { InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, RouteNotFoundError } from '../errors/index.js';
+import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
 
 /** Largest JSON body of a data-plane call (a PutRecords of 5 MB as base64, with room). */
@@ -99,72 +100,131 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
 
 async function topicsApi(sources: EventSources, ctx: RequestContext, topic: string): Promise<boolean> {
   if (ctx.req.method !== 'POST') return false;
-  const body = await json(ctx);
-  const out = await sources.topics.publish(topic, body.message as string, {
+  sendJson(ctx.res, 200, await topicOp(sources, topic, await json(ctx)));
+  return true;
+}
+
+function topicOp(sources: EventSources, topic: string, body: Record<string, unknown>): Promise<unknown> {
+  return sources.topics.publish(topic, body.message as string, {
     ...(body.attributes !== undefined && { attributes: body.attributes as Record<string, string> }),
     ...(typeof body.subject === 'string' && { subject: body.subject }),
   });
-  sendJson(ctx.res, 200, out);
-  return true;
 }
 
 async function streamsApi(sources: EventSources, ctx: RequestContext, [stream = '', op = '']: string[]): Promise<boolean> {
   if (ctx.req.method !== 'POST' || op !== 'records') return false;
-  const body = await json(ctx);
+  sendJson(ctx.res, 200, await streamOp(sources, stream, await json(ctx)));
+  return true;
+}
+
+function streamOp(sources: EventSources, stream: string, body: Record<string, unknown>): Promise<unknown> {
   if (!Array.isArray(body.records)) throw new InvalidParameterValueError('records must be an array of { data (base64), partitionKey }');
   const records = (body.records as Array<{ data?: unknown; partitionKey?: unknown }>).map((r, i) => {
     if (typeof r?.data !== 'string') throw new InvalidParameterValueError(`records[${i}].data must be base64 text`);
     return { data: Buffer.from(r.data, 'base64'), partitionKey: r.partitionKey as string };
   });
-  sendJson(ctx.res, 200, await sources.streams.putRecords(stream, records));
-  return true;
+  return sources.streams.putRecords(stream, records);
 }
 
 async function tablesApi(sources: EventSources, ctx: RequestContext, [table = '', op = '']: string[]): Promise<boolean> {
-  if (ctx.req.method !== 'POST') return false;
+  if (ctx.req.method !== 'POST' || !TABLE_OPS.has(op)) return false;
+  sendJson(ctx.res, 200, await tableOp(sources, table, op, await json(ctx)));
+  return true;
+}
+
+const TABLE_OPS = new Set(['put', 'get', 'update', 'delete', 'query', 'batch-get', 'batch-put', 'scan', 'add']);
+
+/** One table operation (`op` one of TABLE_OPS) on its JSON body; resolves with the JSON answer. */
+async function tableOp(sources: EventSources, table: string, op: string, b: Record<string, unknown>): Promise<unknown> {
   const t = sources.tables;
-  const b = await json(ctx);
   const cond = (b.condition ?? {}) as { ifNotExists?: boolean; expectedVersion?: number };
   switch (op) {
     case 'put':
-      sendJson(ctx.res, 200, await t.put(table, b.item as Record<string, unknown>, cond));
-      return true;
+      return t.put(table, b.item as Record<string, unknown>, cond);
     case 'get':
-      sendJson(ctx.res, 200, { found: (await t.get(table, b.key as Record<string, unknown>)) ?? null });
-      return true;
+      return { found: (await t.get(table, b.key as Record<string, unknown>)) ?? null };
     case 'update':
-      sendJson(ctx.res, 200, await t.update(table, b.key as Record<string, unknown>, b.changes as Record<string, unknown>, cond));
-      return true;
+      return t.update(table, b.key as Record<string, unknown>, b.changes as Record<string, unknown>, cond);
     case 'delete':
-      sendJson(ctx.res, 200, { old: (await t.delete(table, b.key as Record<string, unknown>, cond)) ?? null });
-      return true;
+      return { old: (await t.delete(table, b.key as Record<string, unknown>, cond)) ?? null };
     case 'query':
-      sendJson(ctx.res, 200, { items: await t.query(table, b.query as Parameters<typeof t.query>[1]) });
-      return true;
+      return { items: await t.query(table, b.query as Parameters<typeof t.query>[1]) };
     case 'batch-get':
-      sendJson(ctx.res, 200, { found: await t.batchGet(table, b.keys as Array<Record<string, unknown>>) });
-      return true;
+      return { found: await t.batchGet(table, b.keys as Array<Record<string, unknown>>) };
     case 'batch-put':
-      sendJson(ctx.res, 200, { results: await t.batchPut(table, b.items as Array<Record<string, unknown>>, cond) });
-      return true;
+      return { results: await t.batchPut(table, b.items as Array<Record<string, unknown>>, cond) };
     case 'scan':
-      sendJson(ctx.res, 200, await t.scan(table, {
+      return t.scan(table, {
         ...(b.cursor !== undefined && { cursor: b.cursor as string }), ...(b.limit !== undefined && { limit: b.limit as number }),
-      }));
-      return true;
+      });
     case 'add':
-      sendJson(ctx.res, 200, await t.add(table, b.key as Record<string, unknown>, b.amounts as Record<string, number>));
-      return true;
+      return t.add(table, b.key as Record<string, unknown>, b.amounts as Record<string, number>);
     default:
-      return false;
+      throw new RouteNotFoundError(`No table operation ${op}`);
   }
 }
 
+/**
+ * The same operations for a handler's client calling over its environment's
+ * channel (see `HostCall`): what the HTTP routes run, minus HTTP. Rejects
+ * with the errors the routes would send (their `code` is the error type).
+ */
+export function sourcesCall(sources: EventSources): (call: HostCall) => Promise<HostCallResult> {
+  return async (call) => {
+    if (call.source === 'bucket') {
+      const b = sources.buckets;
+      switch (call.op) {
+        case 'put': {
+          const limit = b.maxObjectBytes(call.name);
+          if (call.data.byteLength > limit) throw tooLarge(call.data.byteLength, limit);
+          const body = Buffer.from(call.data.buffer, call.data.byteOffset, call.data.byteLength);
+          return { json: JSON.stringify(await b.put(call.name, call.key, body, call.contentType)) };
+        }
+        case 'get': {
+          const found = await b.get(call.name, call.key);
+          return { object: found ? { body: found.body, contentType: found.meta.contentType, eTag: found.meta.eTag } : null };
+        }
+        case 'delete':
+          await b.delete(call.name, call.key);
+          return { done: true };
+        case 'list':
+          return { json: JSON.stringify({ objects: await b.list(call.name, call.prefix, 1000) }) };
+      }
+    }
+    const body = parseJson(call.body);
+    switch (call.source) {
+      case 'table':
+        return { json: JSON.stringify(await tableOp(sources, call.name, call.op, body)) };
+      case 'topic':
+        return { json: JSON.stringify(await topicOp(sources, call.name, body)) };
+      case 'stream':
+        return { json: JSON.stringify(await streamOp(sources, call.name, body)) };
+    }
+  };
+}
+
+/** A JSON body sent over the channel: the HTTP route's size limit and parse rules. */
+function parseJson(text: string): Record<string, unknown> {
+  if (text.length * 3 > MAX_JSON_BYTES) {
+    const size = Buffer.byteLength(text);
+    if (size > MAX_JSON_BYTES) throw tooLarge(size, MAX_JSON_BYTES);
+  }
+  return parseObject(text);
+}
+
+/** As `readBody` words it. */
+function tooLarge(size: number, limit: number): RequestTooLargeError {
+  return new RequestTooLargeError(`Request must be smaller than ${limit} bytes for the InvokeFunction operation (got at least ${size})`);
+}
+
 async function json(ctx: RequestContext): Promise<Record<string, unknown>> {
-  const body = await readBody(ctx.req, MAX_JSON_BYTES);
-  if (body.length === 0) return {};
+  return parseObject((await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  if (text.length === 0) return {};
   try {
-    const value = JSON.parse(body.toString('utf8')) as unknown;
+    const value = JSON.parse(text) as unknown;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch (error) {

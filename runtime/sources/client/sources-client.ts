@@ -1,15 +1,19 @@
 /**
  * The handlers' client for event sources: `table`, `bucket`, `stream`,
- * `topic`. It runs inside worker threads, so it imports nothing of the host:
- * it calls the host's HTTP surface at `NEOLITH_HOST_URL` (set in every
- * environment once the host listens), which keeps one code path for both
- * backends and lets the host wake its mappings and notify subscribers at once.
- * In-process callers (tests, scripts) use `configureSourcesClient({ url })`.
+ * `topic`. It runs inside worker threads, so it imports nothing of the host.
+ * Inside a neolith environment each operation goes to the host's main thread
+ * as a message on the environment's own channel (`HostCall`, no HTTP); the
+ * host runs what its HTTP route would run and answers with the same errors.
+ * Elsewhere, or when the host serves no host calls, it calls the host's HTTP
+ * surface at `NEOLITH_HOST_URL` (set in every environment once the host
+ * listens). In-process callers (tests, scripts) use
+ * `configureSourcesClient({ url })`, which always takes HTTP.
  */
 import {
   ConditionalCheckFailedError, InvalidParameterValueError, InvalidRequestContentError, NeolithError, RequestTooLargeError,
   ResourceNotFoundError, ServiceError,
 } from '../../errors/index.js';
+import type { HostCall, HostCallFunction, HostCallResult } from '../../environment/protocol.js';
 
 let configuredUrl: string | undefined;
 
@@ -22,6 +26,36 @@ function baseUrl(): string {
   const url = configuredUrl ?? process.env.NEOLITH_HOST_URL?.replace(/\/$/, '');
   if (!url) throw new ServiceError('neolith sources client: NEOLITH_HOST_URL is not set (is the host listening?); call configureSourcesClient({ url }) outside a handler');
   return url;
+}
+
+/** The environment's channel to its host (see worker-entry), when running in one. */
+const hostCallFn = (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] as HostCallFunction | undefined;
+/** Set once the host said it serves no host calls: HTTP from then on. */
+let hostCallsUnavailable = false;
+
+/**
+ * Runs `op` over the environment's channel and resolves with its result, or
+ * resolves undefined when the HTTP path must be taken (configured URL, not in
+ * an environment, host serves no host calls). Errors arrive typed as HTTP's.
+ */
+async function viaHost(op: HostCall, transfer?: ArrayBuffer[]): Promise<HostCallResult | undefined> {
+  if (!hostCallFn || configuredUrl !== undefined || hostCallsUnavailable) return undefined;
+  const reply = await hostCallFn(op, transfer);
+  if (!reply.error) return reply.result;
+  if (reply.error.unavailable) {
+    hostCallsUnavailable = true;
+    return undefined;
+  }
+  throw toError(reply.error.type, reply.error.message);
+}
+
+/** A JSON operation: over the channel when possible, else `POST path` over HTTP. */
+async function jsonOp<R>(source: 'table' | 'topic' | 'stream', name: string, op: string, path: string, body: unknown): Promise<R> {
+  if (hostCallFn && configuredUrl === undefined && !hostCallsUnavailable) {
+    const result = await viaHost({ source, name, op, body: JSON.stringify(body) });
+    if (result) return JSON.parse((result as { json: string }).json) as R;
+  }
+  return (await (await call('POST', path, body)).json()) as R;
 }
 
 async function call(method: string, path: string, body?: unknown, raw?: { data: Uint8Array; contentType: string }): Promise<Response> {
@@ -64,7 +98,7 @@ export interface WriteCondition {
 
 /** A DynamoDB-like table. */
 export function table<T extends object = Record<string, unknown>>(name: string) {
-  const op = async <R>(operation: string, body: unknown) => (await (await call('POST', `/tables/${seg(name)}/${operation}`, body)).json()) as R;
+  const op = <R>(operation: string, body: unknown) => jsonOp<R>('table', name, operation, `/tables/${seg(name)}/${operation}`, body);
   return {
     /** Writes a whole item; rejects with ConditionalCheckFailedError when the condition fails. */
     put: (item: T, condition?: WriteCondition) => op<{ version: number }>('put', { item, condition }),
@@ -105,26 +139,43 @@ export function table<T extends object = Record<string, unknown>>(name: string) 
 export function bucket(name: string) {
   const path = (key: string) => `/buckets/${seg(name)}/${key.split('/').map(seg).join('/')}`;
   return {
-    put: async (key: string, body: string | Uint8Array, contentType = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream') =>
-      (await (await call('PUT', path(key), undefined, { data: typeof body === 'string' ? Buffer.from(body) : body, contentType })).json()) as { key: string; size: number; eTag: string },
+    put: async (key: string, body: string | Uint8Array, contentType = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream') => {
+      type Meta = { key: string; size: number; eTag: string };
+      // A copy of its own (the caller keeps its bytes), handed over rather than cloned.
+      const data = typeof body === 'string' ? new Uint8Array(Buffer.from(body)) : new Uint8Array(body);
+      const result = await viaHost({ source: 'bucket', name, op: 'put', key, data, contentType }, [data.buffer as ArrayBuffer]);
+      if (result) return JSON.parse((result as { json: string }).json) as Meta;
+      return (await (await call('PUT', path(key), undefined, { data: typeof body === 'string' ? Buffer.from(body) : body, contentType })).json()) as Meta;
+    },
     get: async (key: string): Promise<{ body: Buffer; contentType: string; eTag: string } | undefined> => {
+      const result = await viaHost({ source: 'bucket', name, op: 'get', key });
+      if (result) {
+        const found = (result as { object: { body: Uint8Array; contentType: string; eTag: string } | null }).object;
+        return found ? { body: Buffer.from(found.body.buffer, found.body.byteOffset, found.body.byteLength), contentType: found.contentType, eTag: found.eTag } : undefined;
+      }
       const res = await call('GET', path(key));
       if (res.status === 404) return undefined;
       return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') ?? '', eTag: (res.headers.get('etag') ?? '').replace(/"/g, '') };
     },
     delete: async (key: string) => {
+      if (await viaHost({ source: 'bucket', name, op: 'delete', key })) return;
       await call('DELETE', path(key));
     },
-    list: async (prefix = '') => ((await (await call('GET', `/buckets/${seg(name)}?prefix=${seg(prefix)}`)).json()) as { objects: Array<{ key: string; size: number; eTag: string }> }).objects,
+    list: async (prefix = '') => {
+      type Listing = { objects: Array<{ key: string; size: number; eTag: string }> };
+      const result = await viaHost({ source: 'bucket', name, op: 'list', prefix });
+      if (result) return (JSON.parse((result as { json: string }).json) as Listing).objects;
+      return ((await (await call('GET', `/buckets/${seg(name)}?prefix=${seg(prefix)}`)).json()) as Listing).objects;
+    },
   };
 }
 
 /** A Kinesis-like stream. */
 export function stream(name: string) {
-  const put = async (records: Array<{ data: string | Uint8Array | object; partitionKey: string }>) =>
-    (await (await call('POST', `/streams/${seg(name)}/records`, {
+  const put = (records: Array<{ data: string | Uint8Array | object; partitionKey: string }>) =>
+    jsonOp<{ FailedRecordCount: number; Records: Array<{ SequenceNumber: string; ShardId: string }> }>('stream', name, 'records', `/streams/${seg(name)}/records`, {
       records: records.map((r) => ({ partitionKey: r.partitionKey, data: toBase64(r.data) })),
-    })).json()) as { FailedRecordCount: number; Records: Array<{ SequenceNumber: string; ShardId: string }> };
+    });
   return {
     /** Data: bytes, text, or any other value as JSON. */
     putRecord: async (record: { data: string | Uint8Array | object; partitionKey: string }) => (await put([record])).Records[0]!,
@@ -135,8 +186,8 @@ export function stream(name: string) {
 /** An SNS-like topic. */
 export function topic(name: string) {
   return {
-    publish: async (message: string | object, attributes?: Record<string, string | number | string[]>, subject?: string) =>
-      (await (await call('POST', `/topics/${seg(name)}`, { message: typeof message === 'string' ? message : JSON.stringify(message), attributes, subject })).json()) as { MessageId: string },
+    publish: (message: string | object, attributes?: Record<string, string | number | string[]>, subject?: string) =>
+      jsonOp<{ MessageId: string }>('topic', name, 'publish', `/topics/${seg(name)}`, { message: typeof message === 'string' ? message : JSON.stringify(message), attributes, subject }),
   };
 }
 

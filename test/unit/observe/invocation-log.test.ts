@@ -81,3 +81,13 @@ describe('InvocationLog eviction', () => {
     expect(log.get('x')).toBeDefined();
   });
 });
+
+describe('InvocationLog entries', () => {
+  it('serialise to JSON with their text, rendered on first read', () => {
+    const entry = new InvocationLog().record(report('j', { handlerLogs: 'hello\n' }));
+    const json = JSON.parse(JSON.stringify(entry)) as { requestId: string; text: string };
+    expect(json.requestId).toBe('j');
+    expect(json.text).toBe(entry.text);
+    expect(json.text).toContain('hello\n');
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Event invocations through the host, per backend: accepted/s through
+ * `host.invoke` and through the HTTP Invoke API, accepted→handler-start
+ * latency, and end-to-end throughput with a trivial handler — each beside the
+ * raw backend's `enqueue` measured in the same run.
+ *
+ *   npx tsc -p tsconfig.build.json; node --import tsx bench/async-invoke.ts
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createBackend } from '../runtime/backend/index.js';
+import { runStandalone, type Row } from './run.js';
+import { benchHost, summarise } from './runtime-support.js';
+
+export const title = 'Async (Event) invocations per backend: host.invoke and HTTP vs raw backend enqueue';
+export const baseline = 'raw backend enqueue';
+
+const EVENTS = 3000;
+const HTTP_CLIENTS = 10;
+const POLICY = { maxRetries: 0, retryDelaysMs: [], maxEventAgeSeconds: 21600 };
+
+async function rawEnqueue(kind: 'sqlite' | 'redis'): Promise<number> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'neolith-bench-raw-'));
+  const backend = createBackend(kind === 'redis' ? { kind, prefix: `bench-${randomUUID()}` } : { kind, stateDir });
+  await backend.waitUntilReady();
+  const started = performance.now();
+  for (let i = 0; i < EVENTS; i++) {
+    await backend.enqueue({ requestId: randomUUID(), functionName: 'x', payload: '{}', policy: POLICY });
+  }
+  const rate = EVENTS / ((performance.now() - started) / 1000);
+  await backend.close();
+  rmSync(stateDir, { recursive: true, force: true });
+  return rate;
+}
+
+async function measure(kind: 'sqlite' | 'redis'): Promise<Row[]> {
+  const raw = await rawEnqueue(kind);
+  const { host, close } = await benchHost({
+    backend: kind, redisPrefix: `bench-${randomUUID()}`,
+    functions: { stamp: { handler: './stamp.mjs', reservedConcurrency: Number(process.env.RC ?? 1000), async: { maxRetries: 0 } } },
+  });
+  try {
+    const { url } = await host.listen({ port: 0 });
+    const done = new Set<string>();
+    const latencies: number[] = [];
+    let all: () => void = () => undefined;
+    let target = EVENTS;
+    host.invocations.watch((record) => {
+      if (record.status !== 'SUCCEEDED' || done.has(record.id)) return;
+      done.add(record.id);
+      latencies.push((JSON.parse(record.result!) as { startedAfterMs: number }).startedAfterMs);
+      if (done.size >= target) all();
+    });
+
+    // host.invoke, sequential accepts; the dispatcher runs them meanwhile.
+    const finished = new Promise<void>((resolve) => { all = resolve; });
+    const started = performance.now();
+    for (let i = 0; i < EVENTS; i++) await host.invoke('stamp', { t: Date.now() }, { type: 'Event' });
+    const acceptSeconds = (performance.now() - started) / 1000;
+    await finished;
+    const endToEndSeconds = (performance.now() - started) / 1000;
+    const latency = summarise(latencies);
+
+    // The HTTP Invoke API, HTTP_CLIENTS clients in parallel.
+    target = 2 * EVENTS;
+    const httpFinished = new Promise<void>((resolve) => { all = resolve; });
+    const httpStarted = performance.now();
+    await Promise.all(Array.from({ length: HTTP_CLIENTS }, async () => {
+      for (let i = 0; i < EVENTS / HTTP_CLIENTS; i++) {
+        const response = await fetch(`${url}/2015-03-31/functions/stamp/invocations`, {
+          method: 'POST', headers: { 'X-Amz-Invocation-Type': 'Event' }, body: JSON.stringify({ t: Date.now() }),
+        });
+        if (response.status !== 202) throw new Error(`HTTP ${response.status}`);
+        await response.arrayBuffer();
+      }
+    }));
+    const httpSeconds = (performance.now() - httpStarted) / 1000;
+    await httpFinished;
+    return [
+      { name: `${kind}: accepted via host.invoke (sequential)`, value: EVENTS / acceptSeconds, unit: 'events/s', baseline: raw, note: `${EVENTS} events, stored before each returns` },
+      { name: `${kind}: accepted via HTTP (${HTTP_CLIENTS} clients)`, value: EVENTS / httpSeconds, unit: 'events/s', baseline: raw, note: '202 after the event is durable' },
+      { name: `${kind}: end to end, trivial handler`, value: EVENTS / endToEndSeconds, unit: 'events/s', baseline: raw, goal: kind === 'sqlite' ? '≥ 5,000 events/s' : '≥ 3,000 events/s', pass: EVENTS / endToEndSeconds >= (kind === 'sqlite' ? 5000 : 3000), note: 'first accept → last SUCCEEDED' },
+      { name: `${kind}: accepted → handler start p50`, value: latency.p50, unit: 'ms', ...(kind === 'sqlite' && { goal: '≤ 5 ms', pass: latency.p50 <= 5 }), note: `p99 ${latency.p99.toFixed(1)} ms (while accepting at full speed)` },
+    ];
+  } finally {
+    await close();
+  }
+}
+
+export async function run(): Promise<Row[]> {
+  return [...(await measure('sqlite')), ...(await measure('redis'))];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runStandalone({ run, title, baseline }, fileURLToPath(import.meta.url));
+}
