@@ -20,6 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import DataLoader from 'dataloader';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { getDirectiveValues, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { NeolithError } from '../runtime/errors/index.js';
+import type { HostCallFunction } from '../runtime/environment/protocol.js';
+import { sourcesCall } from '../runtime/sources/sources-api.js';
 import { createYoga } from 'graphql-yoga';
 import { createHost } from '../runtime/index.js';
 import { GATEWAY_SDL } from '../runtime/graphql/index.js';
@@ -82,7 +85,18 @@ async function bareYoga(stateDir: string): Promise<{ url: string; close: () => P
   process.env.NEOLITH_STATE_DIR = stateDir;
   // The jobs keep their data in tables: a host with no functions serves them, in this process, as neolith's host does.
   const data = await createHost({ config: { tables: APP_SOURCES.tables, functions: {} }, rootDir: stateDir, overrides: { stateDir } }); // no schema/ there: no gateway
-  process.env.NEOLITH_HOST_URL = (await data.listen({ port: 0 })).url;
+  // The jobs' table calls go straight to the host's handler in this process — what an
+  // environment's channel reaches, minus the thread hop — so the baseline is not slowed by HTTP.
+  const serve = sourcesCall(data.sources);
+  const direct: HostCallFunction = async (call) => {
+    try {
+      return { kind: 'host-reply', id: 0, result: await serve(call) };
+    } catch (error) {
+      if (error instanceof NeolithError) return { kind: 'host-reply', id: 0, error: { type: error.code, message: error.message } };
+      throw error;
+    }
+  };
+  (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] = direct;
   const schemaDir = join(ROOT, 'schema');
   const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))];
   const schema = makeExecutableSchema({ typeDefs });

@@ -28,8 +28,16 @@ function baseUrl(): string {
   return url;
 }
 
-/** The environment's channel to its host (see worker-entry), when running in one. */
-const hostCallFn = (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] as HostCallFunction | undefined;
+const HOST_CALL = Symbol.for('neolith.hostCall');
+
+/**
+ * The environment's channel to its host (see worker-entry), when running in
+ * one. Looked up per call, not at load: the client may be loaded before the
+ * channel is published (a config importing `neolith` first).
+ */
+function hostCallFn(): HostCallFunction | undefined {
+  return (globalThis as Record<symbol, unknown>)[HOST_CALL] as HostCallFunction | undefined;
+}
 /** Set once the host said it serves no host calls: HTTP from then on. */
 let hostCallsUnavailable = false;
 
@@ -39,8 +47,9 @@ let hostCallsUnavailable = false;
  * an environment, host serves no host calls). Errors arrive typed as HTTP's.
  */
 async function viaHost(op: HostCall, transfer?: ArrayBuffer[]): Promise<HostCallResult | undefined> {
-  if (!hostCallFn || configuredUrl !== undefined || hostCallsUnavailable) return undefined;
-  const reply = await hostCallFn(op, transfer);
+  const channel = hostCallFn();
+  if (!channel || configuredUrl !== undefined || hostCallsUnavailable) return undefined;
+  const reply = await channel(op, transfer);
   if (!reply.error) return reply.result;
   if (reply.error.unavailable) {
     hostCallsUnavailable = true;
@@ -51,7 +60,7 @@ async function viaHost(op: HostCall, transfer?: ArrayBuffer[]): Promise<HostCall
 
 /** A JSON operation: over the channel when possible, else `POST path` over HTTP. */
 async function jsonOp<R>(source: 'table' | 'topic' | 'stream', name: string, op: string, path: string, body: unknown): Promise<R> {
-  if (hostCallFn && configuredUrl === undefined && !hostCallsUnavailable) {
+  if (configuredUrl === undefined && !hostCallsUnavailable && hostCallFn()) {
     const result = await viaHost({ source, name, op, body: JSON.stringify(body) });
     if (result) return JSON.parse((result as { json: string }).json) as R;
   }
