@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import { applyLayout, nanoFunctionName } from './apply-layout.js';
-import type { FunctionSettings, LayoutMap, LayoutName, NeolithConfig } from './config-types.js';
+import type { FunctionSettings, LayoutMap, LayoutName } from './config-types.js';
 import { discoverJobs } from './discover-jobs.js';
 import { ProblemList } from './problem-list.js';
 import { resolveHttpOptions } from './resolve-http.js';

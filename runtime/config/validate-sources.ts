@@ -1,5 +1,5 @@
 import { checkMappingParams, filterCriteriaFromConfig, type MappingParams } from './mapping-params.js';
-import { isPlainObject, type ProblemList } from './problem-list.js';
+import type { ProblemList } from './problem-list.js';
 import { DEFAULT_SOURCE_OPTIONS, type ResolvedSources, type SourcesConfig } from './sources-options.js';
 
 /** Top-level keys this part validates. */

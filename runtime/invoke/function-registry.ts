@@ -36,7 +36,6 @@ export class FunctionRegistry {
   readonly #byName = new Map<string, RegisteredFunction>();
   readonly #targets = new Map<string, Target>();
   readonly #config: ResolvedConfig;
-  readonly #spares: SpareEnvironments;
   /** The host's URL once it listens; environments get it as NEOLITH_HOST_URL (the sources client). */
   hostUrl = '';
   /** Serves the sources client's operations in-process, once the host has its sources (else the client uses HTTP). */
@@ -44,7 +43,6 @@ export class FunctionRegistry {
 
   constructor(config: ResolvedConfig, packages: Map<string, FunctionPackage>, spares: SpareEnvironments) {
     this.#config = config;
-    this.#spares = spares;
     for (const spec of config.functions) {
       const arn = `arn:aws:lambda:${config.region}:${config.accountId}:function:${spec.name}`;
       const pkg = packages.get(spec.name)!;

@@ -1,27 +1,17 @@
 /** `neolith publish` and `neolith put-record` against a real `neolith serve`: what they send reaches the subscribed and mapped functions. */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { neolithProcess } from '../support/cli.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 const sources = resolve(import.meta.dirname, '../fixtures/handlers/sources.mjs');
 const state = tempDir('neolith-cli-sources-');
 const out = join(state.path, 'out.jsonl');
 let server: ServeProcess;
 
-async function neolith(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd: state.path });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const neolith = (args: string[]) => neolithProcess(args, state.path);
 
 const lines = (fn: string) => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; event: any }).filter((l) => l.name === fn) : []);
 

@@ -1,25 +1,15 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serveProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { neolithProcess } from '../support/cli.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
 const config = resolve(handlers, 'api.config.json');
 const state = tempDir();
 afterAll(() => state.remove());
 
-async function neolith(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd: state.path });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const neolith = (args: string[]) => neolithProcess(args, state.path);
 
 describe('neolith CLI', () => {
   it('prints help for the CLI and for each command', async () => {

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../runtime/cli/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES, type ComparisonReport } from '../../runtime/compare/index.js';
 import { tempDir } from '../support/temp-dir.js';
+import { cliInProcess } from '../support/cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const artifacts = resolve(root, 'test-artifacts');
@@ -25,17 +25,7 @@ const workload = {
   durationMs: 1000,
 };
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await runCli(argv), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const cli = cliInProcess;
 
 beforeAll(async () => {
   const file = join(dir.path, 'workload.json');

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../runtime/cli/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../runtime/index.js';
 import type { InvocationLogEntry } from '../../runtime/observe/index.js';
 import { tempDir } from '../support/temp-dir.js';
+import { cliInProcess } from '../support/cli.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
 const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
@@ -34,17 +34,7 @@ afterAll(async () => {
   state.remove();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await runCli(argv), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const cli = cliInProcess;
 
 /** Reads a text/event-stream body event by event. */
 function events(body: ReadableStream<Uint8Array>) {

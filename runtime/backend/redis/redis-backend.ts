@@ -27,6 +27,7 @@ import {
 import { RedisConsumer } from './redis-consumer.js';
 import { RedisKeys } from './redis-keys.js';
 import { parseChangeMessage, RedisRecords } from './redis-records.js';
+import { closeEach } from '../close-each.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -311,41 +312,17 @@ export class RedisBackend implements Backend {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    try {
-      clearInterval(this.#pruneTimer);
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    // Consumers the owner did not close gracefully give their events back now.
-    for (const consumer of [...this.#consumers]) {
-      try {
-        await consumer.close({ drainTimeoutMs: 0 });
-      } catch (error) {
-        this.#options.onError(error);
-      }
-    }
-    try {
-      this.#listeners.clear();
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    try {
-      await this.#queue.close();
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    try {
-      this.#subscriber.disconnect();
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    try {
-      if (this.#client.status === 'ready') await this.#client.quit();
-      else this.#client.disconnect();
-    } catch (error) {
-      this.#options.onError(error);
-    }
+    await closeEach([
+      () => clearInterval(this.#pruneTimer),
+      // Consumers the owner did not close gracefully give their events back now.
+      ...[...this.#consumers].map((consumer) => () => consumer.close({ drainTimeoutMs: 0 })),
+      () => this.#listeners.clear(),
+      () => this.#queue.close(),
+      () => this.#subscriber.disconnect(),
+      () => (this.#client.status === 'ready' ? this.#client.quit() : this.#client.disconnect()),
+    ], this.#options.onError);
   }
+
 
   // -- internals ---------------------------------------------------------------
 

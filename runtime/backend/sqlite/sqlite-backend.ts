@@ -24,6 +24,7 @@ import {
 import { rowToRecord, type InvocationRow } from './sqlite-schema.js';
 import { SqliteConsumer } from './sqlite-consumer.js';
 import { SqliteStore } from './sqlite-store.js';
+import { closeEach } from '../close-each.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -197,30 +198,15 @@ export class SqliteBackend implements Backend {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    try {
-      clearInterval(this.#pruneTimer);
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    // Consumers the owner did not close gracefully give their events back now.
-    for (const consumer of [...this.#consumers]) {
-      try {
-        await consumer.close({ drainTimeoutMs: 0 });
-      } catch (error) {
-        this.#options.onError(error);
-      }
-    }
-    try {
-      this.#listeners.clear();
-    } catch (error) {
-      this.#options.onError(error);
-    }
-    try {
-      this.#store?.close();
-    } catch (error) {
-      this.#options.onError(error);
-    }
+    await closeEach([
+      () => clearInterval(this.#pruneTimer),
+      // Consumers the owner did not close gracefully give their events back now.
+      ...[...this.#consumers].map((consumer) => () => consumer.close({ drainTimeoutMs: 0 })),
+      () => this.#listeners.clear(),
+      () => this.#store?.close(),
+    ], this.#options.onError);
   }
+
 
   // -- internals ---------------------------------------------------------------
 

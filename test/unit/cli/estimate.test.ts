@@ -1,20 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../../runtime/cli/index.js';
 import { estimateConcurrency, estimateFromMetrics, formatFigure, parsePrometheusText } from '../../../runtime/observe/index.js';
+import { cliInProcess } from '../../support/cli.js';
 
-/** Runs the CLI, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await runCli(argv);
-    return { code, stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const cli = cliInProcess;
 
 afterEach(() => vi.restoreAllMocks());
 
