@@ -3,7 +3,9 @@
  * change streams polled by event source mappings (config and Lambda's API
  * through @aws-sdk/client-lambda), in order per shard, with bisecting,
  * retries, ReportBatchItemFailures and the on-failure destination.
- * Tests await invocation outcomes (`invoker.onOutcome`), never sleeps.
+ * Tests await invocation outcomes (`invoker.onOutcome`) or checkpoints, never
+ * sleeps, except where the parameter under test is about time (batching window,
+ * AT_TIMESTAMP), with bounds loose enough for a loaded machine.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,8 +15,9 @@ import {
   LambdaClient, ListEventSourceMappingsCommand, ResourceNotFoundException, UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConditionalCheckFailedError, configureSourcesClient, createHost, stream, table, type Host } from '../../runtime/index.js';
+import { laneFor } from '../../runtime/sources/pull/shard-hash.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
@@ -27,6 +30,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
   const prefix = `test-${randomUUID()}`;
   let host: Host;
   let lambda: LambdaClient;
+  let hostUrl: string;
   const outcomes: Array<{ fn: string; error?: string }> = [];
   const waiters: Array<{ fn: string; count: number; resolve: () => void }> = [];
 
@@ -59,14 +63,24 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
           changes: { handler: './sources.mjs#collect', environment: env },
           failures: { handler: './sources.mjs#collect', environment: env },
           sdk: { handler: './sources.mjs#collect', environment: env },
+          windowed: { handler: './sources.mjs#collect', environment: env },
+          aged: { handler: './sources.mjs#collect', environment: env },
+          expired: { handler: './sources.mjs#collect', environment: env },
+          lanes: { handler: './sources.mjs#collect', environment: env },
+          filtered: { handler: './sources.mjs#collect', environment: env },
+          attime: { handler: './sources.mjs#collect', environment: env },
         },
-        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {} },
+        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {} },
         tables: { orders: { partitionKey: 'id' } },
         eventSourceMappings: [
           { source: 'stream:clicks', function: 'collect', batchSize: 100 },
           { source: 'table:orders', function: 'changes' },
           { source: 'stream:bad', function: 'poison', bisectBatchOnFunctionError: true, maximumRetryAttempts: 1, onFailure: 'failures' },
           { source: 'stream:partly', function: 'partial', functionResponseTypes: ['ReportBatchItemFailures'], maximumRetryAttempts: 1 },
+          { source: 'stream:windowed', function: 'windowed', batchSize: 100, maximumBatchingWindowInSeconds: 1 },
+          { source: 'stream:aged', function: 'aged', maximumRecordAgeInSeconds: 60, onFailure: 'expired', enabled: false },
+          { source: 'stream:lanes', function: 'lanes', batchSize: 100, parallelizationFactor: 4 },
+          { source: 'stream:filtered', function: 'filtered', filterCriteria: { filters: [{ pattern: { data: { kind: ['keep'] } } }] } },
         ],
       },
     });
@@ -75,6 +89,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
       check();
     });
     const { url } = await host.listen({ port: 0 });
+    hostUrl = url;
     configureSourcesClient({ url });
     lambda = new LambdaClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   });
@@ -184,7 +199,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     const listed = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'sdk' }));
     expect(listed.EventSourceMappings?.map((m) => m.UUID)).toEqual([created.UUID]);
     const all = await lambda.send(new ListEventSourceMappingsCommand({}));
-    expect(all.EventSourceMappings).toHaveLength(5);
+    expect(all.EventSourceMappings).toHaveLength(9);
     const updated = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, BatchSize: 50, Enabled: false }));
     expect(updated).toMatchObject({ BatchSize: 50, State: 'Updating' });
     expect(await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).toMatchObject({ State: 'Disabled', BatchSize: 50 });
@@ -192,4 +207,110 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     expect(deleted.State).toBe('Deleting');
     await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
+
+  const count = (fn: string) => outcomes.filter((o) => o.fn === fn).length;
+  const mappingOf = async (fn: string) => (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: fn }))).EventSourceMappings![0]!.UUID!;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('MaximumBatchingWindowInSeconds gathers records put over time into one batch', async () => {
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) await sleep(50);
+      await stream('windowed').putRecord({ data: `w${i}`, partitionKey: 'k' });
+    }
+    await finished('windowed', 1);
+    const elapsed = Date.now() - started;
+    // Without the window the first put would be delivered alone at once (the poller is woken by it).
+    expect(lines('windowed').map(kinesisData)).toEqual([['w0', 'w1', 'w2', 'w3', 'w4']]);
+    // The window opens when the first record is read, so the batch is not sent before it closes.
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(8_000);
+  });
+
+  it('AT_TIMESTAMP starts at the first record that arrived at or after StartingPositionTimestamp', async () => {
+    await stream('attime').putRecords(['before1', 'before2'].map((data) => ({ data, partitionKey: 'k' })));
+    await sleep(20); // the timestamp must fall strictly between the two puts' arrival times (ms)
+    const at = new Date();
+    await sleep(20);
+    await stream('attime').putRecords(['after1', 'after2'].map((data) => ({ data, partitionKey: 'k' })));
+    const created = await lambda.send(new CreateEventSourceMappingCommand({
+      FunctionName: 'attime', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/attime', StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: at,
+    }));
+    expect(created).toMatchObject({ StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: at });
+    const got = () => lines('attime').flatMap(kinesisData);
+    while (got().length < 2) await finished('attime', count('attime') + 1);
+    expect(got()).toEqual(['after1', 'after2']);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+    // A timestamp with sub-millisecond digits (the API takes any epoch seconds) starts at the same record.
+    const raw = await fetch(`${hostUrl}/2015-03-31/event-source-mappings/`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ FunctionName: 'attime', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/attime', StartingPosition: 'AT_TIMESTAMP', StartingPositionTimestamp: (at.getTime() - 0.5) / 1000 }),
+    });
+    expect(raw.status).toBeLessThan(300);
+    const again = (await raw.json()) as { UUID: string };
+    while (got().length < 4) await finished('attime', count('attime') + 1);
+    expect(got()).toEqual(['after1', 'after2', 'after1', 'after2']);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: again.UUID }));
+  });
+
+  it('MaximumRecordAgeInSeconds discards older records to the on-failure destination, without invoking', async () => {
+    // The mapping starts disabled; the records are put, then the clock moves 120 s on (the minimum age is 60 s).
+    await stream('aged').putRecords(['old1', 'old2'].map((data) => ({ data, partitionKey: 'k' })));
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+    try {
+      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: await mappingOf('aged'), Enabled: true }));
+      await finished('expired', 1);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(lines('expired')[0]!.event).toMatchObject({
+      requestContext: { condition: 'RecordAgeExceeded', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aged' },
+      KinesisBatchInfo: { shardId: 'shardId-000000000000', batchSize: 2, streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/aged' },
+    });
+    await stream('aged').putRecord({ data: 'fresh', partitionKey: 'k' });
+    await finished('aged', 1);
+    expect(lines('aged').flatMap(kinesisData)).toEqual(['fresh']);
+  });
+
+  it('ParallelizationFactor spreads a shard over lanes by partition key, in order per key', async () => {
+    const keys = Array.from({ length: 8 }, (_, k) => `key-${k}`);
+    expect(new Set(keys.map((k) => laneFor(k, 4))).size).toBeGreaterThan(1);
+    for (let round = 0; round < 2; round++) {
+      await stream('lanes').putRecords(Array.from({ length: 20 }, (_, i) => {
+        const n = round * 20 + i;
+        return { data: `${keys[n % 8]}:${n}`, partitionKey: keys[n % 8]! };
+      }));
+    }
+    const got = () => lines('lanes').flatMap(kinesisData);
+    while (got().length < 40) await finished('lanes', count('lanes') + 1);
+    expect(got()).toHaveLength(40);
+    const batches = lines('lanes').map((l) => l.event.Records.map((r) => laneFor(r.kinesis.partitionKey as string, 4)));
+    // Each batch holds one lane's keys (one poller of the shard would batch all of them together) …
+    for (const lanesInBatch of batches) expect(new Set(lanesInBatch).size).toBe(1);
+    expect(new Set(batches.map((b) => b[0])).size).toBe(new Set(keys.map((k) => laneFor(k, 4))).size);
+    // … and each key's records arrive in the order they were put.
+    for (const key of keys) {
+      const seen = got().filter((d) => d.startsWith(`${key}:`)).map((d) => Number(d.split(':')[1]));
+      expect(seen).toHaveLength(5);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    }
+  });
+
+  it('FilterCriteria delivers matching records only; filtered-out records are checkpointed without an invocation', async () => {
+    const uuid = await mappingOf('filtered');
+    const checkpoint = () => host.sources.mappings.checkpoints(uuid)[0]?.sequenceNumber;
+    const drops = await stream('filtered').putRecords([{ kind: 'drop', n: 1 }, { kind: 'drop', n: 2 }].map((d) => ({ data: JSON.stringify(d), partitionKey: 'k' })));
+    await vi.waitFor(() => expect(checkpoint()).toBe(drops.Records[1]!.SequenceNumber), { timeout: 5_000, interval: 20 });
+    expect(count('filtered')).toBe(0);
+    const mixed = await stream('filtered').putRecords(
+      [{ kind: 'keep', n: 3 }, { kind: 'drop', n: 4 }, 'not json', { kind: 'keep', n: 5 }, { kind: 'drop', n: 6 }]
+        .map((d) => ({ data: typeof d === 'string' ? d : JSON.stringify(d), partitionKey: 'k' })),
+    );
+    await finished('filtered', 1);
+    await vi.waitFor(() => expect(checkpoint()).toBe(mixed.Records[4]!.SequenceNumber), { timeout: 5_000, interval: 20 });
+    expect(lines('filtered').flatMap(kinesisData).map((d) => JSON.parse(d).n)).toEqual([3, 5]);
+    expect(count('filtered')).toBe(1);
+  });
 });
+

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { createBackend, type Backend } from '../../../runtime/backend/index.js';
+import { createBackend, type Backend } from '../../runtime/backend/index.js';
 
-const child = fileURLToPath(new URL('./fixtures/sqlite-crash-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('../fixtures/backend/sqlite-crash-child.ts', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
