@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Repeater } from 'graphql-yoga';
 import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
 import type { InvocationRecords, InvocationRecordView } from './gateway-host.js';
-import type { OidcIdentity } from './identity-verifier.js';
+import type { GatewayIdentity, IamIdentity, OidcIdentity } from './identity-verifier.js';
 
 /** `Invocation` as the schema returns it. */
 export interface InvocationObject {
@@ -44,13 +44,13 @@ export class AsyncInvocations {
   }
 
   /** `Query.invocation(id)`: `null` for an unknown id or one the caller may not read. */
-  async read(id: string, caller: OidcIdentity | null): Promise<InvocationObject | null> {
+  async read(id: string, caller: GatewayIdentity | null): Promise<InvocationObject | null> {
     const record = await this.#require().get(id);
     return record && this.#visible(record, caller) ? toObject(record) : null;
   }
 
   /** `Subscription.invocation(id)`: the current state, then every change, ending after a final one. */
-  watch(id: string, caller: OidcIdentity | null): AsyncIterable<{ invocation: InvocationObject }> {
+  watch(id: string, caller: GatewayIdentity | null): AsyncIterable<{ invocation: InvocationObject }> {
     const records = this.#require();
     return new Repeater<{ invocation: InvocationObject }>(async (push, stop) => {
       let last: InvocationRecordView | undefined;
@@ -104,15 +104,17 @@ export class AsyncInvocations {
     return this.#records;
   }
 
-  #visible(record: InvocationRecordView, caller: OidcIdentity | null): boolean {
+  #visible(record: InvocationRecordView, caller: GatewayIdentity | null): boolean {
     return this.#visibility === 'all' || ownerKey(record.identity) === ownerKey(caller);
   }
 }
 
-/** Who owns a record: the token's issuer and subject, or "anonymous". */
+/** Who owns a record: the token's issuer and subject, the SigV4 principal's ARN, or "anonymous". */
 function ownerKey(identity: unknown): string {
-  const id = identity as Partial<OidcIdentity> | null | undefined;
-  return id && typeof id.sub === 'string' ? `${id.issuer ?? ''}\u0000${id.sub}` : 'anonymous';
+  const id = identity as (Partial<OidcIdentity> & Partial<IamIdentity>) | null | undefined;
+  if (id && typeof id.sub === 'string') return `${id.issuer ?? ''}\u0000${id.sub}`;
+  if (id && typeof id.userArn === 'string') return `iam\u0000${id.userArn}`;
+  return 'anonymous';
 }
 
 function toObject(record: InvocationRecordView): InvocationObject {

@@ -8,7 +8,7 @@ import type { AsyncInvocations } from './async-invocations.js';
 import { directLambdaEvent } from './direct-lambda-event.js';
 import { toGraphqlError } from './gateway-errors.js';
 import type { GatewayHost } from './gateway-host.js';
-import type { OidcIdentity } from './identity-verifier.js';
+import type { GatewayIdentity } from './identity-verifier.js';
 import { DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE, type FieldBinding, type RequestLoaders } from './request-loaders.js';
 
 /** What the gateway adds to every schema: the `@fn` directive and the async invocation types. */
@@ -61,7 +61,7 @@ export const GATEWAY_SDL = /* GraphQL */ `
 
 /** Per-request state the resolvers read from the GraphQL context. */
 export interface RequestScope {
-  identity: OidcIdentity | null;
+  identity: GatewayIdentity | null;
   headers: Record<string, string>;
   loaders: RequestLoaders;
 }

@@ -1,5 +1,5 @@
 import { Kind, print, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { OidcIdentity } from './identity-verifier.js';
+import type { GatewayIdentity } from './identity-verifier.js';
 
 /**
  * The event a job receives for one field: AppSync's Direct Lambda resolver
@@ -9,7 +9,7 @@ export interface DirectLambdaEvent {
   arguments: Record<string, unknown>;
   /** The parent object (`null` on root fields). */
   source: unknown;
-  identity: OidcIdentity | null;
+  identity: GatewayIdentity | null;
   request: { headers: Record<string, string> };
   info: {
     fieldName: string;
@@ -33,7 +33,7 @@ const summaries = new WeakMap<FieldNode, SelectionSummary>();
 /** Builds the Direct Lambda event for one resolver call. */
 export function directLambdaEvent(
   source: unknown, args: Record<string, unknown>, info: GraphQLResolveInfo,
-  identity: OidcIdentity | null, headers: Record<string, string>,
+  identity: GatewayIdentity | null, headers: Record<string, string>,
 ): DirectLambdaEvent {
   const node = info.fieldNodes[0]!;
   let summary = summaries.get(node);

@@ -1,5 +1,6 @@
 import type { GraphqlOptions } from '../config/index.js';
 import type { InvokeOptions, InvokeResult } from '../invoke/index.js';
+import type { SigV4Gate } from './identity-verifier.js';
 
 /** One async invocation's record, as the gateway reads it (the backend's `InvocationRecord`). */
 export interface InvocationRecordView {
@@ -40,4 +41,10 @@ export interface GatewayHost {
   readonly registry: { resolve(name: string): unknown };
   /** Records of Event invocations; without it `Query.invocation` and `Subscription.invocation` answer with an error. */
   readonly invocations?: InvocationRecords;
+  /**
+   * The host's HTTP API surface; its `access` gate (present when the config
+   * has `auth.principals`) verifies SigV4-signed GraphQL requests. Read per
+   * request, so a host that builds it later is seen.
+   */
+  readonly api?: { readonly access: SigV4Gate | undefined } | undefined;
 }

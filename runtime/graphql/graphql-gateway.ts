@@ -13,7 +13,7 @@ import { AsyncInvocations } from './async-invocations.js';
 import { bindFunctions, type GatewayContext, type RequestScope, type SdlFile } from './bind-functions.js';
 import type { GatewayHost } from './gateway-host.js';
 import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
-import { IdentityVerifier } from './identity-verifier.js';
+import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
@@ -32,7 +32,7 @@ interface InitialContext {
  * The GraphQL gateway: the schema from `schema/*.graphql` with `@fn` fields
  * resolved by jobs, served by graphql-yoga (HTTP, GraphiQL, SSE) and
  * graphql-ws (WebSocket), behind graphql-armor's abuse limits, a request
- * size limit and JWT identity.
+ * size limit and JWT or SigV4 identity.
  */
 export class GraphqlGateway {
   readonly yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -49,7 +49,7 @@ export class GraphqlGateway {
     const { schema, bindings } = bindFunctions(files, host, this.#invocations);
     this.schema = schema;
     this.bindings = bindings;
-    const verifier = new IdentityVerifier(options.auth);
+    const verifier = new IdentityVerifier(options.auth, () => host.api?.access);
     this.yoga = createYoga<Record<string, unknown>, GatewayContext>({
       schema,
       graphqlEndpoint: GRAPHQL_PATH,
@@ -71,7 +71,7 @@ export class GraphqlGateway {
       ],
       context: async (initial: InitialContext): Promise<GatewayContext> => {
         const headers = headersOf(initial);
-        const identity = await verifier.identify(headers.authorization);
+        const identity = await verifier.identify(headers.authorization, signedRequestOf(initial));
         const signal = initial.signal ?? initial.request?.signal;
         const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host, signal) };
         return { neolith: scope };
@@ -190,6 +190,13 @@ function readSchemaFiles(options: ResolvedGraphqlOptions, rootDir: string): SdlF
     throw new ConfigError([`graphql.schemaDir must hold at least one *.graphql file (got ${JSON.stringify(relative(rootDir, dir))})`]);
   }
   return files.map((f) => ({ name: relative(rootDir, join(dir, f)), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** The node request a SigV4 signature is checked against, with the body `route()` read (the same bytes yoga parses). */
+function signedRequestOf(initial: InitialContext): SignedGatewayRequest | undefined {
+  const req = initial.req;
+  if (!req) return undefined;
+  return { req, body: (req as IncomingMessage & { body?: Buffer }).body };
 }
 
 function headersOf(initial: InitialContext): Record<string, string> {

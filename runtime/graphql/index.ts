@@ -3,7 +3,7 @@ export { resolveGraphqlOptions, DEFAULT_GRAPHQL_OPTIONS } from './gateway-option
 export type { ResolvedGraphqlOptions } from './gateway-options.js';
 export type { GatewayHost, InvocationRecords, InvocationRecordView } from './gateway-host.js';
 export type { DirectLambdaEvent } from './direct-lambda-event.js';
-export type { OidcIdentity } from './identity-verifier.js';
+export type { GatewayIdentity, IamIdentity, OidcIdentity, SigV4Gate } from './identity-verifier.js';
 export type { FieldBinding } from './request-loaders.js';
 export { MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_SIZE } from './request-loaders.js';
 export type { InvocationObject } from './async-invocations.js';
