@@ -311,7 +311,9 @@ export class EventSourceMappings {
       case 'LATEST':
         return this.#p.store.lastSequence(shard);
       case 'AT_TIMESTAMP':
-        return this.#p.store.sequenceBefore(shard, (m.params.StartingPositionTimestamp ?? 0) * 1000);
+        // Epoch seconds may carry sub-millisecond digits (1700000000.1005); arrival times are whole milliseconds,
+        // so "arrived before ts" is "arrived before ceil(ts)", and stores keyed by ms (Redis stream ids) need an integer.
+        return this.#p.store.sequenceBefore(shard, Math.ceil((m.params.StartingPositionTimestamp ?? 0) * 1000));
     }
   }
 
