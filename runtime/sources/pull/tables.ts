@@ -220,8 +220,8 @@ export class Tables {
     return this.#store.queryItems({
       table: name, pk, limit, reverse: q.reverse === true,
       ...(q.beginsWith !== undefined && { skBeginsWith: String(q.beginsWith) }),
-      ...(q.from !== undefined && { skFrom: String(q.from) }),
-      ...(q.to !== undefined && { skTo: String(q.to) }),
+      ...(q.from !== undefined && { skFrom: boundText(q.from) }),
+      ...(q.to !== undefined && { skTo: boundText(q.to) }),
     });
   }
 
@@ -265,9 +265,36 @@ function keyText(value: unknown, attr: string, maxBytes: number): string {
   if ((typeof value !== 'string' || value.length === 0) && !(typeof value === 'number' && Number.isFinite(value))) {
     throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a number (got ${JSON.stringify(value)?.slice(0, 80)})`);
   }
-  const text = String(value);
+  const text = typeof value === 'number' ? numberKeyText(value) : value;
   if (Buffer.byteLength(text) > maxBytes) throw new InvalidParameterValueError(`key attribute ${attr} must be at most ${maxBytes} bytes (got ${Buffer.byteLength(text)})`);
   return text;
+}
+
+/** Marks a stored key as a number, so `1` and `"1"` stay distinct keys (DynamoDB's N and S). */
+const NUMBER_KEY = '\u0001';
+
+/**
+ * A number as text whose string order is its numeric order (DynamoDB sorts N
+ * sort keys numerically): the IEEE 754 bits, sign flipped for positives and
+ * all bits flipped for negatives, as 16 hex digits.
+ */
+export function numberKeyText(value: number): string {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, value === 0 ? 0 : value); // -0 and 0 are one key
+  let high = bits.getUint32(0);
+  let low = bits.getUint32(4);
+  if (high & 0x8000_0000) {
+    high = ~high >>> 0;
+    low = ~low >>> 0;
+  } else {
+    high = (high | 0x8000_0000) >>> 0;
+  }
+  return NUMBER_KEY + high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+}
+
+/** A query bound as stored-key text: numbers in their ordered form. */
+function boundText(value: string | number): string {
+  return typeof value === 'number' ? numberKeyText(value) : String(value);
 }
 
 function checkSize(item: Record<string, unknown>): void {

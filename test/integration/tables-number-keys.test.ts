@@ -1,0 +1,34 @@
+/** Numeric sort keys sort numerically, as DynamoDB's N keys do — on both backends. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../runtime/index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+describe.each(['sqlite', 'redis'] as const)('tables with numeric sort keys (%s)', (backend) => {
+  const state = tempDir();
+  let host: Host;
+
+  beforeAll(async () => {
+    host = await createHost({
+      config: { stateDir: state.path, backend, redisPrefix: `num-${randomUUID()}`, tables: { readings: { partitionKey: 'sensor', sortKey: 'at' } } },
+      rootDir: state.path,
+    });
+  });
+
+  afterAll(async () => {
+    await host?.close();
+    state.remove();
+  });
+
+  it('queries in numeric order and by numeric range; 1 and "1" are different keys', async () => {
+    const tables = host.sources.tables;
+    for (const at of [10, 2, -5, 1.5, 100]) await tables.put('readings', { sensor: 's1', at, v: at * 2 });
+    await tables.put('readings', { sensor: 's1', at: '1', v: 'text key' });
+    const numeric = (await tables.query('readings', { partitionKey: 's1' })).map((r) => r.item.at).filter((at) => typeof at === 'number');
+    expect(numeric).toEqual([-5, 1.5, 2, 10, 100]);
+    expect((await tables.query('readings', { partitionKey: 's1', from: 2, to: 10 })).map((r) => r.item.at)).toEqual([2, 10]);
+    expect((await tables.get('readings', { sensor: 's1', at: 1 }))).toBeUndefined();
+    expect((await tables.get('readings', { sensor: 's1', at: '1' }))?.item.v).toBe('text key');
+    expect((await tables.get('readings', { sensor: 's1', at: 10 }))?.item.v).toBe(20);
+  });
+});
