@@ -193,7 +193,6 @@ export class SqliteConsumer implements Consumer {
         const capacity = this.#concurrency - this.#running.size;
         const rows = store.selectReady(now, blocked, capacity);
         if (rows.length === 0) break;
-        let blockedGrew = false;
         for (const row of rows) {
           if (this.#running.size >= this.#concurrency) break claiming;
           if (blocked.includes(row.function_name)) continue;
@@ -202,7 +201,6 @@ export class SqliteConsumer implements Consumer {
           // Expiry does not need capacity from the governor: the event will not run.
           if (!expired && !this.#canStart(row.function_name)) {
             blocked.push(row.function_name);
-            blockedGrew = true;
             sawBlocked = true;
             continue;
           }
@@ -213,7 +211,8 @@ export class SqliteConsumer implements Consumer {
           // invoker's governor has counted it.
           this.#start(claimed, event, expired);
         }
-        if (!blockedGrew && rows.length < capacity) break;
+        // Fewer rows than asked: every ready event was seen, so asking again finds nothing.
+        if (rows.length < capacity) break;
       }
     } catch (error) {
       this.#onError(error);

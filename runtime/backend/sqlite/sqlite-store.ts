@@ -70,7 +70,9 @@ export class SqliteStore {
       (id, function_name, job, status, attempts, failures, stalls, created_at, updated_at, available_at, payload, identity, client_context, policy)
       VALUES (@id, @functionName, @job, 'QUEUED', 0, 0, 0, @now, @now, @now, @payload, @identity, @clientContext, @policy)
       RETURNING *`);
-    this.#selectReady = db.prepare(`SELECT * FROM invocations
+    // INDEXED BY: left to itself the planner picks (status, updated_at) and sorts
+    // every queued row on each claim pass (0.5 ms a pass at 6,000 queued).
+    this.#selectReady = db.prepare(`SELECT * FROM invocations INDEXED BY invocations_ready
       WHERE status = 'QUEUED' AND available_at <= ?
         AND function_name NOT IN (SELECT value FROM json_each(?))
       ORDER BY available_at LIMIT ?`);
@@ -106,7 +108,7 @@ export class SqliteStore {
           stalls = stalls + 1, attempts = failures
       WHERE status = 'RUNNING' AND lease_until < @now
       RETURNING *`);
-    this.#nextAvailable = db.prepare(`SELECT MIN(available_at) AS at FROM invocations WHERE status = 'QUEUED'`);
+    this.#nextAvailable = db.prepare(`SELECT MIN(available_at) AS at FROM invocations INDEXED BY invocations_ready WHERE status = 'QUEUED'`);
     this.#get = db.prepare(`SELECT * FROM invocations WHERE id = ?`);
     this.#prune = db.prepare(`DELETE FROM invocations
       WHERE status IN ('SUCCEEDED', 'FAILED', 'EXPIRED') AND updated_at < ?`);
