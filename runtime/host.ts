@@ -133,12 +133,21 @@ export class Host {
       throw error;
     }
     const spares = new SpareEnvironments(config.spareEnvironments);
-    const registry = new FunctionRegistry(config, packages, spares);
+    let registry: FunctionRegistry;
+    try {
+      registry = new FunctionRegistry(config, packages, spares);
+    } catch (error) {
+      await spares.close();
+      packager.close();
+      await backend.close();
+      throw error;
+    }
     const logger = isLogger(options.logger) ? options.logger : createHostLogger(options.logger);
     const host = new Host(config, packager, registry, spares, backend, { logger, metrics: options.metrics ?? true });
-    await registry.provisionAll();
-    await host.dispatcher.start();
+    // From here the host owns everything: a failure closes it whole.
     try {
+      await registry.provisionAll();
+      await host.dispatcher.start();
       host.sources = await EventSources.create({
         config, invoke: (name, payload, o) => host.invoke(name, payload, o), functionArn: (name) => registry.resolve(name).fn.arn,
         onError: (err) => logger.warn({ err }, 'event source error'),
@@ -149,7 +158,6 @@ export class Host {
     }
     registry.hostCall = sourcesCall(host.sources); // handlers' sources client: in-process, over their environment's channel
     host.dispatcher.setPublisher((topic, message) => host.sources.publish(topic, message));
-    host.onClose(() => host.sources.close()); // first registered, so it runs after the server closed: no new records
     if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);
     logger.info({ functions: config.functions.length, layout: config.layout, backend: config.backend, stateDir: config.stateDir }, 'host ready');
     return host;
@@ -228,6 +236,9 @@ export class Host {
         // Stop claiming events first; running attempts finish, the rest stay queued for the next start.
         () => this.dispatcher.close({ drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
         drain,
+        // After the drain: running handlers still reach their tables and buckets, and
+        // destinations routed during it can still publish. Absent if create failed before it.
+        () => (this.sources as EventSources | undefined)?.close(),
         () => this.#watcher?.close(),
         () => this.registry.close(),
         () => this.spares.close(),

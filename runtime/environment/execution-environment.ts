@@ -30,6 +30,9 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
 
 let nextId = 0;
 
+/** Lambda's limit on init outside an invocation (provisioned concurrency). */
+const INIT_TIMEOUT_MS = 10_000;
+
 /**
  * Threads inherit the host's execArgv unless told otherwise. When the host runs
  * under a module loader, start threads with none: an explicit list may not
@@ -64,6 +67,7 @@ export class ExecutionEnvironment {
   #hostCall: HostCallHandler | undefined;
   #init: InitSpec | undefined;
   #initialised = false;
+  #initSucceeded = false;
   #pending: Pending | undefined;
   #initWaiter: ((message: InitDoneMessage) => void) | undefined;
   #seq = 0;
@@ -120,29 +124,58 @@ export class ExecutionEnvironment {
     return this.#initialised;
   }
 
+  /** Init ran and succeeded (not merely started): a pool replaces only such environments when they die. */
+  get initSucceeded(): boolean {
+    return this.#initSucceeded;
+  }
+
   /** Calls `listener` once when the environment dies, for any reason. */
   onExit(listener: (env: ExecutionEnvironment) => void): void {
     this.#exitListeners.push(listener);
   }
 
-  /** Runs init ahead of any invocation (provisioned concurrency). */
-  initialise(): Promise<{ initDurationMs: number; error?: LambdaErrorPayload; logs: string }> {
+  /**
+   * Runs init ahead of any invocation (provisioned concurrency). Never
+   * rejects: a failed, hung (past `timeoutMs`, Lambda's 10 s) or dead init
+   * resolves with `error` set, and a hung one is terminated.
+   */
+  initialise(timeoutMs = INIT_TIMEOUT_MS): Promise<{ initDurationMs: number; error?: LambdaErrorPayload; logs: string }> {
     const init = this.#init!;
     this.state = 'booting';
-    return new Promise((resolve, reject) => {
-      this.#initWaiter = (message) => {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: { initDurationMs: number; error?: LambdaErrorPayload; logs: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
         this.#initWaiter = undefined;
-        this.#initialised = !message.error;
-        this.state = 'idle';
-        resolve(message);
+        resolve(outcome);
       };
-      this.#exitListeners.push(() => reject(new Error(`environment ${this.id} died during init`)));
+      // Ref'd on purpose: everything else of an environment is unref'd, and a
+      // host awaiting its provisioned environments must stay alive until they answer.
+      const deadline = setTimeout(() => {
+        finish({ initDurationMs: timeoutMs, logs: '', error: { errorType: 'Sandbox.Timedout', errorMessage: `Init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, trace: [] } });
+        void this.terminate();
+      }, timeoutMs);
+      this.#initWaiter = (message) => {
+        this.#initialised = !message.error;
+        this.#initSucceeded = !message.error;
+        if (this.state !== 'dead') this.state = 'idle';
+        finish(message);
+      };
+      this.#exitListeners.push(() => finish({
+        initDurationMs: 0, logs: '', error: { errorType: 'Runtime.ExitError', errorMessage: `environment ${this.id} exited during init`, trace: [] },
+      }));
       this.#post({ kind: 'init', init });
     });
   }
 
   /** Runs one invocation. Rejects only with `AbortedError`; faults resolve with `error` set. */
   invoke(request: EnvironmentRequest): Promise<EnvironmentResult> {
+    // An 'abort' that already happened never fires again: refuse before running.
+    if (request.signal?.aborted) {
+      return Promise.reject(new AbortedError(`invocation ${request.requestId} was aborted by its caller`, { cause: request.signal.reason }));
+    }
     const seq = ++this.#seq;
     const cold = !this.#initialised;
     this.state = 'busy';
@@ -277,11 +310,12 @@ export class ExecutionEnvironment {
     }
     const pending = this.#pending;
     if (!pending || pending.seq !== message.seq) return;
+    if (!message.initError) this.#initSucceeded = true;
     this.#settle();
     this.lastUsedAt = Date.now();
     pending.resolve(this.#toResult(message));
     if (message.fatal) void this.terminate();
-    else this.state = 'idle';
+    else if (this.state !== 'dead') this.state = 'idle';
   }
 
   #toResult(message: ResultMessage): EnvironmentResult {

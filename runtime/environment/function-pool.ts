@@ -51,13 +51,25 @@ export class FunctionPool {
 
   /** Starts and initialises the provisioned environments. */
   async provision(): Promise<void> {
+    if (this.#closed) return;
     const missing = this.#binding.provisionedConcurrency - this.#all.size;
     const fresh = Array.from({ length: Math.max(0, missing) }, () => this.#create());
     await Promise.all(fresh.map(async (env) => {
       const done = await env.initialise();
-      if (done.error) void env.terminate();
-      else this.#idle.push(env);
+      // Code changed (recycle) or the pool closed while it booted: it must not serve.
+      if (done.error || env.retired || this.#closed) {
+        void env.terminate();
+        // Lambda reports a failing provisioned init without retrying in a loop; the first call will show the error.
+        if (done.error) process.emitWarning(`neolith: provisioned environment of ${this.functionName} failed init: ${done.error.errorType}: ${done.error.errorMessage}`);
+        return;
+      }
+      this.#idle.push(env);
     }));
+  }
+
+  /** `provision` from a callback: its failure is reported, not left unhandled. */
+  #provisionInBackground(): void {
+    this.provision().catch((error: unknown) => process.emitWarning(`neolith: provisioning ${this.functionName} failed: ${(error as Error)?.message ?? String(error)}`));
   }
 
   /** Runs one invocation in a warm environment, or a cold one when none is idle. */
@@ -86,7 +98,7 @@ export class FunctionPool {
       void env.terminate();
     }
     for (const env of this.#all) env.retired = true;
-    void this.provision();
+    this.#provisionInBackground();
   }
 
   /** Terminates environments idle since before `cutoff`, keeping the provisioned ones. */
@@ -127,20 +139,27 @@ export class FunctionPool {
     const env = this.#spares.take(this.#binding.init.memoryMB);
     const { init, tmpRoot } = this.#binding;
     const tmpDir = join(tmpRoot, env.id);
-    env.bind({
-      ...init,
-      tmpDir,
-      logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`,
-      env: { ...init.env, TMPDIR: tmpDir },
-    }, this.#binding.hostCall);
+    try {
+      env.bind({
+        ...init,
+        tmpDir,
+        logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`,
+        env: { ...init.env, TMPDIR: tmpDir },
+      }, this.#binding.hostCall);
+    } catch (error) {
+      // Its /tmp could not be made: the thread belongs to no pool now, so stop it here.
+      void env.terminate();
+      throw error;
+    }
     this.#created++;
     this.#all.add(env);
     env.onExit(() => {
       this.#all.delete(env);
       const at = this.#idle.indexOf(env);
       if (at >= 0) this.#idle.splice(at, 1);
-      // Lambda keeps provisioned environments up: replace one that died.
-      if (!this.#closed && this.#all.size < this.#binding.provisionedConcurrency) void this.provision();
+      // Lambda keeps provisioned environments up: replace one that died after a good init
+      // (one that failed init is not retried in a loop).
+      if (!this.#closed && env.initSucceeded && this.#all.size < this.#binding.provisionedConcurrency) this.#provisionInBackground();
     });
     return env;
   }

@@ -170,7 +170,14 @@ export class Invoker {
       if (job !== undefined) outcome.job = job;
       if (run.initDurationMs !== undefined) outcome.initDurationMs = run.initDurationMs;
       if (run.error) outcome.error = run.error;
-      for (const listener of this.#outcomeListeners) listener(outcome);
+      for (const listener of this.#outcomeListeners) {
+        // An observer's failure must not fail (and so re-run) an invocation that already ran.
+        try {
+          listener(outcome);
+        } catch (error) {
+          process.emitWarning(`neolith: an invocation observer failed: ${(error as Error)?.stack ?? String(error)}`);
+        }
+      }
     }
     return entry;
   }
