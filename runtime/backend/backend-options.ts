@@ -1,3 +1,4 @@
+import type { ConsumeOptions } from './backend.js';
 import { InvalidParameterValueError } from '../errors/index.js';
 import { logBackendError } from './attempt-plan.js';
 
@@ -178,4 +179,30 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** {@link ConsumeOptions} with its defaults applied, checked once for both backends. */
+export interface ResolvedConsumeOptions {
+  readonly concurrency: number;
+  readonly canStart: (functionName: string) => boolean;
+  readonly onFinal: ConsumeOptions['onFinal'];
+  readonly onError: (error: unknown) => void;
+  readonly blockedRetryMs: number;
+}
+
+/** How soon an event refused by `canStart` is offered again, unless the caller says. */
+const DEFAULT_BLOCKED_RETRY_MS = 50;
+
+/** Validates `consume` options and fills their defaults. */
+export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeOptions {
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+    throw new RangeError(`consume options.concurrency must be a positive integer (got ${String(options.concurrency)})`);
+  }
+  return {
+    concurrency: options.concurrency,
+    canStart: options.canStart ?? (() => true),
+    onFinal: options.onFinal,
+    onError: options.onError ?? logBackendError,
+    blockedRetryMs: options.blockedRetryMs ?? DEFAULT_BLOCKED_RETRY_MS,
+  };
 }

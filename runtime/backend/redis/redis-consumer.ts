@@ -15,12 +15,12 @@ import {
 import {
   decideAfterAttempt,
   isExpired,
-  logBackendError,
   outcomeFromThrown,
   retryDelayMs,
   stalledOutcome,
 } from '../attempt-plan.js';
 import type { RedisRecords } from './redis-records.js';
+import { resolveConsumeOptions } from '../backend-options.js';
 
 /** What a consumer needs from the backend that owns it. */
 export interface RedisConsumerContext {
@@ -49,7 +49,6 @@ class RetryableAttemptError extends Error {
 
 const EVICTED = Symbol('evicted');
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-const DEFAULT_BLOCKED_RETRY_MS = 50;
 /** BullMQ's own stall limit is set out of reach: we enforce `maxStalledCount` ourselves so the record and `onFinal` see the failure. */
 const BULLMQ_MAX_STALLED = 1_000_000;
 /** Longest back-off for an event refused by `canStart` over and over. */
@@ -76,15 +75,13 @@ export class RedisConsumer implements Consumer {
   #dead = false;
 
   constructor(context: RedisConsumerContext, handler: EventHandler, options: ConsumeOptions) {
-    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-      throw new RangeError(`consume options.concurrency must be a positive integer (got ${String(options.concurrency)})`);
-    }
+    const resolved = resolveConsumeOptions(options);
     this.#context = context;
     this.#handler = handler;
-    this.#canStart = options.canStart ?? (() => true);
-    this.#onFinal = options.onFinal;
-    this.#onError = options.onError ?? logBackendError;
-    this.#blockedRetryMs = options.blockedRetryMs ?? DEFAULT_BLOCKED_RETRY_MS;
+    this.#canStart = resolved.canStart;
+    this.#onFinal = resolved.onFinal;
+    this.#onError = resolved.onError;
+    this.#blockedRetryMs = resolved.blockedRetryMs;
     this.#worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),

@@ -9,9 +9,10 @@ import type {
   InvocationRecord,
   QueuedEvent,
 } from '../backend.js';
-import { decideAfterAttempt, isExpired, logBackendError, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
+import { decideAfterAttempt, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
 import { rowToEvent, rowToRecord, type InvocationRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
+import { resolveConsumeOptions } from '../backend-options.js';
 
 /** What a consumer needs from the backend that owns it. */
 export interface SqliteConsumerContext {
@@ -41,7 +42,6 @@ interface RunningAttempt {
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-const DEFAULT_BLOCKED_RETRY_MS = 50;
 
 /**
  * Claims events from the SQLite queue and runs them. Woken at once by
@@ -70,16 +70,14 @@ export class SqliteConsumer implements Consumer {
   #dead = false;
 
   constructor(context: SqliteConsumerContext, handler: EventHandler, options: ConsumeOptions) {
-    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-      throw new RangeError(`consume options.concurrency must be a positive integer (got ${String(options.concurrency)})`);
-    }
+    const resolved = resolveConsumeOptions(options);
     this.#context = context;
     this.#handler = handler;
-    this.#concurrency = options.concurrency;
-    this.#canStart = options.canStart ?? (() => true);
-    this.#onFinal = options.onFinal;
-    this.#onError = options.onError ?? logBackendError;
-    this.#blockedRetryMs = options.blockedRetryMs ?? DEFAULT_BLOCKED_RETRY_MS;
+    this.#concurrency = resolved.concurrency;
+    this.#canStart = resolved.canStart;
+    this.#onFinal = resolved.onFinal;
+    this.#onError = resolved.onError;
+    this.#blockedRetryMs = resolved.blockedRetryMs;
     const renewEvery = Math.max(1, Math.floor(context.leaseMs / 3));
     this.#leaseTimer = setInterval(() => this.#renewLeases(), renewEvery).unref();
     this.wake();
