@@ -23,7 +23,6 @@ export const GRAPHQL_PATH = '/graphql';
 /** What yoga hands the context factory: HTTP requests carry `request`, WebSocket ones `connectionParams` and `req`. */
 interface InitialContext {
   request?: Request;
-  signal?: AbortSignal;
   req?: IncomingMessage;
   connectionParams?: Record<string, unknown>;
 }
@@ -57,6 +56,9 @@ export class GraphqlGateway {
       graphiql: { title: 'neolith' },
       // The bundled GraphiQL: works offline (yoga's default loads its assets from a CDN).
       renderGraphiQL,
+      // route() already read the body within graphql.maxRequestBytes; yoga's own limit would
+      // pipe the same bytes through a stream again (~10% of a small request's CPU).
+      maxRequestBodySize: false,
       // Function and host errors are GraphQLErrors with codes; anything else is a bug and is masked.
       maskedErrors: options.maskErrors,
       plugins: [
@@ -72,8 +74,9 @@ export class GraphqlGateway {
       context: async (initial: InitialContext): Promise<GatewayContext> => {
         const headers = headersOf(initial);
         const identity = await verifier.identify(headers.authorization, signedRequestOf(initial));
-        const signal = initial.signal ?? initial.request?.signal;
-        const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host, signal) };
+        // No abort signal for the loaders: as with AppSync's Lambda resolvers, a client that goes away
+        // does not stop the invocations its query started (stopping one terminates its environment).
+        const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host) };
         return { neolith: scope };
       },
     });

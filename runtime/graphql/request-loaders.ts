@@ -26,12 +26,10 @@ export const DEFAULT_MAX_BATCH_SIZE = 100;
  */
 export class RequestLoaders {
   readonly #host: GatewayHost;
-  readonly #signal: AbortSignal | undefined;
   readonly #loaders = new Map<string, DataLoader<DirectLambdaEvent, unknown>>();
 
-  constructor(host: GatewayHost, signal?: AbortSignal) {
+  constructor(host: GatewayHost) {
     this.#host = host;
-    this.#signal = signal;
   }
 
   /** Queues one field's event; resolves with the job's answer for it. */
@@ -52,7 +50,7 @@ export class RequestLoaders {
   async #dispatch(binding: FieldBinding, events: readonly DirectLambdaEvent[]): Promise<unknown[]> {
     let result;
     try {
-      result = await this.#host.invoke(binding.job, events, { batch: true, ...(this.#signal && { signal: this.#signal }) });
+      result = await this.#host.invoke(binding.job, events, { batch: true });
     } catch (error) {
       throw toGraphqlError(error);
     }

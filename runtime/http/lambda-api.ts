@@ -224,7 +224,8 @@ async function invoke(call: Call): Promise<void> {
     type: typeHeader as InvocationType,
     logType,
     requestId: ctx.requestId,
-    signal: ctx.signal,
+    // A caller that hangs up does not stop its invocation, as in Lambda: stopping one means
+    // terminating its environment, and the next call would pay a cold start for it.
     ...(clientContext !== undefined && { clientContext }),
     ...(call.caller && { identity: callerIdentity(call.caller) }),
   });

@@ -86,7 +86,8 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
         requestId: ctx.requestId, accountId: parts.accountId, now: now(), ...(authorizer && { authorizer }),
       });
       const result = await parts.invoker.invoke(route.target, event, {
-        type: route.invocation, requestId: ctx.requestId, signal: ctx.signal,
+        // As in Lambda, a caller that hangs up does not stop the invocation (see lambda-api.ts).
+        type: route.invocation, requestId: ctx.requestId,
       });
       if (result.statusCode === 202) {
         send(res, 202, { ...extra, 'content-type': 'application/json', 'x-amzn-RequestId': result.requestId }, [], Buffer.from(JSON.stringify({ requestId: result.requestId })));
