@@ -12,7 +12,7 @@ export type AttemptDecision =
   | { readonly kind: 'fail'; readonly condition: FinalCondition };
 
 /** Whether the event is older than its maximum age at `now` (Lambda checks before each attempt). */
-export function isExpired(event: QueuedEvent, now: number): boolean {
+export function isExpired(event: Pick<QueuedEvent, 'acceptedAt' | 'policy'>, now: number): boolean {
   return now - event.acceptedAt >= event.policy.maxEventAgeSeconds * 1000;
 }
 

@@ -35,13 +35,15 @@ export class InvocationRecords {
   async waitForFinal(id: string, signal?: AbortSignal): Promise<InvocationRecord> {
     const final = (r: InvocationRecord | undefined) => r !== undefined && (r.status === 'SUCCEEDED' || r.status === 'FAILED' || r.status === 'EXPIRED');
     let stop: (() => void) | undefined;
+    let onAbort: (() => void) | undefined;
     // The backend's timers are unref'd; a caller awaiting an outcome must keep the process alive.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const changed = new Promise<InvocationRecord>((resolve, reject) => {
       stop = this.#backend.watchRecords((r) => {
         if (r.id === id && final(r)) resolve(r);
       });
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       // Watch first, then read: a change between the two is not missed.
@@ -50,6 +52,8 @@ export class InvocationRecords {
       return await changed;
     } finally {
       stop?.();
+      // Nobody awaits `changed` once this returns: a later abort must not reject it unhandled.
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       clearInterval(keepAlive);
     }
   }

@@ -53,6 +53,28 @@ describe('Event invocations', () => {
     expect(done.logTail).toContain('echo {"async":1}');
   });
 
+  it('a wait that found the record final leaves nothing behind: aborting its signal later rejects nothing', async () => {
+    const accepted = await host.invoke('echo', { late: 1 }, { type: 'Event' });
+    await host.invocations.waitForFinal(accepted.requestId);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The HTTP API's `?wait=` passes a timeout signal that fires long after the answer went out.
+      const controller = new AbortController();
+      expect((await host.invocations.waitForFinal(accepted.requestId, controller.signal)).status).toBe('SUCCEEDED');
+      controller.abort(new Error('the wait timed out after the answer'));
+      // Rejections nobody handles are reported once the microtasks and this turn's immediates have run.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('retries a failing event with the same request id, then routes success to onSuccess', async () => {
     const destinations: string[] = [];
     const stop = host.invocations.watch((r) => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase, type OpenDatabase } from '../sqlite/open-database.js';
 import { rowSequence, sequenceRow } from './sequence-number.js';
 import type {
   CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore, StoredItem,
@@ -40,15 +41,18 @@ export class SqliteSourceStore implements SourceStore {
   readonly #objectsDir: string;
   readonly #s;
   #closed = false;
+  readonly #opened: OpenDatabase;
 
   constructor(stateDir: string) {
-    mkdirSync(stateDir, { recursive: true });
     this.#objectsDir = join(stateDir, 'buckets');
-    const db = new Database(join(stateDir, 'neolith.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
+    this.#opened = openDatabase(stateDir, 'NORMAL');
+    const db = this.#opened.db;
+    try {
+      db.exec(SCHEMA);
+    } catch (error) {
+      void this.#opened.close();
+      throw error;
+    }
     this.#db = db;
     this.#s = {
       append: db.prepare('INSERT INTO src_records (stream, shard, pk, data, at) VALUES (?, ?, ?, ?, ?)'),
@@ -274,7 +278,7 @@ export class SqliteSourceStore implements SourceStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    await this.#opened.close();
   }
 
   #objectFile(bucket: string, key: string): string {

@@ -52,9 +52,11 @@ export class SqliteBackend implements Backend {
     this.#options = resolveSqliteBackendOptions(options);
     let store: SqliteStore | undefined;
     try {
-      store = new SqliteStore(this.#options.stateDir, this.#options.synchronous);
+      store = new SqliteStore(this.#options.stateDir, this.#options.synchronous, this.#options.onError);
       store.requeueAllRunning(Date.now());
     } catch (error) {
+      void store?.close();
+      store = undefined;
       // Reported by waitUntilReady() and every call, as BackendUnavailableError.
       this.#openError = error;
     }
@@ -193,7 +195,7 @@ export class SqliteBackend implements Backend {
     for (const consumer of this.#consumers) consumer.abandon();
     this.#consumers.clear();
     this.#listeners.clear();
-    this.#store?.close();
+    await this.#store?.close();
   }
 
   async #close(): Promise<void> {

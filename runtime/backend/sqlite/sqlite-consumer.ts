@@ -1,4 +1,5 @@
 import type {
+  AsyncRetryPolicy,
   AttemptOutcome,
   ClaimedEvent,
   ConsumeOptions,
@@ -10,7 +11,7 @@ import type {
   QueuedEvent,
 } from '../backend.js';
 import { decideAfterAttempt, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
-import { rowToEvent, rowToRecord, type InvocationRow } from './sqlite-schema.js';
+import { rowToEvent, rowToRecord, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { resolveConsumeOptions } from '../backend-options.js';
 
@@ -42,6 +43,8 @@ interface RunningAttempt {
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Ready events read per function and claim pass. */
+const CLAIM_CHUNK = 16;
 
 /**
  * Claims events from the SQLite queue and runs them. Woken at once by
@@ -186,31 +189,57 @@ export class SqliteConsumer implements Consumer {
         this.#lastReclaimAt = now;
         for (const row of store.reclaimExpiredLeases(now)) this.#context.emit(row);
       }
-      const blocked: string[] = [];
-      claiming: while (this.#running.size < this.#concurrency) {
-        const capacity = this.#concurrency - this.#running.size;
-        const rows = store.selectReady(now, blocked, capacity);
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          if (this.#running.size >= this.#concurrency) break claiming;
-          if (blocked.includes(row.function_name)) continue;
-          const event = rowToEvent(row);
-          const expired = isExpired(event, now);
-          // Expiry does not need capacity from the governor: the event will not run.
-          if (!expired && !this.#canStart(row.function_name)) {
-            blocked.push(row.function_name);
+      const blocked = new Set<string>();
+      let more = true;
+      while (more && this.#running.size < this.#concurrency) {
+        more = false;
+        // Each function's oldest ready events, read per function so that a function at its
+        // limit costs one check, not a scan past every event it has waiting.
+        const chunk = Math.min(this.#concurrency - this.#running.size, CLAIM_CHUNK);
+        const candidates: ReadyRow[] = [];
+        const fetched = new Map<string, number>();
+        for (const name of store.queuedFunctions()) {
+          if (blocked.has(name)) continue;
+          if (!this.#canStart(name)) {
+            // Its expired events wait too: they expire when it next has room, before running.
+            blocked.add(name);
             sawBlocked = true;
             continue;
           }
-          const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
-          if (!claimed) continue; // another process took it
-          this.#context.emit(claimed);
-          // Start each attempt before asking canStart for the next one, so the
-          // invoker's governor has counted it.
-          this.#start(claimed, event, expired);
+          const rows = store.readyOf(name, now, chunk);
+          fetched.set(name, rows.length);
+          for (const row of rows) candidates.push(row);
         }
-        // Fewer rows than asked: every ready event was seen, so asking again finds nothing.
-        if (rows.length < capacity) break;
+        // Oldest first across functions, as one queue would.
+        candidates.sort((a, b) => a.available_at - b.available_at);
+        const claimedOf = new Map<string, number>();
+        // One commit for the pass's claims. An attempt starts inside it; if the commit failed, its
+        // event would stay QUEUED and run again (at least once), and the attempt's own write is refused.
+        if (candidates.length > 0) store.transaction(() => {
+          for (const row of candidates) {
+            if (this.#running.size >= this.#concurrency) break;
+            const name = row.function_name;
+            if (blocked.has(name)) continue;
+            const expired = isExpired({ acceptedAt: row.created_at, policy: JSON.parse(row.policy) as AsyncRetryPolicy }, now);
+            // Expiry does not need capacity from the governor: the event will not run.
+            if (!expired && !this.#canStart(name)) {
+              blocked.add(name);
+              sawBlocked = true;
+              continue;
+            }
+            const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
+            if (!claimed) continue; // another process took it
+            this.#context.emit(claimed);
+            // Start each attempt before asking canStart for the next one, so the
+            // invoker's governor has counted it.
+            this.#start(claimed, rowToEvent(claimed), expired);
+            claimedOf.set(name, (claimedOf.get(name) ?? 0) + 1);
+          }
+        });
+        // A function whose whole chunk was claimed may have more ready events: another pass.
+        for (const [name, count] of fetched) {
+          if (count === chunk && claimedOf.get(name) === count && !blocked.has(name)) more = true;
+        }
       }
     } catch (error) {
       this.#onError(error);

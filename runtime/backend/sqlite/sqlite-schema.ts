@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS invocations (
   error          TEXT,
   log_tail       TEXT
 ) STRICT;
-CREATE INDEX IF NOT EXISTS invocations_ready ON invocations (available_at) WHERE status = 'QUEUED';
+CREATE INDEX IF NOT EXISTS invocations_ready_by_function ON invocations (function_name, available_at) WHERE status = 'QUEUED';
+DROP INDEX IF EXISTS invocations_ready;
 CREATE INDEX IF NOT EXISTS invocations_leased ON invocations (lease_until) WHERE status = 'RUNNING';
 CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function_name, created_at);
 CREATE INDEX IF NOT EXISTS invocations_by_status ON invocations (status, updated_at);
@@ -41,6 +42,15 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS dead_letters_by_created ON dead_letters (created_at);
 `;
+
+/** What the claim loop reads of a ready event before claiming it (the claim returns the whole row). */
+export interface ReadyRow {
+  id: string;
+  function_name: string;
+  available_at: number;
+  created_at: number;
+  policy: string;
+}
 
 /** A row of `invocations` as better-sqlite3 returns it. */
 export interface InvocationRow {
