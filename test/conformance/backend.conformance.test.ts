@@ -231,6 +231,18 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(error).toMatchObject({ name: 'ResourceConflictException', code: 'ResourceConflictException' });
   });
 
+  it('stores every event of a burst sent at once and refuses only a duplicate among them', async () => {
+    const backend = await open();
+    const first = makeEvent();
+    const burst = [makeEvent(), first, makeEvent(), { ...first, payload: '{"again":true}' }, makeEvent()];
+    const results = await Promise.allSettled(burst.map((event) => backend.enqueue(event)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateRequestIdError);
+    for (const event of [burst[0]!, first, burst[2]!, burst[4]!]) {
+      expect(await backend.getRecord(event.requestId)).toMatchObject({ id: event.requestId, status: 'QUEUED' });
+    }
+  });
+
   it('claims an event and stores the success with its result', async () => {
     const backend = await open();
     const changes: InvocationRecord[] = [];
@@ -469,6 +481,53 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     ]);
     expect(peak).toBeLessThanOrEqual(limit);
     expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
+  });
+
+  it('starts an event held back by canStart as soon as capacity returns, not after its retry delay', async () => {
+    const backend = await open();
+    let running = 0;
+    let refused = 0;
+    const othersRefused = deferred();
+    const starts = [deferred(), deferred(), deferred()];
+    const gates: Array<() => void> = [];
+    let started = 0;
+    const events = [0, 1, 2].map((n) => makeEvent({ functionName: 'single', payload: JSON.stringify({ n }) }));
+    const consumer: Consumer = consume(
+      backend,
+      async (claimed) => {
+        running += 1;
+        starts[started++]!.resolve();
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running -= 1;
+        // As the dispatcher does when an attempt ends and its slot is free again.
+        consumer.wake();
+        return ok(claimed.attempt);
+      },
+      {
+        concurrency: 8,
+        // A put-back would wait this long: the next start must not.
+        blockedRetryMs: 2000,
+        canStart: () => {
+          if (running < 1) return true;
+          if (++refused === 2) othersRefused.resolve();
+          return false;
+        },
+      },
+    );
+    for (const event of events) await backend.enqueue(event);
+    await starts[0]!.promise;
+    await othersRefused.promise;
+    gates.shift()!();
+    const next = await Promise.race([
+      starts[1]!.promise.then(() => 'started'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 1 s'), 1000).unref()),
+    ]);
+    expect(next).toBe('started');
+    gates.shift()!();
+    await starts[2]!.promise;
+    gates.shift()!();
+    const records = await Promise.all(events.map((event) => finalRecord(backend, event.requestId)));
+    expect(records.map((r) => [r.status, r.attempts])).toEqual([['SUCCEEDED', 1], ['SUCCEEDED', 1], ['SUCCEEDED', 1]]);
   });
 
   it('finishes on a surviving instance the events a dead one was holding back with canStart', async () => {

@@ -71,6 +71,12 @@ export class RedisConsumer implements Consumer {
   readonly #active = new Map<string, ActiveAttempt>();
   /** How often each job was refused by canStart, for its back-off. Bounded below. */
   readonly #refusals = new Map<string, number>();
+  /** Jobs waiting in process for their function to have room; each resumed by wake(). */
+  readonly #held = new Set<() => void>();
+  /** Most jobs held at once: the rest of the worker's slots stay free for other functions. */
+  readonly #holdLimit: number;
+  #holdTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
   #closing: Promise<void> | undefined;
   #dead = false;
 
@@ -82,6 +88,7 @@ export class RedisConsumer implements Consumer {
     this.#onFinal = resolved.onFinal;
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
+    this.#holdLimit = Math.max(1, Math.floor(resolved.concurrency / 2));
     this.#worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
@@ -117,8 +124,23 @@ export class RedisConsumer implements Consumer {
     return this.#worker.waitUntilReady().then(() => undefined);
   }
 
-  /** BullMQ is woken by Redis itself; nothing to do. */
-  wake(): void {}
+  /** An attempt ended (or capacity may have returned): held jobs ask canStart again. */
+  wake(): void {
+    if (this.#dead || this.#held.size === 0) return;
+    const held = [...this.#held];
+    this.#held.clear();
+    clearInterval(this.#holdTimer);
+    this.#holdTimer = undefined;
+    for (const resume of held) resume();
+  }
+
+  /** Resolves at the next wake(); capacity freed by sync invocations calls no wake(), so also now and then. */
+  #hold(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#held.add(resolve);
+      this.#holdTimer ??= setInterval(() => this.wake(), this.#blockedRetryMs).unref();
+    });
+  }
 
   close(options: ConsumerCloseOptions = {}): Promise<void> {
     this.#closing ??= this.#close(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
@@ -132,6 +154,8 @@ export class RedisConsumer implements Consumer {
    */
   async abandon(): Promise<void> {
     this.#dead = true;
+    // Held jobs stay held, as in a killed process: their locks expire and another worker takes them.
+    clearInterval(this.#holdTimer);
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
     try {
       await this.#worker.close(true);
@@ -141,6 +165,9 @@ export class RedisConsumer implements Consumer {
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
+    // Held jobs go back to the queue now rather than wait for room.
+    this.#stopping = true;
+    this.wake();
     // BullMQ's close stops fetching and waits for the running jobs.
     const closed = this.#worker.close();
     closed.catch(() => undefined);
@@ -194,17 +221,27 @@ export class RedisConsumer implements Consumer {
       await this.#finalize(event, attemptNumber, 'RetriesExhausted', outcome);
       return;
     }
-    // Refused events wait in the queue without spending an attempt (Lambda: events wait, they are not throttled away).
-    if (!this.#canStart(event.functionName)) return this.#putBack(job, token, id);
-    // Finalised before a crash stopped BullMQ from completing the job: never run it twice.
-    const known = await records.get(event.requestId);
-    if (known && FINAL_STATUSES.has(known.status)) return;
-    // Asked again right before the start, with no await in between: the owner
-    // counts the attempt when the handler is called (the invoker's governor
-    // takes its slot synchronously), so this answer cannot go stale. Answers
-    // given before an await can: every job fetched meanwhile would be admitted
-    // too, and the surplus throttled into a spent attempt and a retry delay.
-    if (!this.#canStart(event.functionName)) return this.#putBack(job, token, id);
+    // Finalised before a crash stopped BullMQ from completing the job: never run it twice. Only a
+    // job taken back from a holder that stopped (stalled) or tried before can be in that state;
+    // a first delivery skips the read (a round trip per event).
+    if (job.stalledCounter > 0 || job.attemptsMade > 0) {
+      const known = await records.get(event.requestId);
+      if (known && FINAL_STATUSES.has(known.status)) return;
+    }
+    // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
+    // away): held here until an attempt ends, or, past the hold limit, back in the queue with a
+    // growing delay. Asked right before the start, with no await in between: the owner counts the
+    // attempt when the handler is called (the invoker's governor takes its slot synchronously), so
+    // this answer cannot go stale. Answers given before an await can: every job fetched meanwhile
+    // would be admitted too, and the surplus throttled into a spent attempt and a retry delay.
+    while (!this.#canStart(event.functionName)) {
+      if (this.#stopping || this.#held.size >= this.#holdLimit) return this.#putBack(job, token, id);
+      await this.#hold();
+      if (isExpired(event, Date.now())) {
+        await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
+        return;
+      }
+    }
     this.#refusals.delete(id);
 
     const controller = new AbortController();

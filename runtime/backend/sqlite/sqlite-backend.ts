@@ -10,6 +10,7 @@ import type {
   EventHandler,
   InvocationRecord,
   PruneOptions,
+  QueuedEvent,
   QueueStats,
   RecordListener,
   RecordQuery,
@@ -43,6 +44,8 @@ export class SqliteBackend implements Backend {
   readonly #openError: unknown;
   readonly #listeners = new Set<RecordListener>();
   readonly #consumers = new Set<SqliteConsumer>();
+  /** Enqueues waiting for this turn's commit. */
+  #pendingEnqueues: Array<{ event: QueuedEvent; resolve: (record: InvocationRecord) => void; reject: (error: unknown) => void }> = [];
   readonly #pruneTimer: NodeJS.Timeout;
   #consumerSeq = 0;
   #closing: Promise<void> | undefined;
@@ -72,17 +75,58 @@ export class SqliteBackend implements Backend {
 
   // -- queue -----------------------------------------------------------------
 
-  async enqueue(event: AsyncEvent): Promise<InvocationRecord> {
-    const store = this.#use('enqueue');
-    let row: InvocationRow;
+  /**
+   * Stores the event; resolves once it is committed. Enqueues made while the
+   * same promise jobs run share one commit (group commit): many callers at
+   * once cost one WAL write, not one each.
+   */
+  enqueue(event: AsyncEvent): Promise<InvocationRecord> {
     try {
-      row = store.insertEvent({ ...event, acceptedAt: Date.now() });
+      this.#use('enqueue');
     } catch (error) {
-      throw this.#mapDriverError(error, 'enqueue', event.requestId);
+      return Promise.reject(error);
     }
-    this.#emit(row);
+    return new Promise<InvocationRecord>((resolve, reject) => {
+      this.#pendingEnqueues.push({ event: { ...event, acceptedAt: Date.now() }, resolve, reject });
+      if (this.#pendingEnqueues.length > 1) return;
+      // Node runs nextTick callbacks once the promise jobs queued so far have all run: every
+      // caller whose turn is in progress gets into this commit, and a lone caller waits no loop turn.
+      process.nextTick(() => this.#commitEnqueues());
+    });
+  }
+
+  #commitEnqueues(): void {
+    const batch = this.#pendingEnqueues;
+    this.#pendingEnqueues = [];
+    let store: SqliteStore;
+    try {
+      store = this.#use('enqueue');
+    } catch (error) {
+      // Closed (or never opened) since these were handed in: none is stored, none acknowledged.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    let rows: Array<InvocationRow | Error>;
+    try {
+      // A failed insert (a duplicate request id) undoes only its own statement; the rest commit.
+      rows = store.transaction(() => batch.map(({ event }) => {
+        try {
+          return store.insertEvent(event);
+        } catch (error) {
+          return this.#mapDriverError(error, 'enqueue', event.requestId);
+        }
+      }));
+    } catch (error) {
+      for (const pending of batch) pending.reject(this.#mapDriverError(error, 'enqueue', pending.event.requestId));
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const row = rows[i]!;
+      if (row instanceof Error) return pending.reject(row);
+      this.#emit(row);
+      pending.resolve(rowToRecord(row));
+    });
     for (const consumer of this.#consumers) consumer.wake();
-    return rowToRecord(row);
   }
 
   consume(handler: EventHandler, options: ConsumeOptions): Consumer {
