@@ -34,6 +34,8 @@ export class InvocationRecords {
    */
   async waitForFinal(id: string, signal?: AbortSignal): Promise<InvocationRecord> {
     const final = (r: InvocationRecord | undefined) => r !== undefined && (r.status === 'SUCCEEDED' || r.status === 'FAILED' || r.status === 'EXPIRED');
+    // An abort before the wait began never fires again: refuse at once.
+    if (signal?.aborted) throw signal.reason;
     let stop: (() => void) | undefined;
     let onAbort: (() => void) | undefined;
     // The backend's timers are unref'd; a caller awaiting an outcome must keep the process alive.
@@ -45,6 +47,8 @@ export class InvocationRecords {
       onAbort = () => reject(signal!.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // Awaited only when the first read is not final: an abort meanwhile must not go unhandled.
+    changed.catch(() => undefined);
     try {
       // Watch first, then read: a change between the two is not missed.
       const now = await this.#backend.getRecord(id);

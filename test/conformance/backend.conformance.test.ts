@@ -404,6 +404,38 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(finals[0]?.outcome).toBeUndefined();
   });
 
+  it('runs other functions\' events while one function is refused, even with a single slot', async () => {
+    const backend = await open();
+    consume(backend, async (claimed) => ok(claimed.attempt), {
+      concurrency: 1,
+      blockedRetryMs: 10,
+      canStart: (functionName) => functionName !== 'busy',
+    });
+    const waiting = makeEvent({ functionName: 'busy' });
+    await backend.enqueue(waiting);
+    const other = makeEvent({ functionName: 'other' });
+    await backend.enqueue(other);
+    expect(await finalRecord(backend, other.requestId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await backend.getRecord(waiting.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+  });
+
+  it('expires an event past its maximum age even while canStart keeps refusing its function', async () => {
+    const backend = await open();
+    let calls = 0;
+    consume(
+      backend,
+      async () => {
+        calls += 1;
+        return ok();
+      },
+      { blockedRetryMs: 10, canStart: (functionName) => functionName !== 'busy' },
+    );
+    const event = makeEvent({ functionName: 'busy', policy: { ...FAST_POLICY, maxEventAgeSeconds: 0 } });
+    await backend.enqueue(event);
+    expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'EXPIRED', attempts: 0 });
+    expect(calls).toBe(0);
+  });
+
   it('leaves an event queued while canStart refuses, then runs it once capacity returns', async () => {
     const backend = await open();
     let open_ = false;

@@ -88,7 +88,8 @@ export class RedisConsumer implements Consumer {
     this.#onFinal = resolved.onFinal;
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
-    this.#holdLimit = Math.max(1, Math.floor(resolved.concurrency / 2));
+    // Half the slots at most; none with a single slot (holding it would stop every other function).
+    this.#holdLimit = Math.floor(resolved.concurrency / 2);
     this.#worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
@@ -237,7 +238,9 @@ export class RedisConsumer implements Consumer {
     while (!this.#canStart(event.functionName)) {
       if (this.#stopping || this.#held.size >= this.#holdLimit) return this.#putBack(job, token, id);
       await this.#hold();
+      if (this.#stopping) return this.#putBack(job, token, id);
       if (isExpired(event, Date.now())) {
+        this.#refusals.delete(id);
         await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
         return;
       }

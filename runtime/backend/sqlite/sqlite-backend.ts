@@ -97,6 +97,7 @@ export class SqliteBackend implements Backend {
 
   #commitEnqueues(): void {
     const batch = this.#pendingEnqueues;
+    if (batch.length === 0) return;
     this.#pendingEnqueues = [];
     let store: SqliteStore;
     try {
@@ -108,11 +109,13 @@ export class SqliteBackend implements Backend {
     }
     let rows: Array<InvocationRow | Error>;
     try {
-      // A failed insert (a duplicate request id) undoes only its own statement; the rest commit.
+      // A constraint failure (a duplicate request id) undoes only its own statement; the rest
+      // commit. Any other error may have rolled the whole transaction back: it fails them all.
       rows = store.transaction(() => batch.map(({ event }) => {
         try {
           return store.insertEvent(event);
         } catch (error) {
+          if (!String((error as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw error;
           return this.#mapDriverError(error, 'enqueue', event.requestId);
         }
       }));
@@ -243,6 +246,8 @@ export class SqliteBackend implements Backend {
   }
 
   async #close(): Promise<void> {
+    // Enqueues handed in before close() are stored, as they were when each committed at once.
+    this.#commitEnqueues();
     this.#closed = true;
     await closeEach([
       () => clearInterval(this.#pruneTimer),

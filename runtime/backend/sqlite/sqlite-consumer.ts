@@ -68,6 +68,7 @@ export class SqliteConsumer implements Consumer {
   #pendingWrites: PendingWrite[] = [];
   #flushScheduled = false;
   #lastReclaimAt = 0;
+  #lastExpiryCheckAt = 0;
   #closing: Promise<void> | undefined;
   /** Set by {@link abandon}: the process "died", nothing may be written any more. */
   #dead = false;
@@ -181,7 +182,7 @@ export class SqliteConsumer implements Consumer {
   #pump(): void {
     if (this.#closing || this.#dead) return;
     clearTimeout(this.#timer);
-    const { store, owner, leaseMs, pollIntervalMs } = this.#context;
+    const { store, pollIntervalMs } = this.#context;
     const now = Date.now();
     let sawBlocked = false;
     try {
@@ -190,6 +191,8 @@ export class SqliteConsumer implements Consumer {
         for (const row of store.reclaimExpiredLeases(now)) this.#context.emit(row);
       }
       const blocked = new Set<string>();
+      const checkExpiry = now - this.#lastExpiryCheckAt >= pollIntervalMs;
+      if (checkExpiry) this.#lastExpiryCheckAt = now;
       let more = true;
       while (more && this.#running.size < this.#concurrency) {
         more = false;
@@ -201,9 +204,14 @@ export class SqliteConsumer implements Consumer {
         for (const name of store.queuedFunctions()) {
           if (blocked.has(name)) continue;
           if (!this.#canStart(name)) {
-            // Its expired events wait too: they expire when it next has room, before running.
             blocked.add(name);
             sawBlocked = true;
+            // Its events wait; those past their maximum age expire all the same (looked for once a poll interval).
+            if (checkExpiry) {
+              for (const row of store.readyOf(name, now, chunk)) {
+                if (isExpired({ acceptedAt: row.created_at, policy: JSON.parse(row.policy) as AsyncRetryPolicy }, now)) candidates.push(row);
+              }
+            }
             continue;
           }
           const rows = store.readyOf(name, now, chunk);
@@ -213,29 +221,20 @@ export class SqliteConsumer implements Consumer {
         // Oldest first across functions, as one queue would.
         candidates.sort((a, b) => a.available_at - b.available_at);
         const claimedOf = new Map<string, number>();
-        // One commit for the pass's claims. An attempt starts inside it; if the commit failed, its
-        // event would stay QUEUED and run again (at least once), and the attempt's own write is refused.
-        if (candidates.length > 0) store.transaction(() => {
-          for (const row of candidates) {
-            if (this.#running.size >= this.#concurrency) break;
-            const name = row.function_name;
-            if (blocked.has(name)) continue;
-            const expired = isExpired({ acceptedAt: row.created_at, policy: JSON.parse(row.policy) as AsyncRetryPolicy }, now);
-            // Expiry does not need capacity from the governor: the event will not run.
-            if (!expired && !this.#canStart(name)) {
-              blocked.add(name);
-              sawBlocked = true;
-              continue;
-            }
-            const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
-            if (!claimed) continue; // another process took it
-            this.#context.emit(claimed);
-            // Start each attempt before asking canStart for the next one, so the
-            // invoker's governor has counted it.
-            this.#start(claimed, rowToEvent(claimed), expired);
-            claimedOf.set(name, (claimedOf.get(name) ?? 0) + 1);
+        // One commit for the pass's claims. An attempt starts inside it (so that the next canStart
+        // counts it); if the transaction fails, the attempts it started are stopped, as their
+        // events are QUEUED again.
+        const startedIds: string[] = [];
+        if (candidates.length > 0) {
+          try {
+            store.transaction(() => {
+              if (this.#claimInOrder(candidates, blocked, claimedOf, startedIds, now)) sawBlocked = true;
+            });
+          } catch (error) {
+            for (const id of startedIds) this.#evict(id, error);
+            throw error;
           }
-        });
+        }
         // A function whose whole chunk was claimed may have more ready events: another pass.
         for (const [name, count] of fetched) {
           if (count === chunk && claimedOf.get(name) === count && !blocked.has(name)) more = true;
@@ -245,6 +244,44 @@ export class SqliteConsumer implements Consumer {
       this.#onError(error);
     }
     this.#schedule(now, sawBlocked);
+  }
+
+  /**
+   * Claims and starts candidates, oldest first, while there is room; runs in
+   * the pump's transaction. Returns whether a function was refused by canStart.
+   */
+  #claimInOrder(candidates: ReadyRow[], blocked: Set<string>, claimedOf: Map<string, number>, startedIds: string[], now: number): boolean {
+    const { store, owner, leaseMs } = this.#context;
+    let sawBlocked = false;
+    for (const row of candidates) {
+      if (this.#running.size >= this.#concurrency) break;
+      const name = row.function_name;
+      const expired = isExpired({ acceptedAt: row.created_at, policy: JSON.parse(row.policy) as AsyncRetryPolicy }, now);
+      // Expiry does not need capacity from the governor: the event will not run.
+      if (!expired && (blocked.has(name) || !this.#canStart(name))) {
+        if (!blocked.has(name)) sawBlocked = true;
+        blocked.add(name);
+        continue;
+      }
+      const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
+      if (!claimed) continue; // another process took it
+      this.#context.emit(claimed);
+      // Start each attempt before asking canStart for the next one, so the
+      // invoker's governor has counted it.
+      this.#start(claimed, rowToEvent(claimed), expired);
+      startedIds.push(claimed.id);
+      claimedOf.set(name, (claimedOf.get(name) ?? 0) + 1);
+    }
+    return sawBlocked;
+  }
+
+  /** Stops an attempt whose claim did not commit: nothing it writes will be kept. */
+  #evict(id: string, reason: unknown): void {
+    const attempt = this.#running.get(id);
+    if (!attempt) return;
+    attempt.evicted = true;
+    this.#running.delete(id);
+    attempt.controller.abort(reason);
   }
 
   #schedule(now: number, sawBlocked: boolean): void {
@@ -288,7 +325,8 @@ export class SqliteConsumer implements Consumer {
     attempt.done = work
       .catch((error: unknown) => this.#onError(error))
       .finally(() => {
-        this.#running.delete(row.id);
+        // The same event may run again under a new attempt once this one was evicted.
+        if (this.#running.get(row.id) === attempt) this.#running.delete(row.id);
         this.wake();
       });
   }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDatabase, type OpenDatabase } from '../../../../runtime/backend/sqlite/open-database.js';
+import { BACKSTOP_CHECKPOINT_PAGES, openDatabase, WAL_SIZE_LIMIT_BYTES, type OpenDatabase } from '../../../../runtime/backend/sqlite/open-database.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 const run = promisify(execFile);
@@ -25,17 +25,32 @@ function open(): { path: string; db: OpenDatabase } {
 }
 
 describe('openDatabase', () => {
-  it('leaves checkpoints to its thread: commits never copy the WAL back, the thread does', async () => {
+  it('leaves checkpoints to its thread: commits below the backstop never copy the WAL back, the thread does', async () => {
     const { path, db } = open();
-    expect(db.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    expect(db.db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_CHECKPOINT_PAGES);
     db.db.exec('CREATE TABLE t (v TEXT)');
     const insert = db.db.prepare('INSERT INTO t (v) VALUES (?)');
     const sizeBefore = statSync(path).size;
-    // ~2,000 pages of commits: SQLite's own checkpoint would have run inside one of them.
+    // ~2,000 pages of commits: SQLite's default checkpoint (1,000 pages) would have run inside one of them.
+    expect(2000).toBeLessThan(BACKSTOP_CHECKPOINT_PAGES);
     for (let i = 0; i < 2000; i++) insert.run('x'.repeat(4000));
     // The database file grows only when a checkpoint copies pages into it.
     await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(sizeBefore + 1000 * 4096), { timeout: 10_000, interval: 20 });
     expect(db.db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2000);
+  });
+
+  it('keeps the WAL bounded under a steady stream of commits (it only starts over when a commit finds it all copied)', () => {
+    const { path, db } = open();
+    db.db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.db.prepare('INSERT INTO t (v) VALUES (?)');
+    const trim = db.db.prepare('DELETE FROM t WHERE id < ?');
+    const commit = db.db.transaction((n: number) => {
+      insert.run('x'.repeat(200));
+      trim.run(n - 1000);
+    });
+    // Back to back, as a busy queue commits: with only the thread checkpointing, this WAL passed 200 MB.
+    for (let n = 0; n < 20_000; n++) commit(n);
+    expect(statSync(`${path}-wal`).size).toBeLessThan(BACKSTOP_CHECKPOINT_PAGES * 4096 * 2 + WAL_SIZE_LIMIT_BYTES);
   });
 
   it('shares one thread between connections to the same file and checkpoints once the last one closes', async () => {

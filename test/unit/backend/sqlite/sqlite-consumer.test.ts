@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AttemptOutcome, ClaimedEvent } from '../../../../runtime/backend/index.js';
+import { SqliteConsumer } from '../../../../runtime/backend/sqlite/sqlite-consumer.js';
+import { SqliteStore } from '../../../../runtime/backend/sqlite/sqlite-store.js';
+import { tempDir } from '../../../support/temp-dir.js';
+
+const POLICY = { maxRetries: 0, retryDelaysMs: [], maxEventAgeSeconds: 21600 };
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('SqliteConsumer', () => {
+  it('stops the attempts a failed claim transaction started, so an event never runs twice at once', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(dir.path, 'NORMAL');
+    cleanups.push(() => dir.remove(), () => store.close());
+    for (const id of ['e1', 'e2']) {
+      store.insertEvent({ requestId: id, functionName: 'f', payload: '{}', policy: POLICY, acceptedAt: Date.now() - 10 });
+    }
+    // The second claim of the first pass fails as a full disk would; the pass's transaction rolls back.
+    let claims = 0;
+    const failing = new Proxy(store, {
+      get(target, key) {
+        if (key === 'claim') {
+          return (...args: Parameters<SqliteStore['claim']>) => {
+            if (++claims === 2) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+            return target.claim(...args);
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const aborted: string[] = [];
+    const finished: string[] = [];
+    const errors: unknown[] = [];
+    const bothDone = deferred();
+    const handler = async (claimed: ClaimedEvent, signal: AbortSignal): Promise<AttemptOutcome> => {
+      // Each attempt waits a turn, so the failed pass's attempt is still running when it is stopped.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) {
+        aborted.push(claimed.requestId);
+        throw signal.reason;
+      }
+      finished.push(claimed.requestId);
+      if (finished.length === 2) bothDone.resolve();
+      return { ok: true, result: 'null' };
+    };
+    const consumer = new SqliteConsumer(
+      { store: failing, owner: 'host-a', leaseMs: 30_000, pollIntervalMs: 20, maxStalledCount: 1, emit: () => undefined, onClosed: () => undefined },
+      handler,
+      { concurrency: 4, blockedRetryMs: 10, onError: (error) => errors.push(error) },
+    );
+    cleanups.push(() => consumer.close({ drainTimeoutMs: 1000 }));
+    await bothDone.promise;
+    await consumer.close({ drainTimeoutMs: 1000 });
+    expect(aborted).toEqual(['e1']);
+    expect(finished.sort()).toEqual(['e1', 'e2']);
+    expect(errors).toHaveLength(1);
+    expect(consumer.running).toBe(0);
+    for (const id of ['e1', 'e2']) expect(store.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+});
