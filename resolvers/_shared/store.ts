@@ -1,8 +1,8 @@
 /**
  * The reference app's data, in the host's DynamoDB-like tables (declared in
- * `neolith.config.ts`, reached through `neolith/client`: HTTP to the host, so
- * a table call is a round trip, not an invocation). Jobs keep no state in
- * module memory.
+ * `neolith.config.ts`, reached through `neolith/client`: inside an environment
+ * over its own message channel to the host, elsewhere over HTTP — a round
+ * trip, not an invocation). Jobs keep no state in module memory.
  *
  * Every table is keyed by `id` (or `sku`, `name`, `email`) and lists are
  * read with one Scan and ordered by `seq` in the job: the reference app's
