@@ -136,10 +136,20 @@ export class RedisConsumer implements Consumer {
   }
 
   /** Resolves at the next wake(); capacity freed by sync invocations calls no wake(), so also now and then. */
-  #hold(): Promise<void> {
+  #hold(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      this.#held.add(resolve);
+      // BullMQ gave up on the job (cancelled, lock lost): stop holding it at once.
+      const onAbort = (): void => {
+        this.#held.delete(resume);
+        resume();
+      };
+      const resume = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.#held.add(resume);
       this.#holdTimer ??= setInterval(() => this.wake(), this.#blockedRetryMs).unref();
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -237,8 +247,8 @@ export class RedisConsumer implements Consumer {
     // would be admitted too, and the surplus throttled into a spent attempt and a retry delay.
     while (!this.#canStart(event.functionName)) {
       if (this.#stopping || this.#held.size >= this.#holdLimit) return this.#putBack(job, token, id);
-      await this.#hold();
-      if (this.#stopping) return this.#putBack(job, token, id);
+      await this.#hold(signal);
+      if (this.#stopping || signal?.aborted) return this.#putBack(job, token, id);
       if (isExpired(event, Date.now())) {
         this.#refusals.delete(id);
         await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
