@@ -147,18 +147,30 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
   };
 }
 
-export async function neolith(layout: 'nano' | 'micro' | 'mono', stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const host = await createHost({ config: { ...APP_SOURCES, jobs: { dir: 'resolvers', layout } }, rootDir: ROOT, overrides: { stateDir } });
+export async function neolith(
+  layout: 'nano' | 'micro' | 'mono', stateDir: string, maxEnvironmentsPerFunction?: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const host = await createHost({
+    config: { ...APP_SOURCES, jobs: { dir: 'resolvers', layout }, ...(maxEnvironmentsPerFunction && { maxEnvironmentsPerFunction }) },
+    rootDir: ROOT, overrides: { stateDir },
+  });
   const { url } = await host.listen({ port: 0 });
   return { url: `${url}/graphql`, close: () => host.close() };
 }
 
 /** Measures every target and query; rows compare each layout with bare yoga. */
 export async function run(): Promise<Row[]> {
-  const targets = { bare: bareYoga, nano: neolith.bind(null, 'nano'), micro: neolith.bind(null, 'micro'), mono: neolith.bind(null, 'mono') };
+  const targets: Record<string, (stateDir: string) => Promise<{ url: string; close: () => Promise<void> }>> = {
+    bare: bareYoga,
+    nano: (dir) => neolith('nano', dir),
+    micro: (dir) => neolith('micro', dir),
+    mono: (dir) => neolith('mono', dir),
+    // Not Lambda's scale-out: past 2 environments a call waits for a free one (maxEnvironmentsPerFunction).
+    'mono, 2 environments': (dir) => neolith('mono', dir, 2),
+  };
   const cells: Record<string, Record<QueryName, Cell>> = {};
   for (const [name, start] of Object.entries(targets)) {
-    const stateDir = mkdtempSync(join(tmpdir(), `neolith-bench-graphql-${name}-`));
+    const stateDir = mkdtempSync(join(tmpdir(), `neolith-bench-graphql-${name.replace(/\W+/g, '-')}-`));
     // Threads alive before the server starts are not its own (V8 and libuv helpers).
     const preexisting = new Set(threadCpu().keys());
     const server = await start(stateDir);
@@ -175,7 +187,7 @@ export async function run(): Promise<Row[]> {
   const rows: Row[] = [];
   for (const queryName of Object.keys(QUERIES) as QueryName[]) {
     const bare = cells.bare![queryName];
-    for (const layout of ['nano', 'micro', 'mono']) {
+    for (const layout of Object.keys(targets).filter((name) => name !== 'bare')) {
       const cell = cells[layout]![queryName];
       const note = cell.bad > 0 || bare.bad > 0 ? `errors: ${cell.bad} (bare ${bare.bad})` : `p99 ${cell.p99} ms (bare ${bare.p99} ms)`;
       rows.push({

@@ -130,6 +130,13 @@ export interface NeolithConfig extends SourcesConfig {
   idleTimeoutMs?: number;
   /** Pre-booted generic environments kept ready to become any function. @defaultValue 1 */
   spareEnvironments?: number;
+  /**
+   * Most environments one function runs at once (1–1000). A call that finds
+   * them all busy waits for one to be free instead of starting another, as
+   * serverless-offline and SAM local run calls one at a time. Unset: no cap,
+   * a new environment per concurrent call, as Lambda scales out.
+   */
+  maxEnvironmentsPerFunction?: number;
   /** @defaultValue 4000 */
   port?: number;
   /** @defaultValue "127.0.0.1" */

@@ -105,6 +105,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     concurrencyLimit: config.concurrencyLimit ?? d.concurrencyLimit,
     idleTimeoutMs: config.idleTimeoutMs ?? d.idleTimeoutMs,
     spareEnvironments: config.spareEnvironments ?? d.spareEnvironments,
+    maxEnvironmentsPerFunction: config.maxEnvironmentsPerFunction ?? Number.POSITIVE_INFINITY,
     port: overrides.port ?? config.port ?? d.port,
     host: overrides.host ?? config.host ?? d.host,
     stateDir: resolve(rootDir, overrides.stateDir ?? config.stateDir ?? d.stateDir),

@@ -52,6 +52,8 @@ export interface ResolvedConfig {
   concurrencyLimit: number;
   idleTimeoutMs: number;
   spareEnvironments: number;
+  /** Infinity when unset (no cap). */
+  maxEnvironmentsPerFunction: number;
   port: number;
   host: string;
   stateDir: string;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AbortedError } from '../errors/index.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
 import type { HostCallHandler, InitSpec } from './protocol.js';
@@ -11,8 +12,16 @@ export interface PoolBinding {
   /** Folder under which each environment gets its own /tmp. */
   tmpRoot: string;
   provisionedConcurrency: number;
+  /** Most environments at once; a call past it waits for one to be free. Infinity: no cap. */
+  maxEnvironments: number;
   /** Serves the sources client's operations in-process (else the client calls the host over HTTP). */
   hostCall?: HostCallHandler;
+}
+
+/** A call waiting for an environment at the cap. */
+interface Waiter {
+  resolve(env: ExecutionEnvironment): void;
+  reject(error: unknown): void;
 }
 
 /** Environments of one function, by state. */
@@ -33,6 +42,8 @@ export interface PoolStats {
  */
 export class FunctionPool {
   readonly #idle: ExecutionEnvironment[] = [];
+  /** Calls waiting for an environment at `maxEnvironments`, oldest first. */
+  readonly #waiting: Waiter[] = [];
   readonly #all = new Set<ExecutionEnvironment>();
   readonly #spares: SpareEnvironments;
   #binding: PoolBinding;
@@ -72,11 +83,69 @@ export class FunctionPool {
     this.provision().catch((error: unknown) => process.emitWarning(`neolith: provisioning ${this.functionName} failed: ${(error as Error)?.message ?? String(error)}`));
   }
 
-  /** Runs one invocation in a warm environment, or a cold one when none is idle. */
+  /**
+   * Runs one invocation in a warm environment, or a cold one when none is
+   * idle; at `maxEnvironments`, waits for one to be free.
+   */
   run(request: EnvironmentRequest): Promise<EnvironmentResult> {
+    const env = this.#take();
+    if (env) return this.#runOn(env, request);
+    return this.#waitForEnvironment(request).then((free) => this.#runOn(free, request));
+  }
+
+  /** The most recently used idle environment, else a new one while under the cap. */
+  #take(): ExecutionEnvironment | undefined {
     let env = this.#idle.pop();
     while (env && env.state === 'dead') env = this.#idle.pop();
-    const chosen = env ?? this.#create();
+    if (env) return env;
+    return this.#all.size < this.#binding.maxEnvironments ? this.#create() : undefined;
+  }
+
+  /** Queues a call at the cap (first come, first served); its abort takes it out of the queue. */
+  #waitForEnvironment(request: EnvironmentRequest): Promise<ExecutionEnvironment> {
+    if (this.#closed) return Promise.reject(new AbortedError(`invocation ${request.requestId}: the function's environments are closed`));
+    if (request.signal?.aborted) {
+      return Promise.reject(new AbortedError(`invocation ${request.requestId} was aborted by its caller`, { cause: request.signal.reason }));
+    }
+    return new Promise((resolve, reject) => {
+      const signal = request.signal;
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(new AbortedError(`invocation ${request.requestId} was aborted by its caller`, { cause: signal?.reason }));
+      };
+      const waiter: Waiter = {
+        resolve: (env) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(env);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      this.#waiting.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Hands free environments (or room for new ones) to queued calls, oldest first. */
+  #serveWaiting(): void {
+    while (this.#waiting.length > 0 && !this.#closed) {
+      let env: ExecutionEnvironment | undefined;
+      try {
+        env = this.#take();
+      } catch (error) {
+        // A new environment could not be made (its /tmp): that call fails, not the one releasing.
+        this.#waiting.shift()!.reject(error);
+        continue;
+      }
+      if (!env) return;
+      this.#waiting.shift()!.resolve(env);
+    }
+  }
+
+  #runOn(chosen: ExecutionEnvironment, request: EnvironmentRequest): Promise<EnvironmentResult> {
     return chosen.invoke(request).then(
       (result) => {
         this.#release(chosen);
@@ -129,6 +198,7 @@ export class FunctionPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new AbortedError('the function\'s environments closed before the invocation started'));
     const all = [...this.#all];
     this.#all.clear();
     this.#idle.length = 0;
@@ -157,6 +227,8 @@ export class FunctionPool {
       this.#all.delete(env);
       const at = this.#idle.indexOf(env);
       if (at >= 0) this.#idle.splice(at, 1);
+      // Room under the cap for a queued call.
+      this.#serveWaiting();
       // Lambda keeps provisioned environments up: replace one that died after a good init
       // (one that failed init is not retried in a loop).
       if (!this.#closed && env.initSucceeded && this.#all.size < this.#binding.provisionedConcurrency) this.#provisionInBackground();
@@ -171,5 +243,6 @@ export class FunctionPool {
       return;
     }
     this.#idle.push(env);
+    this.#serveWaiting();
   }
 }

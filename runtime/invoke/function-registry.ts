@@ -111,6 +111,7 @@ export class FunctionRegistry {
     return {
       tmpRoot: join(config.stateDir, 'tmp'),
       provisionedConcurrency: spec.provisionedConcurrency,
+      maxEnvironments: config.maxEnvironmentsPerFunction,
       hostCall: (call) => registry.hostCall?.(call),
       init: {
         functionName: spec.name,

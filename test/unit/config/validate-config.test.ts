@@ -84,6 +84,8 @@ describe('validateConfig', () => {
     [{ concurrencyLimit: 0 }, 'concurrencyLimit must be an integer from 1 to 100000 (got 0)'],
     [{ idleTimeoutMs: -1 }, 'idleTimeoutMs must be a positive integer (got -1)'],
     [{ spareEnvironments: 100 }, 'spareEnvironments must be an integer from 0 to 64 (got 100)'],
+    [{ maxEnvironmentsPerFunction: 0 }, 'maxEnvironmentsPerFunction must be an integer from 1 to 1000 (got 0)'],
+    [{ maxEnvironmentsPerFunction: 1.5 }, 'maxEnvironmentsPerFunction must be an integer from 1 to 1000 (got 1.5)'],
     [{ port: 70000 }, 'port must be an integer from 0 to 65535 (got 70000)'],
     [{ host: '' }, 'host must be a non-empty string (got "")'],
     [{ stateDir: 5 }, 'stateDir must be a non-empty string (got 5)'],
