@@ -33,6 +33,8 @@ export interface LayoutOverrides {
   concurrencyLimit?: number;
   /** Generic pre-booted environments per memory size. */
   spareEnvironments?: number;
+  /** Most environments per function; past it calls wait for a free one (unset: Lambda's scale-out). */
+  maxEnvironmentsPerFunction?: number;
 }
 
 /** A workload file (`bench/workloads/*.json`). */
@@ -124,9 +126,9 @@ export function validateWorkload(raw: unknown): Workload {
     if (value === undefined) return;
     if (typeof value !== 'object' || value === null) return problems.push(`${path} must be an object ${got(value)}`);
     for (const [key, v] of Object.entries(value)) {
-      if (key === 'idleTimeoutMs' || key === 'concurrencyLimit') positive(`${path}.${key}`, v);
+      if (key === 'idleTimeoutMs' || key === 'concurrencyLimit' || key === 'maxEnvironmentsPerFunction') positive(`${path}.${key}`, v);
       else if (key === 'spareEnvironments') positive(`${path}.${key}`, v, true);
-      else problems.push(`${path}.${key} is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments)`);
+      else problems.push(`${path}.${key} is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction)`);
     }
   };
   overrides('host', w.host);

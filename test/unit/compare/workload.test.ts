@@ -74,7 +74,7 @@ describe('validateWorkload', () => {
       'workload: arrival.idleMs must be a non-negative number (got undefined)',
       'workload: durationMs must be a positive number (got "long")',
       'workload: host.idleTimeoutMs must be a positive number (got 0)',
-      'workload: host.port is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments)',
+      'workload: host.port is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction)',
       'workload: layouts.pico must be nano, micro or mono',
       'workload: seed must be an integer (got 1.5)',
     ]);
