@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareLayouts, formatComparison, loadWorkload, renderHtmlReport, type CompareLayout } from '../../compare/index.js';
+import type { CompareLayout } from '../../compare/index.js';
 import type { Command } from '../command.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
@@ -43,6 +43,8 @@ Options:
     if (bad !== undefined || layouts.length === 0 || new Set(layouts).size !== layouts.length) {
       throw new UsageError(`--layouts must be distinct names from nano, micro, mono (got ${JSON.stringify(values.layouts)})`);
     }
+    // Loaded here, not at the top: it starts hosts, whose dependencies every other command would pay for.
+    const { compareLayouts, formatComparison, loadWorkload, renderHtmlReport } = await import('../../compare/index.js');
     const workload = loadWorkload(file);
     if (values['duration-ms'] !== undefined) {
       const n = Number(values['duration-ms']);

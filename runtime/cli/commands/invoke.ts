@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { createHost } from '../../host.js';
 import type { InvocationType } from '../../invoke/index.js';
 import type { Command } from '../command.js';
 import { layoutFlag, parseFlags } from '../parse-flags.js';
@@ -54,6 +53,8 @@ Options:
     }
 
     const layout = layoutFlag(values.layout);
+    // Loaded only for an in-process invoke (see serve.ts).
+    const { createHost } = await import('../../host.js');
     const host = await createHost({ ...(values.config && { config: values.config }), overrides: { ...(layout && { layout }) } });
     try {
       const result = await host.invoke(name, Buffer.from(payload), { type, logType: values.log ? 'Tail' : 'None' });

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { createHost } from '../../host.js';
 import type { Command } from '../command.js';
 import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
 
@@ -34,6 +33,8 @@ Options:
       ...(values.backend !== undefined && { backend: backendFlag(values.backend)! }),
       ...(values['redis-url'] !== undefined && { redisUrl: values['redis-url'] }),
     };
+    // Loaded here, not at the top: the host's dependencies take ~1 s to load, which every other command would pay.
+    const { createHost } = await import('../../host.js');
     const host = await createHost({ ...(values.config && { config: values.config }), overrides, watch: values.watch ?? false });
     let address;
     try {
