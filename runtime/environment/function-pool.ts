@@ -63,7 +63,8 @@ export class FunctionPool {
   /** Starts and initialises the provisioned environments. */
   async provision(): Promise<void> {
     if (this.#closed) return;
-    const missing = this.#binding.provisionedConcurrency - this.#all.size;
+    // Never past the cap: provisioned environments count against it like any other.
+    const missing = Math.min(this.#binding.provisionedConcurrency, this.#binding.maxEnvironments) - this.#all.size;
     const fresh = Array.from({ length: Math.max(0, missing) }, () => this.#create());
     await Promise.all(fresh.map(async (env) => {
       const done = await env.initialise();
@@ -75,6 +76,8 @@ export class FunctionPool {
         return;
       }
       this.#idle.push(env);
+      // A call may have queued at the cap while it booted (a replacement after recycle or a crash).
+      this.#serveWaiting();
     }));
   }
 
