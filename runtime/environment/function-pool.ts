@@ -96,6 +96,17 @@ export class FunctionPool {
     return this.#waitForEnvironment(request).then((free) => this.#runOn(free, request));
   }
 
+  /**
+   * Whether a call started now would run at once rather than queue at the cap.
+   * The async dispatcher asks before claiming an event, so events past the cap
+   * wait in the queue (status QUEUED, their age counted there) instead of here.
+   */
+  hasRoom(): boolean {
+    if (this.#waiting.length > 0) return false;
+    if (this.#all.size < this.#binding.maxEnvironments) return true;
+    return this.#idle.some((env) => env.state !== 'dead');
+  }
+
   /** The most recently used idle environment, else a new one while under the cap. */
   #take(): ExecutionEnvironment | undefined {
     let env = this.#idle.pop();

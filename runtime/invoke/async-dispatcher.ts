@@ -68,9 +68,11 @@ export class AsyncDispatcher implements EventQueue {
     this.#consumer = backend.consume((claimed, signal) => this.#attempt(claimed, signal), {
       concurrency: this.#parts.concurrency ?? 64,
       // A function reserved at 0 runs nothing: its events start only to fail at once (below).
+      // Past maxEnvironmentsPerFunction an event waits in the queue, not in the pool.
       canStart: (name) => {
-        const reserved = registry.get(name)?.spec.reservedConcurrency;
-        return reserved === 0 || governor.canAcquire(name, reserved);
+        const fn = registry.get(name);
+        const reserved = fn?.spec.reservedConcurrency;
+        return reserved === 0 || (governor.canAcquire(name, reserved) && (fn?.pool.hasRoom() ?? true));
       },
       onFinal: (final) => this.#route(final),
       onError: (error) => this.#report(error),

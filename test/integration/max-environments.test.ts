@@ -17,7 +17,7 @@ beforeAll(async () => {
   host = await createHost({
     rootDir: handlers,
     logger: { level: 'silent' },
-    config: { stateDir: state.path, maxEnvironmentsPerFunction: 1, functions: { gated: { handler: './gated.mjs' } } },
+    config: { stateDir: state.path, maxEnvironmentsPerFunction: 1, functions: { gated: { handler: './gated.mjs' }, echo: { handler: './echo.mjs' } } },
   });
   host.invoker.onOutcome((outcome) => outcomes.push(outcome));
 });
@@ -62,5 +62,23 @@ describe('maxEnvironmentsPerFunction', () => {
     expect(JSON.parse((await first).payload!).released).toBe('first');
     expect(JSON.parse((await after).payload!).released).toBe('after');
     expect(outcomes).toHaveLength(2);
+  });
+
+  it('leaves async events past the cap in the queue (QUEUED, not waiting for an environment) while other functions run', async () => {
+    const events = [];
+    for (let n = 0; n < 3; n++) events.push((await host.invoke('gated', { gate: gate.url, n }, { type: 'Event' })).requestId);
+    await gate.arrived(1);
+    // Queued after the gated ones: once it has finished, the dispatcher has had every chance to claim them.
+    const other = await host.invoke('echo', {}, { type: 'Event' });
+    expect((await host.invocations.waitForFinal(other.requestId)).status).toBe('SUCCEEDED');
+    const statuses = await Promise.all(events.map(async (id) => (await host.invocations.get(id))!.status));
+    expect(statuses.filter((s) => s === 'RUNNING')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'QUEUED')).toHaveLength(2);
+    for (let released = 0; released < 3; released++) {
+      await gate.arrived(1);
+      gate.release(`event ${released + 1}`);
+    }
+    const finals = await Promise.all(events.map((id) => host.invocations.waitForFinal(id)));
+    expect(finals.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   });
 });
