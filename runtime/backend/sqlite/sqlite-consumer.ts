@@ -64,6 +64,8 @@ export class SqliteConsumer implements Consumer {
   readonly #leaseTimer: NodeJS.Timeout;
   #timer: NodeJS.Timeout | undefined;
   #wakeScheduled = false;
+  /** After a claim pass failed to commit, no pass before this time (else a failing disk means a hot loop of starts and aborts). */
+  #retryAfter = 0;
   /** Writes that end attempts, committed together: one fsync-free WAL commit for a burst of completions. */
   #pendingWrites: PendingWrite[] = [];
   #flushScheduled = false;
@@ -97,6 +99,8 @@ export class SqliteConsumer implements Consumer {
 
   wake(): void {
     if (this.#closing || this.#dead || this.#wakeScheduled) return;
+    // The scheduled pass after the back-off will look.
+    if (Date.now() < this.#retryAfter) return;
     this.#wakeScheduled = true;
     // Coalesce a burst of enqueues into one claim pass.
     setImmediate(() => {
@@ -224,16 +228,19 @@ export class SqliteConsumer implements Consumer {
         // One commit for the pass's claims. An attempt starts inside it (so that the next canStart
         // counts it); if the transaction fails, the attempts it started are stopped, as their
         // events are QUEUED again.
-        const startedIds: string[] = [];
+        const claimedRows: InvocationRow[] = [];
         if (candidates.length > 0) {
           try {
             store.transaction(() => {
-              if (this.#claimInOrder(candidates, blocked, claimedOf, startedIds, now)) sawBlocked = true;
+              if (this.#claimInOrder(candidates, blocked, claimedOf, claimedRows, now)) sawBlocked = true;
             });
           } catch (error) {
-            for (const id of startedIds) this.#evict(id, error);
+            for (const row of claimedRows) this.#evict(row.id, error);
+            this.#retryAfter = Date.now() + pollIntervalMs;
             throw error;
           }
+          // Listeners hear of a claim once it is committed (an attempt's own writes come a turn later).
+          for (const row of claimedRows) this.#context.emit(row);
         }
         // A function whose whole chunk was claimed may have more ready events: another pass.
         for (const [name, count] of fetched) {
@@ -250,7 +257,7 @@ export class SqliteConsumer implements Consumer {
    * Claims and starts candidates, oldest first, while there is room; runs in
    * the pump's transaction. Returns whether a function was refused by canStart.
    */
-  #claimInOrder(candidates: ReadyRow[], blocked: Set<string>, claimedOf: Map<string, number>, startedIds: string[], now: number): boolean {
+  #claimInOrder(candidates: ReadyRow[], blocked: Set<string>, claimedOf: Map<string, number>, claimedRows: InvocationRow[], now: number): boolean {
     const { store, owner, leaseMs } = this.#context;
     let sawBlocked = false;
     for (const row of candidates) {
@@ -265,11 +272,10 @@ export class SqliteConsumer implements Consumer {
       }
       const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
       if (!claimed) continue; // another process took it
-      this.#context.emit(claimed);
       // Start each attempt before asking canStart for the next one, so the
       // invoker's governor has counted it.
+      claimedRows.push(claimed);
       this.#start(claimed, rowToEvent(claimed), expired);
-      startedIds.push(claimed.id);
       claimedOf.set(name, (claimedOf.get(name) ?? 0) + 1);
     }
     return sawBlocked;
@@ -287,7 +293,8 @@ export class SqliteConsumer implements Consumer {
   #schedule(now: number, sawBlocked: boolean): void {
     if (this.#closing || this.#dead) return;
     let delay = this.#context.pollIntervalMs;
-    if (this.#running.size < this.#concurrency) {
+    if (now < this.#retryAfter) delay = this.#retryAfter - now;
+    else if (this.#running.size < this.#concurrency) {
       if (sawBlocked) delay = Math.min(delay, this.#blockedRetryMs);
       try {
         const next = this.#context.store.nextAvailableAt();

@@ -70,4 +70,53 @@ describe('SqliteConsumer', () => {
     expect(consumer.running).toBe(0);
     for (const id of ['e1', 'e2']) expect(store.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
+
+  it('waits a poll interval after a claim pass that did not commit, and reports no claim it rolled back', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(dir.path, 'NORMAL');
+    cleanups.push(() => dir.remove(), () => store.close());
+    store.insertEvent({ requestId: 'e1', functionName: 'f', payload: '{}', policy: POLICY, acceptedAt: Date.now() - 10 });
+    // Every claim pass fails at commit, as on a full disk: the claims roll back.
+    const failing = new Proxy(store, {
+      get(target, key) {
+        if (key === 'transaction') {
+          return (fn: () => unknown) => target.transaction(() => {
+            fn();
+            throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          });
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const pollIntervalMs = 200;
+    let starts = 0;
+    const failedAt: number[] = [];
+    const twoFailures = deferred();
+    const emitted: string[] = [];
+    const consumer = new SqliteConsumer(
+      { store: failing, owner: 'host-a', leaseMs: 30_000, pollIntervalMs, maxStalledCount: 1, emit: (row) => emitted.push(row.status), onClosed: () => undefined },
+      // Stopped at once when its claim is rolled back; its end wakes the consumer, which must not pump again at once.
+      (_claimed, signal) => {
+        starts++;
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      },
+      {
+        concurrency: 4,
+        blockedRetryMs: 1,
+        onError: () => {
+          failedAt.push(performance.now());
+          if (failedAt.length === 2) twoFailures.resolve();
+        },
+      },
+    );
+    cleanups.push(() => consumer.close({ drainTimeoutMs: 1000 }));
+    consumer.wake();
+    await twoFailures.promise;
+    await consumer.close({ drainTimeoutMs: 1000 });
+    expect(failedAt[1]! - failedAt[0]!).toBeGreaterThanOrEqual(pollIntervalMs - 5);
+    expect(starts).toBe(2);
+    expect(emitted).not.toContain('RUNNING');
+    expect(store.get('e1')).toMatchObject({ status: 'QUEUED', attempts: 0 });
+  });
 });
