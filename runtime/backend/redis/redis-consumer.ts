@@ -71,8 +71,8 @@ export class RedisConsumer implements Consumer {
   readonly #active = new Map<string, ActiveAttempt>();
   /** How often each job was refused by canStart, for its back-off. Bounded below. */
   readonly #refusals = new Map<string, number>();
-  /** Jobs waiting in process for their function to have room; each resumed by wake(). */
-  readonly #held = new Set<() => void>();
+  /** Jobs waiting in process for their function to have room, by job id; each resumed by wake(). */
+  readonly #held = new Map<string, () => void>();
   /** Most jobs held at once: the rest of the worker's slots stay free for other functions. */
   readonly #holdLimit: number;
   #holdTimer: NodeJS.Timeout | undefined;
@@ -112,6 +112,11 @@ export class RedisConsumer implements Consumer {
     this.#worker.on('error', (error) => {
       if (!this.#dead) this.#onError(error);
     });
+    // BullMQ only reports a lock it could not renew (Redis away, event loop stalled): a held job
+    // whose lock is gone may already run elsewhere, so it lets go at once rather than run later.
+    this.#worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) if (this.#held.has(id)) this.#worker.cancelJob(id, 'lock lost');
+    });
     this.#worker.on('failed', (job, error) => {
       if (job && job.finishedOn) void this.#failedByQueue(job, error);
     });
@@ -128,7 +133,7 @@ export class RedisConsumer implements Consumer {
   /** An attempt ended (or capacity may have returned): held jobs ask canStart again. */
   wake(): void {
     if (this.#dead || this.#held.size === 0) return;
-    const held = [...this.#held];
+    const held = [...this.#held.values()];
     this.#held.clear();
     clearInterval(this.#holdTimer);
     this.#holdTimer = undefined;
@@ -136,18 +141,23 @@ export class RedisConsumer implements Consumer {
   }
 
   /** Resolves at the next wake(); capacity freed by sync invocations calls no wake(), so also now and then. */
-  #hold(signal: AbortSignal | undefined): Promise<void> {
+  #hold(id: string, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      // BullMQ gave up on the job (cancelled, lock lost): stop holding it at once.
+      // Cancelled (its lock was lost, above): stop holding it at once.
       const onAbort = (): void => {
-        this.#held.delete(resume);
+        this.#held.delete(id);
+        if (this.#held.size === 0) {
+          clearInterval(this.#holdTimer);
+          this.#holdTimer = undefined;
+        }
         resume();
       };
       const resume = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      this.#held.add(resume);
+      if (signal?.aborted) return resolve();
+      this.#held.set(id, resume);
       this.#holdTimer ??= setInterval(() => this.wake(), this.#blockedRetryMs).unref();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -247,8 +257,10 @@ export class RedisConsumer implements Consumer {
     // would be admitted too, and the surplus throttled into a spent attempt and a retry delay.
     while (!this.#canStart(event.functionName)) {
       if (this.#stopping || this.#held.size >= this.#holdLimit) return this.#putBack(job, token, id);
-      await this.#hold(signal);
-      if (this.#stopping || signal?.aborted) return this.#putBack(job, token, id);
+      await this.#hold(id, signal);
+      // No longer ours: another worker may have it; BullMQ's own move of it will fail on the lock.
+      if (signal?.aborted) throw new Error(`event ${id} was let go while it waited for room: ${String(signal.reason)}`);
+      if (this.#stopping) return this.#putBack(job, token, id);
       if (isExpired(event, Date.now())) {
         this.#refusals.delete(id);
         await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
