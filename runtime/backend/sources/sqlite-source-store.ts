@@ -50,7 +50,7 @@ export class SqliteSourceStore implements SourceStore {
     try {
       db.exec(SCHEMA);
     } catch (error) {
-      void this.#opened.close();
+      this.#opened.close().catch((closeError: Error) => process.emitWarning(closeError));
       throw error;
     }
     this.#db = db;

@@ -58,7 +58,7 @@ export class SqliteBackend implements Backend {
       store = new SqliteStore(this.#options.stateDir, this.#options.synchronous, this.#options.onError);
       store.requeueAllRunning(Date.now());
     } catch (error) {
-      void store?.close();
+      store?.close().catch(this.#options.onError);
       store = undefined;
       // Reported by waitUntilReady() and every call, as BackendUnavailableError.
       this.#openError = error;
@@ -109,13 +109,16 @@ export class SqliteBackend implements Backend {
     }
     let rows: Array<InvocationRow | Error>;
     try {
-      // A constraint failure (a duplicate request id) undoes only its own statement; the rest
-      // commit. Any other error may have rolled the whole transaction back: it fails them all.
+      // A constraint failure (a duplicate request id) undoes only its own statement, and an error
+      // raised before SQLite ran anything (a value that cannot be serialised) touched nothing: the
+      // rest commit. Any other SQLite error may have rolled the whole transaction back: it fails them all.
       rows = store.transaction(() => batch.map(({ event }) => {
         try {
           return store.insertEvent(event);
         } catch (error) {
-          if (!String((error as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw error;
+          const code = String((error as { code?: unknown }).code);
+          if (!code.startsWith('SQLITE_')) return error instanceof Error ? error : new Error(String(error));
+          if (!code.startsWith('SQLITE_CONSTRAINT')) throw error;
           return this.#mapDriverError(error, 'enqueue', event.requestId);
         }
       }));

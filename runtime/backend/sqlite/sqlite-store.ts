@@ -67,75 +67,76 @@ export class SqliteStore {
   constructor(stateDir: string, synchronous: 'NORMAL' | 'FULL', onError?: (error: Error) => void) {
     const opened = openDatabase(stateDir, synchronous, onError);
     const db = opened.db;
+    // Schema or statements that fail leave nothing open: the connection and its checkpoint thread close.
     try {
       db.exec(SCHEMA_SQL);
+      this.#opened = opened;
+      this.#db = db;
+      this.#insert = db.prepare(`INSERT INTO invocations
+        (id, function_name, job, status, attempts, failures, stalls, created_at, updated_at, available_at, payload, identity, client_context, policy)
+        VALUES (@id, @functionName, @job, 'QUEUED', 0, 0, 0, @now, @now, @now, @payload, @identity, @clientContext, @policy)
+        RETURNING *`);
+      this.#queuedFunctions = db.prepare(`${QUEUED_FUNCTIONS} SELECT name FROM queued WHERE name IS NOT NULL`).pluck();
+      // INDEXED BY: left to itself the planner may pick (status, updated_at) and sort
+      // every queued row on each claim pass. Only the columns the claim loop reads.
+      this.#readyOf = db.prepare(`SELECT id, function_name, available_at, created_at, policy
+        FROM invocations INDEXED BY invocations_ready_by_function
+        WHERE status = 'QUEUED' AND function_name = ? AND available_at <= ?
+        ORDER BY available_at LIMIT ?`);
+      this.#claim = db.prepare(`UPDATE invocations
+        SET status = 'RUNNING', lease_owner = @owner, lease_until = @leaseUntil, updated_at = @now,
+            attempts = CASE WHEN @countAttempt = 1 THEN failures + 1 ELSE attempts END
+        WHERE id = @id AND status = 'QUEUED'
+        RETURNING *`);
+      this.#finish = db.prepare(`UPDATE invocations
+        SET status = @status, updated_at = @now, lease_owner = NULL, lease_until = NULL,
+            failures = failures + CASE WHEN @status = 'FAILED' THEN 1 ELSE 0 END,
+            result = @result, error = COALESCE(@error, error), log_tail = COALESCE(@logTail, log_tail)
+        WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+        RETURNING *`);
+      this.#retry = db.prepare(`UPDATE invocations
+        SET status = 'QUEUED', updated_at = @now, available_at = @availableAt, lease_owner = NULL, lease_until = NULL,
+            failures = failures + 1, error = @error, log_tail = COALESCE(@logTail, log_tail)
+        WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+        RETURNING *`);
+      this.#release = db.prepare(`UPDATE invocations
+        SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+            attempts = failures
+        WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
+        RETURNING *`);
+      this.#renew = db.prepare(`UPDATE invocations SET lease_until = ? WHERE status = 'RUNNING' AND lease_owner = ?`);
+      this.#requeueAll = db.prepare(`UPDATE invocations
+        SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+            stalls = stalls + 1, attempts = failures
+        WHERE status = 'RUNNING'
+        RETURNING *`);
+      this.#reclaimExpired = db.prepare(`UPDATE invocations
+        SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
+            stalls = stalls + 1, attempts = failures
+        WHERE status = 'RUNNING' AND lease_until < @now
+        RETURNING *`);
+      this.#nextAvailable = db.prepare(`${QUEUED_FUNCTIONS}
+        SELECT MIN((SELECT MIN(available_at) FROM invocations INDEXED BY invocations_ready_by_function
+                    WHERE status = 'QUEUED' AND function_name = queued.name)) AS at
+        FROM queued WHERE name IS NOT NULL`);
+      this.#get = db.prepare(`SELECT * FROM invocations WHERE id = ?`);
+      this.#prune = db.prepare(`DELETE FROM invocations
+        WHERE status IN ('SUCCEEDED', 'FAILED', 'EXPIRED') AND updated_at < ?`);
+      this.#stats = db.prepare(`SELECT
+          (SELECT COUNT(*) FROM invocations WHERE status = 'QUEUED') AS queued,
+          (SELECT COUNT(*) FROM invocations WHERE status = 'RUNNING') AS running,
+          (SELECT MIN(created_at) FROM invocations WHERE status = 'QUEUED') AS oldest`);
+      this.#putDeadLetter = db.prepare(`INSERT INTO dead_letters (id, function_name, created_at, body) VALUES (?, ?, ?, ?)`);
+      this.#getDeadLetter = db.prepare(`SELECT body FROM dead_letters WHERE id = ?`);
+      this.#listDeadLetters = db.prepare(`SELECT body FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
+      this.#listDeadLettersByFunction = db.prepare(
+        `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
+      );
+      this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
     } catch (error) {
-      void opened.close();
+      opened.close().catch(onError ?? ((closeError: Error) => process.emitWarning(closeError)));
       throw error;
     }
-    this.#opened = opened;
-    this.#db = db;
-    this.#insert = db.prepare(`INSERT INTO invocations
-      (id, function_name, job, status, attempts, failures, stalls, created_at, updated_at, available_at, payload, identity, client_context, policy)
-      VALUES (@id, @functionName, @job, 'QUEUED', 0, 0, 0, @now, @now, @now, @payload, @identity, @clientContext, @policy)
-      RETURNING *`);
-    this.#queuedFunctions = db.prepare(`${QUEUED_FUNCTIONS} SELECT name FROM queued WHERE name IS NOT NULL`).pluck();
-    // INDEXED BY: left to itself the planner may pick (status, updated_at) and sort
-    // every queued row on each claim pass. Only the columns the claim loop reads.
-    this.#readyOf = db.prepare(`SELECT id, function_name, available_at, created_at, policy
-      FROM invocations INDEXED BY invocations_ready_by_function
-      WHERE status = 'QUEUED' AND function_name = ? AND available_at <= ?
-      ORDER BY available_at LIMIT ?`);
-    this.#claim = db.prepare(`UPDATE invocations
-      SET status = 'RUNNING', lease_owner = @owner, lease_until = @leaseUntil, updated_at = @now,
-          attempts = CASE WHEN @countAttempt = 1 THEN failures + 1 ELSE attempts END
-      WHERE id = @id AND status = 'QUEUED'
-      RETURNING *`);
-    this.#finish = db.prepare(`UPDATE invocations
-      SET status = @status, updated_at = @now, lease_owner = NULL, lease_until = NULL,
-          failures = failures + CASE WHEN @status = 'FAILED' THEN 1 ELSE 0 END,
-          result = @result, error = COALESCE(@error, error), log_tail = COALESCE(@logTail, log_tail)
-      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
-      RETURNING *`);
-    this.#retry = db.prepare(`UPDATE invocations
-      SET status = 'QUEUED', updated_at = @now, available_at = @availableAt, lease_owner = NULL, lease_until = NULL,
-          failures = failures + 1, error = @error, log_tail = COALESCE(@logTail, log_tail)
-      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
-      RETURNING *`);
-    this.#release = db.prepare(`UPDATE invocations
-      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
-          attempts = failures
-      WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
-      RETURNING *`);
-    this.#renew = db.prepare(`UPDATE invocations SET lease_until = ? WHERE status = 'RUNNING' AND lease_owner = ?`);
-    this.#requeueAll = db.prepare(`UPDATE invocations
-      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
-          stalls = stalls + 1, attempts = failures
-      WHERE status = 'RUNNING'
-      RETURNING *`);
-    this.#reclaimExpired = db.prepare(`UPDATE invocations
-      SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
-          stalls = stalls + 1, attempts = failures
-      WHERE status = 'RUNNING' AND lease_until < @now
-      RETURNING *`);
-    this.#nextAvailable = db.prepare(`${QUEUED_FUNCTIONS}
-      SELECT MIN((SELECT MIN(available_at) FROM invocations INDEXED BY invocations_ready_by_function
-                  WHERE status = 'QUEUED' AND function_name = queued.name)) AS at
-      FROM queued WHERE name IS NOT NULL`);
-    this.#get = db.prepare(`SELECT * FROM invocations WHERE id = ?`);
-    this.#prune = db.prepare(`DELETE FROM invocations
-      WHERE status IN ('SUCCEEDED', 'FAILED', 'EXPIRED') AND updated_at < ?`);
-    this.#stats = db.prepare(`SELECT
-        (SELECT COUNT(*) FROM invocations WHERE status = 'QUEUED') AS queued,
-        (SELECT COUNT(*) FROM invocations WHERE status = 'RUNNING') AS running,
-        (SELECT MIN(created_at) FROM invocations WHERE status = 'QUEUED') AS oldest`);
-    this.#putDeadLetter = db.prepare(`INSERT INTO dead_letters (id, function_name, created_at, body) VALUES (?, ?, ?, ?)`);
-    this.#getDeadLetter = db.prepare(`SELECT body FROM dead_letters WHERE id = ?`);
-    this.#listDeadLetters = db.prepare(`SELECT body FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
-    this.#listDeadLettersByFunction = db.prepare(
-      `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
-    );
-    this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
   }
 
   // -- queue -----------------------------------------------------------------
