@@ -69,8 +69,9 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
           lanes: { handler: './sources.mjs#collect', environment: env },
           filtered: { handler: './sources.mjs#collect', environment: env },
           attime: { handler: './sources.mjs#collect', environment: env },
+          toggled: { handler: './sources.mjs#collect', environment: env },
         },
-        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {} },
+        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {}, toggle: {} },
         tables: { orders: { partitionKey: 'id' } },
         eventSourceMappings: [
           { source: 'stream:clicks', function: 'collect', batchSize: 100 },
@@ -295,6 +296,28 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
       expect(seen).toHaveLength(5);
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
     }
+  });
+
+  it('keeps one poller per lane through updates in quick succession; a factor change while disabled neither skips nor replays', async () => {
+    const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/toggle';
+    const { UUID } = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'toggled', EventSourceArn: arn, StartingPosition: 'TRIM_HORIZON', BatchSize: 10 }));
+    const got = () => lines('toggled').flatMap(kinesisData);
+    await stream('toggle').putRecord({ data: 'a1', partitionKey: 'k' });
+    while (!got().includes('a1')) await finished('toggled', count('toggled') + 1);
+    // Disabled, re-laned and written to while disabled, enabled; then toggled without waiting for the restarts.
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID, ParallelizationFactor: 2 }));
+    await stream('toggle').putRecord({ data: 'b1', partitionKey: 'k' });
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
+    await host.sources.mappings.settled(UUID!);
+    expect(host.sources.mappings.checkpoints(UUID!)).toHaveLength(2);
+    await stream('toggle').putRecord({ data: 'c1', partitionKey: 'k' });
+    while (!got().includes('c1')) await finished('toggled', count('toggled') + 1);
+    // One key, one lane, in order: a replay from the start would show a1 again before c1.
+    expect(got()).toEqual(['a1', 'b1', 'c1']);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID }));
   });
 
   it('FilterCriteria delivers matching records only; filtered-out records are checkpointed without an invocation', async () => {

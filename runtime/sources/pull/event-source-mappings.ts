@@ -67,7 +67,12 @@ interface Mapping {
   pollers: ShardPoller[];
   /** Settles when the pollers of the previous configuration stopped. */
   restarting: Promise<void>;
+  /** The ParallelizationFactor the stored checkpoints are laid out for. */
+  lanes: number;
 }
+
+/** Lambda's largest ParallelizationFactor: a re-lane reads every lane that may hold a checkpoint. */
+const MAX_LANES = 10;
 
 const API_KEYS = new Set([
   'FunctionName', 'EventSourceArn', 'Enabled', 'BatchSize', 'StartingPosition', 'StartingPositionTimestamp', 'MaximumBatchingWindowInSeconds',
@@ -170,19 +175,24 @@ export class EventSourceMappings {
       this.#p.functionArn(input.FunctionName);
     }
     const next = { ...m.params, ...this.#params(input, m.source) } as MappingParams;
-    const factorChanged = next.ParallelizationFactor !== m.params.ParallelizationFactor;
-    if (typeof input.FunctionName === 'string') m.functionName = input.FunctionName;
-    const wasEnabled = m.params.Enabled;
+    const restart = next.ParallelizationFactor !== m.params.ParallelizationFactor || next.Enabled !== m.params.Enabled;
+    const functionName = typeof input.FunctionName === 'string' ? input.FunctionName : m.functionName;
+    const lastModified = Date.now();
+    // Stored first: a failed write leaves the mapping as it was, in the store and here.
+    await this.#persist({ ...m, functionName, params: next, lastModified });
+    m.functionName = functionName;
     m.params = next;
-    m.lastModified = Date.now();
-    await this.#persist(m);
-    if (factorChanged || wasEnabled !== next.Enabled) {
-      const old = m.pollers;
-      m.pollers = [];
+    m.lastModified = lastModified;
+    if (restart) {
+      // Reconciled when it runs, from the mapping as it is then: updates in quick succession
+      // (disable, enable) each stop what runs and start at most one set of pollers.
       m.restarting = m.restarting.then(async () => {
-        await Promise.all(old.map((p) => p.close()));
-        if (factorChanged) await this.#relane(m, old);
-        if (!this.#closed && this.#mappings.get(m.uuid) === m) this.#startPollers(m);
+        const running = m.pollers;
+        m.pollers = [];
+        await Promise.all(running.map((p) => p.close()));
+        if (this.#closed || this.#mappings.get(m.uuid) !== m) return;
+        if (m.lanes !== m.params.ParallelizationFactor) await this.#relane(m);
+        this.#startPollers(m);
       }).catch((error: unknown) => this.#p.onError(error));
     }
     return { ...this.#describe(m), State: 'Updating' };
@@ -203,6 +213,16 @@ export class EventSourceMappings {
     return description;
   }
 
+  /** Resolves once the restarts that updates asked for have run (tests; the API answers before that, as Lambda's "Updating"). */
+  async settled(uuid: string): Promise<void> {
+    const m = this.#find(uuid);
+    let seen: Promise<void>;
+    do {
+      seen = m.restarting;
+      await seen;
+    } while (seen !== m.restarting);
+  }
+
   /** The stored checkpoint of each lane (tests, the dashboard). */
   checkpoints(uuid: string): Array<{ shard: number; lane: number; sequenceNumber: string }> {
     return this.#find(uuid).pollers.map((p) => ({ shard: p.shard, lane: p.lane, sequenceNumber: p.checkpoint }));
@@ -220,6 +240,7 @@ export class EventSourceMappings {
   #add(s: StoredMapping): Mapping {
     const m: Mapping = {
       ...s, eventSourceArn: this.#arnOf(s.source), lastResult: 'No records processed', pollers: [], restarting: Promise.resolve(),
+      lanes: s.params.ParallelizationFactor,
     };
     this.#mappings.set(m.uuid, m);
     return m;
@@ -317,20 +338,31 @@ export class EventSourceMappings {
     }
   }
 
-  /** After a ParallelizationFactor change every lane restarts from the shard's lowest lane checkpoint: at-least-once, never a gap. */
-  async #relane(m: Mapping, old: ShardPoller[]): Promise<void> {
+  /**
+   * After a ParallelizationFactor change every lane restarts from the shard's
+   * lowest stored lane checkpoint: at-least-once, never a gap. Read from the
+   * store, not from pollers: a disabled mapping has none, and on several hosts
+   * other lanes' pollers run elsewhere. A shard with no checkpoint stored keeps
+   * none (its StartingPosition applies, as before).
+   */
+  async #relane(m: Mapping): Promise<void> {
+    const shards = this.#shards(m.source);
     const lowest = new Map<number, string>();
-    for (const p of old) {
-      const shard = pollerShard(p);
-      const cur = lowest.get(shard);
-      if (cur === undefined || p.checkpoint < cur) lowest.set(shard, p.checkpoint);
+    for (const shard of shards) {
+      for (let lane = 0; lane < MAX_LANES; lane++) {
+        const seq = await this.#p.store.getCheckpoint({ ...shard, mappingId: m.uuid, lane });
+        if (seq === undefined) continue;
+        const cur = lowest.get(shard.shard);
+        if (cur === undefined || seq < cur) lowest.set(shard.shard, seq);
+      }
     }
-    await this.#p.store.deleteCheckpoints(m.uuid, this.#shards(m.source));
-    for (const shard of this.#shards(m.source)) {
+    await this.#p.store.deleteCheckpoints(m.uuid, shards);
+    for (const shard of shards) {
       const seq = lowest.get(shard.shard);
       if (seq === undefined) continue;
       for (let lane = 0; lane < m.params.ParallelizationFactor; lane++) await this.#p.store.setCheckpoint({ ...shard, mappingId: m.uuid, lane }, seq);
     }
+    m.lanes = m.params.ParallelizationFactor;
   }
 
   #params(input: Record<string, unknown>, source: SourceRef): Partial<MappingParams> {
