@@ -18,7 +18,7 @@ import { observedHost, queueSnapshot } from './host-metrics-sources.js';
 import { assertSafeBind, createApiSurface, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
 import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
-import { EventSources, sourcesApi } from './sources/index.js';
+import { EventSources, sourcesApi, sourcesMaxBodyBytes } from './sources/index.js';
 import { sourcesCall } from './sources/sources-api.js';
 
 /** How to build a host. */
@@ -201,7 +201,7 @@ export class Host {
     this.http = server;
     this.onClose(() => server.close());
     this.onClose(() => logs.close()); // before server.close: open follow streams would hold it
-    server.use(api.guard(sourcesApi(this.sources), ['/buckets', '/topics', '/streams', '/tables', '/2015-03-31/event-source-mappings']));
+    server.use(api.guard(sourcesApi(this.sources), ['/buckets', '/topics', '/streams', '/tables', '/2015-03-31/event-source-mappings'], sourcesMaxBodyBytes(this.sources)));
     server.use(await createGatewayRoute(this, server)); // after server.close is registered: the gateway ends its streams first
     const address = await server.listen();
     this.registry.hostUrl = address.url; // environments bound from now on reach the sources API (NEOLITH_HOST_URL)

@@ -33,7 +33,8 @@ export interface ApiSurface {
    * principals, or anonymous callers the anonymous rule accepts) for the
    * paths starting with one of `prefixes`. Returns the route as is when auth is off.
    */
-  guard(route: HttpRoute, prefixes: readonly string[]): HttpRoute;
+  /** Checks signatures on `prefixes`; a signed body (at most `maxBodyBytes`, default 64 KB) reaches the route as `ctx.body`. */
+  guard(route: HttpRoute, prefixes: readonly string[], maxBodyBytes?: number): HttpRoute;
 }
 
 /**
@@ -66,7 +67,7 @@ export function createApiSurface(parts: ApiSurfaceParts): ApiSurface {
   if (rest) routes.push(rest);
   return {
     routes, access, manager,
-    guard: (route, prefixes) => (access ? guarded(access, route, prefixes) : route),
+    guard: (route, prefixes, maxBodyBytes = GUARD_BODY_BYTES) => (access ? guarded(access, route, prefixes, maxBodyBytes) : route),
   };
 }
 
@@ -94,12 +95,17 @@ function normaliseKey(registry: FunctionRegistry, key: string): string {
   return target.job !== undefined && target.fn.spec.name !== key ? jobKey(target.job) : target.fn.spec.name;
 }
 
-function guarded(access: AccessGate, route: HttpRoute, prefixes: readonly string[]): HttpRoute {
+/** Bodies of the guarded routes that take no large ones (invocations, logs, the dashboard). */
+const GUARD_BODY_BYTES = 64 * 1024;
+
+function guarded(access: AccessGate, route: HttpRoute, prefixes: readonly string[], maxBodyBytes: number): HttpRoute {
   return async (ctx) => {
     const path = ctx.url.pathname;
     if (!prefixes.some((p) => path === p || path.startsWith(`${p}/`))) return route(ctx);
-    const { caller } = await access.authenticate(ctx.req, () => readBody(ctx.req, 64 * 1024));
+    const { caller, body } = await access.authenticate(ctx.req, () => readBody(ctx.req, maxBodyBytes));
     if (caller) access.policy.checkAccount(caller, 'neolith:ReadInvocations');
+    // Checking the signature read the stream: the route gets the body from here.
+    if (body) ctx.body = body;
     return route(ctx);
   };
 }

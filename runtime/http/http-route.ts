@@ -9,6 +9,8 @@ export interface RequestContext {
   requestId: string;
   /** Aborted when the client goes away before the response is sent. */
   signal: AbortSignal;
+  /** The body, when the access guard already read it to check a signature (the stream is spent then). */
+  body?: Buffer;
 }
 
 /**

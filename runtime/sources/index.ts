@@ -1,6 +1,6 @@
 export { EventSources } from './event-sources.js';
 export type { EventSourcesParts } from './event-sources.js';
-export { sourcesApi } from './sources-api.js';
+export { sourcesApi, sourcesMaxBodyBytes } from './sources-api.js';
 export { Streams, STREAM_LIMITS } from './pull/streams.js';
 export type { PutRecordInput, PutRecordsOutput } from './pull/streams.js';
 export { Tables, TABLE_LIMITS } from './pull/tables.js';

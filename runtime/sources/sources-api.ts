@@ -70,7 +70,7 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
   }
   switch (req.method) {
     case 'PUT': {
-      const body = await readBody(req, b.maxObjectBytes(bucket));
+      const body = ctx.body ?? await readBody(req, b.maxObjectBytes(bucket));
       const meta = await b.put(bucket, key, body, String(req.headers['content-type'] ?? 'application/octet-stream'));
       sendJson(res, 200, meta, { ETag: `"${meta.eTag}"` });
       return true;
@@ -218,7 +218,13 @@ function tooLarge(size: number, limit: number): RequestTooLargeError {
 }
 
 async function json(ctx: RequestContext): Promise<Record<string, unknown>> {
-  return parseObject((await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
+  if (ctx.body && ctx.body.length > MAX_JSON_BYTES) throw tooLarge(ctx.body.length, MAX_JSON_BYTES);
+  return parseObject((ctx.body ?? await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
+}
+
+/** The largest body a sources route takes (a JSON call or the largest bucket's object): the access guard reads that much. */
+export function sourcesMaxBodyBytes(sources: EventSources): number {
+  return Math.max(MAX_JSON_BYTES, ...sources.buckets.names().map((name) => sources.buckets.maxObjectBytes(name)));
 }
 
 function parseObject(text: string): Record<string, unknown> {

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import {
-  AddPermissionCommand, GetFunctionCommand, InvalidRequestContentException, InvokeCommand, LambdaClient, ListFunctionsCommand,
+  AddPermissionCommand, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetFunctionCommand, InvalidRequestContentException, InvokeCommand, LambdaClient, ListFunctionsCommand,
   RemovePermissionCommand,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,5 +141,29 @@ describe('DryRun as a permission check', () => {
       .toBe('InvalidSignatureException');
     await expect(alice.send(new InvokeCommand({ FunctionName: 'strict', InvocationType: 'DryRun', Payload: '{}' })))
       .rejects.toBeInstanceOf(InvalidRequestContentException);
+  });
+
+  it('signs calls with a body to the event source APIs: mappings through the SDK, a bucket object past 64 KB', async () => {
+    const created = await alice.send(new CreateEventSourceMappingCommand({
+      FunctionName: 'echo', EventSourceArn: 'arn:aws:kinesis:us-east-1:111111111111:stream/signed', StartingPosition: 'LATEST',
+    }));
+    expect(created.UUID).toEqual(expect.any(String));
+    await alice.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+
+    const body = Buffer.alloc(200 * 1024, 7);
+    const url = new URL(`${server.url}/buckets/uploads/big.bin`);
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret' }, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'),
+    });
+    const request = await signer.sign({
+      method: 'PUT', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {},
+      headers: { host: url.host, 'content-type': 'application/octet-stream' }, body,
+    });
+    const put = await fetch(url, { method: 'PUT', headers: request.headers, body });
+    expect(put.status).toBe(200);
+    const head = await signer.sign({ method: 'HEAD', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: {}, headers: { host: url.host } });
+    const got = await fetch(url, { method: 'HEAD', headers: head.headers });
+    expect(got.status).toBe(200);
+    expect(Number(got.headers.get('content-length'))).toBe(body.length);
   });
 });
