@@ -29,6 +29,7 @@ export class AsyncInvocations {
   readonly #records: InvocationRecords | undefined;
   readonly #visibility: 'owner' | 'all';
   readonly #open = new Set<() => void>();
+  #closed = false;
 
   constructor(records: InvocationRecords | undefined, visibility: 'owner' | 'all') {
     this.#records = records;
@@ -53,13 +54,18 @@ export class AsyncInvocations {
   watch(id: string, caller: GatewayIdentity | null): AsyncIterable<{ invocation: InvocationObject }> {
     const records = this.#require();
     return new Repeater<{ invocation: InvocationObject }>(async (push, stop) => {
+      // Closing: a subscription that starts now would hold its connection open past the close.
+      if (this.#closed) {
+        stop(new GraphQLError('the host is closing', { extensions: { code: GATEWAY_ERROR_CODES.unavailable } }));
+        return;
+      }
       let last: InvocationRecordView | undefined;
       let ready = false;
       const early: InvocationRecordView[] = [];
       const emit = (record: InvocationRecordView): void => {
-        // Changes may arrive out of order across hosts; never step back.
-        if (last && (record.updatedAt < last.updatedAt || FINAL.has(last.status))) return;
-        if (last && last.status === record.status && last.attempts === record.attempts && last.updatedAt === record.updatedAt) return;
+        // A change may arrive after a later one (delivered late, or read before it): never step back.
+        // Progress, not updatedAt: that is the writing host's clock, and hosts' clocks differ.
+        if (last && progress(record) <= progress(last)) return;
         last = record;
         void push({ invocation: toObject(record) });
         if (FINAL.has(record.status)) stop();
@@ -92,6 +98,7 @@ export class AsyncInvocations {
 
   /** Ends every open subscription (host closing), so no stream keeps a connection open. */
   close(): void {
+    this.#closed = true;
     for (const end of [...this.#open]) end();
   }
 
@@ -138,4 +145,14 @@ function toObject(record: InvocationRecordView): InvocationObject {
     // A retried event that finally succeeded keeps its last error on the record; clients read it as a failure.
     error: record.error && record.status !== 'SUCCEEDED' ? { errorType: record.error.errorType, errorMessage: record.error.errorMessage } : null,
   };
+}
+
+/**
+ * How far a record has come: each attempt runs (RUNNING) and then, if it
+ * failed with retries left, waits again (QUEUED with the same attempt count);
+ * a final status ends it. Strictly increasing along one record's life.
+ */
+function progress(record: InvocationRecordView): number {
+  if (FINAL.has(record.status)) return Number.POSITIVE_INFINITY;
+  return record.attempts * 3 + (record.status === 'RUNNING' ? 1 : 2);
 }

@@ -123,7 +123,12 @@ export class GraphqlGateway {
   attachWebSocket(server: Server): void {
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxRequestBytes });
     const onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
-      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) return;
+      // The only upgrade listener: Node no longer answers other upgrades itself, so refuse them here
+      // (left alone, the socket would stay open and hold the server's close).
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
     server.on('upgrade', onUpgrade);

@@ -3,6 +3,7 @@
  * threads, SQLite in a temp state dir), graphql-request for queries and
  * mutations, graphql-sse and graphql-ws for subscriptions.
  */
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, GraphQLClient } from 'graphql-request';
@@ -93,6 +94,18 @@ describe('GraphQL gateway over a real port', () => {
       path: ['createUser'],
       extensions: { code: 'FUNCTION_ERROR', errorType: 'ValidationError' },
     });
+  });
+
+  it('answers 404 to a WebSocket upgrade on another path (it used to stay open and hold the close)', async () => {
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.write('GET /not-graphql HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'
+      + 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 404 /);
   });
 
   it('serves GraphiQL to a browser GET', async () => {

@@ -109,6 +109,20 @@ describe('async mutations (invocation: EVENT)', () => {
     expect(host.watchers).toBe(0);
   });
 
+  it('follows changes written by a host whose clock is behind (updatedAt earlier than the change before)', async () => {
+    const { host, yoga } = build();
+    const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }');
+    const id = body.data.place.id as string;
+    const record = host.records.get(id)!;
+    const events = await readSse(await subscribe(yoga, id), (_data, i) => {
+      if (i !== 0) return;
+      host.update({ ...record, status: 'RUNNING', attempts: 1, updatedAt: record.updatedAt - 60 });
+      host.update({ ...record, status: 'SUCCEEDED', attempts: 1, updatedAt: record.updatedAt - 20, result: '1' });
+    });
+    expect(events.map((e) => e.data.invocation.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    expect(host.watchers).toBe(0);
+  });
+
   it('ends at once for an invocation already final, and refuses unknown or foreign ids', async () => {
     const { host, yoga } = build();
     const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }', undefined, await bearer('alice'));
@@ -126,6 +140,15 @@ describe('async mutations (invocation: EVENT)', () => {
     const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }');
     const stream = readSse(await subscribe(yoga, body.data.place.id as string), () => void gateway!.close());
     expect((await stream).map((e) => e.data.invocation.status)).toEqual(['QUEUED']);
+    expect(host.watchers).toBe(0);
+  });
+
+  it('refuses a subscription that starts while the gateway closes, so it cannot hold the close', async () => {
+    const { host, yoga } = build();
+    const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }');
+    await gateway!.close();
+    const events = await readSse(await subscribe(yoga, body.data.place.id as string));
+    expect(events).toEqual([{ errors: [expect.objectContaining({ message: 'the host is closing', extensions: { code: 'SERVICE_UNAVAILABLE' } })] }]);
     expect(host.watchers).toBe(0);
   });
 
