@@ -287,18 +287,20 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   Promise.resolve(callHandler(fn, event, context)).then(done, failed);
 }
 
-/** AppSync BatchInvoke against a per-item job: run each item here, in this one environment call. */
-async function runItems(fn: Handler, items: unknown[], context: LambdaContext): Promise<unknown[]> {
-  const results: unknown[] = [];
-  for (const item of items) {
+/**
+ * AppSync BatchInvoke against a per-item job: run the items here, in this one
+ * environment call, side by side — as AppSync would run one invocation per
+ * item at once — so a batch takes about one item's time within the timeout.
+ */
+function runItems(fn: Handler, items: unknown[], context: LambdaContext): Promise<unknown[]> {
+  return Promise.all(items.map(async (item) => {
     try {
-      results.push(await callHandler(fn, item, context));
+      return await callHandler(fn, item, context);
     } catch (itemError) {
       const { errorType, errorMessage } = toLambdaError(itemError);
-      results.push({ errorType, errorMessage });
+      return { errorType, errorMessage };
     }
-  }
-  return results;
+  }));
 }
 
 /** The answer to an invocation whose handler settled with `result` or `error`. */

@@ -59,6 +59,14 @@ describe('layouts', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('runs the items of a per-item batch side by side, so the batch takes one item\'s time, not their sum', async () => {
+    const host = await start({ rootDir: handlers, config: { stateDir: state(), functions: { barrier: { handler: './barrier.mjs', timeoutMs: 2000 } } } });
+    const items = [1, 2, 3].map((n) => ({ n, of: 3 }));
+    const result = await host.invoke('barrier', items, { batch: true });
+    expect(result.error).toBeUndefined();
+    expect(JSON.parse(result.payload!)).toEqual([1, 2, 3]);
+  });
+
   it('reports at start a job module without a handler export', async () => {
     const dir = state();
     cpSync(jobsApp, dir, { recursive: true });
