@@ -80,7 +80,12 @@ export class Invoker {
     // Text that JSON.stringify made is JSON: parse only bytes from outside, or to validate.
     if (check || payload instanceof Uint8Array) {
       const event = this.#parse(text);
-      if (check) this.#validate(check, job ?? target.fn.spec.name, event);
+      if (check) {
+        const name = job ?? target.fn.spec.name;
+        // A batch (AppSync BatchInvoke) is an array of events: the schema is each event's.
+        if (options.batch && Array.isArray(event)) event.forEach((item, i) => this.#validate(check, name, item, `item ${i}: `));
+        else this.#validate(check, name, event);
+      }
     }
     const requestId = options.requestId ?? randomUUID();
     const functionName = target.fn.spec.name;
@@ -204,10 +209,10 @@ export class Invoker {
     }
   }
 
-  #validate(check: ValidateFunction, name: string, event: unknown): void {
+  #validate(check: ValidateFunction, name: string, event: unknown, where = ''): void {
     if (!check(event)) {
       const detail = (check.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-      throw new InvalidRequestContentError(`The payload does not match the inputSchema of ${name}: ${detail}`);
+      throw new InvalidRequestContentError(`The payload does not match the inputSchema of ${name}: ${where}${detail}`);
     }
   }
 }

@@ -281,6 +281,14 @@ describe('DryRun and payload checks', () => {
     await expect(host.invoke('echo', cyclic)).rejects.toThrow(TypeError);
   });
 
+  it('checks each event of a batch against the inputSchema', async () => {
+    const ok = await host.invoke('strict', [{ name: 'a' }, { name: 'b' }], { batch: true });
+    expect(json(ok.payload).map((r: { event: unknown }) => r.event)).toEqual([{ name: 'a' }, { name: 'b' }]);
+    await expect(host.invoke('strict', [{ name: 'a' }, { nom: 'b' }], { batch: true })).rejects.toMatchObject({
+      code: 'InvalidRequestContentException', message: expect.stringContaining("item 1: (root) must have required property 'name'"),
+    });
+  });
+
   it('treats an empty body as {} as Lambda does', async () => {
     expect(json((await host.invoke('echo', Buffer.alloc(0))).payload).event).toEqual({});
   });
