@@ -283,7 +283,7 @@ describe('DryRun and payload checks', () => {
 
   it('checks each event of a batch against the inputSchema', async () => {
     const ok = await host.invoke('strict', [{ name: 'a' }, { name: 'b' }], { batch: true });
-    expect((json(ok.payload) as Array<{ event: unknown }>).map((r) => r.event)).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect((JSON.parse(ok.payload!) as Array<{ event: unknown }>).map((r) => r.event)).toEqual([{ name: 'a' }, { name: 'b' }]);
     await expect(host.invoke('strict', [{ name: 'a' }, { nom: 'b' }], { batch: true })).rejects.toMatchObject({
       code: 'InvalidRequestContentException', message: expect.stringContaining("item 1: (root) must have required property 'name'"),
     });
