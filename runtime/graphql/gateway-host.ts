@@ -1,4 +1,4 @@
-import type { GraphqlOptions } from '../config/index.js';
+import type { GraphqlOptions, ResolvedCors } from '../config/index.js';
 import type { InvokeOptions, InvokeResult } from '../invoke/index.js';
 import type { SigV4Gate } from './identity-verifier.js';
 
@@ -35,6 +35,8 @@ export interface GatewayHost {
     readonly rootDir: string;
     readonly layout: string;
     readonly graphql?: GraphqlOptions;
+    /** The host's CORS policy (top-level `cors`), shared with the REST routes; none: same-origin only. */
+    readonly http?: { readonly cors?: ResolvedCors };
   };
   invoke(name: string, payload: unknown, options?: InvokeOptions): Promise<InvokeResult>;
   /** Resolves a job or function name; throws for an unknown one. */

@@ -16,6 +16,8 @@ import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-op
 import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { corsOptions } from './yoga-cors.js';
 
 /** Where the gateway answers. */
 export const GRAPHQL_PATH = '/graphql';
@@ -40,10 +42,12 @@ export class GraphqlGateway {
   readonly options: ResolvedGraphqlOptions;
   readonly #invocations: AsyncInvocations;
   readonly #closers: Array<() => Promise<void> | void> = [];
+  readonly #allowedOrigins: readonly string[];
   #closed: Promise<void> | undefined;
 
   private constructor(host: GatewayHost, options: ResolvedGraphqlOptions, files: SdlFile[]) {
     this.options = options;
+    this.#allowedOrigins = host.config.http?.cors?.allowOrigins ?? [];
     this.#invocations = new AsyncInvocations(host.invocations, options.invocationVisibility);
     const { schema, bindings } = bindFunctions(files, host, this.#invocations);
     this.schema = schema;
@@ -61,7 +65,13 @@ export class GraphqlGateway {
       maxRequestBodySize: false,
       // Function and host errors are GraphQLErrors with codes; anything else is a bug and is masked.
       maskedErrors: options.maskErrors,
+      // Cross-origin: only what the host's `cors` allows (default: same-origin only). yoga's own default
+      // would echo any Origin with credentials, so any web page could read and mutate through a developer's browser.
+      cors: host.config.http?.cors ? corsOptions(host.config.http.cors) : false,
       plugins: [
+        // Requests a browser sends cross-site without a preflight (form posts, text/plain, header-less GETs)
+        // must carry a header only a preflighted request can: CSRF, even with CORS off.
+        useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'] }),
         EnvelopArmorPlugin({
           maxDepth: { n: options.maxDepth },
           maxAliases: { n: options.maxAliases },
@@ -129,6 +139,11 @@ export class GraphqlGateway {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
+      // WebSockets are not bound by CORS: a page of another origin could otherwise subscribe and mutate.
+      if (!this.#originAllowed(req)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
     server.on('upgrade', onUpgrade);
@@ -154,6 +169,19 @@ export class GraphqlGateway {
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     });
+  }
+
+  /** A browser's WebSocket from this origin or one the host's `cors` allows; other clients send no Origin. */
+  #originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    try {
+      if (new URL(origin).host === req.headers.host) return true;
+    } catch {
+      return false;
+    }
+    const allowed = this.#allowedOrigins;
+    return allowed.includes('*') || allowed.includes(origin);
   }
 
   /** Ends open subscriptions and WebSocket connections. Idempotent. */

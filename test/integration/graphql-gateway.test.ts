@@ -108,6 +108,21 @@ describe('GraphQL gateway over a real port', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 404 /);
   });
 
+  it('refuses a WebSocket opened by a page of another origin; takes one from its own', async () => {
+    const wsUrl = `${url.replace('http', 'ws')}/graphql`;
+    const status = (origin: string) => new Promise<number>((done, fail) => {
+      const ws = new WebSocket(wsUrl, 'graphql-transport-ws', { origin });
+      ws.on('unexpected-response', (_req, res) => done(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        done(101);
+      });
+      ws.on('error', fail);
+    });
+    expect(await status('https://evil.example')).toBe(403);
+    expect(await status(url)).toBe(101);
+  });
+
   it('serves GraphiQL to a browser GET', async () => {
     const response = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { GatewayHost, InvocationRecordView } from '../../../runtime/graphql/index.js';
 import type { InvokeOptions, InvokeResult } from '../../../runtime/invoke/index.js';
+import type { ResolvedCors } from '../../../runtime/config/index.js';
 import { ResourceNotFoundError } from '../../../runtime/errors/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fake jobs type their own events
@@ -28,8 +29,8 @@ export class FakeGatewayHost implements GatewayHost {
   readonly registry: GatewayHost['registry'];
   invocations: GatewayHost['invocations'];
 
-  constructor(readonly jobs: Record<string, FakeJob>, options: { withRecords?: boolean } = {}) {
-    this.config = { rootDir: tmpdir(), layout: 'micro' };
+  constructor(readonly jobs: Record<string, FakeJob>, options: { withRecords?: boolean; cors?: ResolvedCors } = {}) {
+    this.config = { rootDir: tmpdir(), layout: 'micro', ...(options.cors && { http: { cors: options.cors } }) };
     this.registry = {
       resolve: (name: string) => {
         if (!this.jobs[name]) throw new ResourceNotFoundError(`Function not found: ${name}`);
