@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GraphqlOptions } from '../config/index.js';
@@ -155,13 +155,20 @@ export class GraphqlGateway {
         const { schema, execute, subscribe, contextFactory, parse, validate } = this.yoga.getEnveloped({
           ...ctx, req: ctx.extra.request, connectionParams: ctx.connectionParams, params,
         });
-        const document = parse(params.query);
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema, document, operationName: params.operationName, variableValues: params.variables,
-          contextValue: await contextFactory(), rootValue: { execute, subscribe },
-        };
+        // A refused operation (syntax, a limit, no identity) answers that operation with its errors;
+        // thrown, it would close the whole connection and every other subscription on it.
+        try {
+          const document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+          return {
+            schema, document, operationName: params.operationName, variableValues: params.variables,
+            contextValue: await contextFactory(), rootValue: { execute, subscribe },
+          };
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
       },
     }, wss);
     this.#closers.push(async () => {

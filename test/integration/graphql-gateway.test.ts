@@ -168,6 +168,22 @@ describe('GraphQL gateway over a real port', () => {
     expect(read).toEqual({ invocation: { status: 'SUCCEEDED' }, order: { id, total: 24, user: { id: 'u2' } } });
   });
 
+  it('answers a bad operation over graphql-ws with its errors and keeps the connection for the next one', async () => {
+    // Not lazy: the connection stays open between operations, so a close can only come from the server.
+    const ws = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    let closed = false;
+    ws.on('closed', () => (closed = true));
+    try {
+      const bad = ws.iterate({ query: '{ user(id: "u1") { id ' });
+      await expect(bad.next()).rejects.toEqual([expect.objectContaining({ message: expect.stringContaining('Syntax Error') })]);
+      const good = await ws.iterate<{ user: { id: string } }>({ query: '{ user(id: "u1") { id } }' }).next();
+      expect(good.value!.data).toEqual({ user: { id: 'u1' } });
+      expect(closed).toBe(false);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('streams an async mutation to FAILED over WebSocket (graphql-ws)', async () => {
     const ws = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
     try {
