@@ -27,19 +27,19 @@ interface SelectionSummary {
   graphql: string;
 }
 
-// Every item of a list resolves the same field node: summarise each node once.
-const summaries = new WeakMap<FieldNode, SelectionSummary>();
+// Every item of a list resolves the same field nodes (graphql-js collects them once per parent type and
+// reuses the array): summarise each array once.
+const summaries = new WeakMap<readonly FieldNode[], SelectionSummary>();
 
 /** Builds the Direct Lambda event for one resolver call. */
 export function directLambdaEvent(
   source: unknown, args: Record<string, unknown>, info: GraphQLResolveInfo,
   identity: GatewayIdentity | null, headers: Record<string, string>,
 ): DirectLambdaEvent {
-  const node = info.fieldNodes[0]!;
-  let summary = summaries.get(node);
+  let summary = summaries.get(info.fieldNodes);
   if (!summary) {
-    summary = summarise(node.selectionSet, info);
-    summaries.set(node, summary);
+    summary = summarise(info.fieldNodes, info);
+    summaries.set(info.fieldNodes, summary);
   }
   return {
     arguments: args,
@@ -56,11 +56,14 @@ export function directLambdaEvent(
   };
 }
 
-function summarise(set: SelectionSetNode | undefined, info: GraphQLResolveInfo): SelectionSummary {
-  if (!set) return { list: [], graphql: '' };
+/** One field may be asked for more than once (`{ user { id } user { name } }`): GraphQL merges them, so does this. */
+function summarise(nodes: readonly FieldNode[], info: GraphQLResolveInfo): SelectionSummary {
+  const sets = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  if (sets.length === 0) return { list: [], graphql: '' };
+  const merged: SelectionSetNode = sets.length === 1 ? sets[0]! : { kind: Kind.SELECTION_SET, selections: sets.flatMap((set) => set.selections) };
   const list: string[] = [];
-  collect(set, '', info, list, new Set());
-  return { list, graphql: print(set) };
+  collect(merged, '', info, list, new Set());
+  return { list, graphql: print(merged) };
 }
 
 function collect(set: SelectionSetNode, prefix: string, info: GraphQLResolveInfo, out: string[], seen: Set<string>): void {

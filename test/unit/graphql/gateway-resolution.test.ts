@@ -148,6 +148,14 @@ describe('GraphQL gateway: resolution and batching', () => {
     expect(authorEvent!.info).toMatchObject({ fieldName: 'author', parentTypeName: 'Post', selectionSetList: ['id', 'name'] });
   });
 
+  it('merges a field asked for twice into one selection, as GraphQL merges its answer', async () => {
+    const { host, yoga } = build();
+    await gql(yoga, '{ posts(n: 1) { id } posts(n: 1) { author { name } } }');
+    const [event] = host.calls[0]!.payload as Array<{ info: Record<string, unknown> }>;
+    expect(event!.info.selectionSetList).toEqual(['id', 'author', 'author/name']);
+    expect(event!.info.selectionSetGraphQL).toBe('{\n  id\n  author {\n    name\n  }\n}');
+  });
+
   it('resolves unbound fields from the parent and never shares loaders between requests', async () => {
     const { host, yoga } = build();
     await Promise.all([gql(yoga, '{ a: user(id: "u1") { id } }'), gql(yoga, '{ b: user(id: "u2") { id } }')]);
