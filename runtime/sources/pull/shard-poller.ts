@@ -58,6 +58,8 @@ export class ShardPoller {
   /** Scan position: may run ahead of the checkpoint over records of other lanes. */
   #scanned = '';
   #leaseAt = 0;
+  /** Set when the lease was found in another host's hands: that host may have moved the checkpoint on. */
+  #leaseLost = false;
 
   constructor(parts: ShardPollerParts) {
     this.#p = parts;
@@ -98,7 +100,15 @@ export class ShardPoller {
 
   async #run(): Promise<void> {
     const { store, ref } = this.#p;
-    while (!this.#stopped && !(await this.#holdLease())) await this.#sleep(this.#p.lease!.ttlMs / 3);
+    // A store fault while waiting for the lease must not end the poller: a standby host waits on.
+    while (!this.#stopped) {
+      try {
+        if (await this.#holdLease()) break;
+      } catch (error) {
+        this.#p.onError(error);
+      }
+      await this.#sleep(this.#p.lease!.ttlMs / 3);
+    }
     if (this.#stopped) return;
     for (;;) {
       try {
@@ -121,8 +131,15 @@ export class ShardPoller {
     while (!this.#stopped) {
       try {
         if (!(await this.#holdLease())) {
+          this.#leaseLost = true;
           await this.#sleep(this.#p.lease!.ttlMs / 3);
           continue;
+        }
+        if (this.#leaseLost) {
+          // Back from another host: go on from its checkpoint, not from where this one left off.
+          this.#leaseLost = false;
+          this.#checkpoint = (await store.getCheckpoint(ref)) ?? this.#checkpoint;
+          this.#scanned = this.#checkpoint;
         }
         let records = await this.#read();
         if (records.length === 0) {
@@ -139,10 +156,10 @@ export class ShardPoller {
             records = await this.#read();
           }
         }
-        await this.#process(records);
+        await this.#whileLeased(() => this.#process(records));
       } catch (error) {
         // A store fault: report, wait, read again from the checkpoint (nothing past it was acknowledged).
-        this.#p.onError(error);
+        if (!(error instanceof LeaseLostError)) this.#p.onError(error);
         this.#scanned = this.#checkpoint;
         await this.#sleep(Math.max(this.#p.pollIntervalMs, 200));
       }
@@ -247,7 +264,37 @@ export class ShardPoller {
     }
   }
 
+  /**
+   * Runs a batch while renewing the lease (a batch may outlast it: a slow
+   * function, retries with back-off). If another host took the lease meanwhile,
+   * the checkpoint is left to it.
+   */
+  async #whileLeased(work: () => Promise<void>): Promise<void> {
+    const lease = this.#p.lease;
+    if (!lease) return work();
+    const renew = async (): Promise<void> => {
+      try {
+        if (await this.#p.store.tryLease(lease.key, lease.owner, lease.ttlMs)) this.#leaseAt = Date.now();
+        else {
+          this.#leaseLost = true;
+          this.#leaseAt = 0; // ask the store again before the next batch
+        }
+      } catch (error) {
+        this.#p.onError(error);
+      }
+    };
+    const heartbeat = setInterval(() => void renew(), lease.ttlMs / 3);
+    heartbeat.unref();
+    try {
+      await work();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
   async #advance(record: ShardRecord): Promise<void> {
+    // Another host holds the shard now and may be past this record: its checkpoint stands.
+    if (this.#leaseLost) throw new LeaseLostError();
     this.#checkpoint = record.sequenceNumber;
     if (this.#scanned < record.sequenceNumber) this.#scanned = record.sequenceNumber;
     await this.#p.store.setCheckpoint(this.#p.ref, record.sequenceNumber);
@@ -287,6 +334,11 @@ export class ShardPoller {
       }
     });
   }
+}
+
+/** The lease went to another host during a batch: stop the batch, keep its checkpoint. */
+class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
 }
 
 /** Whether an invocation error is a throttle (retry later, not a function error). */

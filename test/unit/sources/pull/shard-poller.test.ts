@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckpointRef, ShardRecord, SourceStore } from '../../../../runtime/backend/index.js';
+import { DEFAULT_MAPPING_PARAMS, type MappingParams } from '../../../../runtime/config/index.js';
+import { ShardPoller, type BatchOutcome } from '../../../../runtime/sources/pull/shard-poller.js';
+
+const REF: CheckpointRef = { stream: 'kinesis:s', shard: 0, mappingId: 'm', lane: 0 };
+const OWNER = 'host-a';
+const pollers: ShardPoller[] = [];
+
+afterEach(async () => {
+  for (const poller of pollers.splice(0)) await poller.close();
+});
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** The store calls a poller makes, in memory; the lease's holder and the faults are the test's to set. */
+class FakeStore {
+  records: ShardRecord[] = [1, 2, 3, 4, 5, 6].map((n) => ({ shard: 0, sequenceNumber: `r${n}`, partitionKey: 'k', data: `d${n}`, arrivedAt: Date.now() }));
+  checkpoint: string | undefined = '';
+  holder = OWNER;
+  leaseCalls = 0;
+  leaseFaults = 0;
+  onLease: () => void = () => undefined;
+  readonly #waiting = new Map<string, () => void>();
+  /** Resolves once the checkpoint was stored at `sequenceNumber`. */
+  checkpointed(sequenceNumber: string): Promise<void> {
+    return new Promise((resolve) => this.#waiting.set(sequenceNumber, resolve));
+  }
+  async getCheckpoint(): Promise<string | undefined> {
+    return this.checkpoint;
+  }
+  async setCheckpoint(_ref: CheckpointRef, sequenceNumber: string): Promise<void> {
+    this.checkpoint = sequenceNumber;
+    this.#waiting.get(sequenceNumber)?.();
+  }
+  async readShard(_ref: unknown, after: string, limit: number): Promise<ShardRecord[]> {
+    return this.records.filter((r) => r.sequenceNumber > after).slice(0, limit);
+  }
+  async tryLease(_key: string, owner: string): Promise<boolean> {
+    this.leaseCalls++;
+    this.onLease();
+    if (this.leaseFaults > 0) {
+      this.leaseFaults--;
+      throw new Error('Command timed out');
+    }
+    return this.holder === owner;
+  }
+  async releaseLease(): Promise<void> {}
+}
+
+function poller(store: FakeStore, invokeBatch: (records: ShardRecord[]) => Promise<BatchOutcome>, params: Partial<MappingParams> = {}, errors: unknown[] = []): ShardPoller {
+  const p = new ShardPoller({
+    store: store as unknown as SourceStore,
+    ref: REF,
+    params: () => ({ ...DEFAULT_MAPPING_PARAMS, StartingPosition: 'TRIM_HORIZON', ...params }) as MappingParams,
+    invokeBatch,
+    discard: async () => undefined,
+    initialCheckpoint: async () => '',
+    retentionCutoff: () => 0,
+    backoffMs: () => 10,
+    pollIntervalMs: 10,
+    lease: { key: 'lease', owner: OWNER, ttlMs: 90 },
+    onError: (error) => errors.push(error),
+  });
+  pollers.push(p);
+  p.start();
+  return p;
+}
+
+describe('ShardPoller leases (several hosts on one store)', () => {
+  it('renews its lease while a batch outlasts it', async () => {
+    const store = new FakeStore();
+    const renewedTwice = deferred();
+    const done = store.checkpointed('r6');
+    let callsAtStart = 0;
+    store.onLease = () => {
+      if (callsAtStart > 0 && store.leaseCalls >= callsAtStart + 2) renewedTwice.resolve();
+    };
+    poller(store, async (records) => {
+      if (records[0]!.sequenceNumber === 'r1') {
+        // The batch ends only once the lease was renewed during it (twice its time to live would pass otherwise).
+        callsAtStart = store.leaseCalls;
+        await renewedTwice.promise;
+      }
+      return { kind: 'ok' };
+    }, { BatchSize: 3 });
+    await done;
+    expect(store.checkpoint).toBe('r6');
+  });
+
+  it('keeps waiting for its lease through a store fault (a standby host must take over later)', async () => {
+    const store = new FakeStore();
+    store.leaseFaults = 1;
+    const errors: unknown[] = [];
+    const done = deferred();
+    poller(store, async (records) => {
+      if (records.at(-1)!.sequenceNumber === 'r6') done.resolve();
+      return { kind: 'ok' };
+    }, {}, errors);
+    await done.promise;
+    expect(errors).toEqual([expect.objectContaining({ message: 'Command timed out' })]);
+  });
+
+  it('leaves the checkpoint to the host that took its lease mid-batch, and goes on from that host\'s checkpoint', async () => {
+    const store = new FakeStore();
+    const delivered: string[] = [];
+    const lost = deferred();
+    const back = store.checkpointed('r6');
+    let first = true;
+    poller(store, async (records) => {
+      delivered.push(...records.map((r) => r.sequenceNumber));
+      if (first) {
+        first = false;
+        // Another host takes the shard during this batch and gets through r4.
+        store.holder = 'host-b';
+        store.onLease = () => lost.resolve();
+        await lost.promise;
+        store.checkpoint = 'r4';
+        store.onLease = () => undefined;
+        store.holder = OWNER;
+      }
+      return { kind: 'ok' };
+    }, { BatchSize: 2 });
+    await back;
+    // r1–r2 (its batch, not checkpointed: the lease was gone), then from host-b's r4 on.
+    expect(delivered).toEqual(['r1', 'r2', 'r5', 'r6']);
+    expect(store.checkpoint).toBe('r6');
+  });
+});
