@@ -5,6 +5,7 @@ export type { LambdaApiParts } from './lambda-api.js';
 export type { HttpRoute, RequestContext } from './http-route.js';
 export { sendJson, sendError } from './send.js';
 export { readBody } from './read-body.js';
+export { decodePathSegment } from './decode-path-segment.js';
 export { invocationsApi } from './invocations-api.js';
 export { createApiSurface, assertSafeBind } from './api-surface.js';
 export type { ApiSurface, ApiSurfaceParts } from './api-surface.js';

@@ -1,5 +1,5 @@
 import { parseRouteKey, type ResolvedRoute, type RouteSegment } from '../config/index.js';
-import { InvalidParameterValueError } from '../errors/index.js';
+import { decodePathSegment } from './decode-path-segment.js';
 
 /** A route that matched a request, with its path parameters (decoded). */
 export interface RouteMatch {
@@ -45,7 +45,7 @@ export class RouteTable {
       const { route } = compiled;
       if (route.method !== 'ANY' && route.method !== method) continue;
       if (compiled.isDefault) return { route, pathParameters: undefined };
-      decoded ??= parts.map(decodeSegment);
+      decoded ??= parts.map(decodePathSegment);
       const params = matchSegments(compiled.segments, decoded);
       if (params) return { route, pathParameters: Object.keys(params).length > 0 ? params : undefined };
     }
@@ -83,12 +83,4 @@ function compare(a: CompiledRoute, b: CompiledRoute): number {
   const anyA = a.route.method === 'ANY' ? 1 : 0;
   const anyB = b.route.method === 'ANY' ? 1 : 0;
   return anyA - anyB;
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new InvalidParameterValueError(`The request path has invalid percent-encoding in ${JSON.stringify(segment.slice(0, 100))}`);
-  }
 }

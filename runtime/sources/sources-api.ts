@@ -1,5 +1,5 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
-import { readBody, sendJson } from '../http/index.js';
+import { decodePathSegment, readBody, sendJson } from '../http/index.js';
 import { InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
@@ -21,11 +21,11 @@ export function sourcesApi(sources: EventSources): HttpRoute {
   return async (ctx) => {
     const path = ctx.url.pathname;
     const mapping = MAPPINGS.exec(path);
-    if (mapping) return mappingsApi(sources, ctx, decodeURIComponent(mapping[1] ?? ''));
+    if (mapping) return mappingsApi(sources, ctx, decodePathSegment(mapping[1] ?? ''));
     if (path.startsWith('/buckets/')) return bucketsApi(sources, ctx, path.slice('/buckets/'.length));
-    if (path.startsWith('/topics/')) return topicsApi(sources, ctx, decodeURIComponent(path.slice('/topics/'.length)));
-    if (path.startsWith('/streams/')) return streamsApi(sources, ctx, path.slice('/streams/'.length).split('/').map(decodeURIComponent));
-    if (path.startsWith('/tables/')) return tablesApi(sources, ctx, path.slice('/tables/'.length).split('/').map(decodeURIComponent));
+    if (path.startsWith('/topics/')) return topicsApi(sources, ctx, decodePathSegment(path.slice('/topics/'.length)));
+    if (path.startsWith('/streams/')) return streamsApi(sources, ctx, path.slice('/streams/'.length).split('/').map(decodePathSegment));
+    if (path.startsWith('/tables/')) return tablesApi(sources, ctx, path.slice('/tables/'.length).split('/').map(decodePathSegment));
     return false;
   };
 }
@@ -59,8 +59,8 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
 
 async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: string): Promise<boolean> {
   const slash = rest.indexOf('/');
-  const bucket = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
-  const key = slash === -1 ? '' : decodeURIComponent(rest.slice(slash + 1));
+  const bucket = decodePathSegment(slash === -1 ? rest : rest.slice(0, slash));
+  const key = slash === -1 ? '' : decodePathSegment(rest.slice(slash + 1));
   const b = sources.buckets;
   const { req, res } = ctx;
   if (key === '' && req.method === 'GET') {

@@ -139,6 +139,12 @@ for (const mode of ['auth off', 'auth on'] as const) {
         ['GET', '/2015-03-31/functions/echo/unknown', ''],
         ['GET', '/2099-01-01/functions/echo', ''],
         ['GET', '/nothing/here', ''],
+        // Malformed percent-encoding in the event source routes' names: 400, not a 500.
+        ['PUT', '/buckets/%E0%A4%A/x', 'data'],
+        ['POST', '/topics/%ZZ', '{}'],
+        ['POST', '/streams/%E0/put', '{}'],
+        ['POST', '/tables/%/put', '{}'],
+        ['GET', '/2015-03-31/event-source-mappings/%E0', ''],
       ];
       for (const [method, path, body, headers] of cases) {
         expectClear4xx(await send(method, path, body, headers ?? {}), `${method} ${path} ${body}`);
