@@ -61,6 +61,7 @@ export class EventSources {
     this.streams.onAppend((stream, shards) => this.mappings.wake(stream, shards));
     this.#trim = setInterval(() => {
       void this.streams.trim().catch(onError);
+      void this.tables.trim().catch(onError);
     }, 60_000).unref();
   }
 

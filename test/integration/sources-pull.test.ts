@@ -72,7 +72,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
           toggled: { handler: './sources.mjs#collect', environment: env },
         },
         streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {}, toggle: {} },
-        tables: { orders: { partitionKey: 'id' } },
+        tables: { orders: { partitionKey: 'id' }, ledger: { partitionKey: 'id' } },
         eventSourceMappings: [
           { source: 'stream:clicks', function: 'collect', batchSize: 100 },
           { source: 'table:orders', function: 'changes' },
@@ -153,6 +153,17 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     expect(modify).toMatchObject({ eventName: 'MODIFY', dynamodb: { OldImage: { total: { N: '5' } }, NewImage: { status: { S: 'PAID' } } } });
     expect(remove).toMatchObject({ eventName: 'REMOVE', dynamodb: { OldImage: { status: { S: 'PAID' } } } });
     expect(remove!.dynamodb.NewImage).toBeUndefined();
+  });
+
+  it('trims a table\'s change stream past its retention (24 hours by default), as DynamoDB Streams does', async () => {
+    await table('ledger').put({ id: 'a' });
+    await table('ledger').put({ id: 'b' });
+    const [ref] = host.sources.tables.shards('ledger');
+    expect(await host.sources.store.readShard(ref!, '', 10)).toHaveLength(2);
+    expect(await host.sources.tables.trim(Date.now() + 23 * 3_600_000)).toBe(0);
+    expect(await host.sources.tables.trim(Date.now() + 25 * 3_600_000)).toBeGreaterThanOrEqual(2); // the other tables' changes too
+    expect(await host.sources.store.readShard(ref!, '', 10)).toEqual([]);
+    expect(await table('ledger').get({ id: 'a' })).toEqual({ item: { id: 'a' }, version: 1 });
   });
 
   it('bisects a failing batch, discards the poison record after its retries, and keeps the rest', async () => {

@@ -199,10 +199,20 @@ export class ShardPoller {
     while (pending.length > 0 && !this.#stopped) {
       const params = this.#p.params();
       // MaximumRecordAgeInSeconds: "Discard records older than the specified age" (Lambda, Kinesis and
-      // DynamoDB event source mappings); records past the stream's retention are gone the same way.
+      // DynamoDB event source mappings), to the on-failure destination.
+      // Past the stream's retention a record is gone, as a trimmed record is from a Kinesis or DynamoDB
+      // stream: skipped, not sent to the on-failure destination (only MaximumRecordAgeInSeconds does that).
+      const retained = pending.findIndex((r) => r.arrivedAt >= this.#p.retentionCutoff());
+      const goneCount = retained === -1 ? pending.length : retained;
+      if (goneCount > 0) {
+        await this.#advance(pending[goneCount - 1]!);
+        pending = pending.slice(goneCount);
+        size = Math.min(size, pending.length) || pending.length;
+        retries = 0;
+        continue;
+      }
       const ageCutoff = params.MaximumRecordAgeInSeconds === -1 ? -Infinity : Date.now() - params.MaximumRecordAgeInSeconds * 1000;
-      const cutoff = Math.max(ageCutoff, this.#p.retentionCutoff());
-      const expired = pending.findIndex((r) => r.arrivedAt >= cutoff);
+      const expired = pending.findIndex((r) => r.arrivedAt >= ageCutoff);
       const expiredCount = expired === -1 ? pending.length : expired;
       if (expiredCount > 0) {
         const old = pending.slice(0, expiredCount);

@@ -74,6 +74,16 @@ export class Tables {
     return Array.from({ length: t.shards }, (_, shard) => ({ stream: `dynamodb:${name}`, shard }));
   }
 
+  /** Drops change records past the table's stream retention (24 hours, as DynamoDB Streams; runs on a timer). */
+  async trim(now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of this.names()) {
+      const cutoff = now - this.settings(name).retentionHours * 3_600_000;
+      for (const ref of this.shards(name)) removed += await this.#store.trimShard(ref, cutoff);
+    }
+    return removed;
+  }
+
   /** Writes a whole item (replacing any). Throws ConditionalCheckFailedError when the condition fails. */
   async put(name: string, item: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<{ version: number }> {
     const t = this.settings(name);

@@ -54,15 +54,20 @@ class FakeStore {
   async releaseLease(): Promise<void> {}
 }
 
-function poller(store: FakeStore, invokeBatch: (records: ShardRecord[]) => Promise<BatchOutcome>, params: Partial<MappingParams> = {}, errors: unknown[] = []): ShardPoller {
+function poller(
+  store: FakeStore, invokeBatch: (records: ShardRecord[]) => Promise<BatchOutcome>, params: Partial<MappingParams> = {}, errors: unknown[] = [],
+  more: { retentionCutoff?: () => number; discarded?: string[] } = {},
+): ShardPoller {
   const p = new ShardPoller({
     store: store as unknown as SourceStore,
     ref: REF,
     params: () => ({ ...DEFAULT_MAPPING_PARAMS, StartingPosition: 'TRIM_HORIZON', ...params }) as MappingParams,
     invokeBatch,
-    discard: async () => undefined,
+    discard: async (records) => {
+      more.discarded?.push(...records.map((r) => r.sequenceNumber));
+    },
     initialCheckpoint: async () => '',
-    retentionCutoff: () => 0,
+    retentionCutoff: more.retentionCutoff ?? (() => 0),
     backoffMs: () => 10,
     pollIntervalMs: 10,
     lease: { key: 'lease', owner: OWNER, ttlMs: 90 },
@@ -131,5 +136,21 @@ describe('ShardPoller leases (several hosts on one store)', () => {
     // r1–r2 (its batch, not checkpointed: the lease was gone), then from host-b's r4 on.
     expect(delivered).toEqual(['r1', 'r2', 'r5', 'r6']);
     expect(store.checkpoint).toBe('r6');
+  });
+
+  it('skips records past the stream\'s retention without sending them to the on-failure destination', async () => {
+    const store = new FakeStore();
+    const now = Date.now();
+    store.records = store.records.map((r, i) => ({ ...r, arrivedAt: i < 2 ? now - 10_000 : now }));
+    const delivered: string[] = [];
+    const discarded: string[] = [];
+    const done = store.checkpointed('r6');
+    poller(store, async (records) => {
+      delivered.push(...records.map((r) => r.sequenceNumber));
+      return { kind: 'ok' };
+    }, { MaximumRecordAgeInSeconds: 3600 }, [], { retentionCutoff: () => now - 5_000, discarded });
+    await done;
+    expect(delivered).toEqual(['r3', 'r4', 'r5', 'r6']);
+    expect(discarded).toEqual([]);
   });
 });
