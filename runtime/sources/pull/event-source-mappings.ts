@@ -48,6 +48,8 @@ export interface EventSourceMappingsParts {
   sendToDestination: (destination: string, record: Record<string, unknown>, mapping: EventSourceMappingConfiguration) => Promise<void>;
   /** Hold a lease per shard lane (stores shared by several hosts). @defaultValue false */
   leases?: boolean;
+  /** With leases (several hosts): how often to take in mappings created, changed or deleted on another host. @defaultValue 5000 */
+  reconcileMs?: number;
   /** @defaultValue 250 */
   pollIntervalMs?: number;
   /** Delay before retry n of a failing batch. @defaultValue 100 ms doubling, at most 10 s */
@@ -92,6 +94,8 @@ export class EventSourceMappings {
   readonly #p: EventSourceMappingsParts;
   readonly #mappings = new Map<string, Mapping>();
   #closed = false;
+  #reconciler: NodeJS.Timeout | undefined;
+  #reconciling: Promise<void> = Promise.resolve();
 
   constructor(parts: EventSourceMappingsParts) {
     this.#p = parts;
@@ -110,6 +114,52 @@ export class EventSourceMappings {
     }
     for (const saved of stored.values()) if (saved.origin === 'api') this.#add(saved);
     for (const m of this.#mappings.values()) this.#startPollers(m);
+    if (this.#p.leases) {
+      this.#reconciler = setInterval(() => void this.reconcile(), this.#p.reconcileMs ?? 5000);
+      this.#reconciler.unref();
+    }
+  }
+
+  /**
+   * Several hosts on one store: takes in the mappings another host created,
+   * updated or deleted (each host polls its own copy of a mapping's lanes
+   * under leases). Runs on a timer; one pass at a time.
+   */
+  reconcile(): Promise<void> {
+    this.#reconciling = this.#reconciling.then(() => this.#reconcile()).catch((error: unknown) => this.#p.onError(error));
+    return this.#reconciling;
+  }
+
+  async #reconcile(): Promise<void> {
+    if (this.#closed) return;
+    const stored = new Map((await this.#p.store.listMappings()).map((m) => [m.id, JSON.parse(m.definition) as StoredMapping]));
+    for (const [uuid, saved] of stored) {
+      try {
+        const m = this.#mappings.get(uuid);
+        if (!m) {
+          if (saved.origin === 'api') this.#startPollers(this.#add(saved));
+          continue;
+        }
+        // The store holds the last write, whichever host made it (hosts' clocks may differ: not "newer").
+        if (saved.lastModified === m.lastModified) continue;
+        const restart = saved.params.ParallelizationFactor !== m.params.ParallelizationFactor || saved.params.Enabled !== m.params.Enabled;
+        m.functionName = saved.functionName;
+        m.params = saved.params;
+        m.lastModified = saved.lastModified;
+        if (restart) this.#restart(m);
+      } catch (error) {
+        // One mapping this host cannot run (its stream is not in this host's config) does not stop the rest.
+        this.#p.onError(error);
+      }
+    }
+    for (const m of [...this.#mappings.values()]) {
+      if (m.origin !== 'api' || stored.has(m.uuid)) continue;
+      // Deleted on another host: stop here too; a late checkpoint of these pollers is removed again.
+      this.#mappings.delete(m.uuid);
+      await Promise.all(m.pollers.map((p) => p.close()));
+      await m.restarting;
+      await this.#p.store.deleteCheckpoints(m.uuid, this.#shards(m.source));
+    }
   }
 
   /** Wakes the pollers of the shards that grew. */
@@ -183,18 +233,7 @@ export class EventSourceMappings {
     m.functionName = functionName;
     m.params = next;
     m.lastModified = lastModified;
-    if (restart) {
-      // Reconciled when it runs, from the mapping as it is then: updates in quick succession
-      // (disable, enable) each stop what runs and start at most one set of pollers.
-      m.restarting = m.restarting.then(async () => {
-        const running = m.pollers;
-        m.pollers = [];
-        await Promise.all(running.map((p) => p.close()));
-        if (this.#closed || this.#mappings.get(m.uuid) !== m) return;
-        if (m.lanes !== m.params.ParallelizationFactor) await this.#relane(m);
-        this.#startPollers(m);
-      }).catch((error: unknown) => this.#p.onError(error));
-    }
+    if (restart) this.#restart(m);
     return { ...this.#describe(m), State: 'Updating' };
   }
 
@@ -231,11 +270,29 @@ export class EventSourceMappings {
   /** Stops every poller after its batch in flight. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#reconciler);
+    await this.#reconciling;
     const all = [...this.#mappings.values()];
     await Promise.allSettled(all.flatMap((m) => [...m.pollers.map((p) => p.close()), m.restarting]));
   }
 
   // -- internals ------------------------------------------------------------------
+
+  /**
+   * Restarts a mapping's pollers after a change of Enabled or ParallelizationFactor.
+   * Reconciled when it runs, from the mapping as it is then: updates in quick
+   * succession (disable, enable) each stop what runs and start at most one set.
+   */
+  #restart(m: Mapping): void {
+    m.restarting = m.restarting.then(async () => {
+      const running = m.pollers;
+      m.pollers = [];
+      await Promise.all(running.map((p) => p.close()));
+      if (this.#closed || this.#mappings.get(m.uuid) !== m) return;
+      if (m.lanes !== m.params.ParallelizationFactor) await this.#relane(m);
+      this.#startPollers(m);
+    }).catch((error: unknown) => this.#p.onError(error));
+  }
 
   #add(s: StoredMapping): Mapping {
     const m: Mapping = {
