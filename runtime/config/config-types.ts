@@ -111,6 +111,11 @@ export interface GraphqlOptions {
   maxDirectives?: number;
   /** Largest request body, bytes. @defaultValue 1048576 (1 MB) */
   maxRequestBytes?: number;
+  /**
+   * Most function-bound field resolutions (batch items) in one request: nested lists multiply them
+   * (50 posts × their authors × their posts …), which the cost estimate cannot see. @defaultValue 10000
+   */
+  maxFunctionCalls?: number;
   /** Hide the message of unexpected errors ("Unexpected error."); function errors are never masked. @defaultValue true */
   maskErrors?: boolean;
   auth?: GraphqlAuthOptions;

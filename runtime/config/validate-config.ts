@@ -16,13 +16,13 @@ const ASYNC_KEYS = ['maxRetries', 'maxEventAgeSeconds', 'retryDelaysMs', 'onSucc
 const JOBS_KEYS = ['dir', 'layout', 'defaults', 'settings'] as const;
 const LIMIT_KEYS = ['syncRequestBytes', 'syncResponseBytes', 'asyncEventBytes'] as const;
 const GRAPHQL_KEYS = [
-  'schemaDir', 'maxDepth', 'maxAliases', 'maxTokens', 'maxCost', 'maxDirectives', 'maxRequestBytes', 'maskErrors',
+  'schemaDir', 'maxDepth', 'maxAliases', 'maxTokens', 'maxCost', 'maxDirectives', 'maxRequestBytes', 'maxFunctionCalls', 'maskErrors',
   'auth', 'invocationVisibility',
 ] as const;
 /** Each GraphQL abuse limit with its allowed range. */
 const GRAPHQL_LIMITS = {
   maxDepth: [1, 1000], maxAliases: [0, 1000], maxTokens: [1, 1_000_000], maxCost: [1, 1_000_000_000],
-  maxDirectives: [0, 1000], maxRequestBytes: [1, 256 * 1024 * 1024],
+  maxDirectives: [0, 1000], maxRequestBytes: [1, 256 * 1024 * 1024], maxFunctionCalls: [1, 10_000_000],
 } as const;
 
 /** Lambda's function name rule (the unqualified form). */

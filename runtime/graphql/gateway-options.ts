@@ -15,6 +15,7 @@ export interface ResolvedGraphqlOptions {
   maxCost: number;
   maxDirectives: number;
   maxRequestBytes: number;
+  maxFunctionCalls: number;
   maskErrors: boolean;
   auth: {
     anonymous: boolean;
@@ -32,6 +33,7 @@ export const DEFAULT_GRAPHQL_OPTIONS = {
   maxCost: 5000,
   maxDirectives: 50,
   maxRequestBytes: 1024 * 1024,
+  maxFunctionCalls: 10_000,
   maskErrors: true,
   anonymous: true,
   invocationVisibility: 'owner' as const,
@@ -53,6 +55,7 @@ export function resolveGraphqlOptions(options: GraphqlOptions | undefined, rootD
     maxCost: o.maxCost ?? d.maxCost,
     maxDirectives: o.maxDirectives ?? d.maxDirectives,
     maxRequestBytes: o.maxRequestBytes ?? d.maxRequestBytes,
+    maxFunctionCalls: o.maxFunctionCalls ?? d.maxFunctionCalls,
     maskErrors: o.maskErrors ?? d.maskErrors,
     auth: { anonymous: o.auth?.anonymous ?? d.anonymous },
     invocationVisibility: o.invocationVisibility ?? d.invocationVisibility,

@@ -86,7 +86,7 @@ export class GraphqlGateway {
         const identity = await verifier.identify(headers.authorization, signedRequestOf(initial));
         // No abort signal for the loaders: as with AppSync's Lambda resolvers, a client that goes away
         // does not stop the invocations its query started (stopping one terminates its environment).
-        const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host) };
+        const scope: RequestScope = { identity, headers, loaders: new RequestLoaders(host, options.maxFunctionCalls) };
         return { neolith: scope };
       },
     });

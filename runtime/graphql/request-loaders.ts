@@ -14,6 +14,9 @@ export interface FieldBinding {
   maxBatchSize: number;
 }
 
+/** Lambda's synchronous request limit, which a batch invocation's payload must fit. */
+const BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
 /** Largest `maxBatchSize` a field may ask for, and the default. */
 export const MAX_BATCH_SIZE = 2000;
 export const DEFAULT_MAX_BATCH_SIZE = 100;
@@ -26,14 +29,27 @@ export const DEFAULT_MAX_BATCH_SIZE = 100;
  */
 export class RequestLoaders {
   readonly #host: GatewayHost;
+  readonly #maxCalls: number;
   readonly #loaders = new Map<string, DataLoader<DirectLambdaEvent, unknown>>();
+  #calls = 0;
+  /** Bytes of the request's variables as JSON: every event carries them (AppSync's `info.variables`). */
+  #variablesBytes: number | undefined;
 
-  constructor(host: GatewayHost) {
+  constructor(host: GatewayHost, maxCalls = Number.POSITIVE_INFINITY) {
     this.#host = host;
+    this.#maxCalls = maxCalls;
   }
 
   /** Queues one field's event; resolves with the job's answer for it. */
   load(binding: FieldBinding, event: DirectLambdaEvent): Promise<unknown> {
+    // Counted as fields resolve, before any batch is built: a query that fans out over nested lists
+    // stops here, with a clear error, instead of building millions of events.
+    if (++this.#calls > this.#maxCalls) {
+      return Promise.reject(new GraphQLError(
+        `this request resolves more than ${this.#maxCalls} fields through functions (graphql.maxFunctionCalls); ask for fewer items or less nesting`,
+        { extensions: { code: GATEWAY_ERROR_CODES.badRequest } },
+      ));
+    }
     let loader = this.#loaders.get(binding.coordinate);
     if (!loader) {
       // Keys are fresh objects per call, so the cache would never hit; batching is the point.
@@ -48,6 +64,14 @@ export class RequestLoaders {
    * (DataLoader's failed dispatch); an item error fails that item only.
    */
   async #dispatch(binding: FieldBinding, events: readonly DirectLambdaEvent[]): Promise<unknown[]> {
+    // Refused before serialising: N events × a large variables object would be built in full first.
+    this.#variablesBytes ??= JSON.stringify(events[0]?.info.variables ?? {}).length;
+    if (this.#variablesBytes * events.length > BATCH_PAYLOAD_BYTES) {
+      throw new GraphQLError(
+        `the batch for ${binding.coordinate} would exceed ${BATCH_PAYLOAD_BYTES} bytes: each of its ${events.length} events carries the request's ${this.#variablesBytes} bytes of variables`,
+        { extensions: { code: GATEWAY_ERROR_CODES.badRequest, errorType: 'RequestTooLargeException' } },
+      );
+    }
     let result;
     try {
       result = await this.#host.invoke(binding.job, events, { batch: true });

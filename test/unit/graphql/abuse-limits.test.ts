@@ -69,4 +69,41 @@ describe('abuse limits (graphql-armor)', () => {
     const { body } = await gql(yoga, '{ nod { id } }');
     expect(body.errors![0]!.message).toBe('Cannot query field "nod" on type "Query". [Suggestion hidden]');
   });
+
+  describe('fan-out through nested lists', () => {
+    const LISTS = `
+      type Item { id: ID! parts: [Item!]! @fn(job: "items/parts") }
+      type Query { items(tag: String): [Item!]! @fn(job: "items/list") }
+    `;
+    const ten = (prefix: string) => Array.from({ length: 10 }, (_, i) => ({ id: `${prefix}${i}` }));
+    function buildLists(options: GraphqlOptions = {}, itemsPerList = 10) {
+      const host = new FakeGatewayHost({
+        'items/list': (events: unknown[]) => events.map(() => Array.from({ length: itemsPerList }, (_, i) => ({ id: `i${i}` }))),
+        'items/parts': (events: Array<{ source: { id: string } }>) => events.map((e) => ten(`${e.source.id}.`)),
+      });
+      gateway = GraphqlGateway.create(host, { schemaDir: schemaDir({ 'a.graphql': LISTS }), ...options })!;
+      return { host, yoga: gateway.yoga };
+    }
+
+    it('stops a request past maxFunctionCalls with a clear error, before invoking the rest', async () => {
+      const { host, yoga } = buildLists({ maxFunctionCalls: 50 });
+      const { body } = await gql(yoga, '{ items { parts { parts { id } } } }');
+      expect(body.errors![0]).toMatchObject({
+        message: 'this request resolves more than 50 fields through functions (graphql.maxFunctionCalls); ask for fewer items or less nesting',
+        extensions: { code: 'BAD_REQUEST' },
+      });
+      // 1 + 10 calls fit; the 100 of the third level are refused without an invocation.
+      expect(host.calls.map((c) => c.name)).toEqual(['items/list', 'items/parts']);
+    });
+
+    it('refuses a batch whose copies of the request variables would pass the payload limit, before building it', async () => {
+      const { host, yoga } = buildLists({}, 100);
+      const { body } = await gql(yoga, 'query ($big: String) { items(tag: $big) { parts { id } } }', { big: 'x'.repeat(70_000) });
+      expect(body.errors![0]).toMatchObject({
+        message: expect.stringMatching(/^the batch for Item\.parts would exceed 6291456 bytes: each of its 100 events carries the request's 70\d{3} bytes of variables$/),
+        extensions: { code: 'BAD_REQUEST', errorType: 'RequestTooLargeException' },
+      });
+      expect(host.calls.map((c) => c.name)).toEqual(['items/list']);
+    });
+  });
 });

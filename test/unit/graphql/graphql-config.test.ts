@@ -8,7 +8,7 @@ describe('validateConfig: the graphql section', () => {
     expect(problems({})).toEqual([]);
     expect(problems({
       schemaDir: 'schema', maxDepth: 8, maxAliases: 0, maxTokens: 2000, maxCost: 10000, maxDirectives: 0,
-      maxRequestBytes: 65536, maskErrors: false, invocationVisibility: 'all',
+      maxRequestBytes: 65536, maxFunctionCalls: 500, maskErrors: false, invocationVisibility: 'all',
       auth: { anonymous: false, jwt: { secret: 's3cret', issuer: 'https://idp', audience: ['a', 'b'] } },
     })).toEqual([]);
     expect(problems({ auth: { jwt: { jwksFile: './jwks.json', audience: 'api' } } })).toEqual([]);
@@ -20,7 +20,7 @@ describe('validateConfig: the graphql section', () => {
 
   it('flags unknown options', () => {
     expect(problems({ depth: 3 })).toEqual([
-      'graphql.depth is not a known option (known: schemaDir, maxDepth, maxAliases, maxTokens, maxCost, maxDirectives, maxRequestBytes, maskErrors, auth, invocationVisibility)',
+      'graphql.depth is not a known option (known: schemaDir, maxDepth, maxAliases, maxTokens, maxCost, maxDirectives, maxRequestBytes, maxFunctionCalls, maskErrors, auth, invocationVisibility)',
     ]);
   });
 
@@ -35,6 +35,7 @@ describe('validateConfig: the graphql section', () => {
     ['maxCost', '100', 'graphql.maxCost must be an integer from 1 to 1000000000 (got "100")'],
     ['maxDirectives', 1001, 'graphql.maxDirectives must be an integer from 0 to 1000 (got 1001)'],
     ['maxRequestBytes', 0, 'graphql.maxRequestBytes must be an integer from 1 to 268435456 (got 0)'],
+    ['maxFunctionCalls', 0, 'graphql.maxFunctionCalls must be an integer from 1 to 10000000 (got 0)'],
   ])('limit %s = %j → one clear problem', (key, value, message) => {
     expect(problems({ [key]: value })).toEqual([message]);
   });
