@@ -29,6 +29,8 @@ export class JwtVerifier {
     if (!match) throw new UnauthorizedError('Unauthorized');
     const o = this.#options;
     const options = {
+      // API Gateway's JWT authorizer requires `exp`: a token without one would be good for ever.
+      requiredClaims: ['exp'],
       ...(o.secret !== undefined && { algorithms: ['HS256'] }),
       ...(o.issuer !== undefined && { issuer: o.issuer }),
       ...(o.audience !== undefined && { audience: o.audience }),

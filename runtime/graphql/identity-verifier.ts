@@ -100,6 +100,8 @@ export class IdentityVerifier {
     if (!jwt || this.#key === undefined) throw unauthenticated('this API does not accept tokens (graphql.auth.jwt is not configured)');
     try {
       const options = {
+        // A token without an expiry would be good for ever: AppSync and API Gateway require `exp`.
+        requiredClaims: ['exp'],
         ...(jwt.secret !== undefined && { algorithms: ['HS256'] }),
         ...(jwt.issuer !== undefined && { issuer: jwt.issuer }),
         ...(jwt.audience !== undefined && { audience: jwt.audience }),

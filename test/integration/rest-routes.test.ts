@@ -180,5 +180,9 @@ describe('REST routes: per-route auth', () => {
     expect(response.status).toBe(200);
     const { event } = await response.json();
     expect(event.requestContext.authorizer).toEqual({ jwt: { claims: expect.objectContaining({ sub: 'u1', iss: 'https://issuer.example' }), scopes: ['read', 'write'] } });
+    // API Gateway's JWT authorizer requires exp: a token that never expires is refused.
+    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('u1')
+      .setIssuer('https://issuer.example').sign(new TextEncoder().encode('jwt-test-secret-that-is-long-enough'));
+    expect((await fetch(`${api}/me`, { headers: { authorization: `Bearer ${forever}` } })).status).toBe(401);
   });
 });

@@ -23,7 +23,7 @@ function build(options: GraphqlOptions = {}, withRecords = true) {
 }
 
 const bearer = async (sub: string) => ({
-  authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('iss').sign(new TextEncoder().encode(SECRET))}`,
+  authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('iss').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET))}`,
 });
 
 /** Reads yoga's SSE stream (`event: next` / `event: complete`) into the data objects sent. */

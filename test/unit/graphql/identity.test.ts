@@ -49,6 +49,8 @@ describe('identity from Authorization: Bearer <JWT>', () => {
     ['an expired token', async () => `Bearer ${await hs256({}, Math.floor(Date.now() / 1000) - 60)}`, 'invalid token: "exp" claim timestamp check failed'],
     ['a wrong issuer', async () => `Bearer ${await hs256({})}`, null],
     ['not a bearer header', async () => 'Basic abc', 'the Authorization header must be "Bearer <JWT>"'],
+    ['a token that never expires (no exp)', async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://issuer.test')
+      .setSubject('alice').sign(new TextEncoder().encode(SECRET))}`, 'invalid token: missing required "exp" claim'],
   ])('refuses %s with 401 UNAUTHENTICATED', async (_name, header, message) => {
     const { yoga } = build({ auth: { jwt: { secret: SECRET, issuer: message === null ? 'https://other.test' : 'https://issuer.test' } } });
     const { status, body } = await gql(yoga, '{ me }', undefined, { authorization: await header() });
