@@ -254,7 +254,9 @@ export class ShardPoller {
       // (with batchItemFailures, the split is of the records from the lowest failed one). Lambda's
       // documentation: "Splitting a batch does not count towards the retry quota", so only a batch that
       // can no longer be split uses up MaximumRetryAttempts.
-      if (params.BisectBatchOnFunctionError && failedBatch.length > 1) {
+      // With ReportBatchItemFailures the split is at the failed record ("the batch is bisected at the
+      // returned sequence number and Lambda retries only the remaining records"): no halving on top.
+      if (params.BisectBatchOnFunctionError && outcome.kind !== 'partial' && failedBatch.length > 1) {
         size = Math.ceil(failedBatch.length / 2);
         continue;
       }

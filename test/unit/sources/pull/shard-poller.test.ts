@@ -154,3 +154,21 @@ describe('ShardPoller leases (several hosts on one store)', () => {
     expect(discarded).toEqual([]);
   });
 });
+
+describe('ShardPoller batches', () => {
+  it('with Bisect and ReportBatchItemFailures retries the records from the failed one, without halving them again', async () => {
+    const store = new FakeStore();
+    const sizes: number[] = [];
+    const discarded: string[] = [];
+    const done = store.checkpointed('r6');
+    poller(store, async (records) => {
+      sizes.push(records.length);
+      const failed = records.findIndex((r) => r.sequenceNumber === 'r3');
+      return failed === -1 ? { kind: 'ok' } : { kind: 'partial', failedIndex: failed };
+    }, { BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'], MaximumRetryAttempts: 1 }, [], { discarded });
+    await done;
+    // r1–r6, then r3–r6 once more (MaximumRetryAttempts 1), then they are discarded.
+    expect(sizes).toEqual([6, 4]);
+    expect(discarded).toEqual(['r3', 'r4', 'r5', 'r6']);
+  });
+});
