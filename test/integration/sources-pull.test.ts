@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConditionalCheckFailedError, configureSourcesClient, createHost, stream, table, type Host } from '../../runtime/index.js';
+import { ConditionalCheckFailedError, configureSourcesClient, createHost, InvalidParameterValueError, stream, table, type Host } from '../../runtime/index.js';
 import { laneFor } from '../../runtime/sources/pull/shard-hash.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -166,6 +166,21 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     expect(await table('ledger').get({ id: 'a' })).toEqual({ item: { id: 'a' }, version: 1 });
   });
 
+  it('pages a scan with its cursor and refuses a cursor it did not give', async () => {
+    // A page holds about `limit` items (Redis' HSCAN may give more): follow `next` to the end.
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: { items: Array<{ item: unknown }>; next?: string } = await table('ledger').scan({ limit: 1, ...(cursor !== undefined && { cursor }) });
+      ids.push(...page.items.map((i) => (i.item as { id: string }).id));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    expect(ids.sort()).toEqual(['a', 'b']);
+    for (const cursor of ['not-a-cursor', '[1,2]', '-1']) {
+      await expect(table('ledger').scan({ cursor })).rejects.toBeInstanceOf(InvalidParameterValueError);
+    }
+  });
+
   it('bisects a failing batch, discards the poison record after its retries, and keeps the rest', async () => {
     await stream('bad').putRecords(['a', 'b', 'poison', 'c'].map((data) => ({ data, partitionKey: 'k' })));
     await finished('failures', 1);
@@ -215,6 +230,12 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     const updated = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, BatchSize: 50, Enabled: false }));
     expect(updated).toMatchObject({ BatchSize: 50, State: 'Updating' });
     expect(await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).toMatchObject({ State: 'Disabled', BatchSize: 50 });
+    // A destination is set, and removed with an empty OnFailure, as in Lambda.
+    const failuresArn = 'arn:aws:lambda:us-east-1:000000000000:function:failures';
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, DestinationConfig: { OnFailure: { Destination: failuresArn } } }));
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).DestinationConfig).toEqual({ OnFailure: { Destination: failuresArn } });
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, DestinationConfig: { OnFailure: {} } }));
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).DestinationConfig).toEqual({ OnFailure: {} });
     const deleted = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
     expect(deleted.State).toBe('Deleting');
     await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toBeInstanceOf(ResourceNotFoundException);

@@ -17,6 +17,7 @@ describe.each(['sqlite', 'redis'] as const)('push sources (%s)', (backend) => {
   const out = join(state.path, 'out.jsonl');
   const prefix = `test-push-${randomUUID()}`;
   let host: Host;
+  let hostUrl = '';
   const done = new Map<string, number>();
   const waiters: Array<() => void> = [];
   const lines = (fn: string) => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { name: string; event: any }).filter((l) => l.name === fn) : []);
@@ -54,7 +55,8 @@ describe.each(['sqlite', 'redis'] as const)('push sources (%s)', (backend) => {
       done.set(r.functionName, (done.get(r.functionName) ?? 0) + 1);
       for (const w of waiters.splice(0)) w();
     });
-    configureSourcesClient({ url: (await host.listen({ port: 0 })).url });
+    hostUrl = (await host.listen({ port: 0 })).url;
+    configureSourcesClient({ url: hostUrl });
   });
 
   afterAll(async () => {
@@ -109,6 +111,16 @@ describe.each(['sqlite', 'redis'] as const)('push sources (%s)', (backend) => {
         },
       });
       await expect(topic('nope').publish('x')).rejects.toBeInstanceOf(ResourceNotFoundError);
+    });
+
+    it('refuses message attributes SNS would refuse, with a 400', async () => {
+      for (const bad of [{ DataType: 'String.Array', StringValue: 'x' }, { DataType: 'Number', StringValue: 'many' }, { DataType: 'Blob', StringValue: 'x' }]) {
+        const response = await fetch(`${hostUrl}/topics/user-events`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'x', attributes: { tier: bad } }),
+        });
+        expect(response.status).toBe(400);
+        expect(response.headers.get('x-amzn-errortype')).toBe('InvalidParameterValueException');
+      }
     });
   });
 });

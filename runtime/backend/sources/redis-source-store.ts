@@ -201,6 +201,11 @@ export class RedisSourceStore implements SourceStore {
     return bodies.map((body, i) => (body ? { item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) } : undefined));
   }
 
+  isScanCursor(cursor: string): boolean {
+    // HSCAN's cursor: an unsigned 64-bit number.
+    return /^\d{1,20}$/.test(cursor);
+  }
+
   async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
     const [items, versions] = this.#itemKeys(table, '');
     // HSCAN's cursor is the page cursor; COUNT is a hint, as Scan's page size is in DynamoDB.
@@ -298,8 +303,13 @@ export class RedisSourceStore implements SourceStore {
   }
 
   async getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined> {
-    const [meta, body] = await Promise.all([this.headObject(bucket, key), this.#client.getBuffer(this.#bodyKey(bucket, key))]);
-    return meta && body ? { meta, body } : undefined;
+    // One MULTI: the metadata (its ETag) and the body of the same moment, even with a put in between.
+    const replies = await this.#client.multi().hget(`${this.#p}:o:${bucket}`, key).getBuffer(this.#bodyKey(bucket, key)).exec();
+    if (!replies) throw new Error('getObject transaction was aborted');
+    for (const [error] of replies) if (error) throw error;
+    const text = replies[0]![1] as string | null;
+    const body = replies[1]![1] as Buffer | null;
+    return text && body ? { meta: JSON.parse(text) as ObjectMeta, body } : undefined;
   }
 
   async headObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {

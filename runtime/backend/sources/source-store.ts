@@ -155,6 +155,8 @@ export interface SourceStore {
    * done. A page holds about `limit` items; order is the store's own.
    */
   scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }>;
+  /** Whether `cursor` has the shape of a `next` this store returns (a caller's bad cursor is its error, not the store's). */
+  isScanCursor(cursor: string): boolean;
 
   // -- checkpoints ---------------------------------------------------------
   /** The last processed sequence number; `undefined` when never set. */

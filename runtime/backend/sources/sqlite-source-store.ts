@@ -178,6 +178,15 @@ export class SqliteSourceStore implements SourceStore {
     }))();
   }
 
+  isScanCursor(cursor: string): boolean {
+    try {
+      const parsed = JSON.parse(cursor) as unknown;
+      return Array.isArray(parsed) && parsed.length === 2 && parsed.every((part) => typeof part === 'string');
+    } catch {
+      return false;
+    }
+  }
+
   async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
     this.#open();
     // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.

@@ -430,6 +430,8 @@ export class EventSourceMappings {
     }
     const destination = (input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
     if (destination !== undefined && destination !== null && destination !== '') picked.OnFailure = destination;
+    // `DestinationConfig: { OnFailure: {} }` removes the destination, as in Lambda's UpdateEventSourceMapping.
+    else if (input.DestinationConfig !== undefined && input.DestinationConfig !== null) picked.OnFailure = undefined;
     const problems = checkMappingParams(picked, (k) => (k === 'OnFailure' ? 'DestinationConfig.OnFailure.Destination' : k), source.kind);
     if (problems.length > 0) throw new InvalidParameterValueError(problems.join('; '));
     return picked as Partial<MappingParams>;

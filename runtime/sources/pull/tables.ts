@@ -183,7 +183,9 @@ export class Tables {
     this.settings(name);
     const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
     if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
-    if (options.cursor !== undefined && typeof options.cursor !== 'string') throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
+    if (options.cursor !== undefined && (typeof options.cursor !== 'string' || (options.cursor !== '' && !this.#store.isScanCursor(options.cursor)))) {
+      throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
+    }
     return this.#store.scanItems(name, options.cursor ?? '', limit);
   }
 

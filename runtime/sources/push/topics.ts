@@ -90,10 +90,32 @@ function toAttributes(input: Record<string, MessageAttributeInput>): Record<stri
     if (typeof v === 'string') out[name] = { Type: 'String', Value: v };
     else if (typeof v === 'number' && Number.isFinite(v)) out[name] = { Type: 'Number', Value: String(v) };
     else if (Array.isArray(v)) out[name] = { Type: 'String.Array', Value: JSON.stringify(v) };
-    else if (v && typeof v === 'object' && typeof v.DataType === 'string' && typeof v.StringValue === 'string') out[name] = { Type: v.DataType, Value: v.StringValue };
+    else if (v && typeof v === 'object' && typeof v.DataType === 'string' && typeof v.StringValue === 'string') out[name] = checkedAttribute(name, v.DataType, v.StringValue);
     else throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name} must be a string, a number, an array of strings or { DataType, StringValue } (got ${JSON.stringify(v)})`);
   }
   return out;
+}
+
+/** SNS's data types, each checked as SNS checks it (a bad one is the caller's 400). */
+function checkedAttribute(name: string, type: string, value: string): { Type: string; Value: string } {
+  const refuse = (why: string): never => {
+    throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name}: ${why} (got ${JSON.stringify(value).slice(0, 80)})`);
+  };
+  const base = type.split('.')[0];
+  if (type === 'String.Array') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return refuse('a String.Array value must be a JSON array');
+    }
+    if (!Array.isArray(parsed)) refuse('a String.Array value must be a JSON array');
+  } else if (base === 'Number') {
+    if (value.trim() === '' || !Number.isFinite(Number(value))) refuse('a Number value must be a finite number');
+  } else if (base !== 'String' && base !== 'Binary') {
+    refuse(`DataType must be String, Number, Binary or String.Array (got ${JSON.stringify(type).slice(0, 40)})`);
+  }
+  return { Type: type, Value: value };
 }
 
 function parseBody(message: string): Record<string, unknown> | undefined {
