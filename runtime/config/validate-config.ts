@@ -104,13 +104,19 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
       if (value !== undefined) p.integer(`payloadLimits.${key}`, value, 1, 256 * 1024 * 1024);
     }
   }
-  if (raw.graphql !== undefined) validateGraphql(p, raw.graphql);
+  if (raw.graphql !== undefined) validateGraphql(p, raw.graphql, hasPrincipals(raw.auth));
   validateHttp(p, raw);
   validateSources(p, raw);
   return { config: raw as NeolithConfig, problems: p.problems };
 }
 
-function validateGraphql(p: ProblemList, g: unknown): void {
+/** Whether the config names SigV4 principals (`auth.principals`), who can sign GraphQL requests too. */
+function hasPrincipals(auth: unknown): boolean {
+  const principals = (auth as { principals?: unknown } | undefined)?.principals;
+  return typeof principals === 'object' && principals !== null && Object.keys(principals).length > 0;
+}
+
+function validateGraphql(p: ProblemList, g: unknown, signedCallers: boolean): void {
   if (!p.object('graphql', g)) return;
   p.knownKeys('graphql', g, GRAPHQL_KEYS);
   if (g.schemaDir !== undefined) p.string('graphql.schemaDir', g.schemaDir);
@@ -125,8 +131,8 @@ function validateGraphql(p: ProblemList, g: unknown): void {
   const auth = g.auth;
   p.knownKeys('graphql.auth', auth, ['jwt', 'anonymous']);
   if (auth.anonymous !== undefined && typeof auth.anonymous !== 'boolean') p.add('graphql.auth.anonymous', 'be true or false', auth.anonymous);
-  if (auth.anonymous === false && auth.jwt === undefined) {
-    p.add('graphql.auth.anonymous', 'stay true unless graphql.auth.jwt is set (nobody could call the gateway)', auth.anonymous);
+  if (auth.anonymous === false && auth.jwt === undefined && !signedCallers) {
+    p.add('graphql.auth.anonymous', 'stay true unless graphql.auth.jwt or auth.principals is set (nobody could call the gateway)', auth.anonymous);
   }
   if (auth.jwt === undefined || !p.object('graphql.auth.jwt', auth.jwt)) return;
   const jwt = auth.jwt;

@@ -57,10 +57,14 @@ describe('validateConfig: the graphql section', () => {
     expect(problems({ auth: { anonymous: 1, jwt: { secret: 's' } } })).toEqual(['graphql.auth.anonymous must be true or false (got 1)']);
   });
 
-  it('auth.anonymous false needs auth.jwt', () => {
+  it('auth.anonymous false needs auth.jwt or SigV4 principals', () => {
     expect(problems({ auth: { anonymous: false } })).toEqual([
-      'graphql.auth.anonymous must stay true unless graphql.auth.jwt is set (nobody could call the gateway) (got false)',
+      'graphql.auth.anonymous must stay true unless graphql.auth.jwt or auth.principals is set (nobody could call the gateway) (got false)',
     ]);
+    // Principals sign GraphQL requests with SigV4: they can call it.
+    expect(validateConfig({
+      graphql: { auth: { anonymous: false } }, auth: { principals: { alice: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'x' } } },
+    }).problems).toEqual([]);
   });
 
   it('auth.jwt needs exactly one of secret or jwksFile', () => {
