@@ -1,6 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import {
-  getDirectiveValues, getNamedType, GraphQLError, GraphQLScalarType, isObjectType, parse, Source, valueFromASTUntyped,
+  getDirectiveValues, getNullableType, GraphQLError, GraphQLScalarType, isInterfaceType, isObjectType, parse, Source, valueFromASTUntyped,
   type DocumentNode, type GraphQLFieldResolver, type GraphQLSchema,
 } from 'graphql';
 import { ConfigError } from '../errors/index.js';
@@ -129,6 +129,15 @@ export function bindFunctions(
   const bindings: FieldBinding[] = [];
   const layout = host.config.layout;
   for (const type of Object.values(schema.getTypeMap())) {
+    // An interface's fields never resolve themselves (its object types' fields do): a binding there would do nothing.
+    if (isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (field.astNode && getDirectiveValues(fnDirective, field.astNode)) {
+          problems.push(`${type.name}.${field.name}: @fn on an interface field binds nothing; put it on the field of each type that implements ${type.name}`);
+        }
+      }
+      continue;
+    }
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       if (!field.astNode) continue;
@@ -151,7 +160,8 @@ export function bindFunctions(
       }
       if (args.invocation === 'EVENT') {
         if (type !== schema.getMutationType()) problems.push(`${coordinate}: invocation EVENT is only allowed on Mutation fields`);
-        if (getNamedType(field.type).name !== 'Invocation') {
+        // One Invocation per mutation: a list (or a list's item) is not what the resolver answers.
+        if (getNullableType(field.type) !== schema.getType('Invocation')) {
           problems.push(`${coordinate}: a field with invocation EVENT must return Invocation (got ${String(field.type)})`);
         }
       }

@@ -47,11 +47,27 @@ describe('binding fields to jobs at start', () => {
     expect(problemsOf({
       'a.graphql': `
         type Query { q: Invocation @fn(job: "orders/place", invocation: EVENT) }
-        type Mutation { m: String @fn(job: "orders/place", invocation: EVENT) }
+        type Mutation {
+          m: String @fn(job: "orders/place", invocation: EVENT)
+          many: [Invocation!]! @fn(job: "orders/place", invocation: EVENT)
+          one: Invocation! @fn(job: "orders/place", invocation: EVENT)
+        }
       `,
     })).toEqual([
       'Query.q: invocation EVENT is only allowed on Mutation fields',
       'Mutation.m: a field with invocation EVENT must return Invocation (got String)',
+      'Mutation.many: a field with invocation EVENT must return Invocation (got [Invocation!]!)',
+    ]);
+  });
+
+  it('refuses @fn on an interface field, which would bind nothing', () => {
+    expect(problemsOf({
+      'a.graphql': `
+        interface Node { id: ID! owner: String @fn(job: "users/getUser") }
+        type Query { node: Node }
+      `,
+    })).toEqual([
+      'Node.owner: @fn on an interface field binds nothing; put it on the field of each type that implements Node',
     ]);
   });
 
