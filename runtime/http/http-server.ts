@@ -14,6 +14,9 @@ export interface HttpServerOptions {
   maxHeaderSize?: number;
 }
 
+/** How long close() waits for open connections before cutting them. */
+const CLOSE_GRACE_MS = 10_000;
+
 /**
  * The host's one HTTP port: a list of routes tried in order, each a part of
  * the surface (Lambda API, GraphQL, health). Unknown paths get Lambda's 404.
@@ -70,14 +73,20 @@ export class HttpServer {
     return this.#server;
   }
 
-  /** Stops accepting and closes idle keep-alive connections. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting, closes idle keep-alive connections, lets requests in
+   * flight finish, and after `graceMs` closes whatever is still open (a stream
+   * a client keeps reading, a socket nobody answers) so close always ends. Idempotent.
+   */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
       if (!this.#server.listening) return resolve();
-      this.#server.close(() => resolve());
+      const cut = setTimeout(() => this.#server.closeAllConnections(), graceMs);
+      this.#server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
       this.#server.closeIdleConnections();
-    }).then(() => {
-      this.#server.closeAllConnections();
     });
     return this.#closed;
   }
@@ -105,6 +114,11 @@ export class HttpServer {
         'x-amzn-ErrorType': 'UnknownOperationException', 'x-amzn-RequestId': requestId,
       });
     } catch (error) {
+      // The client went away mid-request (often mid-body): nobody to answer, and not the host's fault.
+      if (controller.signal.aborted) {
+        res.destroy();
+        return;
+      }
       sendError(res, error, requestId);
     }
   }

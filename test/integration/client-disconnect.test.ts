@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host, type InvocationOutcome } from '../../runtime/index.js';
@@ -91,5 +92,27 @@ describe('a caller that disconnects', () => {
     gate.release('warm');
     expect(await (await again).json()).toEqual({ data: { held: 'warm' } });
     expect((await second).environmentId).toBe(finished.environmentId);
+  });
+
+  it('takes a client that hangs up mid-body quietly: no warning, the host serves on', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((done) => socket.once('connect', () => done()));
+      const closed = new Promise<void>((done) => socket.once('close', () => done()));
+      // Promises 1,000 bytes, sends 10, leaves.
+      socket.write('POST /2015-03-31/functions/gated/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"gate":"x"');
+      socket.destroy();
+      await closed;
+      // The host answers the next caller (and by then has handled the aborted request).
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      await new Promise((done) => setImmediate(done));
+      expect(warnings.filter((w) => w.includes('unexpected error serving a request'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
