@@ -182,13 +182,13 @@ export class GraphqlGateway {
   #originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (origin === undefined) return true;
-    try {
-      if (new URL(origin).host === req.headers.host) return true;
-    } catch {
-      return false;
-    }
     const allowed = this.#allowedOrigins;
-    return allowed.includes('*') || allowed.includes(origin);
+    if (allowed.includes('*') || allowed.includes(origin)) return true;
+    try {
+      return new URL(origin).host.toLowerCase() === (req.headers.host ?? '').toLowerCase();
+    } catch {
+      return false; // "null" (a sandboxed page, a file) and other opaque origins
+    }
   }
 
   /** Ends open subscriptions and WebSocket connections. Idempotent. */

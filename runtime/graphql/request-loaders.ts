@@ -65,7 +65,7 @@ export class RequestLoaders {
    */
   async #dispatch(binding: FieldBinding, events: readonly DirectLambdaEvent[]): Promise<unknown[]> {
     // Refused before serialising: N events × a large variables object would be built in full first.
-    this.#variablesBytes ??= JSON.stringify(events[0]?.info.variables ?? {}).length;
+    this.#variablesBytes ??= Buffer.byteLength(JSON.stringify(events[0]?.info.variables ?? {}));
     if (this.#variablesBytes * events.length > BATCH_PAYLOAD_BYTES) {
       throw new GraphQLError(
         `the batch for ${binding.coordinate} would exceed ${BATCH_PAYLOAD_BYTES} bytes: each of its ${events.length} events carries the request's ${this.#variablesBytes} bytes of variables`,

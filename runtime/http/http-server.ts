@@ -114,12 +114,19 @@ export class HttpServer {
         'x-amzn-ErrorType': 'UnknownOperationException', 'x-amzn-RequestId': requestId,
       });
     } catch (error) {
-      // The client went away mid-request (often mid-body): nobody to answer, and not the host's fault.
-      if (controller.signal.aborted) {
+      // The client went away mid-request (mid-body: the read fails with "aborted"): nobody to answer,
+      // and not the host's fault. Other errors are reported even then.
+      if (controller.signal.aborted && isClientAbort(error)) {
         res.destroy();
         return;
       }
       sendError(res, error, requestId);
     }
   }
+}
+
+/** A read that failed because the client closed its connection. */
+function isClientAbort(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error | undefined)?.message === 'aborted';
 }

@@ -71,6 +71,12 @@ interface Mapping {
   restarting: Promise<void>;
   /** The ParallelizationFactor the stored checkpoints are laid out for. */
   lanes: number;
+  /** This host changed ParallelizationFactor, so this host re-lanes (another host's change is re-laned there). */
+  relaneHere: boolean;
+  /** Bumped by every write of the mapping: hosts take in a stored version above theirs. */
+  version: number;
+  /** Random per write: two hosts writing the same version at once differ here, and the store's write wins. */
+  revision: string;
 }
 
 /** Lambda's largest ParallelizationFactor: a re-lane reads every lane that may hold a checkpoint. */
@@ -95,7 +101,8 @@ export class EventSourceMappings {
   readonly #mappings = new Map<string, Mapping>();
   #closed = false;
   #reconciler: NodeJS.Timeout | undefined;
-  #reconciling: Promise<void> = Promise.resolve();
+  /** API calls and reconcile passes run one at a time: each reads, then writes, the store and the map. */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(parts: EventSourceMappingsParts) {
     this.#p = parts;
@@ -109,7 +116,11 @@ export class EventSourceMappings {
       const uuid = configUuid(source, options.function);
       const params = { ...DEFAULT_MAPPING_PARAMS, StartingPosition: 'TRIM_HORIZON' as const, ...fromConfig(options) };
       const saved = stored.get(uuid);
-      this.#add({ uuid, origin: 'config', functionName: saved?.functionName ?? options.function, source, params: saved?.params ?? params, lastModified: saved?.lastModified ?? Date.now() });
+      this.#add({
+        uuid, origin: 'config', functionName: saved?.functionName ?? options.function, source, params: saved?.params ?? params,
+        lastModified: saved?.lastModified ?? Date.now(),
+        ...(saved && { lanes: saved.lanes, version: saved.version, revision: saved.revision }),
+      });
       stored.delete(uuid);
     }
     for (const saved of stored.values()) if (saved.origin === 'api') this.#add(saved);
@@ -126,39 +137,61 @@ export class EventSourceMappings {
    * under leases). Runs on a timer; one pass at a time.
    */
   reconcile(): Promise<void> {
-    this.#reconciling = this.#reconciling.then(() => this.#reconcile()).catch((error: unknown) => this.#p.onError(error));
-    return this.#reconciling;
+    return this.#exclusive(() => this.#reconcile()).catch((error: unknown) => this.#p.onError(error));
+  }
+
+  /** Runs `work` after every API call and reconcile pass before it. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(work);
+    this.#turn = run.catch(() => undefined);
+    return run;
   }
 
   async #reconcile(): Promise<void> {
     if (this.#closed) return;
     const stored = new Map((await this.#p.store.listMappings()).map((m) => [m.id, JSON.parse(m.definition) as StoredMapping]));
     for (const [uuid, saved] of stored) {
-      try {
-        const m = this.#mappings.get(uuid);
-        if (!m) {
-          if (saved.origin === 'api') this.#startPollers(this.#add(saved));
-          continue;
-        }
-        // The store holds the last write, whichever host made it (hosts' clocks may differ: not "newer").
-        if (saved.lastModified === m.lastModified) continue;
-        const restart = saved.params.ParallelizationFactor !== m.params.ParallelizationFactor || saved.params.Enabled !== m.params.Enabled;
-        m.functionName = saved.functionName;
-        m.params = saved.params;
-        m.lastModified = saved.lastModified;
-        if (restart) this.#restart(m);
-      } catch (error) {
-        // One mapping this host cannot run (its stream is not in this host's config) does not stop the rest.
-        this.#p.onError(error);
+      const m = this.#mappings.get(uuid);
+      if (!m) {
+        // Only what this host can run: its function and its stream or table are in this host's config.
+        if (saved.origin === 'api' && this.#runnable(saved)) this.#startPollers(this.#add(saved));
+        continue;
       }
+      if (!isNewer(saved, m)) continue;
+      const restart = saved.params.ParallelizationFactor !== m.params.ParallelizationFactor || saved.params.Enabled !== m.params.Enabled
+        || (saved.lanes ?? saved.params.ParallelizationFactor) !== m.lanes;
+      m.functionName = saved.functionName;
+      m.params = saved.params;
+      m.lastModified = saved.lastModified;
+      m.version = saved.version ?? 0;
+      m.revision = saved.revision ?? '';
+      m.lanes = saved.lanes ?? saved.params.ParallelizationFactor;
+      // Another host changed the factor: it re-lanes; this one stops and starts again once the store says it is done.
+      m.relaneHere = false;
+      if (restart) this.#restart(m);
     }
     for (const m of [...this.#mappings.values()]) {
       if (m.origin !== 'api' || stored.has(m.uuid)) continue;
-      // Deleted on another host: stop here too; a late checkpoint of these pollers is removed again.
+      // Deleted on another host: stop here too. Not waiting for the restart chain: it sees the mapping gone and stops.
       this.#mappings.delete(m.uuid);
       await Promise.all(m.pollers.map((p) => p.close()));
-      await m.restarting;
-      await this.#p.store.deleteCheckpoints(m.uuid, this.#shards(m.source));
+      m.pollers = [];
+      // A checkpoint these pollers wrote after the delete would be left behind: remove it again.
+      try {
+        await this.#p.store.deleteCheckpoints(m.uuid, this.#shards(m.source));
+      } catch (error) {
+        this.#p.onError(error);
+      }
+    }
+  }
+
+  #runnable(saved: StoredMapping): boolean {
+    try {
+      this.#p.functionArn(saved.functionName);
+      this.#shards(saved.source);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -173,7 +206,11 @@ export class EventSourceMappings {
   // -- Lambda's API ---------------------------------------------------------------
 
   /** CreateEventSourceMapping. */
-  async create(input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+  create(input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+    return this.#exclusive(() => this.#create(input));
+  }
+
+  async #create(input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
     this.#refuseUnknown(input, API_KEYS, 'CreateEventSourceMapping');
     if (typeof input.FunctionName !== 'string' || input.FunctionName === '') throw new InvalidParameterValueError('FunctionName is required');
     if (typeof input.EventSourceArn !== 'string') throw new InvalidParameterValueError('EventSourceArn is required');
@@ -186,8 +223,10 @@ export class EventSourceMappings {
         throw new ResourceConflictError(`The event source arn (" ${input.EventSourceArn} ") and function (" ${input.FunctionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${m.uuid}`);
       }
     }
-    const m = this.#add({ uuid: randomUUID(), origin: 'api', functionName: input.FunctionName, source, params, lastModified: Date.now() });
-    await this.#persist(m);
+    // Stored before it is known here: a mapping is never polled that the store does not hold.
+    const saved: StoredMapping = { uuid: randomUUID(), origin: 'api', functionName: input.FunctionName, source, params, lastModified: Date.now(), lanes: params.ParallelizationFactor, version: 1, revision: randomUUID() };
+    await this.#p.store.putMapping(saved.uuid, JSON.stringify(saved));
+    const m = this.#add(saved);
     this.#startPollers(m);
     return { ...this.#describe(m), State: 'Creating' };
   }
@@ -217,7 +256,11 @@ export class EventSourceMappings {
   }
 
   /** UpdateEventSourceMapping: the new parameters apply from the next batch. */
-  async update(uuid: string, input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+  update(uuid: string, input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
+    return this.#exclusive(() => this.#update(uuid, input));
+  }
+
+  async #update(uuid: string, input: Record<string, unknown>): Promise<EventSourceMappingConfiguration> {
     const m = this.#find(uuid);
     this.#refuseUnknown(input, UPDATE_KEYS, 'UpdateEventSourceMapping');
     if (input.FunctionName !== undefined) {
@@ -229,16 +272,25 @@ export class EventSourceMappings {
     const functionName = typeof input.FunctionName === 'string' ? input.FunctionName : m.functionName;
     const lastModified = Date.now();
     // Stored first: a failed write leaves the mapping as it was, in the store and here.
-    await this.#persist({ ...m, functionName, params: next, lastModified });
+    const written = await this.#persist({ ...m, functionName, params: next, lastModified });
     m.functionName = functionName;
     m.params = next;
     m.lastModified = lastModified;
-    if (restart) this.#restart(m);
+    m.version = written.version;
+    m.revision = written.revision;
+    if (restart) {
+      m.relaneHere = true;
+      this.#restart(m);
+    }
     return { ...this.#describe(m), State: 'Updating' };
   }
 
   /** DeleteEventSourceMapping (config mappings cannot be deleted through the API: edit the config). */
-  async delete(uuid: string): Promise<EventSourceMappingConfiguration> {
+  delete(uuid: string): Promise<EventSourceMappingConfiguration> {
+    return this.#exclusive(() => this.#delete(uuid));
+  }
+
+  async #delete(uuid: string): Promise<EventSourceMappingConfiguration> {
     const m = this.#find(uuid);
     if (m.origin === 'config') {
       throw new ResourceConflictError(`The event source mapping ${uuid} is defined in the config file; remove it there (or disable it with UpdateEventSourceMapping)`);
@@ -271,7 +323,7 @@ export class EventSourceMappings {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#reconciler);
-    await this.#reconciling;
+    await this.#turn;
     const all = [...this.#mappings.values()];
     await Promise.allSettled(all.flatMap((m) => [...m.pollers.map((p) => p.close()), m.restarting]));
   }
@@ -289,7 +341,14 @@ export class EventSourceMappings {
       m.pollers = [];
       await Promise.all(running.map((p) => p.close()));
       if (this.#closed || this.#mappings.get(m.uuid) !== m) return;
-      if (m.lanes !== m.params.ParallelizationFactor) await this.#relane(m);
+      if (m.lanes !== m.params.ParallelizationFactor) {
+        // Re-laned by the host that changed the factor; elsewhere this waits for the store to say it is done.
+        if (!m.relaneHere) return;
+        await this.#relane(m);
+        const written = await this.#persist(m);
+        m.version = written.version;
+        m.revision = written.revision;
+      }
       this.#startPollers(m);
     }).catch((error: unknown) => this.#p.onError(error));
   }
@@ -297,14 +356,15 @@ export class EventSourceMappings {
   #add(s: StoredMapping): Mapping {
     const m: Mapping = {
       ...s, eventSourceArn: this.#arnOf(s.source), lastResult: 'No records processed', pollers: [], restarting: Promise.resolve(),
-      lanes: s.params.ParallelizationFactor,
+      lanes: s.lanes ?? s.params.ParallelizationFactor, relaneHere: false, version: s.version ?? 0, revision: s.revision ?? '',
     };
     this.#mappings.set(m.uuid, m);
     return m;
   }
 
   #startPollers(m: Mapping): void {
-    if (this.#closed || !m.params.Enabled) return;
+    // A mapping deleted meanwhile (here or by reconcile) must not get pollers nobody could stop.
+    if (this.#closed || !m.params.Enabled || this.#mappings.get(m.uuid) !== m) return;
     const settings = m.source.kind === 'kinesis' ? this.#p.streams.settings(m.source.name) : this.#p.tables.settings(m.source.name);
     const ctx: FormatContext = {
       region: this.#p.region, accountId: this.#p.accountId, eventSourceArn: m.eventSourceArn,
@@ -476,9 +536,13 @@ export class EventSourceMappings {
     if (unknown.length > 0) throw new InvalidParameterValueError(`${operation}: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not supported for stream event sources by neolith (supported: ${[...known].join(', ')})`);
   }
 
-  async #persist(m: Mapping): Promise<void> {
-    const stored: StoredMapping = { uuid: m.uuid, origin: m.origin, functionName: m.functionName, source: m.source, params: m.params, lastModified: m.lastModified };
+  async #persist(m: Mapping): Promise<{ version: number; revision: string }> {
+    const stored: StoredMapping = {
+      uuid: m.uuid, origin: m.origin, functionName: m.functionName, source: m.source, params: m.params, lastModified: m.lastModified,
+      lanes: m.lanes, version: m.version + 1, revision: randomUUID(),
+    };
     await this.#p.store.putMapping(m.uuid, JSON.stringify(stored));
+    return { version: stored.version!, revision: stored.revision! };
   }
 
   #describe(m: Mapping): EventSourceMappingConfiguration {
@@ -514,6 +578,10 @@ interface StoredMapping {
   source: SourceRef;
   params: MappingParams;
   lastModified: number;
+  /** The ParallelizationFactor the stored checkpoints are laid out for (absent in older stores: params'). */
+  lanes?: number;
+  version?: number;
+  revision?: string;
 }
 
 /**
@@ -579,4 +647,14 @@ function fromConfig(o: EventSourceMappingOptions): Partial<MappingParams> {
   if (o.enabled !== undefined) out.Enabled = o.enabled;
   if (o.filterCriteria !== undefined) out.FilterCriteria = filterCriteriaFromConfig(o.filterCriteria) as MappingParams['FilterCriteria'];
   return out;
+}
+
+/**
+ * Whether the store holds a write this host has not seen: a higher version,
+ * or the same version written by another host at the same time (its write won).
+ * A stale read (this host's own write not yet visible) has a lower version.
+ */
+function isNewer(saved: StoredMapping, m: { version: number; revision: string; lastModified: number }): boolean {
+  if (saved.version === undefined) return saved.lastModified !== m.lastModified; // written by an older neolith
+  return saved.version > m.version || (saved.version === m.version && saved.revision !== m.revision);
 }

@@ -146,17 +146,20 @@ export class ShardPoller {
           await this.#sleep(this.#p.pollIntervalMs);
           continue;
         }
-        const { BatchSize, MaximumBatchingWindowInSeconds } = this.#p.params();
-        if (records.length < BatchSize && MaximumBatchingWindowInSeconds > 0) {
-          // Lambda's batching window: gather records until the batch is full or the window ends.
-          const until = Date.now() + MaximumBatchingWindowInSeconds * 1000;
-          while (!this.#stopped && records.length < BatchSize && Date.now() < until) {
-            await this.#sleep(Math.min(until - Date.now(), this.#p.pollIntervalMs));
-            this.#scanned = this.#checkpoint;
-            records = await this.#read();
+        // The batching window and the batch under one lease, renewed throughout (a window may last 300 s).
+        await this.#whileLeased(async () => {
+          const { BatchSize, MaximumBatchingWindowInSeconds } = this.#p.params();
+          if (records.length < BatchSize && MaximumBatchingWindowInSeconds > 0) {
+            // Lambda's batching window: gather records until the batch is full or the window ends.
+            const until = Date.now() + MaximumBatchingWindowInSeconds * 1000;
+            while (!this.#stopped && !this.#leaseLost && records.length < BatchSize && Date.now() < until) {
+              await this.#sleep(Math.min(until - Date.now(), this.#p.pollIntervalMs));
+              this.#scanned = this.#checkpoint;
+              records = await this.#read();
+            }
           }
-        }
-        await this.#whileLeased(() => this.#process(records));
+          await this.#process(records);
+        });
       } catch (error) {
         // A store fault: report, wait, read again from the checkpoint (nothing past it was acknowledged).
         if (!(error instanceof LeaseLostError)) this.#p.onError(error);
@@ -197,6 +200,8 @@ export class ShardPoller {
     let retries = 0;
     let throttles = 0;
     while (pending.length > 0 && !this.#stopped) {
+      // The lease went to another host (heartbeat): it has these records now.
+      if (this.#leaseLost) throw new LeaseLostError();
       const params = this.#p.params();
       // MaximumRecordAgeInSeconds: "Discard records older than the specified age" (Lambda, Kinesis and
       // DynamoDB event source mappings), to the on-failure destination.
@@ -295,6 +300,9 @@ export class ShardPoller {
         this.#p.onError(error);
       }
     };
+    // Renewed at once too: the lease may have lapsed since it was last checked.
+    await renew();
+    if (this.#leaseLost) throw new LeaseLostError();
     const heartbeat = setInterval(() => void renew(), lease.ttlMs / 3);
     heartbeat.unref();
     try {

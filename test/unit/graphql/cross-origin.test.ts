@@ -64,4 +64,10 @@ describe('cross-origin requests to /graphql', () => {
     expect(app.headers.get('access-control-allow-credentials')).toBe('true');
     expect((await preflight(yoga, 'https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
+
+  it('allows no origin for a cors policy with an empty origin list (yoga alone would echo any)', async () => {
+    const { yoga } = build({ allowOrigins: [], allowMethods: ['POST'], allowHeaders: ['content-type'], exposeHeaders: [], allowCredentials: true, maxAge: 0 });
+    const response = await preflight(yoga, 'https://evil.example');
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });

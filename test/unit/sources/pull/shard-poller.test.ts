@@ -99,6 +99,29 @@ describe('ShardPoller leases (several hosts on one store)', () => {
     expect(store.checkpoint).toBe('r6');
   });
 
+  it('renews its lease through the batching window, and invokes nothing once another host has it', async () => {
+    const store = new FakeStore();
+    store.records = store.records.slice(0, 1);
+    let invoked = 0;
+    const after = deferred();
+    let flippedAt = -1;
+    store.onLease = () => {
+      if (flippedAt === -1 && store.leaseCalls >= 3) {
+        store.holder = 'host-b';
+        flippedAt = store.leaseCalls;
+      } else if (flippedAt !== -1 && store.leaseCalls >= flippedAt + 3) {
+        after.resolve();
+      }
+    };
+    poller(store, async () => {
+      invoked++;
+      return { kind: 'ok' };
+    }, { BatchSize: 10, MaximumBatchingWindowInSeconds: 2 });
+    await after.promise;
+    expect(invoked).toBe(0);
+    expect(store.checkpoint).toBe('');
+  });
+
   it('keeps waiting for its lease through a store fault (a standby host must take over later)', async () => {
     const store = new FakeStore();
     store.leaseFaults = 1;
