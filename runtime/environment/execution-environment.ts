@@ -313,6 +313,21 @@ export class ExecutionEnvironment {
     if (!message.initError) this.#initSucceeded = true;
     this.#settle();
     this.lastUsedAt = Date.now();
+    // A thread's heap limit does not cover Buffers and other memory outside it: an invocation that
+    // used more than the function's memory in all fails as Lambda's would, and the environment goes.
+    if (!message.error && message.maxMemoryMB > this.memoryMB) {
+      pending.resolve({
+        ...this.#toResult(message),
+        payload: undefined,
+        error: {
+          errorType: 'Runtime.OutOfMemory',
+          errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: signal: killed (used ${message.maxMemoryMB} MB of ${this.memoryMB} MB)`,
+          trace: [],
+        },
+      });
+      void this.terminate();
+      return;
+    }
     pending.resolve(this.#toResult(message));
     if (message.fatal) void this.terminate();
     else if (this.state !== 'dead') this.state = 'idle';

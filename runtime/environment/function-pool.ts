@@ -187,9 +187,12 @@ export class FunctionPool {
   /** Terminates environments idle since before `cutoff`, keeping the provisioned ones. */
   sweep(cutoff: number): void {
     const keep = this.#binding.provisionedConcurrency;
+    // #all shrinks only when a thread has exited: count the ones stopped here, or the provisioned go too.
+    let live = this.#all.size;
     // #idle is LIFO: the oldest idle environments sit at the front.
-    while (this.#idle.length > 0 && this.#all.size > keep && this.#idle[0]!.lastUsedAt < cutoff) {
+    while (this.#idle.length > 0 && live > keep && this.#idle[0]!.lastUsedAt < cutoff) {
       void this.#idle.shift()!.terminate();
+      live--;
     }
   }
 

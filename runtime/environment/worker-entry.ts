@@ -3,7 +3,7 @@
  * interface, in a worker thread. It imports nothing from the main side
  * (only protocol types), so booting a spare environment is cheap.
  */
-import { fstatSync, readdirSync, lstatSync, statSync } from 'node:fs';
+import { fstatSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format } from 'node:util';
@@ -222,7 +222,16 @@ function tmpBytes(dir: string, fd: number | undefined): number {
       // The descriptor is gone (closed by the handler): check by path.
     }
   }
-  const mtime = statSync(dir).mtimeMs;
+  let mtime: number;
+  try {
+    mtime = statSync(dir).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // The handler removed its /tmp: nothing is in it; make it again for the next invocation.
+    mkdirSync(dir, { recursive: true });
+    emptyTmpMtime = undefined;
+    return 0;
+  }
   if (mtime === emptyTmpMtime) return 0;
   const size = directorySize(dir);
   emptyTmpMtime = size === 0 && readdirSync(dir).length === 0 && Date.now() - mtime > 100 ? mtime : undefined;
@@ -311,7 +320,8 @@ function complete(
   let payload: string | undefined;
   if (!error) {
     try {
-      payload = result === undefined ? 'null' : JSON.stringify(result);
+      // JSON.stringify gives undefined for a function or a symbol: Lambda answers null for those too.
+      payload = result === undefined ? 'null' : JSON.stringify(result) ?? 'null';
     } catch (stringifyError) {
       error = { ...toLambdaError(stringifyError), errorType: 'Runtime.MarshalError' };
     }

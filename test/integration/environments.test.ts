@@ -30,6 +30,9 @@ beforeAll(async () => {
         exits: { handler: './faults.mjs#exits' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
+        buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
+        removesTmp: { handler: './faults.mjs#removesTmp' },
+        returnsFunction: { handler: './faults.mjs#returnsFunction' },
         huge: { handler: './faults.mjs#huge' },
         notJson: { handler: './faults.mjs#notJson' },
         fillsTmp: { handler: './faults.mjs#fillsTmp' },
@@ -133,6 +136,29 @@ describe('faults fail only their invocation', () => {
     const result = await host.invoke('hogs', {});
     expect(result.error?.errorType).toBe('Runtime.OutOfMemory');
     expect(result.error?.errorMessage).toContain(result.requestId);
+  });
+
+  it('memory outside the heap (Buffers) past memoryMB fails with Runtime.OutOfMemory and recycles the environment', async () => {
+    const small = await host.invoke('buffers', { mb: 16 });
+    expect(small.error).toBeUndefined();
+    const over = await host.invoke('buffers', { mb: 200 });
+    expect(over.error).toMatchObject({ errorType: 'Runtime.OutOfMemory', errorMessage: expect.stringContaining('of 128 MB') });
+    expect(JSON.parse(over.payload!)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
+    // A fresh environment: what the last one kept is gone.
+    expect(JSON.parse((await host.invoke('buffers', { mb: 1 })).payload!)).toBe(1);
+  });
+
+  it('a handler that removes its own /tmp still gets its answer through, and the next call has a /tmp again', async () => {
+    const first = await host.invoke('removesTmp', {});
+    expect(first.error).toBeUndefined();
+    expect(JSON.parse(first.payload!)).toEqual({ done: true });
+    expect((await host.invoke('removesTmp', {})).error).toBeUndefined();
+  });
+
+  it('answers null for a result JSON has no text for (a function), as Lambda does', async () => {
+    const result = await host.invoke('returnsFunction', {});
+    expect(result.error).toBeUndefined();
+    expect(result.payload).toBe('null');
   });
 
   it('a crash during init fails the invocation that triggered it, and init runs again next time', async () => {

@@ -91,4 +91,19 @@ describe('FunctionPool with maxEnvironments', () => {
     expect(p.stats().environments).toBe(2);
     await p.close();
   });
+
+  it('sweeping idle environments keeps the provisioned ones', async () => {
+    const { pool: p, made } = pool(1, Number.POSITIVE_INFINITY);
+    const provisioned = p.provision();
+    made[0]!.finishInit();
+    await provisioned;
+    // A burst: three at once, so two more environments.
+    await Promise.all([1, 2, 3].map((n) => p.run(request(`burst-${n}`))));
+    expect(p.stats().environments).toBe(3);
+    p.sweep(Date.now() + 1);
+    await Promise.resolve();
+    expect(made.filter((env) => env.state !== 'dead')).toHaveLength(1);
+    expect(p.stats().environments).toBe(1);
+    await p.close();
+  });
 });
