@@ -182,8 +182,9 @@ export class ExecutionEnvironment {
     this.invocations++;
     return new Promise<EnvironmentResult>((resolve, reject) => {
       const pending: Pending = { seq, requestId: request.requestId, timeoutMs: request.timeoutMs, resolve, reject, cold, startedAt: performance.now() };
-      // A sync busy loop never yields, so only terminating the thread stops it.
-      this.#armTimer(request.timeoutMs);
+      // A sync busy loop never yields, so only terminating the thread stops it. A cold start first gets
+      // init's own limit; the function's timeout starts when the handler does ('handler-start').
+      this.#armTimer(cold ? INIT_TIMEOUT_MS + request.timeoutMs : request.timeoutMs);
       if (request.signal) {
         pending.signal = request.signal;
         pending.onAbort = () => this.#abort();
@@ -191,7 +192,9 @@ export class ExecutionEnvironment {
       }
       this.#pending = pending;
       // Absent fields cost serialisation too: send only what is set.
-      const message: InvokeMessage = { kind: 'invoke', seq, requestId: request.requestId, payload: request.payload, deadline: Date.now() + request.timeoutMs };
+      const message: InvokeMessage = {
+        kind: 'invoke', seq, requestId: request.requestId, payload: request.payload, deadline: Date.now() + request.timeoutMs, timeoutMs: request.timeoutMs,
+      };
       if (request.job !== undefined) message.job = request.job;
       if (request.batch) message.batch = true;
       if (request.clientContext !== undefined) message.clientContext = request.clientContext;
@@ -306,6 +309,10 @@ export class ExecutionEnvironment {
   #onMessage(message: WorkerToMain): void {
     if (message.kind === 'init-done') {
       this.#initWaiter?.(message);
+      return;
+    }
+    if (message.kind === 'handler-start') {
+      if (this.#pending?.seq === message.seq) this.#armTimer(this.#pending.timeoutMs);
       return;
     }
     const pending = this.#pending;

@@ -54,8 +54,10 @@ export interface InvokeMessage {
    * not declare `batch = true` is run once per item and the results collected.
    */
   batch?: boolean;
-  /** Epoch ms after which the host times the invocation out. */
+  /** Epoch ms after which the host times the invocation out (on a cold start: set again once init is done). */
   deadline: number;
+  /** The function's timeout: on a cold start the handler gets all of it after init, as in Lambda. */
+  timeoutMs: number;
   /** JSON text of the client context (X-Amz-Client-Context, decoded). */
   clientContext?: string;
   /** JSON text of the caller identity. */
@@ -92,7 +94,13 @@ export interface ResultMessage {
   logs: string;
 }
 
-export type WorkerToMain = InitDoneMessage | ResultMessage;
+/** A cold invocation's init is done and its handler starts: the host starts the function's timeout now. */
+export interface HandlerStartMessage {
+  kind: 'handler-start';
+  seq: number;
+}
+
+export type WorkerToMain = InitDoneMessage | HandlerStartMessage | ResultMessage;
 
 /**
  * One event-source operation a handler's client (`neolith/client`) asks of

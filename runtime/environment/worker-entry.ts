@@ -9,7 +9,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
-  HostCall, HostCallFunction, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker,
+  HostCall, HostCallFunction, HostCallMessage, HandlerStartMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker,
   ResultMessage, WorkerToMain,
 } from './protocol.js';
 
@@ -377,8 +377,16 @@ function dispatch(msg: MainToWorker): void {
     });
     return;
   }
-  if (msg.init) void initialise(msg.init).then((initDurationMs) => invoke(msg, initDurationMs));
-  else invoke(msg, undefined);
+  if (msg.init) {
+    void initialise(msg.init).then((initDurationMs) => {
+      // Init had its own limit; the handler gets the whole timeout from here (Lambda's on-demand init).
+      msg.deadline = Date.now() + msg.timeoutMs;
+      if (!initError) port.postMessage({ kind: 'handler-start', seq: msg.seq } satisfies HandlerStartMessage);
+      invoke(msg, initDurationMs);
+    });
+  } else {
+    invoke(msg, undefined);
+  }
 }
 
 let seenRequests = 0;

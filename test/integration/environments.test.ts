@@ -31,6 +31,7 @@ beforeAll(async () => {
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
+        slowInit: { handler: './slow-init.mjs', timeoutMs: 500 },
         removesTmp: { handler: './faults.mjs#removesTmp' },
         returnsFunction: { handler: './faults.mjs#returnsFunction' },
         huge: { handler: './faults.mjs#huge' },
@@ -146,6 +147,13 @@ describe('faults fail only their invocation', () => {
     expect(JSON.parse(over.payload!)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
     // A fresh environment: what the last one kept is gone.
     expect(JSON.parse((await host.invoke('buffers', { mb: 1 })).payload!)).toBe(1);
+  });
+
+  it('a cold start gives the handler its whole timeout after init, as Lambda does (init longer than the timeout)', async () => {
+    const result = await host.invoke('slowInit', {});
+    expect(result.error).toBeUndefined();
+    expect(result.initDurationMs).toBeGreaterThanOrEqual(550);
+    expect(JSON.parse(result.payload!).remainingMs).toBeGreaterThan(300);
   });
 
   it('a handler that removes its own /tmp still gets its answer through, and the next call has a /tmp again', async () => {
