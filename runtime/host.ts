@@ -77,7 +77,7 @@ export class Host {
     this.#packager = packager;
     this.registry = registry;
     this.spares = spares;
-    this.governor = new ConcurrencyGovernor(config.concurrencyLimit);
+    this.governor = new ConcurrencyGovernor(config.concurrencyLimit, () => registry.reservedTotal());
     this.log = new InvocationLog();
     this.invoker = new Invoker({ registry, governor: this.governor, log: this.log, limits: config.payloadLimits });
     this.dispatcher = new AsyncDispatcher({ backend, invoker: this.invoker, registry, governor: this.governor });

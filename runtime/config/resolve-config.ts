@@ -95,6 +95,12 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
   const http = resolveHttpOptions(config, rootDir, functions.map((f) => f.name), jobToFunction, p);
   const fnNames = new Set([...functions.map((f) => f.name), ...Object.keys(jobToFunction), ...Object.keys(jobToFunction).map(nanoFunctionName)]);
   const sources = resolveSources(config, (name) => fnNames.has(name), p);
+  // Lambda keeps reserved concurrency out of the shared pool: together it cannot exceed the host's limit.
+  const reservedTotal = functions.reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
+  const hostLimit = config.concurrencyLimit ?? DEFAULT_HOST_OPTIONS.concurrencyLimit;
+  if (reservedTotal > hostLimit) {
+    p.add('concurrencyLimit', `be at least the functions' reservedConcurrency together (${reservedTotal})`, hostLimit);
+  }
   if (p.problems.length > 0) throw new ConfigError(p.problems);
   const d = DEFAULT_HOST_OPTIONS;
   return {

@@ -91,7 +91,8 @@ export class AsyncDispatcher implements EventQueue {
     if (!fn) {
       return { ok: false, retryable: false, error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${claimed.functionName}` } };
     }
-    const reason = governor.tryAcquire(fn.spec.name, fn.spec.reservedConcurrency);
+    const reserved = fn.spec.reservedConcurrency;
+    const reason = governor.tryAcquire(fn.spec.name, reserved);
     if (reason) {
       // reservedConcurrency 0: Lambda throttles every event of a disabled function to its failure destination.
       const disabled = fn.spec.reservedConcurrency === 0;
@@ -115,7 +116,7 @@ export class AsyncDispatcher implements EventQueue {
       // An abort (forced close) or a host fault: the backend puts the event back, same attempt.
       throw error;
     } finally {
-      governor.release(fn.spec.name);
+      governor.release(fn.spec.name, reserved);
       this.#consumer?.wake();
     }
   }

@@ -90,6 +90,13 @@ export class FunctionRegistry {
     return [...this.#byName.values()];
   }
 
+  /** Reserved concurrency of all functions together (what the unreserved pool does not get). */
+  reservedTotal(): number {
+    let total = 0;
+    for (const fn of this.#byName.values()) total += fn.spec.reservedConcurrency ?? 0;
+    return total;
+  }
+
   /** Swaps in freshly built code and recycles the function's environments. */
   replacePackage(name: string, pkg: FunctionPackage): void {
     const fn = this.#byName.get(name)!;

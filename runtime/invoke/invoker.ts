@@ -102,7 +102,8 @@ export class Invoker {
       return { requestId, functionName, executedVersion: '$LATEST', statusCode: 202 };
     }
 
-    const reason = this.#governor.tryAcquire(functionName, target.fn.spec.reservedConcurrency);
+    const reserved = target.fn.spec.reservedConcurrency;
+    const reason = this.#governor.tryAcquire(functionName, reserved);
     if (reason) {
       if (this.#throttleListeners.length > 0) {
         const throttle: InvocationThrottle = { requestId, functionName, type, reason };
@@ -114,7 +115,7 @@ export class Invoker {
     try {
       run = await this.#run(target, job, text, requestId, options);
     } finally {
-      this.#governor.release(functionName);
+      this.#governor.release(functionName, reserved);
     }
     const entry = this.#finish(target, job, type, requestId, run);
     const result: InvokeResult = { requestId, functionName, executedVersion: '$LATEST', statusCode: 200, durationMs: run.durationMs };

@@ -71,6 +71,14 @@ describe('resolveConfig', () => {
     expect(config.functions[0]).toMatchObject({ name: 'app', memoryMB: 512, timeoutMs: 9000, reservedConcurrency: 5 });
   });
 
+  it('refuses reserved concurrency that adds up to more than the host\'s concurrencyLimit', () => {
+    const settings = { 'users/getUser': { reservedConcurrency: 2 }, 'users/listUsers': { reservedConcurrency: 3 } };
+    expect(() => resolveConfig({ concurrencyLimit: 4, jobs: { layout: 'nano', settings } }, jobsApp)).toThrow(
+      "concurrencyLimit must be at least the functions' reservedConcurrency together (5) (got 4)",
+    );
+    expect(resolveConfig({ concurrencyLimit: 5, jobs: { layout: 'nano', settings } }, jobsApp).concurrencyLimit).toBe(5);
+  });
+
   it('an explicit layout map places every job exactly once', () => {
     const config = resolveConfig({ jobs: { layout: { reads: ['users/*'], writes: ['posts/getPost'] } } }, jobsApp);
     expect(config.functions.map((f) => [f.name, Object.keys(f.jobs)])).toEqual([

@@ -8,7 +8,7 @@ describe('ConcurrencyGovernor', () => {
     expect(g.tryAcquire('a', 2)).toBeUndefined();
     expect(g.tryAcquire('a', 2)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
     expect(g.canAcquire('a', 2)).toBe(false);
-    g.release('a');
+    g.release('a', 2);
     expect(g.canAcquire('a', 2)).toBe(true);
     expect(g.tryAcquire('a', 2)).toBeUndefined();
     expect(g.running('a')).toBe(2);
@@ -25,7 +25,25 @@ describe('ConcurrencyGovernor', () => {
     expect(g.tryAcquire('a', undefined)).toBeUndefined();
     expect(g.tryAcquire('b', undefined)).toBeUndefined();
     expect(g.tryAcquire('c', undefined)).toBe('ConcurrentInvocationLimitExceeded');
-    g.release('a');
+    g.release('a', undefined);
+    expect(g.tryAcquire('c', undefined)).toBeUndefined();
+  });
+
+  it('keeps a function\'s reserved slots for it: the others share only what is left (Lambda\'s unreserved pool)', () => {
+    // Host limit 3; function r reserves 1, so the unreserved functions share 2.
+    const g = new ConcurrencyGovernor(3, () => 1);
+    expect(g.tryAcquire('a', undefined)).toBeUndefined();
+    expect(g.tryAcquire('b', undefined)).toBeUndefined();
+    expect(g.tryAcquire('c', undefined)).toBe('ConcurrentInvocationLimitExceeded');
+    expect(g.canAcquire('c', undefined)).toBe(false);
+    // The reserved function still gets its slot with the unreserved pool full, and only that one.
+    expect(g.canAcquire('r', 1)).toBe(true);
+    expect(g.tryAcquire('r', 1)).toBeUndefined();
+    expect(g.tryAcquire('r', 1)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    g.release('r', 1);
+    // Its release does not open the unreserved pool.
+    expect(g.tryAcquire('c', undefined)).toBe('ConcurrentInvocationLimitExceeded');
+    g.release('a', undefined);
     expect(g.tryAcquire('c', undefined)).toBeUndefined();
   });
 
@@ -34,9 +52,9 @@ describe('ConcurrencyGovernor', () => {
     g.tryAcquire('a', undefined);
     g.tryAcquire('a', undefined);
     g.tryAcquire('b', undefined);
-    g.release('a');
-    g.release('a');
-    g.release('b');
+    g.release('a', undefined);
+    g.release('a', undefined);
+    g.release('b', undefined);
     expect(g.peak).toBe(3);
     expect(g.peakOf('a')).toBe(2);
     expect(g.peakOf('b')).toBe(1);
@@ -54,10 +72,10 @@ describe('ConcurrencyGovernor.whenIdle', () => {
     const waiting = g.whenIdle().then(() => {
       idle = true;
     });
-    g.release('a');
+    g.release('a', undefined);
     await Promise.resolve();
     expect(idle).toBe(false);
-    g.release('b');
+    g.release('b', undefined);
     await waiting;
     expect(idle).toBe(true);
   });
