@@ -164,7 +164,7 @@ export function renderHtmlReport(report: ComparisonReport): string {
 <div class="recommendation"><ul>${report.recommendation.map((s) => `<li>${escape(s)}</li>`).join('')}</ul></div>
 <div class="charts">${latency}${environments}${coldStarts}${cost}</div>
 ${table}
-<footer>Prices: ${escape(report.prices.source)} — $${report.prices.requestsPerMillion} per 1M requests, $${report.prices.gbSecond} per GB-second${report.prices.billInit ? ', init phase billed' : ''}. Config: ${escape(report.config)}. Operations: ${escape(workload.operations.map((o) => `${o.name}×${o.weight}`).join(', '))}.</footer>
+<footer>Prices: ${escape(report.prices.source)} — $${escape(String(report.prices.requestsPerMillion))} per 1M requests, $${escape(String(report.prices.gbSecond))} per GB-second${report.prices.billInit ? ', init phase billed' : ''}. Config: ${escape(report.config)}. Operations: ${escape(workload.operations.map((o) => `${o.name}×${o.weight}`).join(', '))}.</footer>
 </main></body></html>
 `;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHost } from '../host.js';
+import { createHost, type Host } from '../host.js';
 import type { InvocationOutcome } from '../invoke/index.js';
 import { nearestRank } from '../observe/index.js';
 import type { PlannedRequest } from './arrival-schedule.js';
@@ -87,12 +87,19 @@ export interface LayoutResult {
 export async function runLayout(options: LayoutRunOptions): Promise<LayoutResult> {
   const { layout, plan, prices } = options;
   const stateDir = mkdtempSync(join(tmpdir(), `neolith-compare-${layout}-`));
-  const host = await createHost({
-    rootDir: options.config.rootDir,
-    config: { ...options.config.raw, ...options.overrides, stateDir } as never,
-    overrides: { layout },
-    logger: { level: 'silent' },
-  });
+  let host: Host;
+  try {
+    host = await createHost({
+      rootDir: options.config.rootDir,
+      // Each layout on a fresh embedded store: never the app's own Redis keys (a dev's data), never shared between layouts.
+      config: { ...options.config.raw, ...options.overrides, stateDir, backend: 'sqlite' } as never,
+      overrides: { layout, backend: 'sqlite' },
+      logger: { level: 'silent' },
+    });
+  } catch (error) {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
   const outcomes: InvocationOutcome[] = [];
   host.invoker.onOutcome((o) => outcomes.push(o));
   let coldSoFar = 0;

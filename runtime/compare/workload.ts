@@ -93,6 +93,11 @@ export function validateWorkload(raw: unknown): Workload {
       problems.push(`${path} must be a ${allowZero ? 'non-negative' : 'positive'} number ${got(value)}`);
     }
   };
+  const integer = (path: string, value: unknown, min: number, max: number) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${path} must be an integer from ${min} to ${max} ${got(value)}`);
+    }
+  };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError([`a workload must be a JSON object ${got(raw)}`]);
   const w = raw as Record<string, unknown>;
   if (!Array.isArray(w.operations) || w.operations.length === 0) {
@@ -126,13 +131,18 @@ export function validateWorkload(raw: unknown): Workload {
     if (value === undefined) return;
     if (typeof value !== 'object' || value === null) return problems.push(`${path} must be an object ${got(value)}`);
     for (const [key, v] of Object.entries(value)) {
-      if (key === 'idleTimeoutMs' || key === 'concurrencyLimit' || key === 'maxEnvironmentsPerFunction') positive(`${path}.${key}`, v);
-      else if (key === 'spareEnvironments') positive(`${path}.${key}`, v, true);
+      // The host config's own ranges, checked here so a bad override fails before any layout runs.
+      if (key === 'idleTimeoutMs') positive(`${path}.${key}`, v);
+      else if (key === 'concurrencyLimit') integer(`${path}.${key}`, v, 1, 100_000);
+      else if (key === 'maxEnvironmentsPerFunction') integer(`${path}.${key}`, v, 1, 1000);
+      else if (key === 'spareEnvironments') integer(`${path}.${key}`, v, 0, 64);
       else problems.push(`${path}.${key} is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction)`);
     }
   };
   overrides('host', w.host);
-  if (w.layouts !== undefined) {
+  if (w.layouts !== undefined && (typeof w.layouts !== 'object' || w.layouts === null || Array.isArray(w.layouts))) {
+    problems.push(`layouts must be an object ${got(w.layouts)}`);
+  } else if (w.layouts !== undefined) {
     for (const [layout, value] of Object.entries(w.layouts as object)) {
       if (!['nano', 'micro', 'mono'].includes(layout)) problems.push(`layouts.${layout} must be nano, micro or mono`);
       else overrides(`layouts.${layout}`, value);
@@ -140,6 +150,24 @@ export function validateWorkload(raw: unknown): Workload {
   }
   if (w.seed !== undefined && !Number.isInteger(w.seed)) problems.push(`seed must be an integer ${got(w.seed)}`);
   if (w.config !== undefined && typeof w.config !== 'string') problems.push(`config must be a file path ${got(w.config)}`);
+  for (const key of ['name', 'description'] as const) {
+    if (w[key] !== undefined && typeof w[key] !== 'string') problems.push(`${key} must be a string ${got(w[key])}`);
+  }
+  if (w.prices !== undefined) {
+    if (typeof w.prices !== 'object' || w.prices === null || Array.isArray(w.prices)) problems.push(`prices must be an object ${got(w.prices)}`);
+    else {
+      const prices = w.prices as Record<string, unknown>;
+      for (const [key, v] of Object.entries(prices)) {
+        if (key === 'requestsPerMillion' || key === 'gbSecond') positive(`prices.${key}`, v, true);
+        else if (key === 'granularityMs') positive(`prices.${key}`, v);
+        else if (key === 'billInit') {
+          if (typeof v !== 'boolean') problems.push(`prices.billInit must be true or false ${got(v)}`);
+        } else if (key === 'source') {
+          if (typeof v !== 'string') problems.push(`prices.source must be a string ${got(v)}`);
+        } else problems.push(`prices.${key} is not a price (requestsPerMillion, gbSecond, billInit, granularityMs, source)`);
+      }
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => `workload: ${problem}`));
   return w as unknown as Workload;
 }

@@ -82,6 +82,7 @@ export class InvocationLog {
 
   /** The most recent entries of a function, oldest first. */
   recent(functionName: string, limit = 100): InvocationLogEntry[] {
+    if (!(limit > 0)) return []; // slice(-0) would be everything
     return (this.#byFunction.get(functionName) ?? []).slice(-Math.min(limit, this.#maxPerFunction));
   }
 

@@ -80,6 +80,29 @@ describe('validateWorkload', () => {
     ]);
   });
 
+  it('checks overrides against the host config\'s ranges, and names, prices and layouts by type, before anything runs', () => {
+    let error: ConfigError | undefined;
+    try {
+      validateWorkload({
+        ...valid, name: 42, layouts: { mono: { concurrencyLimit: 1.5, spareEnvironments: 65, maxEnvironmentsPerFunction: 0 } },
+        prices: { requestsPerMillion: '<img src=x onerror=alert(1)>', granularityMs: 0, billInit: 'yes', tax: 1 },
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error!.problems).toEqual([
+      'workload: layouts.mono.concurrencyLimit must be an integer from 1 to 100000 (got 1.5)',
+      'workload: layouts.mono.spareEnvironments must be an integer from 0 to 64 (got 65)',
+      'workload: layouts.mono.maxEnvironmentsPerFunction must be an integer from 1 to 1000 (got 0)',
+      'workload: name must be a string (got 42)',
+      'workload: prices.requestsPerMillion must be a non-negative number (got "<img src=x onerror=alert(1)>")',
+      'workload: prices.granularityMs must be a positive number (got 0)',
+      'workload: prices.billInit must be true or false (got "yes")',
+      'workload: prices.tax is not a price (requestsPerMillion, gbSecond, billInit, granularityMs, source)',
+    ]);
+    expect(() => validateWorkload({ ...valid, layouts: null })).toThrow('layouts must be an object (got null)');
+  });
+
   it('refuses an unknown arrival pattern and an empty operation list', () => {
     expect(() => validateWorkload({ ...valid, arrival: { pattern: 'poisson' } })).toThrow('arrival.pattern must be constant, bursts or ramp (got "poisson")');
     expect(() => validateWorkload({ ...valid, operations: [] })).toThrow('operations must be a non-empty array (got [])');

@@ -24,6 +24,7 @@ describe('validateConfig', () => {
   it.each([
     ['timeoutMs', -5, 'functions.resize.timeoutMs must be an integer from 1 to 900000 (got -5)'],
     ['timeoutMs', 1.5, 'functions.resize.timeoutMs must be an integer from 1 to 900000 (got 1.5)'],
+    ['timeoutMs', Number.NaN, 'functions.resize.timeoutMs must be an integer from 1 to 900000 (got NaN)'],
     ['timeoutMs', '3000', 'functions.resize.timeoutMs must be an integer from 1 to 900000 (got "3000")'],
     ['memoryMB', 64, 'functions.resize.memoryMB must be an integer from 128 to 10240 (got 64)'],
     ['reservedConcurrency', -1, 'functions.resize.reservedConcurrency must be a non-negative integer (got -1)'],

@@ -34,6 +34,8 @@ describe('InvocationLog', () => {
     expect(log.get('a')).toBeUndefined();
     expect(log.get('d')).toBeDefined();
     expect(log.recent('f').map((e) => e.requestId)).toEqual(['c', 'd']);
+    // limit 0 asks for nothing (slice(-0) would give everything).
+    expect(log.recent('f', 0)).toEqual([]);
   });
 
   it('tails the last 4 KB as base64, whole characters included', () => {
