@@ -15,13 +15,21 @@ export function nanoFunctionName(job: string): string {
  * @returns function name → its jobs, in a stable order.
  */
 export function applyLayout(jobNames: readonly string[], layout: LayoutName | LayoutMap, p: ProblemList): Record<string, string[]> {
-  const groups: Record<string, string[]> = {};
+  // No prototype: a domain folder named "constructor" or a layout key "__proto__" is a name like any other.
+  const groups: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   const add = (fn: string, job: string) => (groups[fn] ??= []).push(job);
-  if (layout === 'nano') for (const job of jobNames) add(nanoFunctionName(job), job);
+  if (layout === 'nano') {
+    for (const job of jobNames) {
+      const fn = nanoFunctionName(job);
+      // "a-b/c" and "a/b-c" both make "a-b-c": two jobs must not silently share one function.
+      if (groups[fn] !== undefined) p.add('jobs.layout', `give each job its own function: "${groups[fn]![0]}" and "${job}" both become "${fn}"`, 'nano');
+      else add(fn, job);
+    }
+  }
   else if (layout === 'micro') for (const job of jobNames) add(job.split('/')[0]!, job);
   else if (layout === 'mono') for (const job of jobNames) add(MONO_FUNCTION_NAME, job);
   else {
-    const owner: Record<string, string> = {};
+    const owner: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [fn, patterns] of Object.entries(layout)) {
       for (const pattern of patterns) {
         const matched = jobNames.filter((job) => matchesPattern(job, pattern));

@@ -143,7 +143,7 @@ function mergeSettings(name: string, layers: FunctionSettings[], p: ProblemList)
   const reservedByJobs = jobs.map((j) => j.reservedConcurrency).filter((r): r is number => r !== undefined);
   const reservedConcurrency =
     reservedByJobs.length > 0 ? reservedByJobs.reduce((a, b) => a + b, 0) : base.reservedConcurrency;
-  const environment: Record<string, string> = {};
+  const environment: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer.environment ?? {})) {
       if (environment[key] !== undefined && environment[key] !== value) {
@@ -163,6 +163,10 @@ function mergeSettings(name: string, layers: FunctionSettings[], p: ProblemList)
     async,
   };
   if (reservedConcurrency !== undefined) merged.reservedConcurrency = reservedConcurrency;
+  // Checked again after merging: defaults and jobs can each pass alone and clash together (Lambda refuses it too).
+  if (reservedConcurrency !== undefined && merged.provisionedConcurrency > reservedConcurrency) {
+    p.add(`functions.${name}.provisionedConcurrency`, `be at most its reservedConcurrency (${reservedConcurrency})`, merged.provisionedConcurrency);
+  }
   if (base.inputSchema) merged.inputSchema = base.inputSchema;
-  return merged;
+  return { ...merged, environment: { ...environment } };
 }

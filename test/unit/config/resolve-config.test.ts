@@ -79,6 +79,12 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ concurrencyLimit: 5, jobs: { layout: 'nano', settings } }, jobsApp).concurrencyLimit).toBe(5);
   });
 
+  it('checks provisioned against reserved concurrency again after merging defaults and jobs', () => {
+    expect(() => resolveConfig({
+      jobs: { layout: 'nano', defaults: { reservedConcurrency: 1 }, settings: { 'users/getUser': { provisionedConcurrency: 5 } } },
+    }, jobsApp)).toThrow('functions.users-getUser.provisionedConcurrency must be at most its reservedConcurrency (1) (got 5)');
+  });
+
   it('an explicit layout map places every job exactly once', () => {
     const config = resolveConfig({ jobs: { layout: { reads: ['users/*'], writes: ['posts/getPost'] } } }, jobsApp);
     expect(config.functions.map((f) => [f.name, Object.keys(f.jobs)])).toEqual([
