@@ -71,11 +71,21 @@ let jobs: Record<string, JobEntry> | undefined;
 let initError: LambdaErrorPayload | undefined;
 let currentRequestId = 'undefined';
 let logBuffer = '';
+/** One invocation's output kept, characters: past it the oldest half goes (the tail is what one reads). */
+const MAX_LOG_CHARS = 1024 * 1024;
+
+function appendLog(text: string): void {
+  logBuffer += text;
+  if (logBuffer.length > MAX_LOG_CHARS) {
+    const dropped = logBuffer.length - MAX_LOG_CHARS / 2;
+    logBuffer = `[neolith: ${dropped} earlier characters of output dropped]\n${logBuffer.slice(dropped)}`;
+  }
+}
 
 // Lambda's Node runtime prefixes every console line with time, request id and level.
 function capture(level: string) {
   return (...args: unknown[]) => {
-    logBuffer += `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(...args)}\n`;
+    appendLog(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${format(...args)}\n`);
   };
 }
 console.log = capture('INFO');
@@ -85,7 +95,7 @@ console.error = capture('ERROR');
 console.debug = capture('DEBUG');
 console.trace = capture('TRACE');
 const writeCapture = (chunk: unknown): boolean => {
-  logBuffer += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+  appendLog(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
   return true;
 };
 process.stdout.write = writeCapture as typeof process.stdout.write;

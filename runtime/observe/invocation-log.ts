@@ -25,6 +25,8 @@ export interface InvocationLogOptions {
   maxEntries?: number;
   /** @defaultValue 1000 */
   maxEntriesPerFunction?: number;
+  /** Most log text kept in all, characters (function output can be large). @defaultValue 64 MiB */
+  maxChars?: number;
 }
 
 const TAIL_BYTES = 4096;
@@ -42,12 +44,15 @@ export class InvocationLog {
   readonly #listeners = new Set<(entry: InvocationLogEntry) => void>();
   // Eviction order, oldest first: deleting a Map's first key via keys().next()
   // walks the deleted slots V8 leaves behind (~8 µs a call at 10k entries).
-  #queue: InvocationLogEntry[] = [];
+  #queue: LazyEntry[] = [];
   #head = 0;
+  readonly #maxChars: number;
+  #chars = 0;
 
   constructor(options: InvocationLogOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#maxPerFunction = options.maxEntriesPerFunction ?? 1_000;
+    this.#maxChars = options.maxChars ?? 64 * 1024 * 1024;
   }
 
   /** Records an invocation; returns its full log text. */
@@ -58,10 +63,14 @@ export class InvocationLog {
     if (previous) this.#byRequest.delete(id);
     this.#byRequest.set(id, entry);
     this.#queue.push(entry);
-    while (this.#byRequest.size > this.#maxEntries) {
+    this.#chars += entry.size;
+    while ((this.#byRequest.size > this.#maxEntries || this.#chars > this.#maxChars) && this.#head < this.#queue.length - 1) {
       const old = this.#queue[this.#head++]!;
       // A retried request id re-queued itself: only its newest entry counts.
       if (this.#byRequest.get(old.requestId) === old) this.#byRequest.delete(old.requestId);
+      this.#chars -= old.size;
+      // Its function's list may still hold it until that list is trimmed: keep nothing of its text.
+      old.evict();
     }
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#head);
@@ -83,7 +92,8 @@ export class InvocationLog {
   /** The most recent entries of a function, oldest first. */
   recent(functionName: string, limit = 100): InvocationLogEntry[] {
     if (!(limit > 0)) return []; // slice(-0) would be everything
-    return (this.#byFunction.get(functionName) ?? []).slice(-Math.min(limit, this.#maxPerFunction));
+    const kept = (this.#byFunction.get(functionName) ?? []).filter((entry) => !(entry as LazyEntry).evicted);
+    return kept.slice(-Math.min(limit, this.#maxPerFunction));
   }
 
   /** Calls `listener` for each new entry until the returned function is called. */
@@ -108,11 +118,23 @@ class LazyEntry implements InvocationLogEntry {
   readonly requestId: string;
   readonly functionName: string;
   readonly time: number;
+  /** Characters of log text it holds (about: the handler's output and an earlier attempt's text). */
+  readonly size: number;
+  evicted = false;
   #report: InvocationReport | undefined;
   #text: string | undefined;
   #prefix: string | undefined;
   constructor(report: InvocationReport, time: number, prefix: string | undefined) {
     this.requestId = report.requestId; this.functionName = report.functionName; this.time = time; this.#report = report; this.#prefix = prefix;
+    this.size = report.handlerLogs.length + (prefix?.length ?? 0) + 256;
+  }
+
+  /** Dropped from the log: frees its text. */
+  evict(): void {
+    this.evicted = true;
+    this.#report = undefined;
+    this.#prefix = undefined;
+    this.#text = '';
   }
   get text(): string {
     if (this.#text === undefined) {

@@ -32,6 +32,7 @@ beforeAll(async () => {
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
         slowInit: { handler: './slow-init.mjs', timeoutMs: 500 },
+        chatty: { handler: './faults.mjs#chatty' },
         removesTmp: { handler: './faults.mjs#removesTmp' },
         returnsFunction: { handler: './faults.mjs#returnsFunction' },
         huge: { handler: './faults.mjs#huge' },
@@ -161,6 +162,14 @@ describe('faults fail only their invocation', () => {
     expect(first.error).toBeUndefined();
     expect(JSON.parse(first.payload!)).toEqual({ done: true });
     expect((await host.invoke('removesTmp', {})).error).toBeUndefined();
+  });
+
+  it('keeps the last part of a huge output (one invocation\'s log is bounded)', async () => {
+    const result = await host.invoke('chatty', {});
+    const text = host.log.get(result.requestId)!.text;
+    expect(text.length).toBeLessThan(1.1 * 1024 * 1024);
+    expect(text).toMatch(/\[neolith: \d+ earlier characters of output dropped\]/);
+    expect(text).toContain('the last line');
   });
 
   it('answers null for a result JSON has no text for (a function), as Lambda does', async () => {

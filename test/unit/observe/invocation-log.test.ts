@@ -38,6 +38,18 @@ describe('InvocationLog', () => {
     expect(log.recent('f', 0)).toEqual([]);
   });
 
+  it('keeps at most maxChars of log text in all, across functions (function output can be large)', () => {
+    const log = new InvocationLog({ maxChars: 25_000 });
+    const big = 'x'.repeat(10_000);
+    for (const [id, fn] of [['a', 'f'], ['b', 'g'], ['c', 'f'], ['d', 'g']] as const) log.record(report(id, { functionName: fn, handlerLogs: big }));
+    // About 2.5 entries fit: the two oldest went, from the request index and from their functions' lists.
+    expect(log.get('a')).toBeUndefined();
+    expect(log.get('b')).toBeUndefined();
+    expect(log.get('d')!.text).toContain(big);
+    expect(log.recent('f').map((e) => e.requestId)).toEqual(['c']);
+    expect(log.recent('g').map((e) => e.requestId)).toEqual(['d']);
+  });
+
   it('tails the last 4 KB as base64, whole characters included', () => {
     const text = `${'é'.repeat(3000)}end`;
     const tail = Buffer.from(InvocationLog.tail(text), 'base64');
