@@ -22,5 +22,10 @@ export async function requestHost(baseUrl: string, path: string, init: RequestIn
     }
     throw new HostRequestError(`${type} (${response.status}): ${message}`);
   }
-  return text.length === 0 ? undefined : JSON.parse(text);
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HostRequestError(`${baseUrl} answered ${path} with something that is not JSON: is it a neolith host?`, { cause: error });
+  }
 }

@@ -23,6 +23,25 @@ describe('neolith CLI', () => {
     }
   });
 
+  it('says in one line, without a stack, that a host cannot be reached, a --url is not one, or a port is taken', async () => {
+    const down = await neolith(['invoke', 'echo', '--url', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^neolith invoke: cannot reach a neolith host at http:\/\/127\.0\.0\.1:1 \(.+\); start one with "neolith serve" or pass --url\n$/);
+    const notUrl = await neolith(['invoke', 'echo', '--url', 'notaurl']);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('--url must be a URL such as http://127.0.0.1:4000 (got "notaurl")');
+    const server = await serveProcess(['--config', config, '--state', state.path, '--port', '0']);
+    try {
+      const port = new URL(server.url).port;
+      const taken = await neolith(['serve', '--config', config, '--state', `${state.path}/second`, '--port', port]);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+      expect(taken.stderr).not.toContain('    at ');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses unknown commands, flags and values with exit code 2 and the help', async () => {
     expect((await neolith(['frobnicate'])).code).toBe(2);
     const flag = await neolith(['serve', '--nope']);

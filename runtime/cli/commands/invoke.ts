@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { InvocationType } from '../../invoke/index.js';
 import type { Command } from '../command.js';
 import { layoutFlag, parseFlags } from '../parse-flags.js';
+import { HostRequestError } from '../host-request-error.js';
 import { UsageError } from '../usage-error.js';
 
 const TYPES = ['RequestResponse', 'Event', 'DryRun'];
@@ -36,11 +37,18 @@ Options:
     const payload = readPayload(values.payload);
 
     if (values.url) {
-      const response = await fetch(`${values.url.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
-        method: 'POST',
-        headers: { 'X-Amz-Invocation-Type': type, 'X-Amz-Log-Type': values.log ? 'Tail' : 'None', 'content-type': 'application/json' },
-        body: payload,
-      });
+      if (!URL.canParse(values.url)) throw new UsageError(`--url must be a URL such as http://127.0.0.1:4000 (got ${JSON.stringify(values.url)})`);
+      let response: Response;
+      try {
+        response = await fetch(`${values.url.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+          method: 'POST',
+          headers: { 'X-Amz-Invocation-Type': type, 'X-Amz-Log-Type': values.log ? 'Tail' : 'None', 'content-type': 'application/json' },
+          body: payload,
+        });
+      } catch (error) {
+        const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+        throw new HostRequestError(`cannot reach a neolith host at ${values.url} (${cause}); start one with "neolith serve" or pass --url`, { cause: error });
+      }
       const body = await response.text();
       const log = response.headers.get('x-amz-log-result');
       if (values.log && log) process.stderr.write(Buffer.from(log, 'base64').toString('utf8'));

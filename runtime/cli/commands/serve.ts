@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
 
@@ -41,6 +42,9 @@ Options:
       address = await host.listen({ insecure: values.insecure ?? false });
     } catch (error) {
       await host.close();
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new ConfigError([`port ${values.port ?? host.config.port} on ${values.host ?? host.config.host} is in use: stop what holds it, or pass --port N (0 picks a free one)`], { cause: error });
+      }
       throw error;
     }
     // Listen for signals before saying we are up: a supervisor may signal as soon as it reads the line.
