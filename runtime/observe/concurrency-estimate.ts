@@ -85,9 +85,13 @@ export function estimateFromMetrics(
   for (const name of [...names].sort()) {
     const by = { function: name };
     const count = (samples: readonly PrometheusSample[] | undefined, metric: string) => (samples ? sumSamples(samples, metric, by) : 0);
-    const runs = count(after, 'neolith_invocations_total') - count(before, 'neolith_invocations_total');
-    const durCount = count(after, 'neolith_invocation_duration_seconds_count') - count(before, 'neolith_invocation_duration_seconds_count');
-    const durSum = count(after, 'neolith_invocation_duration_seconds_sum') - count(before, 'neolith_invocation_duration_seconds_sum');
+    // A counter that went down was reset (the host restarted between the scrapes): count from zero, as Prometheus' rate() does.
+    const reset = count(after, 'neolith_invocation_duration_seconds_count') < count(before, 'neolith_invocation_duration_seconds_count')
+      || count(after, 'neolith_invocations_total') < count(before, 'neolith_invocations_total');
+    const delta = (metric: string) => count(after, metric) - (reset ? 0 : count(before, metric));
+    const runs = delta('neolith_invocations_total');
+    const durCount = delta('neolith_invocation_duration_seconds_count');
+    const durSum = delta('neolith_invocation_duration_seconds_sum');
     const lifetimeCount = count(after, 'neolith_invocation_duration_seconds_count');
     const meanDurationMs = durCount > 0
       ? (durSum / durCount) * 1000

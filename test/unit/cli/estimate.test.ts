@@ -59,6 +59,13 @@ describe('estimateFromMetrics', () => {
     expect(result.functions.find((x) => x.functionName === 'f')).toMatchObject({ ratePerSecond: 0.5, meanDurationMs: 100 });
   });
 
+  it('counts from zero when the host restarted between the scrapes (its counters went down)', () => {
+    // Before: 500 runs of the old host; after: 30 runs of the new one, 3 s of handler time.
+    const f = estimateFromMetrics(scrape(30, 3, 2), { before: scrape(500, 90, 9), windowSeconds: 10 }).functions.find((x) => x.functionName === 'f')!;
+    expect(f).toMatchObject({ invocations: 30, ratePerSecond: 3, meanDurationMs: 100 });
+    expect(f.estimate.concurrency).toBeCloseTo(0.3);
+  });
+
   it('falls back to the lifetime mean duration when nothing ran in the window', () => {
     const same = scrape(10, 1, 1);
     const f = estimateFromMetrics(same, { before: same, windowSeconds: 5 }).functions.find((x) => x.functionName === 'f')!;
