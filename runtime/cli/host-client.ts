@@ -9,7 +9,7 @@ export async function requestHost(baseUrl: string, path: string, init: RequestIn
   try {
     response = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, init);
   } catch (error) {
-    throw new HostRequestError(`cannot reach a neolith host at ${baseUrl} (${(error as Error).message}); start one with "neolith serve" or pass --url`, { cause: error });
+    throw HostRequestError.unreachable(baseUrl, error);
   }
   const text = await response.text();
   if (!response.ok) {

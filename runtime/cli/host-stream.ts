@@ -12,8 +12,7 @@ export async function fetchHost(baseUrl: string, path: string, init: RequestInit
     response = await fetch(`${baseUrl.replace(/\/+$/, '')}${path}`, init);
   } catch (error) {
     if (init.signal?.aborted) throw error;
-    const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-    throw new HostRequestError(`cannot reach a neolith host at ${baseUrl} (${cause}); start one with "neolith serve" or pass --url`, { cause: error });
+    throw HostRequestError.unreachable(baseUrl, error);
   }
   if (!response.ok) {
     const text = await response.text();

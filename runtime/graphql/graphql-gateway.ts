@@ -135,15 +135,10 @@ export class GraphqlGateway {
     const onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
       // The only upgrade listener: Node no longer answers other upgrades itself, so refuse them here
       // (left alone, the socket would stay open and hold the server's close).
-      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
+      const refuse = (status: string): void => void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) return refuse('404 Not Found');
       // WebSockets are not bound by CORS: a page of another origin could otherwise subscribe and mutate.
-      if (!this.#originAllowed(req)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
+      if (!this.#originAllowed(req)) return refuse('403 Forbidden');
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
     server.on('upgrade', onUpgrade);

@@ -46,8 +46,7 @@ Options:
           body: payload,
         });
       } catch (error) {
-        const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-        throw new HostRequestError(`cannot reach a neolith host at ${values.url} (${cause}); start one with "neolith serve" or pass --url`, { cause: error });
+        throw HostRequestError.unreachable(values.url, error);
       }
       const body = await response.text();
       const log = response.headers.get('x-amz-log-result');

@@ -224,9 +224,11 @@ export class EventSourceMappings {
       }
     }
     // Stored before it is known here: a mapping is never polled that the store does not hold.
-    const saved: StoredMapping = { uuid: randomUUID(), origin: 'api', functionName: input.FunctionName, source, params, lastModified: Date.now(), lanes: params.ParallelizationFactor, version: 1, revision: randomUUID() };
-    await this.#p.store.putMapping(saved.uuid, JSON.stringify(saved));
-    const m = this.#add(saved);
+    const fresh = {
+      uuid: randomUUID(), origin: 'api' as const, functionName: input.FunctionName, source, params, lastModified: Date.now(),
+      lanes: params.ParallelizationFactor, version: 0,
+    };
+    const m = this.#add({ ...fresh, ...(await this.#persist(fresh)) });
     this.#startPollers(m);
     return { ...this.#describe(m), State: 'Creating' };
   }
@@ -536,7 +538,8 @@ export class EventSourceMappings {
     if (unknown.length > 0) throw new InvalidParameterValueError(`${operation}: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not supported for stream event sources by neolith (supported: ${[...known].join(', ')})`);
   }
 
-  async #persist(m: Mapping): Promise<{ version: number; revision: string }> {
+  /** Writes the mapping as the next version; returns that version and its revision. */
+  async #persist(m: Omit<StoredMapping, 'lanes' | 'version' | 'revision'> & { lanes: number; version: number }): Promise<{ version: number; revision: string }> {
     const stored: StoredMapping = {
       uuid: m.uuid, origin: m.origin, functionName: m.functionName, source: m.source, params: m.params, lastModified: m.lastModified,
       lanes: m.lanes, version: m.version + 1, revision: randomUUID(),
