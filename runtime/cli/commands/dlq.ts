@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 import { print } from './invocations.js';
@@ -18,7 +18,7 @@ function's async.onFailure is "dlq" (the default). Redrive enqueues the original
 event again as a new invocation (a new request id) and removes the dead letter.
 
 Options:
-  --url URL         the running host (default ${DEFAULT_HOST_URL})
+  --url URL         ${HOST_URL_HELP}
   --function NAME   list: only this function
   --limit N         list: at most N, newest first (default 100)
   -h, --help        show this help`,
@@ -26,7 +26,7 @@ Options:
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
       url: { type: 'string' }, function: { type: 'string' }, limit: { type: 'string' },
     } }));
-    const url = values.url ?? DEFAULT_HOST_URL;
+    const url = hostUrl(values.url);
     const [action, id, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError('too many arguments');
     const path = id === undefined ? '' : `/dead-letters/${encodeURIComponent(id)}`;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
@@ -14,7 +14,7 @@ Reads async (Event) invocation records: QUEUED → RUNNING → SUCCEEDED | FAILE
 with attempts, timestamps, result or error, and log tail.
 
 Options:
-  --url URL         the running host (default ${DEFAULT_HOST_URL})
+  --url URL         ${HOST_URL_HELP}
   --wait SECONDS    show: wait up to SECONDS (≤ 20) for the record to be final
   --function NAME   list: only this function
   --status S        list: only QUEUED, RUNNING, SUCCEEDED, FAILED or EXPIRED
@@ -24,7 +24,7 @@ Options:
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
       url: { type: 'string' }, wait: { type: 'string' }, function: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' },
     } }));
-    const url = values.url ?? DEFAULT_HOST_URL;
+    const url = hostUrl(values.url);
     const [action, id, ...rest] = positionals;
     if (action === 'show' && id && rest.length === 0) {
       const query = values.wait === undefined ? '' : `?wait=${encodeURIComponent(values.wait)}`;

@@ -4,6 +4,7 @@ import type { InvocationType } from '../../invoke/index.js';
 import type { Command } from '../command.js';
 import { layoutFlag, parseFlags } from '../parse-flags.js';
 import { HostRequestError } from '../host-request-error.js';
+import { hostUrl } from '../host-client.js';
 import { UsageError } from '../usage-error.js';
 
 const TYPES = ['RequestResponse', 'Event', 'DryRun'];
@@ -21,7 +22,8 @@ Options:
   --type T              RequestResponse | Event | DryRun (default RequestResponse)
   --log                 print the invocation's log tail to stderr
   --url URL             a running host (e.g. http://127.0.0.1:4000); without it the
-                        config is loaded and invoked in this process
+                        config is loaded and invoked in this process ($NEOLITH_URL
+                        is not read: an in-process invoke is never redirected)
   --config FILE         config file (in-process mode)
   --layout L            nano | micro | mono (in-process mode)
   -h, --help            show this help`,
@@ -36,17 +38,17 @@ Options:
     if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')} (got ${JSON.stringify(values.type)})`);
     const payload = readPayload(values.payload);
 
-    if (values.url) {
-      if (!URL.canParse(values.url)) throw new UsageError(`--url must be a URL such as http://127.0.0.1:4000 (got ${JSON.stringify(values.url)})`);
+    if (values.url !== undefined) {
+      const url = hostUrl(values.url);
       let response: Response;
       try {
-        response = await fetch(`${values.url.replace(/\/$/, '')}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+        response = await fetch(`${url}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
           method: 'POST',
           headers: { 'X-Amz-Invocation-Type': type, 'X-Amz-Log-Type': values.log ? 'Tail' : 'None', 'content-type': 'application/json' },
           body: payload,
         });
       } catch (error) {
-        throw HostRequestError.unreachable(values.url, error);
+        throw HostRequestError.unreachable(url, error);
       }
       const body = await response.text();
       const log = response.headers.get('x-amz-log-result');

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { InvocationLogEntry } from '../../observe/index.js';
 import type { Command } from '../command.js';
-import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { fetchHost } from '../host-stream.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
@@ -22,7 +22,7 @@ Options:
   -f, --follow      keep printing new invocations' logs until interrupted
   --limit N         recent invocations printed first (default 20, or 0 with --follow)
   --json            one JSON entry per line: { requestId, functionName, time, text }
-  --url URL         the host (default $NEOLITH_URL, else http://127.0.0.1:4000)
+  --url URL         ${HOST_URL_HELP}
   -h, --help        show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -34,7 +34,7 @@ Options:
     const requestId = values['request-id'];
     if (requestId !== undefined && values.follow) throw new UsageError('--request-id and --follow do not go together: an invocation\'s log is complete once it is listed');
     const limit = values.limit === undefined ? (values.follow ? 0 : 20) : limitFlag(values.limit);
-    const url = (values.url ?? process.env.NEOLITH_URL ?? DEFAULT_HOST_URL).replace(/\/+$/, '');
+    const url = hostUrl(values.url);
     const print = (entry: InvocationLogEntry) => process.stdout.write(values.json ? `${JSON.stringify(entry)}\n` : entry.text);
     const query = new URLSearchParams({ function: name });
     if (values.follow) return follow(url, query, limit, print);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
+import { HostRequestError } from '../host-request-error.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 import { print } from './invocations.js';
@@ -19,7 +20,7 @@ Options:
   --attributes JSON  message attributes, e.g. '{"tier":"gold","spend":150}'
                      (string, number or array of strings each)
   --subject TEXT     the message's subject
-  --url URL          the running host (default ${DEFAULT_HOST_URL})
+  --url URL          ${HOST_URL_HELP}
   -h, --help         show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -28,10 +29,12 @@ Options:
     if (positionals.length !== 2) throw new UsageError('give a TOPIC and a MESSAGE');
     const [topic, message] = positionals as [string, string];
     const attributes = values.attributes === undefined ? undefined : parseJsonObject('--attributes', values.attributes);
-    const out = await requestHost(values.url ?? DEFAULT_HOST_URL, `/topics/${encodeURIComponent(topic)}`, {
+    const url = hostUrl(values.url);
+    const out = await requestHost(url, `/topics/${encodeURIComponent(topic)}`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ message, ...(attributes && { attributes }), ...(values.subject !== undefined && { subject: values.subject }) }),
-    }) as { MessageId: string };
+    }) as { MessageId?: unknown } | undefined;
+    if (typeof out?.MessageId !== 'string') throw new HostRequestError(`${url} answered the publish without a MessageId: is it a neolith host?`);
     print({ MessageId: out.MessageId });
     return 0;
   },

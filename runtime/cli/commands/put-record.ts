@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { DEFAULT_HOST_URL, requestHost } from '../host-client.js';
+import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
+import { HostRequestError } from '../host-request-error.js';
 import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 import { print } from './invocations.js';
@@ -18,7 +19,7 @@ encoded in Records[].kinesis.data). Prints the SequenceNumber and ShardId.
 Options:
   --partition-key KEY  the partition key (1 to 256 characters)
   --data JSON          the record's data, a JSON value, e.g. '{"click":1}'
-  --url URL            the running host (default ${DEFAULT_HOST_URL})
+  --url URL            ${HOST_URL_HELP}
   -h, --help           show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -33,11 +34,14 @@ Options:
     } catch (error) {
       throw new UsageError(`--data must be JSON (${(error as Error).message})`);
     }
-    const out = await requestHost(values.url ?? DEFAULT_HOST_URL, `/streams/${encodeURIComponent(positionals[0]!)}/records`, {
+    const url = hostUrl(values.url);
+    const out = await requestHost(url, `/streams/${encodeURIComponent(positionals[0]!)}/records`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ records: [{ partitionKey, data: Buffer.from(values.data).toString('base64') }] }),
-    }) as { Records: Array<{ SequenceNumber: string; ShardId: string }> };
-    print(out.Records[0]);
+    }) as { Records?: Array<{ SequenceNumber: string; ShardId: string }> } | undefined;
+    const record = out?.Records?.[0];
+    if (!record) throw new HostRequestError(`${url} answered the put without a record: is it a neolith host?`);
+    print(record);
     return 0;
   },
 };
