@@ -45,6 +45,6 @@ export async function requestHost(baseUrl: string, path: string, init: RequestIn
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HostRequestError(`${baseUrl} answered ${path} with something that is not JSON: is it a neolith host?`, { cause: error });
+    throw HostRequestError.notNeolith(baseUrl, `${path} with something that is not JSON`, error);
   }
 }

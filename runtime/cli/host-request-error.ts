@@ -7,4 +7,9 @@ export class HostRequestError extends Error {
     const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     return new HostRequestError(`cannot reach a neolith host at ${baseUrl} (${cause}); start one with "neolith serve" or pass --url`, { cause: error });
   }
+
+  /** The host answered, but not as a neolith host would: `what` says how (e.g. "the publish without a MessageId"). */
+  static notNeolith(baseUrl: string, what: string, cause?: unknown): HostRequestError {
+    return new HostRequestError(`${baseUrl} answered ${what}: is it a neolith host?`, cause === undefined ? undefined : { cause });
+  }
 }

@@ -34,7 +34,7 @@ Options:
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ message, ...(attributes && { attributes }), ...(values.subject !== undefined && { subject: values.subject }) }),
     }) as { MessageId?: unknown } | undefined;
-    if (typeof out?.MessageId !== 'string') throw new HostRequestError(`${url} answered the publish without a MessageId: is it a neolith host?`);
+    if (typeof out?.MessageId !== 'string') throw HostRequestError.notNeolith(url, 'the publish without a MessageId');
     print({ MessageId: out.MessageId });
     return 0;
   },

@@ -40,7 +40,7 @@ Options:
       body: JSON.stringify({ records: [{ partitionKey, data: Buffer.from(values.data).toString('base64') }] }),
     }) as { Records?: Array<{ SequenceNumber: string; ShardId: string }> } | undefined;
     const record = out?.Records?.[0];
-    if (!record) throw new HostRequestError(`${url} answered the put without a record: is it a neolith host?`);
+    if (!record) throw HostRequestError.notNeolith(url, 'the put without a record');
     print(record);
     return 0;
   },
