@@ -32,6 +32,26 @@ export function decideAfterAttempt(policy: AsyncRetryPolicy, attempt: number, ou
   return { kind: 'fail', condition: 'RetriesExhausted' };
 }
 
+/**
+ * The attempt ended for good but its destination could not be reached
+ * (`onFinal` rejected). While the policy allows another attempt the event
+ * runs again later, the routing failure as its last error: the outcome is
+ * not stored as final without having been delivered. With no attempt left
+ * (or an expired event) the outcome is stored as it is and the failure
+ * reported.
+ */
+export function decideAfterRoutingFailure(
+  policy: AsyncRetryPolicy, attempt: number, condition: FinalCondition, failure: unknown,
+): { readonly kind: 'retry'; readonly delayMs: number; readonly error: InvocationError } | undefined {
+  if (condition === 'EventAgeExceeded' || attempt > policy.maxRetries) return undefined;
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  return {
+    kind: 'retry',
+    delayMs: retryDelayMs(policy, attempt),
+    error: { errorType: 'Neolith.DestinationFailed', errorMessage: `the ${condition === 'Success' ? 'success' : 'failure'} destination could not be reached: ${reason}` },
+  };
+}
+
 /** A handler that threw instead of resolving a failure is a bug in the caller; the attempt still fails, retryably. */
 export function outcomeFromThrown(error: unknown): AttemptOutcome {
   const err = error instanceof Error ? error : new Error(String(error));

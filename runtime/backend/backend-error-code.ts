@@ -12,6 +12,7 @@ export type BackendErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'BACKEND_CLOSED'
   | 'DUPLICATE_REQUEST_ID'
+  | 'DUPLICATE_DEAD_LETTER'
   | 'DEAD_LETTER_NOT_FOUND';
 
 /** Context for the message; `cause` is the driver's error when there is one. */
@@ -35,6 +36,8 @@ export function toBackendError(code: BackendErrorCode, detail: BackendErrorDetai
       return new BackendUnavailableError(`${where} refused: the backend is closed`, options);
     case 'DUPLICATE_REQUEST_ID':
       return new DuplicateRequestIdError(`${where}: an event with request id ${detail.id} was already accepted`, options);
+    case 'DUPLICATE_DEAD_LETTER':
+      return new DuplicateRequestIdError(`${where}: dead letter ${detail.id} already exists`, options);
     case 'DEAD_LETTER_NOT_FOUND':
       return new DeadLetterNotFoundError(`${where}: dead letter ${detail.id} does not exist`, options);
   }

@@ -139,7 +139,7 @@ export class AsyncDispatcher implements EventQueue {
         });
         return;
       case 'function':
-        await this.#parts.invoker.invoke(destination.name, record, { type: 'Event' });
+        await this.#parts.invoker.routeEvent(destination.name, record);
         return;
       case 'topic':
         if (!this.#publish) throw new Error(`destination ${target} of ${final.event.functionName}: topics are not available on this host`);

@@ -71,6 +71,19 @@ export class Invoker {
    */
   async invoke(name: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
     if (this.#closing) throw new ServiceError('the host is closing and accepts no new invocations');
+    return this.#invoke(name, payload, options);
+  }
+
+  /**
+   * An Event invocation the host makes itself (an async destination). Taken
+   * while the host closes too: the event whose outcome it carries is being
+   * finished by the drain, and refusing it would lose that outcome.
+   */
+  routeEvent(name: string, payload: unknown): Promise<InvokeResult> {
+    return this.#invoke(name, payload, { type: 'Event' });
+  }
+
+  async #invoke(name: string, payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
     const target = this.#registry.resolve(name);
     const type = options.type ?? 'RequestResponse';
     const limit = type === 'Event' ? this.#limits.asyncEventBytes : this.#limits.syncRequestBytes;

@@ -784,6 +784,170 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(ran.size).toBe(20);
   });
 
+  it('runs an event again when its destination could not be reached, storing it final only once routed', async () => {
+    const backend = await open();
+    const attempts: number[] = [];
+    const routed: number[] = [];
+    consume(
+      backend,
+      async (claimed) => {
+        attempts.push(claimed.attempt);
+        return ok({ attempt: claimed.attempt });
+      },
+      {
+        onFinal: async (final) => {
+          const attempt = final.record.attempts;
+          if (attempt === 1) throw new Error('destination unreachable');
+          routed.push(attempt);
+        },
+      },
+    );
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: JSON.stringify({ attempt: 2 }) });
+    expect(attempts).toEqual([1, 2]);
+    expect(routed).toEqual([2]);
+  });
+
+  it('stores the outcome as it is when its destination fails on the last attempt', async () => {
+    const backend = await open();
+    const errors: unknown[] = [];
+    const routings: string[] = [];
+    consume(backend, async () => fail('always', false), {
+      onFinal: async (final) => {
+        routings.push(final.condition);
+        throw new Error('destination unreachable');
+      },
+      onError: (error) => errors.push(error),
+    });
+    const event = makeEvent({ policy: { ...FAST_POLICY, maxRetries: 0 } });
+    await backend.enqueue(event);
+    expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'FAILED', attempts: 1, error: { errorMessage: 'always' } });
+    expect(routings).toEqual(['RetriesExhausted']);
+    expect(errors).toContainEqual(expect.objectContaining({ message: 'destination unreachable' }));
+  });
+
+  it('closing waits for an outcome being routed instead of giving its event back to run twice', async () => {
+    const backend = await open();
+    const routing = deferred();
+    const routed = deferred();
+    const stuckStarted = deferred();
+    let runs = 0;
+    const first = consume(
+      backend,
+      (claimed, signal) => {
+        if (claimed.functionName === 'stuck') {
+          stuckStarted.resolve();
+          // Aborted once the drain timed out: only then may the other event's routing end.
+          signal.addEventListener('abort', () => routed.resolve());
+          return new Promise<AttemptOutcome>(() => undefined);
+        }
+        runs += 1;
+        return Promise.resolve(ok('done'));
+      },
+      {
+        onFinal: async (final) => {
+          if (final.event.functionName !== 'echo') return;
+          routing.resolve();
+          await routed.promise;
+        },
+      },
+    );
+    const stuck = makeEvent({ functionName: 'stuck' });
+    const event = makeEvent();
+    await backend.enqueue(stuck);
+    await stuckStarted.promise;
+    await backend.enqueue(event);
+    await routing.promise;
+    await first.close({ drainTimeoutMs: 300 });
+    expect(await backend.getRecord(event.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(await backend.getRecord(stuck.requestId)).toMatchObject({ status: 'QUEUED' });
+    expect(runs).toBe(1);
+  });
+
+  it('closing gives up on a routing that never ends after a second drain period', async () => {
+    const backend = await open();
+    const routing = deferred();
+    const never = deferred();
+    const errors: unknown[] = [];
+    const first = consume(backend, async () => ok(), {
+      onFinal: async () => {
+        routing.resolve();
+        await never.promise;
+      },
+      onError: (error) => errors.push(error),
+    });
+    await backend.enqueue(makeEvent());
+    await routing.promise;
+    const started = Date.now();
+    await first.close({ drainTimeoutMs: 50 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    never.resolve(); // let the worker finish its own close
+  });
+
+  it('a second open of the same store leaves the claims of a running instance alone', async () => {
+    const first = await open();
+    const started = deferred();
+    const release = deferred();
+    let runs = 0;
+    consume(first, async () => {
+      runs += 1;
+      started.resolve();
+      await release.promise;
+      return ok('first');
+    });
+    const event = makeEvent();
+    await first.enqueue(event);
+    await started.promise;
+    const second = await open();
+    consume(second, async () => {
+      runs += 1;
+      return ok('second');
+    });
+    expect(await second.getRecord(event.requestId)).toMatchObject({ status: 'RUNNING' });
+    release.resolve();
+    expect(await finalRecord(first, event.requestId)).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify('first') });
+    // A later event through the second instance proves it had nothing of the first pending.
+    const later = makeEvent();
+    await second.enqueue(later);
+    await Promise.race([finalRecord(first, later.requestId), finalRecord(second, later.requestId)]);
+    expect(runs).toBe(2);
+  });
+
+  it('redrives a dead letter once when two callers redrive it at the same time', async () => {
+    const backend = await open();
+    const letter = await backend.putDeadLetter({
+      event: { ...makeEvent({ functionName: 'held' }), acceptedAt: Date.now() },
+      condition: 'RetriesExhausted',
+      attempts: 3,
+    });
+    const results = await Promise.allSettled([backend.redriveDeadLetter(letter.id), backend.redriveDeadLetter(letter.id)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused?.reason).toBeInstanceOf(DeadLetterNotFoundError);
+    expect(await backend.listRecords({ functionName: 'held' })).toHaveLength(1);
+    expect(await backend.getDeadLetter(letter.id)).toBeUndefined();
+  });
+
+  it('refuses a second dead letter with the same id and keeps the first', async () => {
+    const backend = await open();
+    const event = { ...makeEvent(), acceptedAt: Date.now() };
+    const first = await backend.putDeadLetter({ id: 'same', event, condition: 'RetriesExhausted', attempts: 1 });
+    const error = await backend.putDeadLetter({ id: 'same', event, condition: 'EventAgeExceeded', attempts: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DuplicateRequestIdError);
+    expect((error as Error).message).toMatch(/dead letter same already exists/);
+    expect(await backend.getDeadLetter('same')).toEqual(first);
+    expect(await backend.listDeadLetters()).toHaveLength(1);
+  });
+
+  it('refuses an event whose identity JSON cannot hold with a TypeError, storing nothing', async () => {
+    const backend = await open();
+    const event = makeEvent({ identity: { big: 1n } });
+    await expect(backend.enqueue(event)).rejects.toBeInstanceOf(TypeError);
+    expect(await backend.getRecord(event.requestId)).toBeUndefined();
+  });
+
   it('rejects calls on a closed backend with BackendUnavailableError', async () => {
     const backend = await open();
     await backend.close();

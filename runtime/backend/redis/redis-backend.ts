@@ -30,6 +30,8 @@ import { parseChangeMessage, RedisRecords } from './redis-records.js';
 import { closeEach } from '../close-each.js';
 
 const DEFAULT_LIST_LIMIT = 100;
+/** Longest a redrive may take before another caller may redrive the same letter. */
+const REDRIVE_LOCK_MS = 60_000;
 
 /** Our own rejection, already typed; passes through the driver-error mapping untouched. */
 class Coded extends Error {
@@ -142,6 +144,8 @@ export class RedisBackend implements Backend {
   // -- queue -----------------------------------------------------------------
 
   async enqueue(event: AsyncEvent): Promise<InvocationRecord> {
+    // A value JSON cannot hold is the caller's error (a TypeError, as on SQLite), not an unavailable Redis.
+    JSON.stringify(event.identity);
     return this.#call('enqueue', event.requestId, () => this.#enqueue(event, undefined));
   }
 
@@ -231,9 +235,11 @@ export class RedisBackend implements Backend {
     const letter: DeadLetter = { ...input, id: input.id ?? randomUUID(), createdAt: Date.now() };
     return this.#call('putDeadLetter', letter.id, async () => {
       const keys = this.#keys;
+      // As SQLite's primary key: a letter is never overwritten (its index entries would point at the new one).
+      const stored = await this.#client.set(keys.deadLetter(letter.id), JSON.stringify(letter), 'NX');
+      if (stored === null) throw new Coded('DUPLICATE_DEAD_LETTER', letter.id);
       await this.#client
         .multi()
-        .set(keys.deadLetter(letter.id), JSON.stringify(letter))
         .zadd(keys.deadLetterIndex, letter.createdAt, letter.id)
         .zadd(keys.deadLetterFunctionIndex(letter.event.functionName), letter.createdAt, letter.id)
         .exec();
@@ -261,12 +267,20 @@ export class RedisBackend implements Backend {
 
   redriveDeadLetter(id: string, options: RedriveOptions = {}): Promise<InvocationRecord> {
     return this.#call('redriveDeadLetter', id, async () => {
-      const body = await this.#client.get(this.#keys.deadLetter(id));
-      if (body === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
-      const letter = JSON.parse(body) as DeadLetter;
-      const { acceptedAt: _previousAcceptance, ...original } = letter.event;
-      // Enqueue, then delete: a crash in between redrives twice rather than never.
-      return this.#enqueue({ ...original, requestId: options.requestId ?? randomUUID() }, id);
+      // One redrive at a time per letter: a second caller finds it gone, as on SQLite. The lock lapses
+      // by itself if this host dies midway, so the letter stays redrivable.
+      const lock = this.#keys.deadLetterRedrive(id);
+      if ((await this.#client.set(lock, '1', 'PX', REDRIVE_LOCK_MS, 'NX')) === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
+      try {
+        const body = await this.#client.get(this.#keys.deadLetter(id));
+        if (body === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
+        const letter = JSON.parse(body) as DeadLetter;
+        const { acceptedAt: _previousAcceptance, ...original } = letter.event;
+        // Enqueue, then delete: a crash in between redrives twice rather than never.
+        return await this.#enqueue({ ...original, requestId: options.requestId ?? randomUUID() }, id);
+      } finally {
+        await this.#client.del(lock);
+      }
     });
   }
 

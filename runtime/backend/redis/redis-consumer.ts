@@ -14,6 +14,7 @@ import {
 } from '../backend.js';
 import {
   decideAfterAttempt,
+  decideAfterRoutingFailure,
   isExpired,
   outcomeFromThrown,
   retryDelayMs,
@@ -37,6 +38,8 @@ export interface RedisConsumerContext {
 
 interface ActiveAttempt {
   readonly controller: AbortController;
+  /** The handler is done and the outcome is being routed: close does not give the event back. */
+  routing: boolean;
   /** Resolves when close gives the event back before it finished. */
   readonly evicted: Promise<typeof EVICTED>;
   readonly evict: () => void;
@@ -204,8 +207,10 @@ export class RedisConsumer implements Consumer {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      // Give the rest back: each processor moves its job to wait and returns.
+      // Give the rest back: each processor moves its job to wait and returns. An attempt whose
+      // outcome is being routed is not given back: it would run, and be routed, twice.
       for (const attempt of this.#active.values()) {
+        if (attempt.routing) continue;
         try {
           attempt.evict();
           attempt.controller.abort(new Error('consumer closed before the attempt finished'));
@@ -214,10 +219,21 @@ export class RedisConsumer implements Consumer {
         }
       }
     }
+    // Routing and the final write get one more drain period. One still unfinished after it keeps its
+    // lock until that lapses, and another worker's stalled check recovers the event.
+    const routing = timedOut && [...this.#active.values()].some((attempt) => attempt.routing);
     try {
-      await closed;
+      const stillRouting = await Promise.race([
+        closed.then(() => false),
+        ...(routing ? [new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), drainTimeoutMs);
+        })] : []),
+      ]);
+      if (stillRouting) throw new Error(`closed with event(s) still routing their outcome; they are recovered once their locks lapse`);
     } catch (error) {
       this.#onError(error);
+    } finally {
+      clearTimeout(timer);
     }
     try {
       this.#context.onClosed(this);
@@ -276,7 +292,8 @@ export class RedisConsumer implements Consumer {
     const evicted = new Promise<typeof EVICTED>((resolve) => {
       evict = () => resolve(EVICTED);
     });
-    this.#active.set(id, { controller, evicted, evict });
+    const active: ActiveAttempt = { controller, routing: false, evicted, evict };
+    this.#active.set(id, active);
     try {
       const claimed: ClaimedEvent = { ...event, attempt: attemptNumber };
       let running: Promise<AttemptOutcome>;
@@ -315,7 +332,8 @@ export class RedisConsumer implements Consumer {
         throw new RetryableAttemptError(outcome.error.errorMessage);
       }
       if (decision.kind === 'retry') return;
-      await this.#finalize(event, attemptNumber, decision.condition, outcome, current);
+      active.routing = true;
+      await this.#finalize(event, attemptNumber, decision.condition, outcome, current, true);
     } finally {
       signal?.removeEventListener('abort', onQueueAbort);
       this.#active.delete(id);
@@ -348,7 +366,7 @@ export class RedisConsumer implements Consumer {
         retryable: false,
         error: { errorType: error.name || 'Error', errorMessage: error.message },
       };
-      await this.#finalize(job.data, job.attemptsMade, 'RetriesExhausted', outcome);
+      await this.#finalize(job.data, job.attemptsMade, 'RetriesExhausted', outcome, undefined, false);
     } catch (failure) {
       this.#onError(failure);
     }
@@ -360,6 +378,8 @@ export class RedisConsumer implements Consumer {
     condition: FinalCondition,
     outcome: AttemptOutcome | undefined,
     known?: InvocationRecord,
+    /** Whether a routing failure may send the job to another attempt (it is still ours, not failed by BullMQ). */
+    mayRetry = true,
   ): Promise<void> {
     const now = Date.now();
     const status: InvocationStatus =
@@ -383,6 +403,18 @@ export class RedisConsumer implements Consumer {
         await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
       } catch (error) {
         this.#onError(error);
+        const retry = mayRetry ? decideAfterRoutingFailure(event.policy, attempts, condition, error) : undefined;
+        if (retry && !this.#dead) {
+          await this.#context.records.patch(base(event), {
+            status: 'QUEUED',
+            attempts,
+            updatedAt: Date.now(),
+            error: retry.error,
+            ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+          });
+          // BullMQ moves the job to delayed for the policy's delay (backoffStrategy).
+          throw new RetryableAttemptError(retry.error.errorMessage);
+        }
       }
     }
     if (this.#dead) return;

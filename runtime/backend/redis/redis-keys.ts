@@ -54,6 +54,11 @@ export class RedisKeys {
     return this.deadLetterPrefix + id;
   }
 
+  /** Held while one caller redrives the letter, so two redrives cannot both enqueue it. */
+  deadLetterRedrive(id: string): string {
+    return `${this.#prefix}:dlqredrive:${id}`;
+  }
+
   deadLetterFunctionIndex(functionName: string): string {
     return this.deadLetterFunctionIndexPrefix + functionName;
   }

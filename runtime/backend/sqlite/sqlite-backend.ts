@@ -26,14 +26,16 @@ import { rowToRecord, type InvocationRow } from './sqlite-schema.js';
 import { SqliteConsumer } from './sqlite-consumer.js';
 import { SqliteStore } from './sqlite-store.js';
 import { closeEach } from '../close-each.js';
+import { instanceOwner, isOwnerGone, markInstanceGone, markInstanceOpen } from './lease-owner.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
 /**
  * The embedded backend: one `neolith.db` file in the state directory, WAL
- * mode, one host per file. Every claim left RUNNING when the file is opened
- * belongs to a process that died, so opening puts those events back in the
- * queue (same attempt number) — that is how an event survives SIGKILL.
+ * mode. Opening puts back in the queue (same attempt number) every claim
+ * whose process died or whose lease lapsed — that is how an event survives
+ * SIGKILL — and leaves alone the claims of a process still running on the
+ * same file (a `neolith invoke` beside `neolith serve`).
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const;
@@ -56,7 +58,8 @@ export class SqliteBackend implements Backend {
     let store: SqliteStore | undefined;
     try {
       store = new SqliteStore(this.#options.stateDir, this.#options.synchronous, this.#options.onError);
-      store.requeueAllRunning(Date.now());
+      store.requeueAbandoned(Date.now(), isOwnerGone);
+      markInstanceOpen(this.#instanceId);
     } catch (error) {
       store?.close().catch(this.#options.onError);
       store = undefined;
@@ -140,7 +143,7 @@ export class SqliteBackend implements Backend {
     const consumer = new SqliteConsumer(
       {
         store,
-        owner: `${this.#instanceId}/${++this.#consumerSeq}`,
+        owner: `${instanceOwner(this.#instanceId)}/${++this.#consumerSeq}`,
         leaseMs: this.#options.leaseMs,
         pollIntervalMs: this.#options.pollIntervalMs,
         maxStalledCount: this.#options.maxStalledCount,
@@ -191,7 +194,12 @@ export class SqliteBackend implements Backend {
   async putDeadLetter(input: DeadLetterInput): Promise<DeadLetter> {
     const store = this.#use('putDeadLetter');
     const letter: DeadLetter = { ...input, id: input.id ?? randomUUID(), createdAt: Date.now() };
-    this.#run('putDeadLetter', () => store.putDeadLetter(letter));
+    try {
+      store.putDeadLetter(letter);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw this.#error('DUPLICATE_DEAD_LETTER', 'putDeadLetter', letter.id, error);
+      throw this.#mapDriverError(error, 'putDeadLetter');
+    }
     return letter;
   }
 
@@ -241,6 +249,7 @@ export class SqliteBackend implements Backend {
    */
   async abandon(): Promise<void> {
     this.#closed = true;
+    markInstanceGone(this.#instanceId);
     clearInterval(this.#pruneTimer);
     for (const consumer of this.#consumers) consumer.abandon();
     this.#consumers.clear();
@@ -258,6 +267,7 @@ export class SqliteBackend implements Backend {
       ...[...this.#consumers].map((consumer) => () => consumer.close({ drainTimeoutMs: 0 })),
       () => this.#listeners.clear(),
       () => this.#store?.close(),
+      () => markInstanceGone(this.#instanceId),
     ], this.#options.onError);
   }
 

@@ -10,7 +10,7 @@ import type {
   InvocationRecord,
   QueuedEvent,
 } from '../backend.js';
-import { decideAfterAttempt, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
+import { decideAfterAttempt, decideAfterRoutingFailure, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
 import { rowToEvent, rowToRecord, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { resolveConsumeOptions } from '../backend-options.js';
@@ -18,7 +18,7 @@ import { resolveConsumeOptions } from '../backend-options.js';
 /** What a consumer needs from the backend that owns it. */
 export interface SqliteConsumerContext {
   readonly store: SqliteStore;
-  /** Lease owner written on every claim of this consumer. */
+  /** Lease owner prefix of this consumer; each claim adds its own number, so writes of a stale claim are refused. */
   readonly owner: string;
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
@@ -36,9 +36,13 @@ interface PendingWrite {
 }
 
 interface RunningAttempt {
+  /** This claim's lease owner: every write of the attempt is guarded by it. */
+  readonly token: string;
   readonly controller: AbortController;
   /** Set when close gave the event back; the late outcome is then dropped. */
   evicted: boolean;
+  /** The handler is done and the outcome is being routed to its destination: close waits, it does not give the event back. */
+  routing: boolean;
   done: Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export class SqliteConsumer implements Consumer {
   #pendingWrites: PendingWrite[] = [];
   #flushScheduled = false;
   #lastReclaimAt = 0;
+  #claimSeq = 0;
   #lastExpiryCheckAt = 0;
   #closing: Promise<void> | undefined;
   /** Set by {@link abandon}: the process "died", nothing may be written any more. */
@@ -128,14 +133,7 @@ export class SqliteConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     clearTimeout(this.#timer);
     try {
-      if (this.#running.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, drainTimeoutMs);
-        });
-        await Promise.race([Promise.allSettled([...this.#running.values()].map((a) => a.done)), timeout]);
-        clearTimeout(timer);
-      }
+      if (this.#running.size > 0) await settledWithin([...this.#running.values()].map((a) => a.done), drainTimeoutMs);
     } catch (error) {
       this.#onError(error);
     }
@@ -145,8 +143,14 @@ export class SqliteConsumer implements Consumer {
     } catch (error) {
       this.#onError(error);
     }
-    // Whatever is still running is given back, same attempt number, for the next consumer.
+    // Whatever is still running is given back, same attempt number, for the next consumer. An attempt
+    // whose outcome is being routed is not: giving it back would run it, and route it, twice.
+    const routing: RunningAttempt[] = [];
     for (const [id, attempt] of this.#running) {
+      if (attempt.routing) {
+        routing.push(attempt);
+        continue;
+      }
       attempt.evicted = true;
       try {
         attempt.controller.abort(new Error('consumer closed before the attempt finished'));
@@ -155,13 +159,16 @@ export class SqliteConsumer implements Consumer {
       }
       try {
         if (!this.#dead) {
-          const row = this.#context.store.release(id, this.#context.owner, Date.now());
+          const row = this.#context.store.release(id, attempt.token, Date.now());
           if (row) this.#context.emit(row);
         }
       } catch (error) {
         this.#onError(error);
       }
     }
+    // Their routing and final write get one more drain period; one still unfinished after it keeps its
+    // claim, which lapses with the lease and is recovered as a stalled event.
+    if (routing.length > 0) await settledWithin(routing.map((attempt) => attempt.done), drainTimeoutMs);
     try {
       clearInterval(this.#leaseTimer);
     } catch (error) {
@@ -177,7 +184,8 @@ export class SqliteConsumer implements Consumer {
   #renewLeases(): void {
     if (this.#dead || this.#running.size === 0) return;
     try {
-      this.#context.store.renewLeases(this.#context.owner, Date.now() + this.#context.leaseMs);
+      const claims = [...this.#running].map(([id, attempt]) => [id, attempt.token] as const);
+      this.#context.store.renewLeases(claims, Date.now() + this.#context.leaseMs);
     } catch (error) {
       this.#onError(error);
     }
@@ -263,6 +271,9 @@ export class SqliteConsumer implements Consumer {
     for (const row of candidates) {
       if (this.#running.size >= this.#concurrency) break;
       const name = row.function_name;
+      // Its lease lapsed while this consumer still runs it (a stalled event loop) and it was put back:
+      // it runs again once that attempt ends, not beside it.
+      if (this.#running.has(row.id)) continue;
       const expired = isExpired({ acceptedAt: row.created_at, policy: JSON.parse(row.policy) as AsyncRetryPolicy }, now);
       // Expiry does not need capacity from the governor: the event will not run.
       if (!expired && (blocked.has(name) || !this.#canStart(name))) {
@@ -270,7 +281,7 @@ export class SqliteConsumer implements Consumer {
         blocked.add(name);
         continue;
       }
-      const claimed = store.claim(row.id, owner, now, now + leaseMs, !expired);
+      const claimed = store.claim(row.id, `${owner}#${++this.#claimSeq}`, now, now + leaseMs, !expired);
       if (!claimed) continue; // another process took it
       // Start each attempt before asking canStart for the next one, so the
       // invoker's governor has counted it.
@@ -308,7 +319,7 @@ export class SqliteConsumer implements Consumer {
 
   #start(row: InvocationRow, event: QueuedEvent, expired: boolean): void {
     const controller = new AbortController();
-    const attempt: RunningAttempt = { controller, evicted: false, done: Promise.resolve() };
+    const attempt: RunningAttempt = { token: row.lease_owner!, controller, evicted: false, routing: false, done: Promise.resolve() };
     this.#running.set(row.id, attempt);
     let work: Promise<void>;
     if (expired) {
@@ -344,7 +355,7 @@ export class SqliteConsumer implements Consumer {
     if (decision.kind === 'retry' && !outcome.ok) {
       const now = Date.now();
       await this.#write(() =>
-        this.#context.store.retry(row.id, this.#context.owner, {
+        this.#context.store.retry(row.id, attempt.token, {
           now,
           availableAt: now + decision.delayMs,
           error: outcome.error,
@@ -379,15 +390,28 @@ export class SqliteConsumer implements Consumer {
     // Route first, then store: a crash in between re-runs the event rather
     // than losing its destination (at-least-once, as Lambda's destinations).
     if (this.#onFinal) {
+      attempt.routing = true;
       try {
         await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
       } catch (error) {
         this.#onError(error);
+        const retry = decideAfterRoutingFailure(event.policy, row.attempts, condition, error);
+        if (retry && !attempt.evicted && !this.#dead) {
+          await this.#write(() =>
+            this.#context.store.retry(row.id, attempt.token, {
+              now,
+              availableAt: Date.now() + retry.delayMs,
+              error: retry.error,
+              ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
+            }),
+          );
+          return;
+        }
       }
     }
     if (attempt.evicted || this.#dead) return;
     await this.#write(() =>
-      this.#context.store.finish(row.id, this.#context.owner, {
+      this.#context.store.finish(row.id, attempt.token, {
         status,
         now,
         ...(outcome?.ok ? { result: outcome.result } : {}),
@@ -431,4 +455,14 @@ export class SqliteConsumer implements Consumer {
     for (const row of rows) if (row) this.#context.emit(row);
     for (const pending of batch) pending.resolve();
   }
+}
+
+/** Resolves once every promise settled or `ms` passed, whichever is first. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }

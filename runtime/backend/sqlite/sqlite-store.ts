@@ -52,7 +52,8 @@ export class SqliteStore {
   readonly #retry: Statement;
   readonly #release: Statement;
   readonly #renew: Statement;
-  readonly #requeueAll: Statement;
+  readonly #runningClaims: Statement;
+  readonly #requeueClaim: Statement;
   readonly #reclaimExpired: Statement;
   readonly #nextAvailable: Statement;
   readonly #get: Statement;
@@ -104,11 +105,12 @@ export class SqliteStore {
             attempts = failures
         WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
         RETURNING *`);
-      this.#renew = db.prepare(`UPDATE invocations SET lease_until = ? WHERE status = 'RUNNING' AND lease_owner = ?`);
-      this.#requeueAll = db.prepare(`UPDATE invocations
+      this.#renew = db.prepare(`UPDATE invocations SET lease_until = ? WHERE id = ? AND status = 'RUNNING' AND lease_owner = ?`);
+      this.#runningClaims = db.prepare(`SELECT id, lease_owner, lease_until FROM invocations WHERE status = 'RUNNING'`);
+      this.#requeueClaim = db.prepare(`UPDATE invocations
         SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
             stalls = stalls + 1, attempts = failures
-        WHERE status = 'RUNNING'
+        WHERE id = @id AND status = 'RUNNING' AND lease_owner IS @owner
         RETURNING *`);
       this.#reclaimExpired = db.prepare(`UPDATE invocations
         SET status = 'QUEUED', updated_at = @now, available_at = @now, lease_owner = NULL, lease_until = NULL,
@@ -197,13 +199,27 @@ export class SqliteStore {
     return this.#release.get({ id, owner, now }) as InvocationRow | undefined;
   }
 
-  renewLeases(owner: string, leaseUntil: number): void {
-    this.#renew.run(leaseUntil, owner);
+  /** Extends the leases of these claims only: an attempt that ended without its write landing must lapse. */
+  renewLeases(claims: Iterable<readonly [id: string, owner: string]>, leaseUntil: number): void {
+    this.transaction(() => {
+      for (const [id, owner] of claims) this.#renew.run(leaseUntil, id, owner);
+    });
   }
 
-  /** On open: this file has one host, so every claim left RUNNING belongs to a process that died. */
-  requeueAllRunning(now: number): InvocationRow[] {
-    return this.#requeueAll.all({ now }) as InvocationRow[];
+  /**
+   * On open: puts back the claims whose holder is gone (`isGone`) or whose
+   * lease lapsed. A host still running on the same file keeps its claims.
+   */
+  requeueAbandoned(now: number, isGone: (owner: string | null) => boolean): InvocationRow[] {
+    return this.transaction(() => {
+      const rows: InvocationRow[] = [];
+      for (const claim of this.#runningClaims.all() as Array<{ id: string; lease_owner: string | null; lease_until: number | null }>) {
+        if ((claim.lease_until ?? 0) >= now && !isGone(claim.lease_owner)) continue;
+        const row = this.#requeueClaim.get({ id: claim.id, owner: claim.lease_owner, now }) as InvocationRow | undefined;
+        if (row) rows.push(row);
+      }
+      return rows;
+    });
   }
 
   /** Claims whose owner stopped renewing (another process on this file died). */

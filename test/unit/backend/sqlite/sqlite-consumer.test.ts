@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttemptOutcome, ClaimedEvent } from '../../../../runtime/backend/index.js';
 import { SqliteConsumer } from '../../../../runtime/backend/sqlite/sqlite-consumer.js';
@@ -118,5 +120,102 @@ describe('SqliteConsumer', () => {
     expect(starts).toBe(2);
     expect(emitted).not.toContain('RUNNING');
     expect(store.get('e1')).toMatchObject({ status: 'QUEUED', attempts: 0 });
+  });
+  it('does not run an event beside itself when its own lease lapsed, and the stale attempt\'s outcome is not kept', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(dir.path, 'NORMAL');
+    cleanups.push(() => dir.remove(), () => store.close());
+    store.insertEvent({ requestId: 'e1', functionName: 'f', payload: '{}', policy: POLICY, acceptedAt: Date.now() - 10 });
+    const firstStarted = deferred();
+    const releaseFirst = deferred();
+    const requeued = deferred();
+    const succeeded = deferred();
+    let calls = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    const consumer = new SqliteConsumer(
+      {
+        store, owner: 'host-a', leaseMs: 60_000, pollIntervalMs: 1, maxStalledCount: 5, onClosed: () => undefined,
+        emit: (row) => {
+          if (row.status === 'QUEUED') requeued.resolve();
+          if (row.status === 'SUCCEEDED') succeeded.resolve();
+        },
+      },
+      async () => {
+        const call = ++calls;
+        running++;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        try {
+          if (call === 1) {
+            firstStarted.resolve();
+            await releaseFirst.promise;
+            return { ok: true, result: JSON.stringify('stale') };
+          }
+          return { ok: true, result: JSON.stringify('fresh') };
+        } finally {
+          running--;
+        }
+      },
+      { concurrency: 4, blockedRetryMs: 1, onError: () => undefined },
+    );
+    cleanups.push(() => consumer.close({ drainTimeoutMs: 1000 }));
+    await firstStarted.promise;
+    // The lease lapses as if this process's event loop had stalled past it; the next pass puts the event back.
+    const raw = new Database(join(dir.path, 'neolith.db'));
+    raw.prepare(`UPDATE invocations SET lease_until = 1 WHERE id = 'e1'`).run();
+    raw.close();
+    consumer.wake();
+    await requeued.promise;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(1);
+    releaseFirst.resolve();
+    await succeeded.promise;
+    expect(mostAtOnce).toBe(1);
+    expect(calls).toBe(2);
+    expect(store.get('e1')).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify('fresh') });
+  });
+
+  it('lets the lease of an attempt whose final write failed lapse while other attempts keep running', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore(dir.path, 'NORMAL');
+    cleanups.push(() => dir.remove(), () => store.close());
+    for (const id of ['e1', 'e2']) {
+      store.insertEvent({ requestId: id, functionName: id, payload: '{}', policy: POLICY, acceptedAt: Date.now() - 10 });
+    }
+    let finishFailures = 0;
+    const failingOnce = new Proxy(store, {
+      get(target, key) {
+        if (key === 'finish') {
+          return (...args: Parameters<SqliteStore['finish']>) => {
+            if (args[0] === 'e1' && finishFailures++ === 0) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+            return target.finish(...args);
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const e1Runs: number[] = [];
+    const rerun = deferred();
+    const consumer = new SqliteConsumer(
+      { store: failingOnce, owner: 'host-a', leaseMs: 300, pollIntervalMs: 5, maxStalledCount: 5, emit: () => undefined, onClosed: () => undefined },
+      async (claimed) => {
+        if (claimed.requestId === 'e1') {
+          e1Runs.push(claimed.attempt);
+          if (e1Runs.length === 2) rerun.resolve();
+          return { ok: true, result: JSON.stringify(e1Runs.length) };
+        }
+        // e2 keeps this consumer busy (renewing leases) until e1 was taken back and run again.
+        await rerun.promise;
+        return { ok: true, result: 'null' };
+      },
+      { concurrency: 4, blockedRetryMs: 1, onError: () => undefined },
+    );
+    cleanups.push(() => consumer.close({ drainTimeoutMs: 1000 }));
+    await rerun.promise;
+    await consumer.close({ drainTimeoutMs: 1000 });
+    expect(e1Runs).toEqual([1, 1]);
+    expect(store.get('e1')).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify(2), stalls: 1 });
+    expect(store.get('e2')).toMatchObject({ status: 'SUCCEEDED' });
   });
 });
