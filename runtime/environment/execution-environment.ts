@@ -357,11 +357,15 @@ export class ExecutionEnvironment {
     const pending = this.#settle();
     if (!pending) return;
     const seconds = (pending.timeoutMs / 1000).toFixed(2);
-    pending.resolve(this.#faultResult(pending, {
+    const result = this.#faultResult(pending, {
       errorType: 'Sandbox.Timedout',
       errorMessage: `RequestId: ${pending.requestId} Error: Task timed out after ${seconds} seconds`,
       trace: [],
-    }, pending.timeoutMs));
+    }, pending.timeoutMs);
+    // The line Lambda writes to the function's log for a timeout (space-separated, unlike the runtime's lines).
+    // What the handler printed before is lost with the thread: it is still in the thread's buffer.
+    result.logs = `${new Date().toISOString()} ${pending.requestId} Task timed out after ${seconds} seconds\n`;
+    pending.resolve(result);
     void this.terminate();
   }
 

@@ -6,7 +6,7 @@
 import { fstatSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { format } from 'node:util';
+import { format, types } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
   HostCall, HostCallFunction, HostCallMessage, HandlerStartMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker,
@@ -107,19 +107,59 @@ function takeLogs(): string {
   return logs;
 }
 
-/** Lambda's shape for an error: the error's name as type, its stack split into lines. */
-function toLambdaError(error: unknown, fallbackType = 'Error'): LambdaErrorPayload {
-  if (error instanceof Error) {
+/**
+ * Lambda's shape for a failure, as its Node runtime makes it (`formatError` in
+ * aws-lambda-nodejs-runtime-interface-client): an Error gives its `name` (so a
+ * subclass that sets none is "Error"), message and stack lines; anything else
+ * thrown gives its `typeof` and its text (`throw 'boom'` → "string", "boom").
+ */
+function toLambdaError(error: unknown): LambdaErrorPayload {
+  try {
+    if (isError(error)) {
+      return { errorType: String(error.name), errorMessage: String(error.message), trace: typeof error.stack === 'string' ? error.stack.split('\n') : [] };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch {
+    // A getter that throws, or an object without toString: the runtime's own words.
     return {
-      errorType: error.name && error.name !== 'Error' ? error.name : error.constructor?.name || fallbackType,
-      errorMessage: error.message,
-      trace: (error.stack ?? '').split('\n'),
+      errorType: 'handled',
+      errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+      trace: [],
     };
   }
-  if (typeof error === 'object' && error !== null) {
-    return { errorType: fallbackType, errorMessage: JSON.stringify(error), trace: [] };
+}
+
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
+/**
+ * The line Lambda's Node runtime logs for a failed invocation (`logError('Invoke
+ * Error', …)`): `console.error`'s prefix, then the error as JSON with its
+ * enumerable fields and the stack as an array. A non-Error is logged as
+ * `new Error(String(thrown))`, as the runtime's `intoError` makes it.
+ */
+function logInvokeError(thrown: unknown): void {
+  let error: Error;
+  try {
+    error = isError(thrown) ? thrown : new Error(String(thrown));
+  } catch {
+    error = new Error('handled');
   }
-  return { errorType: fallbackType, errorMessage: String(error), trace: [] };
+  let formatted: string;
+  try {
+    formatted = JSON.stringify(error, (_key, value: unknown) => (isError(value) ? withEnumerableFields(value) : value));
+  } catch {
+    // Circular or not serialisable: the payload's shape instead.
+    formatted = JSON.stringify(toLambdaError(error));
+  }
+  appendLog(`${new Date().toISOString()}\t${currentRequestId}\tERROR\tInvoke Error \t${formatted}\n`);
+}
+
+function withEnumerableFields(error: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = { errorType: error.name, errorMessage: error.message, code: (error as { code?: unknown }).code, ...error };
+  if (typeof error.stack === 'string') out.stack = error.stack.split('\n');
+  return out;
 }
 
 async function initialise(next: InitSpec): Promise<number> {
@@ -290,7 +330,10 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   const started = performance.now();
   const context = makeContext(msg, s);
   const done = (result: unknown): void => respond(complete(msg, s, started, initDurationMs, result, undefined));
-  const failed = (thrown: unknown): void => respond(complete(msg, s, started, initDurationMs, undefined, toLambdaError(thrown)));
+  const failed = (thrown: unknown): void => {
+    logInvokeError(thrown);
+    respond(complete(msg, s, started, initDurationMs, undefined, toLambdaError(thrown)));
+  };
   let event: unknown;
   try {
     event = JSON.parse(msg.payload);

@@ -8,7 +8,7 @@ import { readBody } from './read-body.js';
 import { sendJson } from './send.js';
 
 const INVOCATION_TYPES = new Set<InvocationType>(['RequestResponse', 'Event', 'DryRun']);
-/** Lambda's limit on the decoded X-Amz-Client-Context header. */
+/** Lambda's limit on the X-Amz-Client-Context header: "up to 3,583 bytes of base64-encoded data" (API_Invoke). */
 const MAX_CLIENT_CONTEXT_BYTES = 3583;
 /** Management request bodies are small JSON documents. */
 const MAX_MANAGEMENT_BODY_BYTES = 64 * 1024;
@@ -168,7 +168,7 @@ async function serve(call: Call): Promise<void> {
  */
 function functionOf(call: Call): RegisteredFunction {
   const name = call.name!;
-  const target = call.parts.registry.resolve(qualified(call, name));
+  const target = call.parts.registry.resolve(name, qualifierOf(call));
   const { fn, job } = target;
   if (job !== undefined && fn.spec.name !== name) {
     throw new ResourceNotFoundError(`Function not found: ${name} is job ${job} inside function ${fn.spec.name}`);
@@ -181,10 +181,9 @@ function authorize(call: Call, target: Target): void {
   if (call.caller) call.parts.access!.policy.check(call.caller, `lambda:${call.operation}`, target.fn.spec.name, target.job);
 }
 
-/** `name:Qualifier` when the request has one (only $LATEST exists here). */
-function qualified(call: Call, name: string): string {
-  const qualifier = call.ctx.url.searchParams.get('Qualifier');
-  return qualifier ? `${name}:${qualifier}` : name;
+/** The `Qualifier` query parameter, if the request has one (only $LATEST exists here). */
+function qualifierOf(call: Call): string | undefined {
+  return call.ctx.url.searchParams.get('Qualifier') || undefined;
 }
 
 async function jsonBody(call: Call): Promise<Record<string, unknown>> {
@@ -204,7 +203,7 @@ async function jsonBody(call: Call): Promise<Record<string, unknown>> {
 async function invoke(call: Call): Promise<void> {
   const { ctx, parts } = call;
   const name = call.name!;
-  const { req, res, url } = ctx;
+  const { req, res } = ctx;
   const typeHeader = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
   if (!INVOCATION_TYPES.has(typeHeader as InvocationType)) {
     throw new InvalidParameterValueError(`X-Amz-Invocation-Type must be RequestResponse, Event or DryRun (got ${JSON.stringify(typeHeader.slice(0, 64))})`);
@@ -213,14 +212,13 @@ async function invoke(call: Call): Promise<void> {
   if (logType !== 'None' && logType !== 'Tail') {
     throw new InvalidParameterValueError(`X-Amz-Log-Type must be None or Tail (got ${JSON.stringify(logType.slice(0, 64))})`);
   }
-  const qualifier = url.searchParams.get('Qualifier');
-  const target = qualifier ? `${name}:${qualifier}` : name;
   // Resolve before reading the body: an unknown function is refused without reading megabytes.
-  const resolved = parts.registry.resolve(target);
+  // Resolved, the qualifier is $LATEST or none, so `name` alone names the same target for the invoker.
+  const resolved = parts.registry.resolve(name, qualifierOf(call));
   authorize(call, resolved);
   const clientContext = decodeClientContext(header(req.headers['x-amz-client-context']));
   const body = call.body ?? await readBody(req, parts.maxBodyBytes);
-  const result = await parts.invoker.invoke(target, body, {
+  const result = await parts.invoker.invoke(name, body, {
     type: typeHeader as InvocationType,
     logType,
     requestId: ctx.requestId,
@@ -266,10 +264,11 @@ function decodeName(raw: string): string {
 
 function decodeClientContext(value: string | undefined): unknown {
   if (value === undefined || value === '') return undefined;
-  const decoded = Buffer.from(value, 'base64');
-  if (decoded.byteLength > MAX_CLIENT_CONTEXT_BYTES) {
-    throw new InvalidParameterValueError(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes once decoded (got ${decoded.byteLength})`);
+  // The limit is on the header as sent (base64 text), not on what it decodes to.
+  if (value.length > MAX_CLIENT_CONTEXT_BYTES) {
+    throw new InvalidParameterValueError(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes of base64-encoded data (got ${value.length})`);
   }
+  const decoded = Buffer.from(value, 'base64');
   try {
     const parsed: unknown = JSON.parse(decoded.toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FunctionSpec, ResolvedConfig } from '../config/index.js';
-import { nanoFunctionName, FUNCTION_NAME_PATTERN } from '../config/index.js';
+import { nanoFunctionName } from '../config/index.js';
 import { FunctionPool, type FunctionPackage, type HostCallHandler, type PoolBinding, type SpareEnvironments } from '../environment/index.js';
 import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 
@@ -23,8 +23,61 @@ export interface Target {
   job?: string;
 }
 
-const ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([^:]+)(?::(.+))?$/;
 const ajv = new Ajv({ allErrors: true, strict: false });
+
+// ── Function names as Lambda reads them ─────────────────────────────────────
+
+/**
+ * A `FunctionName` taken apart. Lambda accepts `name`, `name:qualifier`, the
+ * partial ARN `123456789012:function:name[:qualifier]` and the ARN
+ * `arn:aws:lambda:us-east-1:123456789012:function:name[:qualifier]`.
+ */
+export interface ParsedFunctionName {
+  /** The function's name (or a job address, `users/getUser`). */
+  name: string;
+  qualifier?: string;
+  /** From an ARN or partial ARN. */
+  accountId?: string;
+  /** From a full ARN. */
+  region?: string;
+  partition?: string;
+}
+
+/**
+ * Lambda's FunctionName forms, anchored: `(arn:aws…:lambda:region:)?(account:function:)?name(:qualifier)?`.
+ * The region part is as loose as the config's region rule, so every ARN the host makes parses.
+ * A name is Lambda's `[a-zA-Z0-9-_.]+`, or a job address (`users/getUser`) as neolith adds.
+ */
+const FUNCTION_NAME = /^(?:(?:arn:(aws[a-zA-Z-]*):lambda:([a-z]{2}(?:-[a-z]+)+-\d):)?(\d{12}):function:)?([\w.-]+|[\w-]+\/[\w-]+)(?::(\$LATEST|[\w-]+))?$/;
+/** Lambda's rule for the `Qualifier` parameter (a well-formed one that is not $LATEST is simply not found here). */
+const QUALIFIER = /^[\w$-]{1,128}$/;
+/** Lambda's limits: 170 characters for an ARN, 64 for the name alone. */
+const MAX_FUNCTION_NAME_CHARS = 170;
+const MAX_NAME_CHARS = 64;
+const FUNCTION_NAME_RULE = '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
+
+/**
+ * Takes a FunctionName apart as Lambda does; throws InvalidParameterValueError
+ * (HTTP 400) for anything else — extra segments, stray colons, bad characters.
+ */
+export function parseFunctionName(value: string): ParsedFunctionName {
+  const match = value.length <= MAX_FUNCTION_NAME_CHARS ? FUNCTION_NAME.exec(value) : null;
+  if (!match || match[4]!.length > MAX_NAME_CHARS) {
+    throw new InvalidParameterValueError(
+      `1 validation error detected: Value '${value.slice(0, 200)}' at 'functionName' failed to satisfy constraint: ` +
+      `Member must satisfy regular expression pattern: ${FUNCTION_NAME_RULE}`,
+    );
+  }
+  const [, partition, region, accountId, name, qualifier] = match;
+  const parsed: ParsedFunctionName = { name: name! };
+  if (qualifier !== undefined) parsed.qualifier = qualifier;
+  if (accountId !== undefined) parsed.accountId = accountId;
+  if (region !== undefined) {
+    parsed.region = region;
+    parsed.partition = partition!;
+  }
+  return parsed;
+}
 
 /**
  * Every function of the host, and every name it answers to: its own name,
@@ -62,22 +115,39 @@ export class FunctionRegistry {
     }
   }
 
-  /** Resolves a name, ARN or job address; throws Lambda's errors for unknown or malformed names. */
-  resolve(name: string): Target {
-    const direct = this.#targets.get(name);
-    if (direct) return direct;
-    let bare = name;
-    let qualifier: string | undefined;
-    const arn = ARN.exec(name);
-    if (arn) [, bare = '', qualifier] = arn;
-    else if (name.includes(':')) [bare = '', qualifier] = name.split(':', 2) as [string, string];
-    if (!FUNCTION_NAME_PATTERN.test(bare) && !/^[\w-]+\/[\w-]+$/.test(bare)) {
-      throw new InvalidParameterValueError(`1 validation error detected: Value '${name.slice(0, 200)}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`);
+  /**
+   * Resolves a name, ARN, partial ARN or job address, with the `Qualifier`
+   * given apart if any; throws Lambda's errors for malformed names (400), a
+   * qualifier the name contradicts (400), and functions that are not here —
+   * unknown, another version, or another account's or region's (404).
+   */
+  resolve(name: string, qualifier?: string): Target {
+    if (!qualifier) {
+      const direct = this.#targets.get(name);
+      if (direct) return direct;
+    } else if (!QUALIFIER.test(qualifier)) {
+      throw new InvalidParameterValueError(
+        `1 validation error detected: Value '${qualifier.slice(0, 200)}' at 'qualifier' failed to satisfy constraint: ` +
+        'Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)',
+      );
     }
-    const target = this.#targets.get(bare);
-    if (!target || (qualifier !== undefined && qualifier !== '$LATEST')) {
-      const fnArn = `arn:aws:lambda:${this.#config.region}:${this.#config.accountId}:function:${bare}${qualifier ? `:${qualifier}` : ''}`;
-      throw new ResourceNotFoundError(`Function not found: ${fnArn}`);
+    const parsed = parseFunctionName(name);
+    // Lambda's own check and words (a pair that agrees is as good as one of them).
+    if (qualifier && parsed.qualifier !== undefined && parsed.qualifier !== qualifier) {
+      throw new InvalidParameterValueError('The derived qualifier from the function name does not match the specified qualifier.');
+    }
+    const { region, accountId } = this.#config;
+    if (parsed.region !== undefined && parsed.region !== region) {
+      // What Lambda answers for an ARN of another region.
+      throw new ResourceNotFoundError(`Functions from '${parsed.region}' are not reachable in this region ('${region}')`);
+    }
+    const version = parsed.qualifier ?? (qualifier || undefined);
+    const target = this.#targets.get(parsed.name);
+    // Only $LATEST exists here; another account's or partition's function is not one of ours.
+    if (!target || (version !== undefined && version !== '$LATEST')
+      || (parsed.accountId !== undefined && parsed.accountId !== accountId) || (parsed.partition !== undefined && parsed.partition !== 'aws')) {
+      const arn = `arn:${parsed.partition ?? 'aws'}:lambda:${region}:${parsed.accountId ?? accountId}:function:${parsed.name}${version ? `:${version}` : ''}`;
+      throw new ResourceNotFoundError(`Function not found: ${arn}`);
     }
     return target;
   }

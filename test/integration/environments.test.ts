@@ -51,6 +51,12 @@ beforeAll(async () => {
         gatedFree: { handler: './gated.mjs', timeoutMs: 10_000 },
         provisioned: { handler: './echo.mjs', provisionedConcurrency: 2 },
         strict: { handler: './echo.mjs', inputSchema: { type: 'object', required: ['name'] } },
+        unnamedSubclass: { handler: './error-shapes.mjs#unnamedSubclass' },
+        withFields: { handler: './error-shapes.mjs#withFields' },
+        throwsString: { handler: './error-shapes.mjs#throwsString' },
+        throwsObject: { handler: './error-shapes.mjs#throwsObject' },
+        callbackString: { handler: './error-shapes.mjs#callbackString' },
+        sleepsPastTimeout: { handler: './slow.mjs', timeoutMs: 200 },
       },
     },
   });
@@ -116,6 +122,22 @@ describe('faults fail only their invocation', () => {
     expect(result.error).toMatchObject({ errorType, errorMessage });
     expect(result.error!.trace[0]).toContain(errorMessage);
     expect(JSON.parse(result.payload!)).toEqual(result.error);
+  });
+
+  // Lambda's Node runtime takes errorType from error.name, and from typeof for anything thrown that is not an Error.
+  it.each([
+    ['unnamedSubclass', 'Error', 'boom'],
+    ['withFields', 'Error', 'no such key'],
+    ['throwsString', 'string', 'just a string'],
+    ['throwsObject', 'object', '[object Object]'],
+    ['callbackString', 'string', 'from callback'],
+  ])('%s → errorType %s, errorMessage %s, as Lambda’s Node runtime reports it', async (name, errorType, errorMessage) => {
+    const result = await host.invoke(name, {});
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.error).toMatchObject({ errorType, errorMessage });
+    expect(JSON.parse(result.payload!)).toEqual(result.error);
+    if (errorType === 'Error') expect(result.error!.trace[0]).toBe(`Error: ${errorMessage}`);
+    else expect(result.error!.trace).toEqual([]);
   });
 
   it('process.exit fails with Runtime.ExitError and recycles the environment', async () => {
@@ -361,5 +383,39 @@ describe('logs', () => {
     expect(coldText).toMatch(/Init Duration: \d+\.\d\d ms/);
     expect(warmText).not.toMatch(/Init Duration/);
     expect(host.log.recent('echo2').map((e) => e.requestId)).toContain(warm.requestId);
+  });
+
+  const TIME = '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z';
+
+  it('logs a failed invocation’s error as Lambda’s runtime does: an "Invoke Error" line with the error as JSON', async () => {
+    const failed = await host.invoke('withFields', {}, { logType: 'Tail' });
+    const tail = Buffer.from(failed.logResult!, 'base64').toString('utf8');
+    expect(tail).toBe(host.log.get(failed.requestId)!.text);
+    const line = new RegExp(`^${TIME}\\t${failed.requestId}\\tERROR\\tInvoke Error \\t(\\{.*\\})$`, 'm').exec(tail);
+    expect(line, tail).not.toBeNull();
+    const logged = JSON.parse(line![1]!);
+    expect(logged).toEqual({ errorType: 'Error', errorMessage: 'no such key', code: 'ENOKEY', key: 'k1', stack: expect.any(Array) });
+    expect(logged.stack[0]).toBe('Error: no such key');
+    // Before END, as the runtime writes it while the invocation is still open.
+    expect(tail.indexOf('Invoke Error')).toBeLessThan(tail.indexOf(`END RequestId: ${failed.requestId}`));
+
+    // A thrown non-Error is logged as the Error the runtime wraps it in (the payload keeps typeof).
+    const text = (await host.invoke('throwsString', {}, { logType: 'Tail' })).logResult!;
+    expect(Buffer.from(text, 'base64').toString('utf8')).toMatch(/\tERROR\tInvoke Error \t\{"errorType":"Error","errorMessage":"just a string","stack":\["Error: just a string",/);
+    // A successful invocation has no such line.
+    expect(Buffer.from((await host.invoke('echo', {}, { logType: 'Tail' })).logResult!, 'base64').toString('utf8')).not.toContain('Invoke Error');
+  });
+
+  it('logs a timed-out invocation with Lambda’s "Task timed out after N.NN seconds" line', async () => {
+    const timedOut = await host.invoke('sleepsPastTimeout', { ms: 60_000 }, { logType: 'Tail' });
+    expect(timedOut.error).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const tail = Buffer.from(timedOut.logResult!, 'base64').toString('utf8');
+    expect(tail).toBe(host.log.get(timedOut.requestId)!.text);
+    expect(tail).toMatch(new RegExp(
+      `^START RequestId: ${timedOut.requestId} Version: \\$LATEST\\n` +
+      `${TIME} ${timedOut.requestId} Task timed out after 0\\.20 seconds\\n` +
+      `END RequestId: ${timedOut.requestId}\\n` +
+      `REPORT RequestId: ${timedOut.requestId}\\t`,
+    ));
   });
 });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import {
   GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, ResourceNotFoundException,
-  TooManyRequestsException, InvalidRequestContentException,
+  TooManyRequestsException, InvalidRequestContentException, InvalidParameterValueException,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
@@ -57,6 +57,60 @@ describe('the Invoke API through @aws-sdk/client-lambda', () => {
     expect(out.StatusCode).toBe(200);
     expect(out.FunctionError).toBe('Unhandled');
     expect(JSON.parse(text(out.Payload))).toMatchObject({ errorType: 'ValidationError', errorMessage: 'bad input', trace: expect.any(Array) });
+  });
+
+  it('logs a function error with LogType Tail as Lambda’s runtime does: an "Invoke Error" line with the error as JSON', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'throws', LogType: 'Tail' }));
+    const log = Buffer.from(out.LogResult!, 'base64').toString('utf8');
+    expect(log).toMatch(new RegExp(`\\n\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${out.$metadata.requestId}\\tERROR\\tInvoke Error \\t\\{"errorType":"ValidationError","errorMessage":"bad input","name":"ValidationError","stack":\\["ValidationError: bad input",`));
+  });
+
+  it('takes every FunctionName form Lambda takes: name, name:qualifier, partial ARN and ARN, with or without qualifier', async () => {
+    for (const FunctionName of [
+      'echo:$LATEST', '000000000000:function:echo', '000000000000:function:echo:$LATEST',
+      'arn:aws:lambda:us-east-1:000000000000:function:echo', 'arn:aws:lambda:us-east-1:000000000000:function:echo:$LATEST',
+    ]) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName, Payload: '{"form":1}' }));
+      expect(out.StatusCode, FunctionName).toBe(200);
+      expect(JSON.parse(text(out.Payload)).event, FunctionName).toEqual({ form: 1 });
+    }
+  });
+
+  it('answers 404 for an ARN or partial ARN of another account or region: that function is not here', async () => {
+    for (const [FunctionName, message] of [
+      ['123456789012:function:echo', 'Function not found: arn:aws:lambda:us-east-1:123456789012:function:echo'],
+      ['arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST', 'Function not found: arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST'],
+      ['arn:aws:lambda:eu-west-1:000000000000:function:echo', "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"],
+    ] as const) {
+      const call = lambda.send(new InvokeCommand({ FunctionName }));
+      await expect(call, FunctionName).rejects.toBeInstanceOf(ResourceNotFoundException);
+      await expect(call, FunctionName).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 }, message });
+    }
+  });
+
+  it('refuses a FunctionName with extra segments with 400, instead of reading a part of it', async () => {
+    for (const FunctionName of ['echo:$LATEST:x', '000000000000:function:echo:$LATEST:x', 'arn:aws:lambda:us-east-1:000000000000:function:echo:$LATEST:x', 'echo::$LATEST']) {
+      const call = lambda.send(new InvokeCommand({ FunctionName }));
+      await expect(call, FunctionName).rejects.toBeInstanceOf(InvalidParameterValueException);
+      await expect(call, FunctionName).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    }
+  });
+
+  it('takes a Qualifier that agrees with the name’s as if given once, and refuses one that does not with Lambda’s 400', async () => {
+    for (const FunctionName of ['echo:$LATEST', 'arn:aws:lambda:us-east-1:000000000000:function:echo:$LATEST', '000000000000:function:echo']) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName, Qualifier: '$LATEST', Payload: '{}' }));
+      expect(out.StatusCode, FunctionName).toBe(200);
+    }
+    for (const [FunctionName, Qualifier] of [['echo:$LATEST', '7'], ['arn:aws:lambda:us-east-1:000000000000:function:echo:7', '$LATEST'], ['nope:1', '2']]) {
+      const call = lambda.send(new InvokeCommand({ FunctionName, Qualifier }));
+      await expect(call, FunctionName).rejects.toBeInstanceOf(InvalidParameterValueException);
+      await expect(call, FunctionName).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 400 }, message: 'The derived qualifier from the function name does not match the specified qualifier.',
+      });
+    }
+    // The same rule for the other operations that take a Qualifier.
+    await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'echo:$LATEST', Qualifier: '7' }))).rejects.toBeInstanceOf(InvalidParameterValueException);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'echo:$LATEST', Qualifier: '$LATEST' }))).Configuration?.FunctionName).toBe('echo');
   });
 
   it('runs a TypeScript handler', async () => {
@@ -116,6 +170,22 @@ describe('malformed, oversized and hostile requests (raw fetch)', () => {
     expect(await bad({ 'X-Amz-Log-Type': 'All' })).toMatchObject({ status: 400, type: 'InvalidParameterValueException' });
     expect(await bad({ 'X-Amz-Client-Context': Buffer.from('not json').toString('base64') })).toMatchObject({ status: 400, type: 'InvalidRequestContentException' });
     expect(await bad({ 'X-Amz-Client-Context': Buffer.from(JSON.stringify({ a: 'x'.repeat(4000) })).toString('base64') })).toMatchObject({ status: 400, type: 'InvalidParameterValueException' });
+  });
+
+  it('limits X-Amz-Client-Context to 3,583 bytes of base64 text, as sent (not as decoded)', async () => {
+    const send = (value: string) => fetch(invokeUrl('echo'), { method: 'POST', body: '{}', headers: { 'X-Amz-Client-Context': value } });
+    // 2,687 bytes of JSON: 3,583 characters of base64 unpadded, 3,584 padded.
+    const json = JSON.stringify({ custom: { pad: 'x'.repeat(2687 - 21) } });
+    expect(Buffer.byteLength(json)).toBe(2687);
+    const padded = Buffer.from(json).toString('base64');
+    const unpadded = padded.replace(/=+$/, '');
+    expect([unpadded.length, padded.length]).toEqual([3583, 3584]);
+    const ok = await send(unpadded);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { clientContext: unknown }).clientContext).toEqual(JSON.parse(json));
+    const over = await errorOf(await send(padded));
+    expect(over).toMatchObject({ status: 400, type: 'InvalidParameterValueException' });
+    expect(over.body.message).toBe('Client context must be at most 3583 bytes of base64-encoded data (got 3584)');
   });
 
   it('refuses path traversal and junk in function names, and unknown qualifiers', async () => {
