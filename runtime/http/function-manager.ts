@@ -189,12 +189,18 @@ export class FunctionManager {
     }
     const { region, accountId } = this.#parts;
     if (value === 'dlq' || value === `arn:aws:sqs:${region}:${accountId}:neolith-dlq`) return 'dlq';
-    const topic = /^arn:aws:sns:[a-z0-9-]+:\d{12}:([\w-]{1,256})$/.exec(value)?.[1] ?? /^topic:([\w-]{1,256})$/.exec(value)?.[1];
+    const topicArn = /^arn:aws:sns:([a-z0-9-]+):(\d{12}):([\w-]{1,256})$/.exec(value);
+    // Another account's or region's topic or function is not one this host can deliver to.
+    if (topicArn && (topicArn[1] !== region || topicArn[2] !== accountId)) {
+      throw new InvalidParameterValueError(`The destination ARN ${value} is invalid: it is not in this host's account ${accountId} and region ${region}.`);
+    }
+    const topic = topicArn?.[3] ?? /^topic:([\w-]{1,256})$/.exec(value)?.[1];
     if (topic) return `topic:${topic}`;
     const name = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:([\w-]{1,64})(?::\$LATEST)?$/.exec(value)?.[1] ?? (/^[\w-]+(\/[\w-]+)?$/.test(value) ? value : undefined);
     if (name !== undefined) {
       try {
-        this.#parts.registry.resolve(name);
+        // The whole ARN: the registry refuses another account's or region's function.
+        this.#parts.registry.resolve(value);
         return name;
       } catch {
         throw new InvalidParameterValueError(`The destination ARN ${value} is invalid: no function ${name} on this host.`);

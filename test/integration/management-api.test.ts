@@ -83,6 +83,10 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
       { MaximumEventAgeInSeconds: 10 },
       { DestinationConfig: { OnFailure: { Destination: `${ARN}:nope` } } },
       { DestinationConfig: { OnSuccess: { Destination: 'arn:aws:s3:::bucket' } } },
+      // The host's own function and topic names, but in another account or region.
+      { DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:222222222222:function:shared' } } },
+      { DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:eu-west-1:111111111111:function:shared' } } },
+      { DestinationConfig: { OnFailure: { Destination: 'arn:aws:sns:us-east-1:222222222222:orders' } } },
     ]) {
       await expect(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'shared', ...input })), JSON.stringify(input))
         .rejects.toBeInstanceOf(InvalidParameterValueException);
