@@ -21,8 +21,6 @@ interface ScriptedRedis {
 }
 
 const PRUNE_BATCH = 500;
-/** Upper bound on index entries read for one filtered listing. */
-const MAX_SCAN = 10_000;
 
 /** The change message the record script publishes. */
 export function parseChangeMessage(message: string): InvocationRecord {
@@ -103,34 +101,59 @@ export class RedisRecords {
 
   async list(query: RecordQuery, limit: number): Promise<InvocationRecord[]> {
     const keys = this.#keys;
+    if (query.functionName !== undefined && query.status !== undefined) {
+      return this.#listBoth(keys.functionIndex(query.functionName), keys.statusIndex(query.status), query.status, limit);
+    }
     const index =
       query.functionName !== undefined
         ? keys.functionIndex(query.functionName)
         : query.status !== undefined
           ? keys.statusIndex(query.status)
           : keys.allIndex;
-    // Only the function index needs filtering (by status); the others are exact.
-    const filterStatus = query.functionName !== undefined ? query.status : undefined;
-    const page = Math.max(limit, 100);
+    const ids = await this.#redis.zrevrange(index, 0, limit - 1);
+    return this.#read(ids, undefined);
+  }
+
+  /**
+   * Both filters: walk the smaller index, newest first, and keep the ids the
+   * other one holds (one ZMSCORE a page), so a rare status among many
+   * records of a function is found however far back it is.
+   */
+  async #listBoth(functionIndex: string, statusIndex: string, status: InvocationStatus, limit: number): Promise<InvocationRecord[]> {
+    const [byFunction, byStatus] = await Promise.all([this.#redis.zcard(functionIndex), this.#redis.zcard(statusIndex)]);
+    const [walk, other] = byFunction <= byStatus ? [functionIndex, statusIndex] : [statusIndex, functionIndex];
+    const page = Math.max(limit, 500);
     const found: InvocationRecord[] = [];
-    for (let start = 0; found.length < limit && start < MAX_SCAN; start += page) {
-      const ids = await this.#redis.zrevrange(index, start, start + page - 1);
+    for (let start = 0; found.length < limit; start += page) {
+      const ids = await this.#redis.zrevrange(walk, start, start + page - 1);
       if (ids.length === 0) break;
-      const pipeline = this.#redis.pipeline();
-      for (const id of ids) pipeline.hmget(keys.record(id), 'json', 'identity');
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [error, value] of replies) {
-        if (error) throw error;
-        const [json, identity] = value as [string | null, string | null];
-        if (!json) continue; // pruned between the two reads
-        const record = toRecord(json, identity);
-        if (filterStatus !== undefined && record.status !== filterStatus) continue;
+      const scores = await this.#redis.zmscore(other, ...ids);
+      const matched = ids.filter((_, i) => scores[i] !== null);
+      // The status may change between the index read and the record read: the record has the last word.
+      for (const record of await this.#read(matched, status)) {
         found.push(record);
         if (found.length === limit) break;
       }
       if (ids.length < page) break;
     }
     return found;
+  }
+
+  async #read(ids: string[], status: InvocationStatus | undefined): Promise<InvocationRecord[]> {
+    if (ids.length === 0) return [];
+    const keys = this.#keys;
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hmget(keys.record(id), 'json', 'identity');
+    const replies = (await pipeline.exec()) ?? [];
+    const records: InvocationRecord[] = [];
+    for (const [error, value] of replies) {
+      if (error) throw error;
+      const [json, identity] = value as [string | null, string | null];
+      if (!json) continue; // pruned between the two reads
+      const record = toRecord(json, identity);
+      if (status === undefined || record.status === status) records.push(record);
+    }
+    return records;
   }
 
   async prune(before: number): Promise<number> {

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { InvocationRecord } from '../../../../runtime/backend/index.js';
+import { RedisKeys } from '../../../../runtime/backend/redis/redis-keys.js';
+import { RedisRecords } from '../../../../runtime/backend/redis/redis-records.js';
+
+const prefix = `neolith-test-${randomUUID()}`;
+const redis = new Redis('redis://127.0.0.1:6379');
+
+afterAll(async () => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+});
+
+function record(n: number, functionName: string, status: InvocationRecord['status']): InvocationRecord {
+  return { id: `r${n}`, functionName, status, attempts: 1, createdAt: 1_000_000 + n, updatedAt: 1_000_000 + n };
+}
+
+describe('RedisRecords.list', () => {
+  it('finds a rare status among many records of a function, however far back, newest first', async () => {
+    const records = new RedisRecords(redis, new RedisKeys(prefix));
+    const writes: Promise<unknown>[] = [records.create(record(0, 'busy', 'FAILED')), records.create(record(1, 'busy', 'FAILED'))];
+    // More succeeded records of the same function than one listing used to look through (10,000).
+    for (let n = 2; n < 12_002; n++) writes.push(records.create(record(n, 'busy', 'SUCCEEDED')));
+    writes.push(records.create(record(20_000, 'quiet', 'FAILED')));
+    await Promise.all(writes);
+
+    expect((await records.list({ functionName: 'busy', status: 'FAILED' }, 10)).map((r) => r.id)).toEqual(['r1', 'r0']);
+    expect((await records.list({ functionName: 'busy', status: 'FAILED' }, 1)).map((r) => r.id)).toEqual(['r1']);
+    // The other way round: the function index is the smaller one.
+    expect((await records.list({ functionName: 'quiet', status: 'FAILED' }, 10)).map((r) => r.id)).toEqual(['r20000']);
+    expect(await records.list({ functionName: 'quiet', status: 'SUCCEEDED' }, 10)).toEqual([]);
+    expect((await records.list({ functionName: 'busy', status: 'SUCCEEDED' }, 3)).map((r) => r.id)).toEqual(['r12001', 'r12000', 'r11999']);
+  });
+});
