@@ -122,9 +122,11 @@ export class Host {
     const backend = createBackend(config.backend === 'redis'
       ? {
           kind: 'redis', redisUrl: config.redisUrl, prefix: config.redisPrefix, retentionSeconds: config.recordRetentionSeconds,
+          deadLetterRetentionSeconds: config.deadLetterRetentionSeconds,
           lockDurationMs: config.asyncLeaseMs, stalledIntervalMs: config.asyncLeaseMs,
         }
-      : { kind: 'sqlite', stateDir: config.stateDir, retentionSeconds: config.recordRetentionSeconds, leaseMs: config.asyncLeaseMs });
+      : { kind: 'sqlite', stateDir: config.stateDir, retentionSeconds: config.recordRetentionSeconds,
+          deadLetterRetentionSeconds: config.deadLetterRetentionSeconds, leaseMs: config.asyncLeaseMs });
     try {
       await backend.waitUntilReady();
     } catch (error) {

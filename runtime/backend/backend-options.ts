@@ -16,7 +16,13 @@ export interface CommonBackendOptions {
    */
   readonly retentionSeconds?: number;
   /**
-   * How often old final records are pruned.
+   * How long a dead letter is kept after it was stored, as an SQS queue keeps
+   * a message (at most 14 days there).
+   * @defaultValue 1209600 (14 days)
+   */
+  readonly deadLetterRetentionSeconds?: number;
+  /**
+   * How often old final records and dead letters are pruned.
    * @defaultValue 60000
    */
   readonly pruneIntervalMs?: number;
@@ -96,6 +102,7 @@ export type BackendOptions = SqliteBackendOptions | RedisBackendOptions;
 /** Defaults of the common options. */
 export const DEFAULT_COMMON_BACKEND_OPTIONS = {
   retentionSeconds: 86_400,
+  deadLetterRetentionSeconds: 1_209_600,
   pruneIntervalMs: 60_000,
   maxStalledCount: 3,
 } as const;
@@ -147,6 +154,7 @@ export function resolveSqliteBackendOptions(options: SqliteBackendOptions): Reso
   const resolved = { ...DEFAULT_SQLITE_BACKEND_OPTIONS, onError: logBackendError, ...stripUndefined(options) };
   requireString('stateDir', resolved.stateDir);
   requireInteger('retentionSeconds', resolved.retentionSeconds, 0);
+  requireInteger('deadLetterRetentionSeconds', resolved.deadLetterRetentionSeconds, 0);
   requireInteger('pruneIntervalMs', resolved.pruneIntervalMs, 1);
   requireInteger('pollIntervalMs', resolved.pollIntervalMs, 1);
   requireInteger('leaseMs', resolved.leaseMs, 3);
@@ -169,6 +177,7 @@ export function resolveRedisBackendOptions(options: RedisBackendOptions): Resolv
     throw new InvalidParameterValueError(`backend.prefix must not contain braces (got ${JSON.stringify(resolved.prefix)})`);
   }
   requireInteger('retentionSeconds', resolved.retentionSeconds, 0);
+  requireInteger('deadLetterRetentionSeconds', resolved.deadLetterRetentionSeconds, 0);
   requireInteger('pruneIntervalMs', resolved.pruneIntervalMs, 1);
   requireInteger('commandTimeoutMs', resolved.commandTimeoutMs, 1);
   requireInteger('lockDurationMs', resolved.lockDurationMs, 100);

@@ -312,6 +312,11 @@ export interface Backend {
   redriveDeadLetter(id: string, options?: RedriveOptions): Promise<InvocationRecord>;
   /** Returns whether it existed. */
   deleteDeadLetter(id: string): Promise<boolean>;
+  /**
+   * Delete dead letters stored before `before` (default: now minus
+   * `deadLetterRetentionSeconds`); returns how many. Also runs on the prune timer.
+   */
+  pruneDeadLetters(options?: PruneOptions): Promise<number>;
 
   /** Close consumers (forced), timers and connections. Idempotent. */
   close(): Promise<void>;

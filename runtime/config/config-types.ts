@@ -156,6 +156,8 @@ export interface NeolithConfig extends SourcesConfig {
   redisPrefix?: string;
   /** Async invocation records are kept this long after they end. @defaultValue 86400 */
   recordRetentionSeconds?: number;
+  /** Dead letters are kept this long after they are stored (an SQS queue keeps at most 14 days). @defaultValue 1209600 */
+  deadLetterRetentionSeconds?: number;
   /**
    * How long a claimed async event stays claimed without renewal: after a host
    * dies, its running events are retried after about this long. @defaultValue 30000

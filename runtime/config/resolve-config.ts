@@ -119,6 +119,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     redisUrl: overrides.redisUrl ?? config.redisUrl ?? d.redisUrl,
     redisPrefix: overrides.redisPrefix ?? config.redisPrefix ?? d.redisPrefix,
     recordRetentionSeconds: config.recordRetentionSeconds ?? d.recordRetentionSeconds,
+    deadLetterRetentionSeconds: config.deadLetterRetentionSeconds ?? d.deadLetterRetentionSeconds,
     asyncLeaseMs: config.asyncLeaseMs ?? d.asyncLeaseMs,
     ...(config.graphql && { graphql: config.graphql }),
     payloadLimits: { ...d.payloadLimits, ...config.payloadLimits },

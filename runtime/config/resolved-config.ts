@@ -61,6 +61,7 @@ export interface ResolvedConfig {
   redisUrl: string;
   redisPrefix: string;
   recordRetentionSeconds: number;
+  deadLetterRetentionSeconds: number;
   asyncLeaseMs: number;
   payloadLimits: ResolvedPayloadLimits;
   region: string;
@@ -99,6 +100,7 @@ export const DEFAULT_HOST_OPTIONS = {
   redisUrl: 'redis://127.0.0.1:6379',
   redisPrefix: 'neolith',
   recordRetentionSeconds: 86_400,
+  deadLetterRetentionSeconds: 1_209_600,
   asyncLeaseMs: 30_000,
   region: 'us-east-1',
   accountId: '000000000000',

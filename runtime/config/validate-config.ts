@@ -6,7 +6,7 @@ import { SOURCES_TOP_LEVEL_KEYS, validateSources } from './validate-sources.js';
 
 const TOP_LEVEL_KEYS = [
   'functions', 'jobs', 'concurrencyLimit', 'idleTimeoutMs', 'spareEnvironments', 'maxEnvironmentsPerFunction', 'port', 'host',
-  'stateDir', 'backend', 'redisUrl', 'redisPrefix', 'recordRetentionSeconds', 'asyncLeaseMs', 'payloadLimits', 'region', 'accountId', 'graphql',
+  'stateDir', 'backend', 'redisUrl', 'redisPrefix', 'recordRetentionSeconds', 'deadLetterRetentionSeconds', 'asyncLeaseMs', 'payloadLimits', 'region', 'accountId', 'graphql',
 ] as const;
 const SETTINGS_KEYS = [
   'memoryMB', 'timeoutMs', 'reservedConcurrency', 'provisionedConcurrency', 'environment',
@@ -95,6 +95,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
   if (raw.redisPrefix !== undefined) p.string('redisPrefix', raw.redisPrefix, /^[\w.-]{1,64}$/, 'be 1–64 letters, digits, ".", "-" or "_"');
   if (raw.asyncLeaseMs !== undefined) p.integer('asyncLeaseMs', raw.asyncLeaseMs, 300, 3_600_000);
   if (raw.recordRetentionSeconds !== undefined) p.integer('recordRetentionSeconds', raw.recordRetentionSeconds, 60, 31_536_000);
+  if (raw.deadLetterRetentionSeconds !== undefined) p.integer('deadLetterRetentionSeconds', raw.deadLetterRetentionSeconds, 60, 31_536_000);
   if (raw.region !== undefined) p.string('region', raw.region, /^[a-z]{2}(-[a-z]+)+-\d$/, 'be an AWS region like "us-east-1"');
   if (raw.accountId !== undefined) p.string('accountId', raw.accountId, /^\d{12}$/, 'be 12 digits');
   if (raw.payloadLimits !== undefined && p.object('payloadLimits', raw.payloadLimits)) {

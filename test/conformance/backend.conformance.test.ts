@@ -930,6 +930,21 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.getDeadLetter(letter.id)).toBeUndefined();
   });
 
+  it('prunes dead letters past their retention and keeps the newer ones', async () => {
+    const backend = await open();
+    const event = { ...makeEvent({ functionName: 'payments' }), acceptedAt: Date.now() };
+    const old = await backend.putDeadLetter({ event, condition: 'RetriesExhausted', attempts: 3 });
+    expect(await backend.pruneDeadLetters()).toBe(0); // default retention: 14 days
+    const cutoff = old.createdAt + 1;
+    // Stored at or after the cutoff: kept.
+    while (Date.now() < cutoff) await new Promise((resolve) => setImmediate(resolve));
+    const recent = await backend.putDeadLetter({ event, condition: 'EventAgeExceeded', attempts: 0 });
+    expect(await backend.pruneDeadLetters({ before: cutoff })).toBe(1);
+    expect((await backend.listDeadLetters()).map((l) => l.id)).toEqual([recent.id]);
+    expect((await backend.listDeadLetters({ functionName: 'payments' })).map((l) => l.id)).toEqual([recent.id]);
+    expect(await backend.getDeadLetter(old.id)).toBeUndefined();
+  });
+
   it('refuses a second dead letter with the same id and keeps the first', async () => {
     const backend = await open();
     const event = { ...makeEvent(), acceptedAt: Date.now() };

@@ -32,6 +32,7 @@ import { closeEach } from '../close-each.js';
 const DEFAULT_LIST_LIMIT = 100;
 /** Longest a redrive may take before another caller may redrive the same letter. */
 const REDRIVE_LOCK_MS = 60_000;
+const DEAD_LETTER_PRUNE_BATCH = 200;
 
 /** Our own rejection, already typed; passes through the driver-error mapping untouched. */
 class Coded extends Error {
@@ -93,6 +94,7 @@ export class RedisBackend implements Backend {
     this.#queue.on('error', () => undefined);
     this.#pruneTimer = setInterval(() => {
       this.pruneRecords().catch(this.#options.onError);
+      this.pruneDeadLetters().catch(this.#options.onError);
     }, this.#options.pruneIntervalMs).unref();
   }
 
@@ -286,6 +288,20 @@ export class RedisBackend implements Backend {
 
   deleteDeadLetter(id: string): Promise<boolean> {
     return this.#call('deleteDeadLetter', id, () => this.#deleteDeadLetter(id));
+  }
+
+  pruneDeadLetters(options: PruneOptions = {}): Promise<number> {
+    const before = options.before ?? Date.now() - this.#options.deadLetterRetentionSeconds * 1000;
+    return this.#call('pruneDeadLetters', undefined, async () => {
+      let total = 0;
+      for (;;) {
+        const ids = await this.#client.zrangebyscore(this.#keys.deadLetterIndex, '-inf', `(${before}`, 'LIMIT', 0, DEAD_LETTER_PRUNE_BATCH);
+        if (ids.length === 0) return total;
+        for (const id of ids) if (await this.#deleteDeadLetter(id)) total++;
+        // A letter whose body is gone (deleted between the two reads) leaves only its index entry.
+        await this.#client.zrem(this.#keys.deadLetterIndex, ...ids);
+      }
+    });
   }
 
   async #deleteDeadLetter(id: string): Promise<boolean> {

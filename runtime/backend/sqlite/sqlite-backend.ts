@@ -69,6 +69,7 @@ export class SqliteBackend implements Backend {
     this.#store = store;
     this.#pruneTimer = setInterval(() => {
       this.pruneRecords().catch(this.#options.onError);
+      this.pruneDeadLetters().catch(this.#options.onError);
     }, this.#options.pruneIntervalMs).unref();
   }
 
@@ -234,6 +235,12 @@ export class SqliteBackend implements Backend {
   async deleteDeadLetter(id: string): Promise<boolean> {
     const store = this.#use('deleteDeadLetter');
     return this.#run('deleteDeadLetter', () => store.deleteDeadLetter(id));
+  }
+
+  async pruneDeadLetters(options: PruneOptions = {}): Promise<number> {
+    const store = this.#use('pruneDeadLetters');
+    const before = options.before ?? Date.now() - this.#options.deadLetterRetentionSeconds * 1000;
+    return this.#run('pruneDeadLetters', () => store.pruneDeadLetters(before));
   }
 
   // -- lifecycle ---------------------------------------------------------------

@@ -64,6 +64,7 @@ export class SqliteStore {
   readonly #listDeadLetters: Statement;
   readonly #listDeadLettersByFunction: Statement;
   readonly #deleteDeadLetter: Statement;
+  readonly #pruneDeadLetters: Statement;
 
   constructor(stateDir: string, synchronous: 'NORMAL' | 'FULL', onError?: (error: Error) => void) {
     const opened = openDatabase(stateDir, synchronous, onError);
@@ -135,6 +136,7 @@ export class SqliteStore {
         `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
       );
       this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
+      this.#pruneDeadLetters = db.prepare(`DELETE FROM dead_letters WHERE created_at < ?`);
     } catch (error) {
       opened.close().catch(onError ?? ((closeError: Error) => process.emitWarning(closeError)));
       throw error;
@@ -285,6 +287,10 @@ export class SqliteStore {
 
   deleteDeadLetter(id: string): boolean {
     return this.#deleteDeadLetter.run(id).changes > 0;
+  }
+
+  pruneDeadLetters(before: number): number {
+    return this.#pruneDeadLetters.run(before).changes;
   }
 
   /** Insert the redriven event and delete the dead letter in one transaction. */

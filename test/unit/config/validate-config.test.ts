@@ -95,6 +95,7 @@ describe('validateConfig', () => {
     [{ redisPrefix: 'a b' }, 'redisPrefix must be 1–64 letters, digits, ".", "-" or "_" (got "a b")'],
     [{ asyncLeaseMs: 10 }, 'asyncLeaseMs must be an integer from 300 to 3600000 (got 10)'],
     [{ recordRetentionSeconds: 5 }, 'recordRetentionSeconds must be an integer from 60 to 31536000 (got 5)'],
+    [{ deadLetterRetentionSeconds: 'week' }, 'deadLetterRetentionSeconds must be an integer from 60 to 31536000 (got "week")'],
     [{ region: 'mars' }, 'region must be an AWS region like "us-east-1" (got "mars")'],
     [{ accountId: '12' }, 'accountId must be 12 digits (got "12")'],
     [{ payloadLimits: { asyncEventBytes: 0 } }, 'payloadLimits.asyncEventBytes must be an integer from 1 to 268435456 (got 0)'],
