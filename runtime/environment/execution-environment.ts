@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { AbortedError, NeolithError } from '../errors/index.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
+import { LogTailRing } from './log-tail-ring.js';
 import type {
   HostCallHandler, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage,
   WorkerToMain,
@@ -62,6 +63,8 @@ export class ExecutionEnvironment {
   #port: MessagePort;
   /** `[0]` counts requests posted: the thread sleeps on it between invocations. */
   #signal = new Int32Array(new SharedArrayBuffer(4));
+  /** What the thread printed and has not sent yet: read when it times out or dies. */
+  #logTail = new LogTailRing();
   /** Host calls in (the sources client's operations), replies out. */
   #hostPort: MessagePort;
   #hostCall: HostCallHandler | undefined;
@@ -86,7 +89,7 @@ export class ExecutionEnvironment {
     this.#hostPort = hostChannel.port1;
     this.#worker = new Worker(WORKER_URL, {
       env: {},
-      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2 },
+      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2, logTail: this.#logTail.buffer },
       transferList: [port2, hostChannel.port2],
       // The thread entry and packaged handlers are plain JS: do not inherit loaders
       // such as `--import tsx` (they cost ~35 ms and ~6 MB per environment).
@@ -362,9 +365,8 @@ export class ExecutionEnvironment {
       errorMessage: `RequestId: ${pending.requestId} Error: Task timed out after ${seconds} seconds`,
       trace: [],
     }, pending.timeoutMs);
-    // The line Lambda writes to the function's log for a timeout (space-separated, unlike the runtime's lines).
-    // What the handler printed before is lost with the thread: it is still in the thread's buffer.
-    result.logs = `${new Date().toISOString()} ${pending.requestId} Task timed out after ${seconds} seconds\n`;
+    // What the handler printed, then the line Lambda writes for a timeout (space-separated, unlike the runtime's lines).
+    result.logs += `${new Date().toISOString()} ${pending.requestId} Task timed out after ${seconds} seconds\n`;
     pending.resolve(result);
     void this.terminate();
   }
@@ -377,7 +379,8 @@ export class ExecutionEnvironment {
   }
 
   #faultResult(pending: Pending, error: LambdaErrorPayload, durationMs: number): EnvironmentResult {
-    const result: EnvironmentResult = { error, durationMs, maxMemoryMB: this.memoryMB, logs: '', environmentId: this.id };
+    // The thread never sent its output: what it printed is read from the memory it shares.
+    const result: EnvironmentResult = { error, durationMs, maxMemoryMB: this.memoryMB, logs: this.#logTail.read(), environmentId: this.id };
     // A cold run that died never reported its init time; count it all as init.
     if (pending.cold) result.initDurationMs = 0;
     return result;

@@ -5,6 +5,7 @@
  */
 import { fstatSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { LogTailRing } from './log-tail-ring.js';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format, types } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
@@ -38,8 +39,11 @@ interface WorkerData {
   signal: Int32Array;
   /** The host-call channel: the client's operations out, replies in (read by a listener, in the event loop). */
   hostPort: MessagePort;
+  /** A copy of the output not yet sent, for the host to read if this thread never answers. */
+  logTail: SharedArrayBuffer;
 }
-const { port, signal, hostPort } = workerData as WorkerData;
+const { port, signal, hostPort, logTail } = workerData as WorkerData;
+const logTailRing = new LogTailRing(logTail);
 const MB = 1024 * 1024;
 
 /**
@@ -76,6 +80,7 @@ const MAX_LOG_CHARS = 1024 * 1024;
 
 function appendLog(text: string): void {
   logBuffer += text;
+  logTailRing.append(text);
   if (logBuffer.length > MAX_LOG_CHARS) {
     const dropped = logBuffer.length - MAX_LOG_CHARS / 2;
     logBuffer = `[neolith: ${dropped} earlier characters of output dropped]\n${logBuffer.slice(dropped)}`;
@@ -104,6 +109,7 @@ process.stderr.write = writeCapture as typeof process.stderr.write;
 function takeLogs(): string {
   const logs = logBuffer;
   logBuffer = '';
+  logTailRing.clear();
   return logs;
 }
 

@@ -406,13 +406,25 @@ describe('logs', () => {
     expect(Buffer.from((await host.invoke('echo', {}, { logType: 'Tail' })).logResult!, 'base64').toString('utf8')).not.toContain('Invoke Error');
   });
 
+  it('keeps what a handler printed before it spun past its timeout or exited the process', async () => {
+    for (const [name, line] of [['spins', 'spinning forever'], ['exits', 'exiting with 3']] as const) {
+      const result = await host.invoke(name, {}, { logType: 'Tail' });
+      expect(result.error, name).toBeDefined();
+      const tail = Buffer.from(result.logResult!, 'base64').toString('utf8');
+      expect(tail, name).toMatch(new RegExp(`^${TIME}\\t${result.requestId}\\tINFO\\t${line}$`, 'm'));
+      expect(tail).toBe(host.log.get(result.requestId)!.text);
+    }
+  });
+
   it('logs a timed-out invocation with Lambda’s "Task timed out after N.NN seconds" line', async () => {
-    const timedOut = await host.invoke('sleepsPastTimeout', { ms: 60_000 }, { logType: 'Tail' });
+    const timedOut = await host.invoke('sleepsPastTimeout', { ms: 60_000, say: 'about to sleep' }, { logType: 'Tail' });
     expect(timedOut.error).toMatchObject({ errorType: 'Sandbox.Timedout' });
     const tail = Buffer.from(timedOut.logResult!, 'base64').toString('utf8');
     expect(tail).toBe(host.log.get(timedOut.requestId)!.text);
     expect(tail).toMatch(new RegExp(
       `^START RequestId: ${timedOut.requestId} Version: \\$LATEST\\n` +
+      // What it printed before is kept, though the thread never sent it.
+      `${TIME}\\t${timedOut.requestId}\\tINFO\\tabout to sleep\\n` +
       `${TIME} ${timedOut.requestId} Task timed out after 0\\.20 seconds\\n` +
       `END RequestId: ${timedOut.requestId}\\n` +
       `REPORT RequestId: ${timedOut.requestId}\\t`,
