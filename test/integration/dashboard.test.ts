@@ -81,7 +81,8 @@ describe('dashboard over HTTP', () => {
     expect(state.functions.map((f) => f.name)).toEqual(['echo', 'throws', 'gated']);
     expect(state.functions[0]!.config).toEqual({ kind: 'handler', jobs: [], memoryMB: 256, timeoutMs: 5000, provisionedConcurrency: 0 });
     expect(state.recent[0]).toMatchObject({ requestId: run.requestId, functionName: 'throws', errorType: 'ValidationError' });
-    expect(state.recent[0]!.logTail).toMatch(/^START RequestId: .*\nEND RequestId: .*\nREPORT RequestId: /);
+    // The failure's own line, as Lambda's runtime writes it, between START and END.
+    expect(state.recent[0]!.logTail).toMatch(/^START RequestId: .*\n.*\tERROR\tInvoke Error \t\{"errorType":"ValidationError".*\nEND RequestId: .*\nREPORT RequestId: /);
   });
 });
 
