@@ -15,7 +15,42 @@ export default defineConfig({
     layout: 'micro',
     settings: {
       // The async mutation: a slow pretend payment (about 1 s) that sometimes fails, retried quickly for the demo.
-      'orders/placeOrder': { timeoutMs: 10_000, async: { maxRetries: 2, retryDelaysMs: [1_000, 2_000] } },
+      // Its schema refuses a malformed order before it is queued (Lambda retries every failed attempt; a
+      // bad order would fail three times). The job checks the same rules again for callers of the Invoke API.
+      'orders/placeOrder': {
+        timeoutMs: 10_000,
+        async: { maxRetries: 2, retryDelaysMs: [1_000, 2_000] },
+        inputSchema: {
+          type: 'object',
+          required: ['arguments'],
+          properties: {
+            arguments: {
+              type: 'object',
+              required: ['input'],
+              properties: {
+                input: {
+                  type: 'object',
+                  required: ['userId', 'items'],
+                  properties: {
+                    userId: { type: 'string', minLength: 1, maxLength: 256 },
+                    items: {
+                      type: 'array', minItems: 1, maxItems: 100,
+                      items: {
+                        type: 'object',
+                        required: ['sku', 'quantity'],
+                        properties: { sku: { type: 'string', minLength: 1, maxLength: 64 }, quantity: { type: 'integer', minimum: 1, maximum: 1000 } },
+                      },
+                    },
+                    delayMs: { type: ['integer', 'null'], minimum: 0, maximum: 5000 },
+                    failAttempts: { type: ['integer', 'null'], minimum: 0, maximum: 10 },
+                    alwaysFail: { type: ['boolean', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
     },
   },
   tables: {

@@ -15,6 +15,8 @@
  * `seed` marker, written last, lets later environments skip the work.
  */
 import { table } from 'neolith/client';
+import { attempt, type ItemError } from './appsync.js';
+import { checkId } from './input.js';
 
 /** Items as stored; the GraphQL shapes are these minus `seq` (and `seed`). */
 export interface User { id: string; seq: number; name: string; email: string; createdAt: string; avatarKey?: string; thumbnailKey?: string }
@@ -72,15 +74,23 @@ export async function allBySeq<T extends { seq: number }>(t: { scanAll(): Promis
   return (await t.scanAll()).map((v) => v.item).sort((a, b) => a.seq - b.seq);
 }
 
-/** Reads items by id in one BatchGetItem per 100 ids, in the order asked (null for a missing id). */
-export async function byIds<T extends { id: string }>(t: { batchGet(keys: Array<Partial<T>>): Promise<Array<{ item: T } | null>> }, ids: readonly string[]): Promise<Array<T | null>> {
-  const unique = [...new Set(ids.filter((id) => id !== ''))];
+/**
+ * Reads items by id in one BatchGetItem per 100 ids, in the order asked (null
+ * for a missing id). An id that breaks the id rule (see `checkId`) answers
+ * its own `ItemError` and is never sent to the table, so one bad id does not
+ * fail the others.
+ */
+export async function byIds<T extends { id: string }>(
+  t: { batchGet(keys: Array<Partial<T>>): Promise<Array<{ item: T } | null>> }, ids: readonly unknown[],
+): Promise<Array<T | null | ItemError>> {
+  const checked = ids.map((id) => attempt(() => checkId(id)));
+  const unique = [...new Set(checked.filter((id): id is string => typeof id === 'string'))];
   const found = new Map<string, T>();
   for (let i = 0; i < unique.length; i += 100) {
     const page = await t.batchGet(unique.slice(i, i + 100).map((id) => ({ id }) as Partial<T>));
     for (const hit of page) if (hit) found.set(hit.item.id, hit.item);
   }
-  return ids.map((id) => found.get(id) ?? null);
+  return checked.map((id) => (typeof id === 'string' ? found.get(id) ?? null : id));
 }
 
 /** Item → GraphQL shape mappers. */

@@ -1,12 +1,18 @@
-/** `Mutation.addComment(input)`: also notifies the post's author. */
+/**
+ * `Mutation.addComment(input)`: also notifies the post's author. The author
+ * is the caller when signed in (who may not comment as anyone else), else
+ * `input.authorId`. Body 1–10,000 characters.
+ */
 import { AppError, type AppSyncEvent } from '../_shared/appsync.js';
+import { actingUser } from '../_shared/caller.js';
+import { checkId, checkText, LIMITS } from '../_shared/input.js';
 import { comments, nextSeq, notify, posts, toComment, users, type Comment } from '../_shared/store.js';
 
 export async function handler(event: AppSyncEvent<{ input: { postId: string; authorId?: string; body: string } }>) {
-  const { postId, body } = event.arguments.input;
-  const authorId = event.arguments.input.authorId ?? event.identity?.sub;
-  if (!authorId) throw new AppError('ValidationError', 'authorId is required when not signed in');
-  if (body.trim().length === 0) throw new AppError('ValidationError', 'body must not be empty');
+  const input = event.arguments?.input ?? {};
+  const postId = checkId(input.postId, 'postId');
+  const authorId = actingUser(event, input.authorId, 'authorId', 'comment as');
+  const body = checkText(input.body, 'body', LIMITS.textChars);
   const [post, author] = await Promise.all([posts.get({ id: postId }), users.get({ id: authorId })]);
   if (!post) throw new AppError('NotFoundError', `no post ${postId}`);
   if (!author) throw new AppError('NotFoundError', `no user ${authorId}`);

@@ -1,10 +1,22 @@
-/** `User.orders`: batch aware, one Scan. */
-import type { AppSyncEvent } from '../_shared/appsync.js';
+/**
+ * `User.orders(limit)`: batch aware, one Scan. A signed-in caller reads only
+ * its own (another user's fail alone with `Forbidden`); `limit` is 1–100
+ * (default 20), oldest first.
+ */
+import { attempt, batchHandler, ItemError, withinBudget, type AppSyncEvent } from '../_shared/appsync.js';
+import { requireSelf } from '../_shared/caller.js';
+import { checkId, checkLimit } from '../_shared/input.js';
 import { allBySeq, orders, toOrder } from '../_shared/store.js';
 
 export const batch = true;
 
-export async function handler(events: Array<AppSyncEvent<Record<string, never>, { id: string }>>) {
+export const handler = batchHandler(async (events: Array<AppSyncEvent<{ limit?: number }, { id?: string }>>) => {
+  const asks = events.map((e) => attempt(() => {
+    const userId = checkId(e.source?.id, 'source.id');
+    requireSelf(e, userId, 'read the orders of');
+    return { userId, limit: checkLimit(e.arguments?.limit, 20) };
+  }));
+  if (asks.every((a) => a instanceof ItemError)) return asks;
   const all = await allBySeq(orders);
-  return events.map((e) => all.filter((o) => o.userId === e.source!.id).map(toOrder));
-}
+  return withinBudget(asks.map((a) => (a instanceof ItemError ? a : all.filter((o) => o.userId === a.userId).slice(0, a.limit).map(toOrder))));
+});
