@@ -55,6 +55,11 @@ export class FunctionManager {
     parts.policy.restore(statements);
   }
 
+  /** The host's concurrency limit: the account's, as GetAccountSettings reports it. */
+  get concurrencyLimit(): number {
+    return this.#parts.concurrencyLimit;
+  }
+
   // ---------------------------------------------------------------------------
   // Concurrency
   // ---------------------------------------------------------------------------

@@ -13,11 +13,12 @@ const MAX_CLIENT_CONTEXT_BYTES = 3583;
 /** Management request bodies are small JSON documents. */
 const MAX_MANAGEMENT_BODY_BYTES = 64 * 1024;
 /** Every path of Lambda's API starts with one of its API versions. */
-const API_PATH = /^\/(2015-03-31|2017-10-31|2019-09-30|2019-09-25)\/functions(?:\/|$)/;
+const API_PATH = /^\/(?:(?:2015-03-31|2017-10-31|2019-09-30|2019-09-25)\/functions(?:\/|$)|2016-08-19\/account-settings\/?$)/;
 
 /** The operations served, as Lambda names them (IAM action = `lambda:<name>`). */
 type Operation =
   | 'ListFunctions' | 'GetFunction' | 'GetFunctionConfiguration' | 'InvokeFunction'
+  | 'ListVersionsByFunction' | 'ListAliases' | 'GetAccountSettings'
   | 'GetPolicy' | 'AddPermission' | 'RemovePermission'
   | 'PutFunctionConcurrency' | 'DeleteFunctionConcurrency' | 'GetFunctionConcurrency'
   | 'GetFunctionEventInvokeConfig' | 'PutFunctionEventInvokeConfig' | 'UpdateFunctionEventInvokeConfig'
@@ -29,6 +30,9 @@ const OPERATIONS: ReadonlyArray<readonly [string, RegExp, Operation]> = [
   ['POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/, 'InvokeFunction'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/?$/, 'GetFunction'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/, 'GetFunctionConfiguration'],
+  ['GET', /^\/2015-03-31\/functions\/([^/]+)\/versions\/?$/, 'ListVersionsByFunction'],
+  ['GET', /^\/2015-03-31\/functions\/([^/]+)\/aliases\/?$/, 'ListAliases'],
+  ['GET', /^\/2016-08-19\/account-settings\/?$/, 'GetAccountSettings'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/, 'GetPolicy'],
   ['POST', /^\/2015-03-31\/functions\/([^/]+)\/policy\/?$/, 'AddPermission'],
   ['DELETE', /^\/2015-03-31\/functions\/([^/]+)\/policy\/([^/]+)\/?$/, 'RemovePermission'],
@@ -117,6 +121,11 @@ async function serve(call: Call): Promise<void> {
     await invoke(call);
     return;
   }
+  if (operation === 'GetAccountSettings') {
+    if (call.caller) parts.access!.policy.checkAccount(call.caller, 'lambda:GetAccountSettings');
+    sendJson(ctx.res, 200, accountSettings(parts.registry, parts.manager!.concurrencyLimit), { 'x-amzn-RequestId': ctx.requestId });
+    return;
+  }
   const fn = functionOf(call);
   const manager = parts.manager!;
   const reply = (status: number, body?: unknown) => {
@@ -137,6 +146,11 @@ async function serve(call: Call): Promise<void> {
       });
     case 'GetFunctionConfiguration':
       return reply(200, functionConfiguration(fn));
+    // Only $LATEST exists here: no published versions, no aliases (tools list them before deploying).
+    case 'ListVersionsByFunction':
+      return reply(200, { Versions: [functionConfiguration(fn)] });
+    case 'ListAliases':
+      return reply(200, { Aliases: [] });
     case 'GetPolicy':
       return reply(200, manager.policyOf(fn));
     case 'AddPermission':
@@ -252,6 +266,20 @@ function listFunctions(ctx: RequestContext, registry: FunctionRegistry): void {
   const page = all.slice(marker, marker + maxItems).map(functionConfiguration);
   const next = marker + maxItems < all.length ? String(marker + maxItems) : undefined;
   sendJson(ctx.res, 200, { Functions: page, ...(next && { NextMarker: next }) }, { 'x-amzn-RequestId': ctx.requestId });
+}
+
+/** GetAccountSettings: Lambda's default code-size quotas, and this host's concurrency as the account's. */
+function accountSettings(registry: FunctionRegistry, concurrencyLimit: number): Record<string, unknown> {
+  return {
+    AccountLimit: {
+      TotalCodeSize: 80_530_636_800,
+      CodeSizeUnzipped: 262_144_000,
+      CodeSizeZipped: 52_428_800,
+      ConcurrentExecutions: concurrencyLimit,
+      UnreservedConcurrentExecutions: Math.max(0, concurrencyLimit - registry.reservedTotal()),
+    },
+    AccountUsage: { TotalCodeSize: 0, FunctionCount: registry.list().length },
+  };
 }
 
 function decodeName(raw: string): string {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   AddPermissionCommand, DeleteFunctionConcurrencyCommand, GetFunctionCommand, GetFunctionConcurrencyCommand,
+  GetAccountSettingsCommand, ListAliasesCommand, ListVersionsByFunctionCommand,
   GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvalidParameterValueException,
   InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand, RemovePermissionCommand,
   ResourceConflictException, ResourceNotFoundException, TooManyRequestsException, UpdateFunctionEventInvokeConfigCommand,
@@ -39,6 +40,18 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
   it('GetFunctionConfiguration returns the function’s configuration', async () => {
     const out = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
     expect(out).toMatchObject({ FunctionName: 'echo', FunctionArn: `${ARN}:echo`, MemorySize: 128, Timeout: 3, Runtime: 'nodejs20.x', State: 'Active' });
+  });
+
+  it('ListVersionsByFunction, ListAliases and GetAccountSettings answer as for a function with only $LATEST', async () => {
+    const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo' }));
+    expect(versions.Versions).toEqual([expect.objectContaining({ FunctionName: 'echo', Version: '$LATEST', FunctionArn: `${ARN}:echo` })]);
+    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'echo' }))).Aliases).toEqual([]);
+    await expect(lambda.send(new ListAliasesCommand({ FunctionName: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    expect(settings.AccountLimit).toMatchObject({ CodeSizeZipped: 52_428_800, CodeSizeUnzipped: 262_144_000 });
+    expect(settings.AccountLimit!.ConcurrentExecutions).toBeGreaterThan(0);
+    expect(settings.AccountLimit!.UnreservedConcurrentExecutions).toBeLessThanOrEqual(settings.AccountLimit!.ConcurrentExecutions!);
+    expect(settings.AccountUsage!.FunctionCount).toBeGreaterThan(0);
   });
 
   it('refuses a job address where a function is expected', async () => {
