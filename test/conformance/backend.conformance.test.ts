@@ -29,6 +29,7 @@ import {
 } from '../../runtime/backend/index.js';
 import { RedisBackend } from '../../runtime/backend/redis/redis-backend.js';
 import { SqliteBackend } from '../../runtime/backend/sqlite/sqlite-backend.js';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -91,12 +92,7 @@ function redisHarness(): Harness {
     async cleanup() {
       if (!prefix) return;
       if (admin.status === 'wait') await admin.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await admin.del(...keys);
-      } while (cursor !== '0');
+      await deleteRedisKeys(admin, `${prefix}:*`);
     },
   };
 }

@@ -10,18 +10,14 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { createBackend, type AttemptOutcome } from '../../runtime/backend/index.js';
 import { RedisKeys } from '../../runtime/backend/redis/redis-keys.js';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const prefix = `neolith-test-${randomUUID()}`;
 const admin = new Redis(REDIS_URL);
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.del(...keys);
-  } while (cursor !== '0');
+  await deleteRedisKeys(admin, `${prefix}*`);
   await admin.quit();
 });
 

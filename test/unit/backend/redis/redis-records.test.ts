@@ -4,17 +4,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { InvocationRecord } from '../../../../runtime/backend/index.js';
 import { RedisKeys } from '../../../../runtime/backend/redis/redis-keys.js';
 import { RedisRecords } from '../../../../runtime/backend/redis/redis-records.js';
+import { deleteRedisKeys } from '../../../support/delete-redis-keys.js';
 
 const prefix = `neolith-test-${randomUUID()}`;
 const redis = new Redis('redis://127.0.0.1:6379');
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteRedisKeys(redis, `${prefix}:*`);
   redis.disconnect();
 });
 
