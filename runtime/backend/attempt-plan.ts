@@ -1,3 +1,4 @@
+import { httpStatusOf } from '../errors/index.js';
 import type { AsyncRetryPolicy, AttemptOutcome, FinalCondition, InvocationError, QueuedEvent } from './backend.js';
 
 /**
@@ -34,16 +35,21 @@ export function decideAfterAttempt(policy: AsyncRetryPolicy, attempt: number, ou
 
 /**
  * The attempt ended for good but its destination could not be reached
- * (`onFinal` rejected). While the policy allows another attempt the event
- * runs again later, the routing failure as its last error: the outcome is
- * not stored as final without having been delivered. With no attempt left
- * (or an expired event) the outcome is stored as it is and the failure
- * reported.
+ * (`onFinal` rejected). While the policy allows another attempt, the event
+ * is not past its maximum age and the failure may pass (a backend or host
+ * fault, a throttle), the event runs again later with the routing failure
+ * as its last error: the outcome is not stored as final without having been
+ * delivered. Otherwise — no attempt left, an expired event, or a failure
+ * that will not pass (no such destination function, a record its schema
+ * refuses) — the outcome is stored as it is and the failure reported.
  */
 export function decideAfterRoutingFailure(
-  policy: AsyncRetryPolicy, attempt: number, condition: FinalCondition, failure: unknown,
+  event: Pick<QueuedEvent, 'acceptedAt' | 'policy'>, attempt: number, condition: FinalCondition, failure: unknown, now = Date.now(),
 ): { readonly kind: 'retry'; readonly delayMs: number; readonly error: InvocationError } | undefined {
-  if (condition === 'EventAgeExceeded' || attempt > policy.maxRetries) return undefined;
+  const policy = event.policy;
+  if (condition === 'EventAgeExceeded' || attempt > policy.maxRetries || isExpired(event, now)) return undefined;
+  const status = httpStatusOf(failure);
+  if (status >= 400 && status < 500 && status !== 429) return undefined;
   const reason = failure instanceof Error ? failure.message : String(failure);
   return {
     kind: 'retry',

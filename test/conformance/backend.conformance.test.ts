@@ -882,6 +882,47 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     never.resolve(); // let the worker finish its own close
   });
 
+  it('closing is bounded while an expired event\'s outcome is being routed', async () => {
+    const backend = await open();
+    const routing = deferred();
+    const never = deferred();
+    const first = consume(backend, async () => ok(), {
+      onFinal: async () => {
+        routing.resolve();
+        await never.promise;
+      },
+      onError: () => undefined,
+    });
+    await backend.enqueue(makeEvent({ policy: { ...FAST_POLICY, maxEventAgeSeconds: 0 } }));
+    await routing.promise;
+    const started = Date.now();
+    await first.close({ drainTimeoutMs: 50 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    never.resolve();
+  });
+
+  it('another consumer finishes an event whose routing outlived the close that gave up on it', async () => {
+    const first = await open();
+    const routing = deferred();
+    const never = deferred();
+    const closing = consume(first, async () => ok('first'), {
+      onFinal: async () => {
+        routing.resolve();
+        await never.promise;
+      },
+      onError: () => undefined,
+    });
+    const event = makeEvent();
+    await first.enqueue(event);
+    await routing.promise;
+    await closing.close({ drainTimeoutMs: 50 });
+    // The claim (lease or lock) lapses and a consumer of another instance takes the event.
+    const second = await open();
+    consume(second, async () => ok('second'));
+    expect(await finalRecord(second, event.requestId)).toMatchObject({ status: 'SUCCEEDED', result: JSON.stringify('second') });
+    never.resolve();
+  });
+
   it('a second open of the same store leaves the claims of a running instance alone', async () => {
     const first = await open();
     const started = deferred();

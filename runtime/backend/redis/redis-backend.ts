@@ -33,6 +33,12 @@ const DEFAULT_LIST_LIMIT = 100;
 /** Longest a redrive may take before another caller may redrive the same letter. */
 const REDRIVE_LOCK_MS = 60_000;
 const DEAD_LETTER_PRUNE_BATCH = 200;
+const PUT_DEAD_LETTER_LUA = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return 1`;
+const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** Our own rejection, already typed; passes through the driver-error mapping untouched. */
 class Coded extends Error {
@@ -237,14 +243,13 @@ export class RedisBackend implements Backend {
     const letter: DeadLetter = { ...input, id: input.id ?? randomUUID(), createdAt: Date.now() };
     return this.#call('putDeadLetter', letter.id, async () => {
       const keys = this.#keys;
-      // As SQLite's primary key: a letter is never overwritten (its index entries would point at the new one).
-      const stored = await this.#client.set(keys.deadLetter(letter.id), JSON.stringify(letter), 'NX');
-      if (stored === null) throw new Coded('DUPLICATE_DEAD_LETTER', letter.id);
-      await this.#client
-        .multi()
-        .zadd(keys.deadLetterIndex, letter.createdAt, letter.id)
-        .zadd(keys.deadLetterFunctionIndex(letter.event.functionName), letter.createdAt, letter.id)
-        .exec();
+      // One script: the letter and its index entries together, and never over an existing letter (as SQLite's primary key).
+      const stored = await this.#client.eval(
+        PUT_DEAD_LETTER_LUA, 3,
+        keys.deadLetter(letter.id), keys.deadLetterIndex, keys.deadLetterFunctionIndex(letter.event.functionName),
+        JSON.stringify(letter), letter.createdAt, letter.id,
+      );
+      if (stored === 0) throw new Coded('DUPLICATE_DEAD_LETTER', letter.id);
       return letter;
     });
   }
@@ -272,7 +277,8 @@ export class RedisBackend implements Backend {
       // One redrive at a time per letter: a second caller finds it gone, as on SQLite. The lock lapses
       // by itself if this host dies midway, so the letter stays redrivable.
       const lock = this.#keys.deadLetterRedrive(id);
-      if ((await this.#client.set(lock, '1', 'PX', REDRIVE_LOCK_MS, 'NX')) === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
+      const token = randomUUID();
+      if ((await this.#client.set(lock, token, 'PX', REDRIVE_LOCK_MS, 'NX')) === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
       try {
         const body = await this.#client.get(this.#keys.deadLetter(id));
         if (body === null) throw new Coded('DEAD_LETTER_NOT_FOUND', id);
@@ -281,7 +287,8 @@ export class RedisBackend implements Backend {
         // Enqueue, then delete: a crash in between redrives twice rather than never.
         return await this.#enqueue({ ...original, requestId: options.requestId ?? randomUUID() }, id);
       } finally {
-        await this.#client.del(lock);
+        // Only our own lock: after REDRIVE_LOCK_MS it may be another caller's.
+        await this.#client.eval(RELEASE_LOCK_LUA, 1, lock, token);
       }
     });
   }

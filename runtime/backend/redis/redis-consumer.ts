@@ -51,6 +51,8 @@ class RetryableAttemptError extends Error {
 }
 
 const EVICTED = Symbol('evicted');
+/** The eviction of a finalisation: it has no handler to give back, close waits for it. */
+const NEVER_EVICTED = new Promise<typeof EVICTED>(() => undefined);
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** BullMQ's own stall limit is set out of reach: we enforce `maxStalledCount` ourselves so the record and `onFinal` see the failure. */
 const BULLMQ_MAX_STALLED = 1_000_000;
@@ -219,17 +221,21 @@ export class RedisConsumer implements Consumer {
         }
       }
     }
-    // Routing and the final write get one more drain period. One still unfinished after it keeps its
-    // lock until that lapses, and another worker's stalled check recovers the event.
-    const routing = timedOut && [...this.#active.values()].some((attempt) => attempt.routing);
+    // Routing and the final write (and the moves of the evicted) get one more drain period. Past it
+    // the worker's connections are dropped: its locks stop being renewed and lapse, and another
+    // worker's stalled check recovers those events.
     try {
-      const stillRouting = await Promise.race([
+      const stillRouting = timedOut && await Promise.race([
         closed.then(() => false),
-        ...(routing ? [new Promise<boolean>((resolve) => {
+        new Promise<boolean>((resolve) => {
           timer = setTimeout(() => resolve(true), drainTimeoutMs);
-        })] : []),
+        }),
       ]);
-      if (stillRouting) throw new Error(`closed with event(s) still routing their outcome; they are recovered once their locks lapse`);
+      if (!stillRouting) await closed;
+      else {
+        await this.#worker.disconnect();
+        throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
+      }
     } catch (error) {
       this.#onError(error);
     } finally {
@@ -250,12 +256,12 @@ export class RedisConsumer implements Consumer {
     const id = job.id ?? event.requestId;
 
     if (isExpired(event, now)) {
-      await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
+      await this.#finalizeTracked(id, event, job.attemptsMade, 'EventAgeExceeded', undefined);
       return;
     }
     if (job.stalledCounter > this.#context.maxStalledCount) {
       const outcome = stalledOutcome(job.stalledCounter, this.#context.maxStalledCount);
-      await this.#finalize(event, attemptNumber, 'RetriesExhausted', outcome);
+      await this.#finalizeTracked(id, event, attemptNumber, 'RetriesExhausted', outcome);
       return;
     }
     // Finalised before a crash stopped BullMQ from completing the job: never run it twice. Only a
@@ -279,7 +285,7 @@ export class RedisConsumer implements Consumer {
       if (this.#stopping) return this.#putBack(job, token, id);
       if (isExpired(event, Date.now())) {
         this.#refusals.delete(id);
-        await this.#finalize(event, job.attemptsMade, 'EventAgeExceeded', undefined);
+        await this.#finalizeTracked(id, event, job.attemptsMade, 'EventAgeExceeded', undefined);
         return;
       }
     }
@@ -366,9 +372,22 @@ export class RedisConsumer implements Consumer {
         retryable: false,
         error: { errorType: error.name || 'Error', errorMessage: error.message },
       };
-      await this.#finalize(job.data, job.attemptsMade, 'RetriesExhausted', outcome, undefined, false);
+      await this.#finalizeTracked(job.id ?? job.data.requestId, job.data, job.attemptsMade, 'RetriesExhausted', outcome, false);
     } catch (failure) {
       this.#onError(failure);
+    }
+  }
+
+  /** A final outcome routed and stored outside a running attempt (expired, stalled, failed by BullMQ): close waits for it too. */
+  async #finalizeTracked(
+    id: string, event: QueuedEvent, attempts: number, condition: FinalCondition, outcome: AttemptOutcome | undefined, mayRetry = true,
+  ): Promise<void> {
+    const tracked: ActiveAttempt = { controller: new AbortController(), routing: true, evicted: NEVER_EVICTED, evict: () => undefined };
+    this.#active.set(id, tracked);
+    try {
+      await this.#finalize(event, attempts, condition, outcome, undefined, mayRetry);
+    } finally {
+      if (this.#active.get(id) === tracked) this.#active.delete(id);
     }
   }
 
@@ -403,7 +422,7 @@ export class RedisConsumer implements Consumer {
         await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
       } catch (error) {
         this.#onError(error);
-        const retry = mayRetry ? decideAfterRoutingFailure(event.policy, attempts, condition, error) : undefined;
+        const retry = mayRetry ? decideAfterRoutingFailure(event, attempts, condition, error) : undefined;
         if (retry && !this.#dead) {
           await this.#context.records.patch(base(event), {
             status: 'QUEUED',

@@ -124,11 +124,14 @@ export class RedisRecords {
     const [walk, other] = byFunction <= byStatus ? [functionIndex, statusIndex] : [statusIndex, functionIndex];
     const page = Math.max(limit, 500);
     const found: InvocationRecord[] = [];
+    // Pages are by rank in an index that changes meanwhile (a status index): an entry may show up twice.
+    const seen = new Set<string>();
     for (let start = 0; found.length < limit; start += page) {
       const ids = await this.#redis.zrevrange(walk, start, start + page - 1);
       if (ids.length === 0) break;
       const scores = await this.#redis.zmscore(other, ...ids);
-      const matched = ids.filter((_, i) => scores[i] !== null);
+      const matched = ids.filter((id, i) => scores[i] !== null && !seen.has(id));
+      for (const id of matched) seen.add(id);
       // The status may change between the index read and the record read: the record has the last word.
       for (const record of await this.#read(matched, status)) {
         found.push(record);

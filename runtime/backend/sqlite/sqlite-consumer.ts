@@ -395,7 +395,7 @@ export class SqliteConsumer implements Consumer {
         await this.#onFinal({ event, record, condition, ...(outcome ? { outcome } : {}) });
       } catch (error) {
         this.#onError(error);
-        const retry = decideAfterRoutingFailure(event.policy, row.attempts, condition, error);
+        const retry = decideAfterRoutingFailure(event, row.attempts, condition, error);
         if (retry && !attempt.evicted && !this.#dead) {
           await this.#write(() =>
             this.#context.store.retry(row.id, attempt.token, {

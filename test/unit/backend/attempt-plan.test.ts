@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideAfterAttempt,
+  decideAfterRoutingFailure,
   isExpired,
   outcomeFromThrown,
   retryDelayMs,
   stalledOutcome,
 } from '../../../runtime/backend/attempt-plan.js';
 import type { AsyncRetryPolicy, AttemptOutcome, QueuedEvent } from '../../../runtime/backend/index.js';
+import { BackendUnavailableError } from '../../../runtime/backend/index.js';
+import { InvalidRequestContentError, ResourceNotFoundError, ServiceError, TooManyRequestsError } from '../../../runtime/errors/index.js';
 
 const policy: AsyncRetryPolicy = { maxRetries: 2, retryDelaysMs: [60_000, 120_000], maxEventAgeSeconds: 60 };
 const success: AttemptOutcome = { ok: true, result: '1' };
@@ -79,5 +82,27 @@ describe('outcomeFromThrown', () => {
 describe('stalledOutcome', () => {
   it('is a failure that is not retried', () => {
     expect(stalledOutcome(4, 3)).toMatchObject({ ok: false, retryable: false, error: { errorType: 'Neolith.EventStalled' } });
+  });
+});
+
+describe('decideAfterRoutingFailure', () => {
+  const event = { acceptedAt: 1_000_000, policy };
+  const now = event.acceptedAt + 1000;
+
+  it('sends the event to another attempt, with the delay of that attempt, while the failure may pass', () => {
+    for (const failure of [new ServiceError('host closing'), new BackendUnavailableError('redis away'), new TooManyRequestsError('Rate Exceeded.', 'ReservedFunctionConcurrentInvocationLimitExceeded'), new Error('socket hang up')]) {
+      expect(decideAfterRoutingFailure(event, 1, 'Success', failure, now)).toMatchObject({
+        kind: 'retry', delayMs: 60_000, error: { errorType: 'Neolith.DestinationFailed' },
+      });
+    }
+  });
+
+  it('stores the outcome as it is with no attempt left, for an expired event, or for a failure that will not pass', () => {
+    expect(decideAfterRoutingFailure(event, 3, 'Success', new ServiceError('x'), now)).toBeUndefined();
+    expect(decideAfterRoutingFailure(event, 1, 'EventAgeExceeded', new ServiceError('x'), now)).toBeUndefined();
+    // Past its maximum age now: another attempt would only expire it and route it a second time.
+    expect(decideAfterRoutingFailure(event, 1, 'Success', new ServiceError('x'), event.acceptedAt + 60_000)).toBeUndefined();
+    expect(decideAfterRoutingFailure(event, 1, 'Success', new ResourceNotFoundError('Function not found: gone'), now)).toBeUndefined();
+    expect(decideAfterRoutingFailure(event, 1, 'RetriesExhausted', new InvalidRequestContentError('schema'), now)).toBeUndefined();
   });
 });

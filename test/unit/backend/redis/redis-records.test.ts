@@ -34,4 +34,40 @@ describe('RedisRecords.list', () => {
     expect(await records.list({ functionName: 'quiet', status: 'SUCCEEDED' }, 10)).toEqual([]);
     expect((await records.list({ functionName: 'busy', status: 'SUCCEEDED' }, 3)).map((r) => r.id)).toEqual(['r12001', 'r12000', 'r11999']);
   });
+  it('lists each record once while the walked index changes between pages', async () => {
+    const keys = new RedisKeys(`${prefix}:paging`);
+    const writer = new RedisRecords(redis, keys);
+    const writes: Promise<unknown>[] = [];
+    // FAILED records of 'f' and 'g' interleaved, and more records of 'f' than FAILED has entries: the
+    // listing walks the FAILED index, 1,000 a page, and needs a second page.
+    let failedOfF = 0;
+    for (let n = 0; n < 3700; n++) {
+      const fn = n >= 1700 || n % 17 < 7 ? 'f' : 'g';
+      const status = n < 1700 ? 'FAILED' : 'SUCCEEDED';
+      if (fn === 'f' && status === 'FAILED') failedOfF++;
+      writes.push(writer.create(record(n, fn, status)));
+    }
+    await Promise.all(writes);
+    let injected = false;
+    // Newer FAILED records of another function land right after the first page is read: ranks shift by 20.
+    const shifting = new Proxy(redis, {
+      get(target, key) {
+        if (key === 'zrevrange') {
+          return async (...args: Parameters<Redis['zrevrange']>) => {
+            const page = await target.zrevrange(...args);
+            if (!injected) {
+              injected = true;
+              await Promise.all(Array.from({ length: 20 }, (_, i) => writer.create(record(5000 + i, 'other', 'FAILED'))));
+            }
+            return page;
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const listed = await new RedisRecords(shifting, keys).list({ functionName: 'f', status: 'FAILED' }, 1000);
+    expect(new Set(listed.map((r) => r.id)).size).toBe(listed.length);
+    expect(listed).toHaveLength(failedOfF);
+  });
 });
