@@ -40,8 +40,9 @@ export class LogTailRing {
 
   /** Writer side: the output so far was delivered with a result. */
   clear(): void {
-    Atomics.store(this.#header, 0, 0);
+    // Flag first: a read in between sees the start of the old text, never all of it as new.
     Atomics.store(this.#header, 1, 0);
+    Atomics.store(this.#header, 0, 0);
   }
 
   /** Reader side (the host): the output kept since the last `clear`, oldest first. */
