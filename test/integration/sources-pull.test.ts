@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConditionalCheckFailedError, configureSourcesClient, createHost, InvalidParameterValueError, stream, table, type Host } from '../../runtime/index.js';
 import { laneFor } from '../../runtime/sources/pull/shard-hash.js';
+import { Gate } from '../support/gate.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
@@ -28,6 +29,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
   const state = tempDir();
   const out = join(state.path, 'out.jsonl');
   const prefix = `test-${randomUUID()}`;
+  const gate = new Gate();
   let host: Host;
   let lambda: LambdaClient;
   let hostUrl: string;
@@ -52,6 +54,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
 
   beforeAll(async () => {
     const env = { OUT: out };
+    await gate.open();
     host = await createHost({
       rootDir: handlers,
       config: {
@@ -70,8 +73,9 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
           filtered: { handler: './sources.mjs#collect', environment: env },
           attime: { handler: './sources.mjs#collect', environment: env },
           toggled: { handler: './sources.mjs#collect', environment: env },
+          held: { handler: './sources.mjs#held', environment: { ...env, GATE: gate.url }, timeoutMs: 30_000 },
         },
-        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {}, toggle: {} },
+        streams: { clicks: { shards: 2 }, bad: {}, partly: {}, sdkstream: {}, windowed: {}, aged: {}, lanes: {}, filtered: {}, attime: {}, toggle: {}, holding: {} },
         tables: { orders: { partitionKey: 'id' }, ledger: { partitionKey: 'id' } },
         eventSourceMappings: [
           { source: 'stream:clicks', function: 'collect', batchSize: 100 },
@@ -98,6 +102,7 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
   afterAll(async () => {
     lambda?.destroy();
     await host?.close();
+    await gate.close();
     configureSourcesClient({});
     state.remove();
     if (backend === 'redis') {
@@ -244,6 +249,21 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
   const count = (fn: string) => outcomes.filter((o) => o.fn === fn).length;
   const mappingOf = async (fn: string) => (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: fn }))).EventSourceMappings![0]!.UUID!;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('DeleteEventSourceMapping answers Deleting at once, while a batch is still in flight', async () => {
+    const created = await lambda.send(new CreateEventSourceMappingCommand({
+      FunctionName: 'held', EventSourceArn: `arn:aws:kinesis:us-east-1:000000000000:stream/holding`, StartingPosition: 'TRIM_HORIZON',
+    }));
+    await stream('holding').putRecord({ data: 'in flight', partitionKey: 'k' });
+    await gate.arrived(1);
+    // The handler is still held: Lambda does not wait for its batch to answer the delete.
+    const deleted = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+    expect(deleted.State).toBe('Deleting');
+    expect(gate.held).toHaveLength(1);
+    await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    gate.release();
+    await finished('held', 1);
+  });
 
   it('MaximumBatchingWindowInSeconds gathers records put over time into one batch', async () => {
     const started = Date.now();

@@ -103,6 +103,8 @@ export class EventSourceMappings {
   #reconciler: NodeJS.Timeout | undefined;
   /** API calls and reconcile passes run one at a time: each reads, then writes, the store and the map. */
   #turn: Promise<unknown> = Promise.resolve();
+  /** Deletions answered but still stopping their pollers (the batch in flight): close waits for them. */
+  readonly #deleting = new Set<Promise<void>>();
 
   constructor(parts: EventSourceMappingsParts) {
     this.#p = parts;
@@ -299,10 +301,16 @@ export class EventSourceMappings {
     }
     this.#mappings.delete(uuid);
     const description = { ...this.#describe(m), State: 'Deleting' as const };
-    await Promise.all(m.pollers.map((p) => p.close()));
-    await m.restarting;
+    // Durable before the answer; the batch in flight finishes behind it, as Lambda answers
+    // "Deleting" at once. A checkpoint its pollers write meanwhile is removed after they stop.
     await this.#p.store.deleteMapping(uuid);
-    await this.#p.store.deleteCheckpoints(uuid, this.#shards(m.source));
+    const finishing = (async () => {
+      await Promise.all(m.pollers.map((p) => p.close()));
+      await m.restarting;
+      await this.#p.store.deleteCheckpoints(uuid, this.#shards(m.source));
+    })().catch((error: unknown) => this.#p.onError(error));
+    this.#deleting.add(finishing);
+    void finishing.finally(() => this.#deleting.delete(finishing));
     return description;
   }
 
@@ -327,7 +335,7 @@ export class EventSourceMappings {
     clearInterval(this.#reconciler);
     await this.#turn;
     const all = [...this.#mappings.values()];
-    await Promise.allSettled(all.flatMap((m) => [...m.pollers.map((p) => p.close()), m.restarting]));
+    await Promise.allSettled([...all.flatMap((m) => [...m.pollers.map((p) => p.close()), m.restarting]), ...this.#deleting]);
   }
 
   // -- internals ------------------------------------------------------------------
