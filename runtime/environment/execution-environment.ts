@@ -4,8 +4,8 @@ import { AbortedError, NeolithError } from '../errors/index.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
 import { LogTailRing } from './log-tail-ring.js';
 import type {
-  HostCallHandler, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker, ResultMessage,
-  WorkerToMain,
+  ChunkMessage, HandlerStartMessage, HostCallHandler, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload,
+  MainToWorker, ResultMessage, WorkerToMain,
 } from './protocol.js';
 
 /** Life of an environment, as metrics and the dashboard show it. */
@@ -19,6 +19,8 @@ interface Pending {
   reject: (error: Error) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** Takes the chunks of a streamed response. */
+  onChunk?: (bytes: Uint8Array) => void;
   /** Set when this run carries init (first invocation of the environment). */
   cold: boolean;
   startedAt: number;
@@ -202,6 +204,10 @@ export class ExecutionEnvironment {
       if (request.batch) message.batch = true;
       if (request.clientContext !== undefined) message.clientContext = request.clientContext;
       if (request.identity !== undefined) message.identity = request.identity;
+      if (request.stream) {
+        pending.onChunk = request.stream.onChunk;
+        message.streamLimitBytes = request.stream.limitBytes;
+      }
       if (cold) message.init = this.#init!;
       this.#post(message);
       if (cold) this.#initialised = true;
@@ -310,12 +316,9 @@ export class ExecutionEnvironment {
   }
 
   #onMessage(message: WorkerToMain): void {
-    if (message.kind === 'init-done') {
-      this.#initWaiter?.(message);
-      return;
-    }
-    if (message.kind === 'handler-start') {
-      if (this.#pending?.seq === message.seq) this.#armTimer(this.#pending.timeoutMs);
+    // Results first: the one kind every invocation sends.
+    if (message.kind !== 'result') {
+      this.#onNotice(message);
       return;
     }
     const pending = this.#pending;
@@ -343,6 +346,26 @@ export class ExecutionEnvironment {
     else if (this.state !== 'dead') this.state = 'idle';
   }
 
+  /** Messages other than a result: init done, handler started, a streamed chunk. */
+  #onNotice(message: InitDoneMessage | HandlerStartMessage | ChunkMessage): void {
+    if (message.kind === 'chunk') {
+      // A chunk of a run that timed out or was aborted meanwhile has nowhere to go.
+      if (this.#pending?.seq !== message.seq) return;
+      try {
+        this.#pending.onChunk?.(message.data);
+      } catch (error) {
+        // Thrown here it would be the host's uncaught exception; the run goes on.
+        process.emitWarning(`neolith: a response stream's consumer failed: ${(error as Error)?.stack ?? String(error)}`);
+      }
+      return;
+    }
+    if (message.kind === 'init-done') {
+      this.#initWaiter?.(message);
+      return;
+    }
+    if (this.#pending?.seq === message.seq) this.#armTimer(this.#pending.timeoutMs);
+  }
+
   #toResult(message: ResultMessage): EnvironmentResult {
     const result: EnvironmentResult = {
       durationMs: message.durationMs,
@@ -351,6 +374,10 @@ export class ExecutionEnvironment {
       environmentId: this.id,
     };
     if (message.payload !== undefined) result.payload = message.payload;
+    else if (message.payloadBytes) {
+      result.payloadBytes = message.payloadBytes;
+      result.payload = Buffer.from(message.payloadBytes.buffer, message.payloadBytes.byteOffset, message.payloadBytes.byteLength).toString('utf8');
+    }
     if (message.error) result.error = message.error;
     if (message.initDurationMs !== undefined) result.initDurationMs = message.initDurationMs;
     return result;

@@ -2,8 +2,13 @@ import type { LambdaErrorPayload } from './protocol.js';
 
 /** What one run in an environment produced, as the invoker sees it. */
 export interface EnvironmentResult {
-  /** JSON text of the handler's result; absent when `error` is set. */
+  /** JSON text of the handler's result; absent when `error` is set, and when the response was streamed. */
   payload?: string;
+  /**
+   * A streaming handler's buffered response, as bytes (it need not be JSON,
+   * nor text); `payload` then holds the same as UTF-8 text.
+   */
+  payloadBytes?: Uint8Array;
   /** Lambda's unhandled function error. */
   error?: LambdaErrorPayload;
   /** Init ran for this invocation (a cold start) and took this long. */
@@ -26,4 +31,18 @@ export interface EnvironmentRequest {
   identity?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Stream the response (InvokeWithResponseStream): a streaming handler's
+   * writes reach `onChunk` as it makes them, up to `limitBytes` in all; a
+   * non-streaming handler answers `payload` as usual.
+   */
+  stream?: ResponseStreamTarget;
+}
+
+/** Where a streamed response goes. */
+export interface ResponseStreamTarget {
+  /** Most bytes a handler may stream; past it the invocation fails with Function.ResponseSizeTooLarge. */
+  limitBytes: number;
+  /** Called with each chunk in order, before the run resolves; the bytes are the callee's to keep. */
+  onChunk: (bytes: Uint8Array) => void;
 }

@@ -62,6 +62,12 @@ export interface InvokeMessage {
   clientContext?: string;
   /** JSON text of the caller identity. */
   identity?: string;
+  /**
+   * Set for InvokeWithResponseStream: a streaming handler's bytes go to the
+   * host as `chunk` messages while it writes them, up to this many bytes in
+   * all. Absent: a streaming handler's output is buffered into the answer.
+   */
+  streamLimitBytes?: number;
   init?: InitSpec;
 }
 
@@ -81,6 +87,11 @@ export interface ResultMessage {
   seq: number;
   /** JSON text of the handler's result (when `error` is absent). */
   payload?: string;
+  /**
+   * What a streaming handler wrote, buffered (it was invoked without
+   * `streamLimitBytes`): bytes, not JSON, so they travel as they are.
+   */
+  payloadBytes?: Uint8Array;
   /** Unhandled function error; `fatal` ones recycle the environment. */
   error?: LambdaErrorPayload;
   fatal?: boolean;
@@ -100,7 +111,17 @@ export interface HandlerStartMessage {
   seq: number;
 }
 
-export type WorkerToMain = InitDoneMessage | HandlerStartMessage | ResultMessage;
+/**
+ * Bytes a streaming handler wrote, sent as it writes them (`streamLimitBytes`
+ * set). The buffer is transferred, never shared: the thread wrote a copy.
+ */
+export interface ChunkMessage {
+  kind: 'chunk';
+  seq: number;
+  data: Uint8Array;
+}
+
+export type WorkerToMain = InitDoneMessage | HandlerStartMessage | ChunkMessage | ResultMessage;
 
 /**
  * One event-source operation a handler's client (`neolith/client`) asks of

@@ -5,18 +5,23 @@
  */
 import { fstatSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { finished } from 'node:stream';
+import { highWaterMarkOf, installAwsLambdaGlobal, isStreaming } from './awslambda-global.js';
 import { LogTailRing } from './log-tail-ring.js';
+import { ResponseStream, type ResponseSink } from './response-stream.js';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format, types } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
-  HostCall, HostCallFunction, HostCallMessage, HandlerStartMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload, MainToWorker,
-  ResultMessage, WorkerToMain,
+  ChunkMessage, HostCall, HostCallFunction, HostCallMessage, HandlerStartMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload,
+  MainToWorker, ResultMessage, WorkerToMain,
 } from './protocol.js';
 
 type Handler = (event: unknown, context: LambdaContext, callback?: Callback) => unknown;
 type Callback = (error?: unknown, result?: unknown) => void;
-interface JobEntry { handler: Handler; batch: boolean }
+/** A handler wrapped by `awslambda.streamifyResponse`. */
+type StreamingHandler = (event: unknown, responseStream: ResponseStream, context: LambdaContext) => unknown;
+interface JobEntry { handler: Handler; batch: boolean; streaming: boolean }
 interface LambdaContext {
   awsRequestId: string;
   functionName: string;
@@ -71,6 +76,8 @@ Object.defineProperty(globalThis, Symbol.for('neolith.hostCall'), { value: hostC
 
 let spec: InitSpec | undefined;
 let handler: Handler | undefined;
+/** `handler` was wrapped by `awslambda.streamifyResponse`. */
+let handlerStreaming = false;
 let jobs: Record<string, JobEntry> | undefined;
 let initError: LambdaErrorPayload | undefined;
 let currentRequestId = 'undefined';
@@ -173,6 +180,8 @@ async function initialise(next: InitSpec): Promise<number> {
   spec = next;
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, next.env);
+  // Before the import: module scope may call awslambda.streamifyResponse.
+  installAwsLambdaGlobal(next.env);
   try {
     const mod = (await import(next.moduleUrl)) as Record<string, unknown>;
     if (next.jobBundle) {
@@ -180,12 +189,13 @@ async function initialise(next: InitSpec): Promise<number> {
       jobs = {};
       for (const [name, job] of Object.entries(table)) {
         if (typeof job.handler !== 'function') throw handlerNotFound(`${name}.handler`);
-        jobs[name] = { handler: job.handler as Handler, batch: job.batch === true };
+        jobs[name] = { handler: job.handler as Handler, batch: job.batch === true, streaming: isStreaming(job.handler) };
       }
     } else {
       const found = lookup(mod, next.exportName);
       if (typeof found !== 'function') throw handlerNotFound(next.exportName);
       handler = found as Handler;
+      handlerStreaming = isStreaming(found);
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -322,6 +332,7 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   }
   let fn: Handler;
   let batchAware = false;
+  let streaming = handlerStreaming;
   if (jobs) {
     const job = msg.job === undefined ? (Object.keys(jobs).length === 1 ? Object.values(jobs)[0] : undefined) : jobs[msg.job];
     if (!job) {
@@ -330,6 +341,7 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
     }
     fn = job.handler;
     batchAware = job.batch;
+    streaming = job.streaming;
   } else {
     fn = handler!;
   }
@@ -345,6 +357,10 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
     event = JSON.parse(msg.payload);
   } catch (thrown) {
     Promise.reject(thrown).then(done, failed);
+    return;
+  }
+  if (streaming) {
+    invokeStreaming(msg, s, fn as unknown as StreamingHandler, event, context, started, initDurationMs);
     return;
   }
   if (msg.batch && !batchAware && Array.isArray(event)) {
@@ -393,6 +409,13 @@ function complete(
     };
     payload = undefined;
   }
+  const out = answer(msg, s, durationMs, initDurationMs, error);
+  if (!out.error) out.payload = payload!;
+  return out;
+}
+
+/** What every answer to a run carries: /tmp checked, memory and output taken. The caller adds the payload. */
+function answer(msg: InvokeMessage, s: InitSpec, durationMs: number, initDurationMs: number | undefined, error: LambdaErrorPayload | undefined): ResultMessage {
   let fatal = false;
   const used = tmpBytes(s.tmpDir, s.tmpFd);
   if (used > s.ephemeralStorageMB * MB) {
@@ -401,7 +424,6 @@ function complete(
       errorMessage: `/tmp holds ${Math.ceil(used / MB)} MB, over the function's ephemeralStorageMB (${s.ephemeralStorageMB})`,
       trace: [],
     };
-    payload = undefined;
     fatal = true;
   }
   currentRequestId = 'undefined';
@@ -410,7 +432,89 @@ function complete(
   if (error) {
     out.error = error;
     if (fatal) out.fatal = true;
-  } else out.payload = payload!;
+  }
+  return out;
+}
+
+/**
+ * Runs a streaming handler (`awslambda.streamifyResponse`) as Lambda's runtime
+ * does (`StreamingInvokeProcessor`): `(event, responseStream, context)`, an
+ * async function, done when it has settled *and* the stream has ended. With
+ * `streamLimitBytes` (InvokeWithResponseStream) every write goes to the host
+ * at once, its buffer transferred; without (plain Invoke) the writes are
+ * collected into the payload, under the function's response limit. A failure
+ * after some writes leaves those written: the host already has them.
+ */
+function invokeStreaming(
+  msg: InvokeMessage, s: InitSpec, fn: StreamingHandler, event: unknown, context: LambdaContext, started: number, initDurationMs: number | undefined,
+): void {
+  const toHost = msg.streamLimitBytes !== undefined;
+  const collected: Uint8Array[] = [];
+  const sink: ResponseSink = toHost
+    ? (bytes) => port.postMessage({ kind: 'chunk', seq: msg.seq, data: bytes } satisfies ChunkMessage, [bytes.buffer])
+    : (bytes) => void collected.push(bytes);
+  const limitBytes = toHost ? msg.streamLimitBytes! : s.maxResponseBytes;
+  const stream = new ResponseStream(sink, limitBytes, highWaterMarkOf(fn));
+  let settled = false;
+  const settle = (failed: boolean, thrown?: unknown): void => {
+    if (settled) return;
+    settled = true;
+    let error: LambdaErrorPayload | undefined;
+    if (stream.overflowed) {
+      error = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${limitBytes} bytes).`, trace: [] };
+    } else if (failed) {
+      logInvokeError(thrown);
+      error = toLambdaError(thrown);
+    }
+    // Writes from work the handler left behind go nowhere, never into a later answer.
+    if (!stream.destroyed) stream.destroy();
+    const out = answer(msg, s, performance.now() - started, initDurationMs, error);
+    // Past the limit the answer goes at once, the handler possibly still running (awaiting a
+    // 'drain' that never comes, writing on): recycle the environment rather than let it run on.
+    if (stream.overflowed) out.fatal = true;
+    if (out.error || toHost) {
+      respond(out);
+      return;
+    }
+    const payload = concat(collected);
+    out.payloadBytes = payload;
+    respond(out, [payload.buffer]);
+  };
+  const fail = (thrown: unknown): void => settle(true, thrown);
+  // Past the limit the invocation fails now, whatever the handler does about its failed write.
+  stream.on('error', () => {
+    if (stream.overflowed) settle(false);
+  });
+  let returned: unknown;
+  try {
+    returned = fn(event, stream, context);
+  } catch (thrown) {
+    // Answer from a promise job, never from inside `idle`'s loop.
+    Promise.reject(thrown).catch(fail);
+    return;
+  }
+  if (!returned || typeof (returned as Promise<unknown>).then !== 'function') {
+    // The runtime's own words, failed as a string (errorType "string"), as it does.
+    Promise.resolve('Streaming does not support non-async handlers.').then(fail);
+    return;
+  }
+  (returned as Promise<unknown>).then((result) => {
+    if (result !== undefined) console.warn('Streaming handlers ignore return values.');
+    // Done once the stream has ended too; one the handler never ends runs into the timeout, as in Lambda.
+    finished(stream, (streamError) => (streamError ? fail(streamError) : settle(false)));
+  }, fail);
+}
+
+/** One fresh buffer holding `parts` in order (Buffer.concat may hand out a pooled one, which cannot be transferred). */
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let total = 0;
+  for (const part of parts) total += part.byteLength;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
   return out;
 }
 
@@ -418,8 +522,8 @@ function complete(
 let answeredAt = 0;
 
 /** Sends an answer, then sleeps until the next request. */
-function respond(message: WorkerToMain): void {
-  port.postMessage(message);
+function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
+  port.postMessage(message, transfer);
   answeredAt = Date.now();
   idle();
 }

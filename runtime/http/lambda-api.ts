@@ -1,6 +1,7 @@
 import { callerIdentity, type AccessGate, type Principal } from '../auth/index.js';
-import { InvalidParameterValueError, InvalidRequestContentError, ResourceNotFoundError } from '../errors/index.js';
-import type { Invoker, FunctionRegistry, InvocationType, RegisteredFunction, Target } from '../invoke/index.js';
+import { InvalidParameterValueError, InvalidRequestContentError, NeolithError, ResourceNotFoundError } from '../errors/index.js';
+import type { Invoker, FunctionRegistry, InvocationType, InvokeOptions, InvokeResult, RegisteredFunction, Target } from '../invoke/index.js';
+import { EventStreamResponse, type InvokeCompleteEvent } from './event-stream-response.js';
 import { functionConfiguration } from './function-configuration.js';
 import type { FunctionManager } from './function-manager.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
@@ -8,16 +9,18 @@ import { readBody } from './read-body.js';
 import { sendJson } from './send.js';
 
 const INVOCATION_TYPES = new Set<InvocationType>(['RequestResponse', 'Event', 'DryRun']);
+/** InvokeWithResponseStream's `InvocationType`: no Event (API_InvokeWithResponseStream). */
+const STREAM_INVOCATION_TYPES = new Set<InvocationType>(['RequestResponse', 'DryRun']);
 /** Lambda's limit on the X-Amz-Client-Context header: "up to 3,583 bytes of base64-encoded data" (API_Invoke). */
 const MAX_CLIENT_CONTEXT_BYTES = 3583;
 /** Management request bodies are small JSON documents. */
 const MAX_MANAGEMENT_BODY_BYTES = 64 * 1024;
 /** Every path of Lambda's API starts with one of its API versions. */
-const API_PATH = /^\/(?:(?:2015-03-31|2017-10-31|2019-09-30|2019-09-25)\/functions(?:\/|$)|2016-08-19\/account-settings\/?$)/;
+const API_PATH = /^\/(?:(?:2015-03-31|2017-10-31|2019-09-30|2019-09-25|2021-11-15)\/functions(?:\/|$)|2016-08-19\/account-settings\/?$)/;
 
 /** The operations served, as Lambda names them (IAM action = `lambda:<name>`). */
 type Operation =
-  | 'ListFunctions' | 'GetFunction' | 'GetFunctionConfiguration' | 'InvokeFunction'
+  | 'ListFunctions' | 'GetFunction' | 'GetFunctionConfiguration' | 'InvokeFunction' | 'InvokeWithResponseStream'
   | 'ListVersionsByFunction' | 'ListAliases' | 'GetAccountSettings'
   | 'GetPolicy' | 'AddPermission' | 'RemovePermission'
   | 'PutFunctionConcurrency' | 'DeleteFunctionConcurrency' | 'GetFunctionConcurrency'
@@ -28,6 +31,7 @@ type Operation =
 const OPERATIONS: ReadonlyArray<readonly [string, RegExp, Operation]> = [
   ['GET', /^\/2015-03-31\/functions\/?$/, 'ListFunctions'],
   ['POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/, 'InvokeFunction'],
+  ['POST', /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/, 'InvokeWithResponseStream'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/?$/, 'GetFunction'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/, 'GetFunctionConfiguration'],
   ['GET', /^\/2015-03-31\/functions\/([^/]+)\/versions\/?$/, 'ListVersionsByFunction'],
@@ -98,7 +102,7 @@ export function lambdaApi(parts: LambdaApiParts): HttpRoute {
     };
     // The one branch auth-off requests pay.
     if (parts.access) {
-      const limit = operation === 'InvokeFunction' ? parts.maxBodyBytes : MAX_MANAGEMENT_BODY_BYTES;
+      const limit = operation === 'InvokeFunction' || operation === 'InvokeWithResponseStream' ? parts.maxBodyBytes : MAX_MANAGEMENT_BODY_BYTES;
       const auth = await parts.access.authenticate(ctx.req, () => readBody(ctx.req, limit));
       call.caller = auth.caller;
       call.body = auth.body;
@@ -108,7 +112,7 @@ export function lambdaApi(parts: LambdaApiParts): HttpRoute {
   };
 }
 
-const BASIC = new Set<Operation>(['ListFunctions', 'GetFunction', 'InvokeFunction']);
+const BASIC = new Set<Operation>(['ListFunctions', 'GetFunction', 'InvokeFunction', 'InvokeWithResponseStream']);
 
 async function serve(call: Call): Promise<void> {
   const { ctx, parts, operation } = call;
@@ -117,7 +121,7 @@ async function serve(call: Call): Promise<void> {
     listFunctions(ctx, parts.registry);
     return;
   }
-  if (operation === 'InvokeFunction') {
+  if (operation === 'InvokeFunction' || operation === 'InvokeWithResponseStream') {
     await invoke(call);
     return;
   }
@@ -192,7 +196,9 @@ function functionOf(call: Call): RegisteredFunction {
 }
 
 function authorize(call: Call, target: Target): void {
-  if (call.caller) call.parts.access!.policy.check(call.caller, `lambda:${call.operation}`, target.fn.spec.name, target.job);
+  // Streaming a response is invoking, to IAM: there is no lambda:InvokeWithResponseStream action.
+  const action = call.operation === 'InvokeWithResponseStream' ? 'lambda:InvokeFunction' : `lambda:${call.operation}`;
+  if (call.caller) call.parts.access!.policy.check(call.caller, action, target.fn.spec.name, target.job);
 }
 
 /** The `Qualifier` query parameter, if the request has one (only $LATEST exists here). */
@@ -214,13 +220,16 @@ async function jsonBody(call: Call): Promise<Record<string, unknown>> {
   return parsed as Record<string, unknown>;
 }
 
+/** Invoke and InvokeWithResponseStream: the same checks, limits and errors; different answers. */
 async function invoke(call: Call): Promise<void> {
   const { ctx, parts } = call;
   const name = call.name!;
   const { req, res } = ctx;
+  const streaming = call.operation === 'InvokeWithResponseStream';
   const typeHeader = header(req.headers['x-amz-invocation-type']) ?? 'RequestResponse';
-  if (!INVOCATION_TYPES.has(typeHeader as InvocationType)) {
-    throw new InvalidParameterValueError(`X-Amz-Invocation-Type must be RequestResponse, Event or DryRun (got ${JSON.stringify(typeHeader.slice(0, 64))})`);
+  if (!(streaming ? STREAM_INVOCATION_TYPES : INVOCATION_TYPES).has(typeHeader as InvocationType)) {
+    const allowed = streaming ? 'RequestResponse or DryRun' : 'RequestResponse, Event or DryRun';
+    throw new InvalidParameterValueError(`X-Amz-Invocation-Type must be ${allowed} (got ${JSON.stringify(typeHeader.slice(0, 64))})`);
   }
   const logType = header(req.headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') {
@@ -232,7 +241,7 @@ async function invoke(call: Call): Promise<void> {
   authorize(call, resolved);
   const clientContext = decodeClientContext(header(req.headers['x-amz-client-context']));
   const body = call.body ?? await readBody(req, parts.maxBodyBytes);
-  const result = await parts.invoker.invoke(name, body, {
+  const options: InvokeOptions = {
     type: typeHeader as InvocationType,
     logType,
     requestId: ctx.requestId,
@@ -240,7 +249,12 @@ async function invoke(call: Call): Promise<void> {
     // terminating its environment, and the next call would pay a cold start for it.
     ...(clientContext !== undefined && { clientContext }),
     ...(call.caller && { identity: callerIdentity(call.caller) }),
-  });
+  };
+  if (streaming) {
+    await invokeWithResponseStream(ctx, parts.invoker, name, body, options);
+    return;
+  }
+  const result = await parts.invoker.invoke(name, body, options);
   const headers: Record<string, string> = {
     'x-amzn-RequestId': result.requestId,
     'X-Amz-Executed-Version': result.executedVersion,
@@ -252,9 +266,44 @@ async function invoke(call: Call): Promise<void> {
   }
   if (result.functionError) headers['X-Amz-Function-Error'] = result.functionError;
   if (result.logResult !== undefined) headers['X-Amz-Log-Result'] = result.logResult;
-  const payload = result.payload ?? 'null';
-  res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  // A streaming handler's buffered response travels as the bytes it wrote.
+  const payload = result.payloadBytes ?? result.payload ?? 'null';
+  res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength });
   res.end(payload);
+}
+
+/**
+ * InvokeWithResponseStream's answer: the function's output as PayloadChunk
+ * events while it runs, then InvokeComplete with the error (ErrorCode =
+ * Lambda's error type) and the log tail, if any. DryRun answers 204.
+ */
+async function invokeWithResponseStream(ctx: RequestContext, invoker: Invoker, name: string, body: Buffer, options: InvokeOptions): Promise<void> {
+  const headers = { 'x-amzn-RequestId': ctx.requestId, 'X-Amz-Executed-Version': '$LATEST' };
+  const stream = new EventStreamResponse(ctx.res, headers);
+  let result: InvokeResult;
+  try {
+    result = await invoker.invokeWithResponseStream(name, body, (bytes) => stream.chunk(bytes), options);
+  } catch (error) {
+    // Before any output this is an ordinary error response; after, only the last event can say it.
+    if (!stream.started) throw error;
+    stream.complete(error instanceof NeolithError
+      ? { ErrorCode: error.code, ErrorDetails: error.message }
+      : { ErrorCode: 'ServiceException', ErrorDetails: 'Internal error in the neolith host' });
+    if (!(error instanceof NeolithError)) process.emitWarning(`neolith: unexpected error serving a request: ${(error as Error)?.stack ?? String(error)}`);
+    return;
+  }
+  if (result.statusCode !== 200) {
+    ctx.res.writeHead(result.statusCode, headers);
+    ctx.res.end();
+    return;
+  }
+  const complete: InvokeCompleteEvent = {};
+  if (result.error) {
+    complete.ErrorCode = result.error.errorType;
+    complete.ErrorDetails = result.error.errorMessage;
+  }
+  if (result.logResult !== undefined) complete.LogResult = result.logResult;
+  stream.complete(complete);
 }
 
 function listFunctions(ctx: RequestContext, registry: FunctionRegistry): void {

@@ -4,7 +4,7 @@ export { ConcurrencyGovernor } from './concurrency-governor.js';
 export { FunctionRegistry } from './function-registry.js';
 export type { RegisteredFunction, Target } from './function-registry.js';
 export type { EventQueue, AcceptedEvent } from './event-queue.js';
-export type { InvocationOutcome, InvocationThrottle, InvocationType, InvokeOptions, InvokeResult } from './invocation-types.js';
+export type { InvocationOutcome, InvocationThrottle, InvocationType, InvokeOptions, InvokeResult, StreamSink } from './invocation-types.js';
 export { AsyncDispatcher, parseDestination } from './async-dispatcher.js';
 export type { AsyncDispatcherParts, Destination } from './async-dispatcher.js';
 export { destinationRecord } from './destination-record.js';

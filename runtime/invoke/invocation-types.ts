@@ -30,8 +30,13 @@ export interface InvokeResult {
   functionName: string;
   /** 200 (RequestResponse), 202 (Event accepted), 204 (DryRun passed). */
   statusCode: 200 | 202 | 204;
-  /** JSON text the function returned, or its error payload; absent for 202/204. */
+  /** JSON text the function returned, or its error payload; absent for 202/204 and for a streamed response. */
   payload?: string;
+  /**
+   * A streaming handler's response, buffered (it was invoked with `invoke`):
+   * the bytes it wrote, which need not be JSON nor text; `payload` holds them as UTF-8 text.
+   */
+  payloadBytes?: Uint8Array;
   /** `Unhandled` when the function failed (Lambda's X-Amz-Function-Error). */
   functionError?: 'Unhandled';
   /** The function's error, parsed (when functionError is set). */
@@ -44,6 +49,12 @@ export interface InvokeResult {
   /** Set on a cold start: module-scope init time, ms. */
   initDurationMs?: number;
 }
+
+/**
+ * Takes a streamed response's bytes in order, as the function writes them
+ * (`Invoker.invokeWithResponseStream`). The bytes are the sink's to keep.
+ */
+export type StreamSink = (bytes: Uint8Array) => void;
 
 /** One finished run, for metrics and records. */
 export interface InvocationOutcome {

@@ -3,13 +3,19 @@ import type { ValidateFunction } from 'ajv';
 import type { ResolvedPayloadLimits } from '../config/index.js';
 import type { EnvironmentRequest, EnvironmentResult } from '../environment/index.js';
 import {
-  InvalidRequestContentError, RequestTooLargeError, ServiceError, TooManyRequestsError,
+  InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, ServiceError, TooManyRequestsError,
 } from '../errors/index.js';
 import { InvocationLog, type InvocationReport } from '../observe/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import type { EventQueue } from './event-queue.js';
 import type { FunctionRegistry, Target } from './function-registry.js';
-import type { InvocationOutcome, InvocationThrottle, InvokeOptions, InvokeResult } from './invocation-types.js';
+import type { InvocationOutcome, InvocationThrottle, InvokeOptions, InvokeResult, StreamSink } from './invocation-types.js';
+
+/**
+ * Most bytes one streamed response may carry: Lambda's 20 MB (a soft limit
+ * there). Past it the invocation fails with Function.ResponseSizeTooLarge.
+ */
+const RESPONSE_STREAM_BYTES = 20 * 1024 * 1024;
 
 /** What the invoker is built from. */
 export interface InvokerParts {
@@ -75,6 +81,20 @@ export class Invoker {
   }
 
   /**
+   * InvokeWithResponseStream: as `invoke`, but the response goes to `sink`
+   * while the function makes it — a streaming handler's
+   * (`awslambda.streamifyResponse`) writes as they happen, a non-streaming
+   * handler's JSON answer as one chunk — and the result carries no payload.
+   * A failure or timeout after some chunks leaves them delivered; the result's
+   * `error` says what happened. Types: RequestResponse and DryRun, as Lambda.
+   */
+  async invokeWithResponseStream(name: string, payload: unknown, sink: StreamSink, options: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.#closing) throw new ServiceError('the host is closing and accepts no new invocations');
+    if (options.type === 'Event') throw new InvalidParameterValueError('InvokeWithResponseStream takes InvocationType RequestResponse or DryRun (got Event)');
+    return this.#invoke(name, payload, options, sink);
+  }
+
+  /**
    * An Event invocation the host makes itself (an async destination). Taken
    * while the host closes too: the event whose outcome it carries is being
    * finished by the drain, and refusing it would lose that outcome.
@@ -83,7 +103,7 @@ export class Invoker {
     return this.#invoke(name, payload, { type: 'Event' });
   }
 
-  async #invoke(name: string, payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
+  async #invoke(name: string, payload: unknown, options: InvokeOptions, sink?: StreamSink): Promise<InvokeResult> {
     const target = this.#registry.resolve(name);
     const type = options.type ?? 'RequestResponse';
     const limit = type === 'Event' ? this.#limits.asyncEventBytes : this.#limits.syncRequestBytes;
@@ -126,7 +146,7 @@ export class Invoker {
     }
     let run: EnvironmentResult;
     try {
-      run = await this.#run(target, job, text, requestId, options);
+      run = await this.#run(target, job, text, requestId, options, sink);
     } finally {
       this.#governor.release(functionName, reserved);
     }
@@ -137,8 +157,12 @@ export class Invoker {
       result.functionError = 'Unhandled';
       result.error = run.error;
       result.payload = JSON.stringify(run.error);
-    } else {
+    } else if (sink === undefined) {
       result.payload = run.payload!;
+      if (run.payloadBytes) result.payloadBytes = run.payloadBytes;
+    } else if (run.payload !== undefined) {
+      // A non-streaming handler: its JSON answer is the stream's one chunk, as in Lambda.
+      sink(Buffer.from(run.payload));
     }
     if (options.logType === 'Tail') result.logResult = InvocationLog.tail(entry.text);
     return result;
@@ -162,7 +186,7 @@ export class Invoker {
     return run;
   }
 
-  #run(target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions): Promise<EnvironmentResult> {
+  #run(target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions, sink?: StreamSink): Promise<EnvironmentResult> {
     // Set only what is present: absent fields cost the thread hand-off too.
     const request: EnvironmentRequest = { requestId, payload: text, timeoutMs: target.fn.spec.timeoutMs };
     if (job !== undefined) request.job = job;
@@ -170,6 +194,7 @@ export class Invoker {
     if (options.signal) request.signal = options.signal;
     if (options.clientContext !== undefined) request.clientContext = JSON.stringify(options.clientContext);
     if (options.identity !== undefined) request.identity = JSON.stringify(options.identity);
+    if (sink) request.stream = { limitBytes: RESPONSE_STREAM_BYTES, onChunk: sink };
     return target.fn.pool.run(request);
   }
 
