@@ -121,15 +121,23 @@ function takeLogs(): string {
 }
 
 /**
- * Lambda's shape for a failure, as its Node runtime makes it (`formatError` in
- * aws-lambda-nodejs-runtime-interface-client): an Error gives its `name` (so a
- * subclass that sets none is "Error"), message and stack lines; anything else
- * thrown gives its `typeof` and its text (`throw 'boom'` → "string", "boom").
+ * Lambda's shape for a failure, as its Node runtime makes it (`toRapidResponse`
+ * in aws-lambda-nodejs-runtime-interface-client): an Error — or any object with
+ * string `name`, `message` and `stack` — gives its `name` (so a subclass that
+ * sets none is "Error"), message and stack lines; anything else thrown gives
+ * its `typeof` and its text (`throw 'boom'` → "string", "boom"); a failure
+ * with no value at all (`throw undefined`, `Promise.reject(null)`) is the
+ * runtime's "handled".
  */
-function toLambdaError(error: unknown): LambdaErrorPayload {
+function toLambdaError(thrown: unknown): LambdaErrorPayload {
+  const error = thrown === undefined || thrown === null ? 'handled' : thrown;
   try {
     if (isError(error)) {
-      return { errorType: String(error.name), errorMessage: String(error.message), trace: typeof error.stack === 'string' ? error.stack.split('\n') : [] };
+      return {
+        errorType: escapeDel(error.name) || 'Error',
+        errorMessage: escapeDel(error.message) || '',
+        trace: typeof error.stack === 'string' ? escapeDel(error.stack).split('\n') : [],
+      };
     }
     return { errorType: typeof error, errorMessage: String(error), trace: [] };
   } catch {
@@ -142,8 +150,17 @@ function toLambdaError(error: unknown): LambdaErrorPayload {
   }
 }
 
+/** The runtime's test: a native Error, or anything shaped like one (`_isError`). */
 function isError(value: unknown): value is Error {
-  return value instanceof Error || types.isNativeError(value);
+  if (value instanceof Error || types.isNativeError(value)) return true;
+  const v = value as { name?: unknown; message?: unknown; stack?: unknown } | null | undefined;
+  return typeof v?.name === 'string' && v.name !== '' && typeof v.message === 'string' && v.message !== ''
+    && typeof v.stack === 'string' && v.stack !== '';
+}
+
+/** The runtime writes DEL (0x7F) as `%7F` in error text (it ends the response header otherwise). */
+function escapeDel(text: unknown): string {
+  return typeof text === 'string' ? text.replace(/\x7F/g, '%7F') : '';
 }
 
 /**
@@ -155,7 +172,8 @@ function isError(value: unknown): value is Error {
 function logInvokeError(thrown: unknown): void {
   let error: Error;
   try {
-    error = isError(thrown) ? thrown : new Error(String(thrown));
+    const value = thrown === undefined || thrown === null ? 'handled' : thrown;
+    error = isError(value) ? value : new Error(String(value));
   } catch {
     error = new Error('handled');
   }
@@ -252,7 +270,8 @@ function callHandler(fn: Handler, event: unknown, context: LambdaContext): unkno
     }
   }
   return new Promise((resolve, reject) => {
-    const callback: Callback = (error, result) => (error ? reject(error) : resolve(result));
+    // As the runtime's callback: any value but undefined and null is an error, even 0 or ''.
+    const callback: Callback = (error, result) => (error !== undefined && error !== null ? reject(error) : resolve(result));
     try {
       const returned = fn(event, context, callback) as Promise<unknown> | undefined;
       if (returned && typeof returned.then === 'function') returned.then(resolve, reject);

@@ -109,7 +109,8 @@ export class IdentityVerifier {
       const { payload } = typeof this.#key === 'function'
         ? await jwtVerify(match[1]!, this.#key, options)
         : await jwtVerify(match[1]!, this.#key, options);
-      if (typeof payload.sub !== 'string') throw unauthenticated('the token has no "sub" claim');
+      // An empty subject names nobody: it must not pass for a user, nor for the anonymous caller.
+      if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('the token has no "sub" claim');
       return { sub: payload.sub, issuer: payload.iss ?? '', claims: payload };
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) throw unauthenticated(`invalid token: ${error.message}`, error.code);

@@ -62,7 +62,8 @@ const FUNCTION_NAME_RULE = '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z
  */
 export function parseFunctionName(value: string): ParsedFunctionName {
   const match = value.length <= MAX_FUNCTION_NAME_CHARS ? FUNCTION_NAME.exec(value) : null;
-  if (!match || match[4]!.length > MAX_NAME_CHARS) {
+  // The 64-character rule is Lambda's, for function names; a job address (`domain/job`) is neolith's own.
+  if (!match || (match[4]!.length > MAX_NAME_CHARS && !match[4]!.includes('/'))) {
     throw new InvalidParameterValueError(
       `1 validation error detected: Value '${value.slice(0, 200)}' at 'functionName' failed to satisfy constraint: ` +
       `Member must satisfy regular expression pattern: ${FUNCTION_NAME_RULE}`,

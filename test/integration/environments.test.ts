@@ -56,6 +56,11 @@ beforeAll(async () => {
         throwsString: { handler: './error-shapes.mjs#throwsString' },
         throwsObject: { handler: './error-shapes.mjs#throwsObject' },
         callbackString: { handler: './error-shapes.mjs#callbackString' },
+        throwsUndefined: { handler: './error-shapes.mjs#throwsUndefined' },
+        rejectsNull: { handler: './error-shapes.mjs#rejectsNull' },
+        throwsDuck: { handler: './error-shapes.mjs#throwsDuck' },
+        callbackZero: { handler: './error-shapes.mjs#callbackZero' },
+        callbackEmpty: { handler: './error-shapes.mjs#callbackEmpty' },
         sleepsPastTimeout: { handler: './slow.mjs', timeoutMs: 200 },
       },
     },
@@ -131,12 +136,19 @@ describe('faults fail only their invocation', () => {
     ['throwsString', 'string', 'just a string'],
     ['throwsObject', 'object', '[object Object]'],
     ['callbackString', 'string', 'from callback'],
+    // No value at all is the runtime's "handled"; any other callback value, even 0 or '', is an error.
+    ['throwsUndefined', 'string', 'handled'],
+    ['rejectsNull', 'string', 'handled'],
+    ['callbackZero', 'number', '0'],
+    ['callbackEmpty', 'string', ''],
+    // An object shaped like an Error is reported as one.
+    ['throwsDuck', 'DuckError', 'quacks like an Error'],
   ])('%s → errorType %s, errorMessage %s, as Lambda’s Node runtime reports it', async (name, errorType, errorMessage) => {
     const result = await host.invoke(name, {});
     expect(result.functionError).toBe('Unhandled');
     expect(result.error).toMatchObject({ errorType, errorMessage });
     expect(JSON.parse(result.payload!)).toEqual(result.error);
-    if (errorType === 'Error') expect(result.error!.trace[0]).toBe(`Error: ${errorMessage}`);
+    if (errorType === 'Error' || errorType === 'DuckError') expect(result.error!.trace[0]).toBe(`${errorType}: ${errorMessage}`);
     else expect(result.error!.trace).toEqual([]);
   });
 

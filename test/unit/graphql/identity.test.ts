@@ -51,6 +51,9 @@ describe('identity from Authorization: Bearer <JWT>', () => {
     ['not a bearer header', async () => 'Basic abc', 'the Authorization header must be "Bearer <JWT>"'],
     ['a token that never expires (no exp)', async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://issuer.test')
       .setSubject('alice').sign(new TextEncoder().encode(SECRET))}`, 'invalid token: missing required "exp" claim'],
+    // An empty subject names nobody: jobs would take it for the anonymous caller.
+    ['an empty subject', async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://issuer.test')
+      .setSubject('').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET))}`, 'the token has no "sub" claim'],
   ])('refuses %s with 401 UNAUTHENTICATED', async (_name, header, message) => {
     const { yoga } = build({ auth: { jwt: { secret: SECRET, issuer: message === null ? 'https://other.test' : 'https://issuer.test' } } });
     const { status, body } = await gql(yoga, '{ me }', undefined, { authorization: await header() });

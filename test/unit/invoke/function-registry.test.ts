@@ -46,6 +46,8 @@ describe('parseFunctionName', () => {
     [`${ARN}:echo:7`, { name: 'echo', accountId: '111111111111', region: 'eu-west-1', partition: 'aws', qualifier: '7' }],
     ['arn:aws-us-gov:lambda:us-gov-west-1:222222222222:function:my.fn', { name: 'my.fn', accountId: '222222222222', region: 'us-gov-west-1', partition: 'aws-us-gov' }],
     ['users/getUser', { name: 'users/getUser' }],
+    // Lambda's 64-character rule is for function names; a job address may be longer, with a qualifier too.
+    [`${'d'.repeat(40)}/${'j'.repeat(40)}:$LATEST`, { name: `${'d'.repeat(40)}/${'j'.repeat(40)}`, qualifier: '$LATEST' }],
   ])('reads %s', (value, parsed) => {
     expect(parseFunctionName(value)).toEqual(parsed);
   });
