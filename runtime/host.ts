@@ -208,6 +208,10 @@ export class Host {
     const address = await server.listen();
     this.registry.hostUrl = address.url; // environments bound from now on reach the sources API (NEOLITH_HOST_URL)
     this.logger.info({ url: address.url }, 'listening');
+    if (this.config.graphql?.auth?.anonymous === false && !this.config.http.auth) {
+      // The Invoke API hands a job any event, identity included: GraphQL's sign-in guards nothing then.
+      this.logger.warn('graphql.auth.anonymous is false but http.auth is not set: anyone who reaches this port can call jobs through the Lambda Invoke API with any identity');
+    }
     return address;
   }
 

@@ -192,3 +192,31 @@ describe('host logs', () => {
     expect(hostLines.at(-1)).toMatchObject({ msg: 'host closed' });
   });
 });
+
+describe('host warnings', () => {
+  it('warns at listen when GraphQL refuses anonymous callers but the Lambda API lets anyone invoke jobs', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const dir = tempDir();
+    const guarded = await createHost({
+      rootDir: handlers,
+      logger: { level: 'info', destination },
+      config: {
+        stateDir: dir.path, functions: { echo: { handler: './echo.mjs' } },
+        graphql: { auth: { anonymous: false, jwt: { secret: 'a-test-secret-of-at-least-thirty-two-bytes!' } } },
+      },
+    });
+    try {
+      await guarded.listen({ port: 0 });
+      expect(lines).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining('Lambda Invoke API with any identity') }));
+    } finally {
+      await guarded.close();
+      dir.remove();
+    }
+  });
+});
