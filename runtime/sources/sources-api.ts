@@ -85,6 +85,9 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
       res.writeHead(200, {
         'content-type': found.meta.contentType, 'content-length': found.meta.size, ETag: `"${found.meta.eTag}"`,
         'last-modified': new Date(found.meta.lastModified).toUTCString(),
+        // Objects carry the type their uploader claimed and are served from the API's own origin:
+        // a browser neither sniffs them nor runs their scripts (an uploaded text/html or SVG).
+        'x-content-type-options': 'nosniff', 'content-security-policy': 'sandbox',
       });
       res.end(found.body);
       return true;

@@ -68,6 +68,9 @@ describe('the reference app on its event sources', () => {
     expect(made!.error).toBeUndefined();
     const thumb = await fetch(`${url}/buckets/avatars/thumbnails/u2.svg`);
     expect(thumb.headers.get('content-type')).toBe('image/svg+xml');
+    // Served from the API's origin: never sniffed, and a document that runs no script.
+    expect(thumb.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(thumb.headers.get('content-security-policy')).toBe('sandbox');
     expect(await thumb.text()).toMatch(/^<svg [^>]*width="64" height="64"[^>]*><image width="64" height="32" href="data:image\/png;base64,/);
     expect(await gql('{ user(id: "u2") { avatarUrl thumbnailUrl } }')).toEqual({
       user: { avatarUrl: '/buckets/avatars/users/u2.png', thumbnailUrl: '/buckets/avatars/thumbnails/u2.svg' },
