@@ -1,4 +1,5 @@
 import { defineConfig } from 'neolith';
+import { LIMITS } from './resolvers/_shared/input.js';
 
 /**
  * The reference app: jobs under resolvers/, packaged one function per domain,
@@ -17,6 +18,8 @@ export default defineConfig({
       // The async mutation: a slow pretend payment (about 1 s) that sometimes fails, retried quickly for the demo.
       // Its schema refuses a malformed order before it is queued (Lambda retries every failed attempt; a
       // bad order would fail three times). The job checks the same rules again for callers of the Invoke API.
+      // What the schema lets through, the job's checks take: lengths are code points in both (JSON Schema's
+      // maxLength), and a userId is 1–256 printable ASCII characters, ids the job's 256-byte rule takes.
       'orders/placeOrder': {
         timeoutMs: 10_000,
         async: { maxRetries: 2, retryDelaysMs: [1_000, 2_000] },
@@ -32,17 +35,17 @@ export default defineConfig({
                   type: 'object',
                   required: ['userId', 'items'],
                   properties: {
-                    userId: { type: 'string', minLength: 1, maxLength: 256 },
+                    userId: { type: 'string', pattern: `^[\\x21-\\x7e]{1,${LIMITS.idBytes}}$` },
                     items: {
-                      type: 'array', minItems: 1, maxItems: 100,
+                      type: 'array', minItems: 1, maxItems: LIMITS.orderItems,
                       items: {
                         type: 'object',
                         required: ['sku', 'quantity'],
-                        properties: { sku: { type: 'string', minLength: 1, maxLength: 64 }, quantity: { type: 'integer', minimum: 1, maximum: 1000 } },
+                        properties: { sku: { type: 'string', minLength: 1, maxLength: LIMITS.skuChars }, quantity: { type: 'integer', minimum: 1, maximum: LIMITS.quantity } },
                       },
                     },
-                    delayMs: { type: ['integer', 'null'], minimum: 0, maximum: 5000 },
-                    failAttempts: { type: ['integer', 'null'], minimum: 0, maximum: 10 },
+                    delayMs: { type: ['integer', 'null'], minimum: 0, maximum: LIMITS.delayMs },
+                    failAttempts: { type: ['integer', 'null'], minimum: 0, maximum: LIMITS.failAttempts },
                     alwaysFail: { type: ['boolean', 'null'] },
                   },
                 },
@@ -65,7 +68,8 @@ export default defineConfig({
     'user-activity': { partitionKey: 'userId', sortKey: 'at' },
   },
   buckets: {
-    avatars: { maxObjectBytes: 2 * 1024 * 1024, notifications: [{ events: ['ObjectCreated:*'], prefix: 'users/', function: 'users/makeThumbnail' }] },
+    // users/makeThumbnail reads the same limit (LIMITS.avatarBytes) and skips a thumbnail that would pass it.
+    avatars: { maxObjectBytes: LIMITS.avatarBytes, notifications: [{ events: ['ObjectCreated:*'], prefix: 'users/', function: 'users/makeThumbnail' }] },
   },
   topics: {
     'user-events': { subscriptions: [{ function: 'notifications/welcomeUser' }, { function: 'users/recordUserEvent' }] },

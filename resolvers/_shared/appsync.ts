@@ -6,8 +6,8 @@
 export interface AppSyncEvent<A = Record<string, unknown>, S = Record<string, unknown>> {
   arguments: A;
   source: S | null;
-  /** A JWT's OIDC identity (`sub`, `issuer`, `claims`), a SigV4 principal's IAM identity (no `sub`), or null when anonymous. */
-  identity: { sub?: string; issuer?: string; claims?: Record<string, unknown>; username?: string; userArn?: string } | null;
+  /** A JWT's OIDC identity (`sub`, `issuer`, `claims`), a SigV4 principal's IAM identity (`accountId`, `userArn`, no `sub`), or null when anonymous. */
+  identity: { sub?: string; issuer?: string; claims?: Record<string, unknown>; username?: string; accountId?: string; userArn?: string } | null;
   request: { headers: Record<string, string> };
   info: {
     fieldName: string;

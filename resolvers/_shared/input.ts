@@ -21,6 +21,8 @@ export const LIMITS = {
   /** placeOrder's pretend payment (its function's timeout is 10 s). */
   delayMs: 5000,
   failAttempts: 10,
+  /** The `avatars` bucket's `maxObjectBytes` (neolith.config.ts reads it from here): an upload, and the thumbnail made of it. */
+  avatarBytes: 2 * 1024 * 1024,
 } as const;
 
 const invalid = (message: string) => new AppError('ValidationError', message);
@@ -41,6 +43,14 @@ export function checkId(value: unknown, path = 'id'): string {
 
 // Tab, newline and carriage return are text; other control characters are not (and cost 6 bytes each as JSON).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// Half a surrogate pair is no character: JSON writes it as a 6-byte escape, and it is not valid UTF-8.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Control characters (other than tab, newline, return) and lone surrogates: a `ValidationError` at `path`. */
+function checkCharacters(value: string, path: string): void {
+  if (CONTROL.test(value)) throw invalid(`${path} must not contain control characters`);
+  if (LONE_SURROGATE.test(value)) throw invalid(`${path} must not contain lone surrogates (half of a UTF-16 pair)`);
+}
 
 /** A text field: a string of at most `maxChars` characters, not blank unless `allowEmpty`. */
 export function checkText(value: unknown, path: string, maxChars: number, options: { allowEmpty?: boolean } = {}): string {
@@ -48,7 +58,7 @@ export function checkText(value: unknown, path: string, maxChars: number, option
   if (!options.allowEmpty && value.trim().length === 0) throw invalid(`${path} must not be empty`);
   const chars = value.length > maxChars ? [...value].length : value.length;
   if (chars > maxChars) throw invalid(`${path} must be at most ${maxChars} characters (got ${chars})`);
-  if (CONTROL.test(value)) throw invalid(`${path} must not contain control characters`);
+  checkCharacters(value, path);
   return value;
 }
 
@@ -57,6 +67,7 @@ export function checkEmail(value: unknown): string {
   const email = typeof value === 'string' ? value.trim().toLowerCase() : value;
   if (typeof email === 'string' && email.length > LIMITS.emailChars) throw invalid(`email must be at most ${LIMITS.emailChars} characters (got ${email.length})`);
   if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw invalid(`email must look like name@domain (got ${show(value)})`);
+  checkCharacters(email, 'email');
   return email;
 }
 

@@ -86,7 +86,8 @@ function checkInput(value: unknown): PlaceOrderInput {
   const checked = items.map((item: unknown, i) => {
     if (typeof item !== 'object' || item === null) throw invalid(`items[${i}] must be an object (got ${show(item)})`);
     const { sku, quantity } = item as Record<string, unknown>;
-    if (typeof sku !== 'string' || sku.length === 0 || sku.length > LIMITS.skuChars) {
+    // Characters are code points, as the inputSchema's maxLength counts them.
+    if (typeof sku !== 'string' || sku.length === 0 || [...sku].length > LIMITS.skuChars) {
       throw invalid(`items[${i}].sku must be a string of 1 to ${LIMITS.skuChars} characters (got ${show(sku)})`);
     }
     return { sku, quantity: checkInt(quantity, `items[${i}].quantity`, 1, LIMITS.quantity) };

@@ -8,6 +8,11 @@
  * decide. Only a PNG, JPEG, GIF or WebP (by its magic number) gets a
  * thumbnail, embedded under the type its bytes show; anything else is
  * skipped and logged, and the user's item is left alone.
+ *
+ * The original is embedded as base64 (4/3 of its size), so an upload over
+ * about 1.5 MB would make a thumbnail past the bucket's own limit
+ * (`LIMITS.avatarBytes`, the `avatars` bucket's `maxObjectBytes`): that too
+ * is skipped and logged rather than failing (and being retried) on the write.
  */
 import { bucket } from 'neolith/client';
 import { LIMITS } from '../_shared/input.js';
@@ -46,6 +51,13 @@ export async function handler(event: S3Event) {
     const scale = SIZE / Math.max(width, height, 1);
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}">`
       + `<image width="${Math.round(width * scale)}" height="${Math.round(height * scale)}" href="data:${type};base64,${original.body.toString('base64')}"/></svg>`;
+    const svgBytes = Buffer.byteLength(svg);
+    if (svgBytes > LIMITS.avatarBytes) {
+      const reason = `the thumbnail would be ${svgBytes} bytes, over the bucket's ${LIMITS.avatarBytes} (the original is embedded as base64)`;
+      console.warn(`${key}: ${reason}; no thumbnail`);
+      skipped.push({ key, reason });
+      continue;
+    }
     const thumbnailKey = `thumbnails/${userId}.svg`;
     await avatars.put(thumbnailKey, svg, 'image/svg+xml');
     // update, not put: the user item keeps its other attributes (and is not created when missing).

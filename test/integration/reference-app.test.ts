@@ -2,9 +2,11 @@
  * The reference app's own rules through a real host (micro layout, JWT
  * identities with anonymous access allowed, SQLite in a temp state dir):
  * batch jobs answer a single context too, a signed-in caller acts only as
- * itself, a bad id fails only its own item, lists and texts are capped,
- * createUser's email claim, placeOrder's validation and makeThumbnail's
- * content check. Plus the README's commands and figures that describe the app.
+ * itself (and learns nothing of other users' items), a bad id fails only its
+ * own item, lists and texts are capped, createUser's email claim,
+ * placeOrder's validation and inputSchema (on a second host with the app's
+ * own placeOrder settings), makeThumbnail's content and size checks. Plus the
+ * README's commands and figures that describe the app.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -78,6 +80,13 @@ function errorTypes(body: { errors?: GqlError[] }): Record<string, string | unde
 
 const long = (n: number) => 'x'.repeat(n);
 
+/** The app's own settings of orders/placeOrder (inputSchema included), from neolith.config.ts. */
+function placeOrderSettings() {
+  const jobs = app.jobs;
+  if (!jobs) throw new Error('the reference app has jobs');
+  return jobs.settings!['orders/placeOrder']!;
+}
+
 describe('batch jobs given a single context (AppSync Invoke)', () => {
   it('answer one result, not an array, and fail with the item\'s own error', async () => {
     const user = await host.invoke('users/getUser', { arguments: { id: 'u1' } });
@@ -120,7 +129,7 @@ describe('a signed-in caller acts only as itself (JWT sub = user id)', () => {
     expect((await gql(create, { input: { authorId: 'u1', title: 'Mine', body: 'b' } }, 'u1')).data).toEqual({ createPost: { authorId: 'u1' } });
     const forged = await gql(create, { input: { authorId: 'u2', title: 'Not mine', body: 'b' } }, 'u1');
     expect(errorTypes(forged)).toEqual({ createPost: 'Forbidden' });
-    expect(forged.errors![0]!.message).toBe('signed in as u1: may not post as u2');
+    expect(forged.errors![0]!.message).toBe('a signed-in caller may not post as another user');
     const comment = 'mutation ($input: AddCommentInput!) { addComment(input: $input) { authorId } }';
     // On u3's post: the notification it sends goes to u3, whose notifications the next tests do not read.
     expect((await gql(comment, { input: { postId: 'p3', body: 'hi' } }, 'u1')).data).toEqual({ addComment: { authorId: 'u1' } });
@@ -129,22 +138,34 @@ describe('a signed-in caller acts only as itself (JWT sub = user id)', () => {
     expect((await gql(create, { input: { authorId: 'u2', title: 'Demo', body: 'b' } })).data).toEqual({ createPost: { authorId: 'u2' } });
   });
 
-  it('reads only its own orders and notifications; other users\' fail alone with Forbidden', async () => {
+  it('reads only its own orders and notifications; other users\' lists fail alone with Forbidden', async () => {
     // Seed: o1 belongs to u1, o2 to u2; n1 and n2 to u1, n3 and n4 to u2.
     expect((await gql('{ order(id: "o1") { id } }', undefined, 'u1')).data).toEqual({ order: { id: 'o1' } });
-    const other = await gql('{ order(id: "o2") { id } }', undefined, 'u1');
-    expect(other.data).toEqual({ order: null });
-    expect(errorTypes(other)).toEqual({ order: 'Forbidden' });
     const users = await gql('{ users(limit: 2) { id orders { id } notifications { id } } }', undefined, 'u1');
     expect(users.data).toEqual({ users: [{ id: 'u1', orders: [{ id: 'o1' }], notifications: [{ id: 'n1' }, { id: 'n2' }] }, { id: 'u2', orders: null, notifications: null }] });
     expect(errorTypes(users)).toEqual({ 'users.1.orders': 'Forbidden', 'users.1.notifications': 'Forbidden' });
+    // The refusal names nobody: not the owner, not the caller.
+    expect(users.errors!.map((e) => e.message).sort()).toEqual([
+      'a signed-in caller may not read the notifications of another user', 'a signed-in caller may not read the orders of another user',
+    ]);
     // Anonymous: as before.
     expect((await gql('{ order(id: "o2") { id } }')).data).toEqual({ order: { id: 'o2' } });
   });
 
-  it('marks only its own notifications read', async () => {
+  it('answers another user\'s order exactly as a missing one: null, no error', async () => {
+    const other = await gql('{ order(id: "o2") { id } }', undefined, 'u1');
+    const missing = await gql('{ order(id: "no-such-order") { id } }', undefined, 'u1');
+    expect(other).toEqual({ data: { order: null } });
+    expect(missing).toEqual(other);
+  });
+
+  it('marks only its own notifications read; another user\'s is NotFound, as a missing one is', async () => {
     const mark = 'mutation ($id: ID!) { markNotificationRead(id: $id) { id read } }';
-    expect(errorTypes(await gql(mark, { id: 'n3' }, 'u1'))).toEqual({ markNotificationRead: 'Forbidden' });
+    const other = await gql(mark, { id: 'n3' }, 'u1');
+    const missing = await gql(mark, { id: 'n-missing' }, 'u1');
+    expect(errorTypes(other)).toEqual({ markNotificationRead: 'NotFoundError' });
+    expect(other.errors![0]!.message).toBe('no notification n3');
+    expect({ ...missing, errors: missing.errors!.map((e) => ({ ...e, message: e.message.replace('n-missing', 'n3') })) }).toEqual(other);
     expect((await gql('{ user(id: "u2") { notifications(unreadOnly: true) { id } } }', undefined, 'u2')).data.user.notifications).toEqual([{ id: 'n4' }]);
     expect((await gql(mark, { id: 'n2' }, 'u1')).data).toEqual({ markNotificationRead: { id: 'n2', read: true } });
   });
@@ -153,7 +174,43 @@ describe('a signed-in caller acts only as itself (JWT sub = user id)', () => {
     const place = 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
     const placed = await gql(place, { input: { userId: 'u2', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0, failAttempts: 0 } }, 'u1');
     const record = await host.invocations.waitForFinal(placed.data.placeOrder.id);
-    expect(record).toMatchObject({ status: 'FAILED', error: { errorType: 'Forbidden', errorMessage: 'signed in as u1: may not place orders for u2' } });
+    expect(record).toMatchObject({ status: 'FAILED', error: { errorType: 'Forbidden', errorMessage: 'a signed-in caller may not place orders for another user' } });
+  });
+});
+
+describe('a signed-in caller with an empty sub is nobody, not anonymous', () => {
+  // The identity as the gateway hands a verified JWT to a job (see runtime/graphql/identity-verifier.ts).
+  const nobody = { sub: '', issuer: ISSUER, claims: { sub: '', iss: ISSUER } };
+  const invoke = async (job: string, event: Record<string, unknown>) => {
+    const out = await host.invoke(job, { source: null, ...event });
+    return { value: out.payload === undefined ? undefined : JSON.parse(out.payload), error: out.error };
+  };
+
+  it('reads no one\'s orders or notifications, and writes as no one', async () => {
+    expect(await invoke('orders/getOrder', { arguments: { id: 'o1' }, identity: nobody })).toMatchObject({ value: null });
+    expect((await invoke('orders/listOrdersByUser', { arguments: {}, source: { id: 'u1' }, identity: nobody })).error).toMatchObject({ errorType: 'Forbidden' });
+    expect((await invoke('notifications/listNotifications', { arguments: {}, source: { id: 'u1' }, identity: nobody })).error).toMatchObject({ errorType: 'Forbidden' });
+    expect((await invoke('notifications/markRead', { arguments: { id: 'n1' }, identity: nobody })).error)
+      .toMatchObject({ errorType: 'NotFoundError', errorMessage: 'no notification n1' });
+    for (const input of [{ authorId: 'u1', title: 'Forged', body: 'b' }, { title: 'Forged', body: 'b' }]) {
+      expect((await invoke('posts/createPost', { arguments: { input }, identity: nobody })).error, JSON.stringify(input)).toMatchObject({ errorType: 'Forbidden' });
+    }
+    expect((await invoke('comments/addComment', { arguments: { input: { postId: 'p1', authorId: 'u1', body: 'b' } }, identity: nobody })).error).toMatchObject({ errorType: 'Forbidden' });
+    expect((await invoke('orders/placeOrder', { arguments: { input: { userId: 'u1', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0 } }, identity: nobody })).error)
+      .toMatchObject({ errorType: 'Forbidden' });
+  });
+
+  it('a SigV4 principal (IAM identity, no sub) still acts for any user', async () => {
+    const iam = { accountId: '123456789012', userArn: 'arn:aws:iam::123456789012:user/backend', username: 'backend' };
+    expect(await invoke('orders/getOrder', { arguments: { id: 'o2' }, identity: iam })).toMatchObject({ value: { id: 'o2', userId: 'u2' } });
+  });
+
+  it('through the gateway: a token whose sub is "" is refused, or reads nothing', async () => {
+    const body = await gql('{ order(id: "o1") { id } user(id: "u1") { orders { id } } }', undefined, '');
+    // The gateway may refuse such a token outright (401); if it lets it through, the jobs refuse it.
+    if (body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') return;
+    expect(body.data).toEqual({ order: null, user: { orders: null } });
+    expect(errorTypes(body)).toEqual({ 'user.orders': 'Forbidden' });
   });
 });
 
@@ -216,6 +273,40 @@ describe('caps', () => {
     expect(new Set(Object.values(errorTypes(body)))).toEqual(new Set(['ResponseTooLarge']));
     expect(body.errors![0]!.message).toMatch(/^the answer to this batch would pass 5242880 bytes/);
   }, 30_000);
+
+  it('posts that would pass Lambda\'s 6 MB response fail per user, not the whole query', async () => {
+    // 8 users × 100 posts of 10,000 characters: ~8 MB in one batched answer of User.posts.
+    const authors = Array.from({ length: 8 }, (_, i) => `big-author${i}`);
+    const now = new Date().toISOString();
+    await host.sources.tables.batchPut('users', authors.map((id, i) => ({ id, seq: 2_000_000 + i, name: id, email: `${id}@example.com`, createdAt: now })));
+    for (const [a, authorId] of authors.entries()) {
+      await host.sources.tables.batchPut('posts', Array.from({ length: 100 }, (_, k) => ({
+        id: `${authorId}-p${k}`, seq: 2_000_000 + a * 100 + k, authorId, title: 't', body: long(10_000), createdAt: now,
+      })));
+    }
+    const body = await gql(`{ ${authors.map((id, i) => `a${i}: user(id: "${id}") { id posts(limit: 100) { id } }`).join(' ')} }`);
+    expect(body.data).not.toBeNull();
+    const answered = authors.filter((_, i) => body.data[`a${i}`].posts !== null);
+    expect(answered.length).toBeGreaterThanOrEqual(4);
+    expect(answered.length).toBeLessThan(8);
+    for (const [i, id] of authors.entries()) {
+      expect(body.data[`a${i}`].id).toBe(id);
+      if (answered.includes(id)) expect(body.data[`a${i}`].posts).toHaveLength(100);
+    }
+    expect(new Set(Object.values(errorTypes(body)))).toEqual(new Set(['ResponseTooLarge']));
+  }, 30_000);
+
+  it('a lone surrogate is refused in texts and emails (JSON writes it as 6 bytes); so is a control character in an email', async () => {
+    const post = 'mutation ($t: String!, $b: String!) { createPost(input: { authorId: "u1", title: $t, body: $b }) { id } }';
+    const title = await gql(post, { t: 'half \ud800 a pair', b: 'b' });
+    expect(title.errors![0]).toMatchObject({ message: 'title must not contain lone surrogates (half of a UTF-16 pair)', extensions: { errorType: 'ValidationError' } });
+    expect(errorTypes(await gql(post, { t: 't', b: '\udc00'.repeat(10_000) }))).toEqual({ createPost: 'ValidationError' });
+    const user = 'mutation ($e: String!) { createUser(input: { name: "Eve", email: $e }) { id } }';
+    expect((await gql(user, { e: 'eve\ud800@example.com' })).errors![0]!.message).toBe('email must not contain lone surrogates (half of a UTF-16 pair)');
+    expect((await gql(user, { e: 'eve\u0000@example.com' })).errors![0]!.message).toBe('email must not contain control characters');
+    // A whole pair is one character.
+    expect((await gql(post, { t: '\ud83d\ude00', b: '' })).errors).toBeUndefined();
+  });
 });
 
 describe('createUser', () => {
@@ -252,6 +343,9 @@ describe('placeOrder validates before its pretend payment', () => {
     ['an unknown user', { userId: 'nobody', items: [{ sku: 'PEN', quantity: 1 }] }, 'no user nobody'],
     ['a delay past the cap', { items: [{ sku: 'PEN', quantity: 1 }], delayMs: 60_000 }, 'delayMs must be an integer from 0 to 5000 (got 60000)'],
     ['a negative delay', { items: [{ sku: 'PEN', quantity: 1 }], delayMs: -1 }, 'delayMs must be an integer from 0 to 5000 (got -1)'],
+    // Characters are code points, as the inputSchema counts them: 64 emoji (128 UTF-16 units) are a well-formed sku.
+    ['a sku of 64 emoji (not a product)', { items: [{ sku: '\u{1f600}'.repeat(64), quantity: 1 }] }, `no product ${'\u{1f600}'.repeat(64)}`],
+    ['a sku of 65 characters', { items: [{ sku: 'x'.repeat(65), quantity: 1 }] }, 'items[0].sku must be a string of 1 to 64 characters (got "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...)'],
   ])('%s fails at once with its own error, never a payment error', async (_name, input, message) => {
     // alwaysFail and a 5 s delay would come first if the job checked its input late.
     const record = await place({ userId: 'u1', delayMs: 5000, alwaysFail: true, ...input });
@@ -282,6 +376,78 @@ describe('placeOrder\'s inputSchema in neolith.config.ts', () => {
       expect(check(event(bad)), JSON.stringify(bad)).toBe(false);
     }
   });
+
+  it('lets through only what the job\'s own checks take: lengths in code points, userIds of at most 256 bytes', async () => {
+    const schema = placeOrderSettings().inputSchema!;
+    const check = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const input = (over: Record<string, unknown>) => ({ userId: 'u1', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0, alwaysFail: true, ...over });
+    // 100 "€" are 100 code points but 300 bytes: the job's id rule refuses them, so must the schema.
+    for (const userId of ['\u20ac'.repeat(100), 'x'.repeat(257), 'u 1', 'u\u0000']) {
+      expect(check({ arguments: { input: input({ userId }) } }), JSON.stringify(userId)).toBe(false);
+    }
+    expect(check({ arguments: { input: input({ items: [{ sku: '\u{1f600}'.repeat(65), quantity: 1 }] }) } })).toBe(false);
+    // Each of these passes the schema, and the job's checks take it: it fails later, on the user or the product or the payment.
+    for (const over of [{ userId: 'x'.repeat(256) }, { userId: '~!' }, { items: [{ sku: '\u{1f600}'.repeat(64), quantity: 1 }] }, { items: [{ sku: '\u00e9', quantity: 1000 }] }]) {
+      const event = { arguments: { input: input(over) } };
+      expect(check(event), JSON.stringify(over)).toBe(true);
+      const out = await host.invoke('orders/placeOrder', event);
+      expect(out.error, JSON.stringify(over)).toBeDefined();
+      expect(out.error!.errorType, JSON.stringify(over)).not.toBe('ValidationError');
+    }
+  });
+});
+
+describe('placeOrder on a host with the app\'s own settings (inputSchema included)', () => {
+  const appState = tempDir('neolith-reference-app-schema-');
+  let appHost: Host;
+  let appUrl: string;
+
+  beforeAll(async () => {
+    appHost = await createHost({
+      config: {
+        tables: app.tables, buckets: app.buckets, topics: app.topics,
+        jobs: { dir: 'resolvers', layout: 'micro', settings: { 'orders/placeOrder': placeOrderSettings() } },
+      },
+      rootDir: root,
+      overrides: { stateDir: appState.path },
+    });
+    ({ url: appUrl } = await appHost.listen({ port: 0 }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await appHost?.close();
+    appState.remove();
+  });
+
+  const place = async (input: Record<string, unknown>) => {
+    const response = await fetch(`${appUrl}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', variables: { input } }),
+    });
+    return response.json() as Promise<{ data?: any; errors?: GqlError[] }>;
+  };
+
+  it('refuses a malformed order at once with an error, and queues nothing', async () => {
+    for (const bad of [
+      { userId: '\u20ac'.repeat(100), items: [{ sku: 'PEN', quantity: 1 }] }, // 100 code points, 300 bytes
+      { userId: 'u1', items: [{ sku: '\u{1f600}'.repeat(65), quantity: 1 }] },
+      { userId: 'u1', items: [{ sku: 'PEN', quantity: 0 }] },
+      { userId: 'u1', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 60_000 },
+    ]) {
+      const body = await place(bad);
+      expect(body.data?.placeOrder ?? null, JSON.stringify(bad)).toBeNull();
+      expect(body.errors?.[0]?.message, JSON.stringify(bad)).toMatch(/inputSchema of orders/);
+    }
+    expect(await appHost.invocations.list()).toEqual([]);
+  });
+
+  it('queues a good order, which succeeds', async () => {
+    const body = await place({ userId: 'u1', items: [{ sku: 'PEN', quantity: 2 }], delayMs: 0, failAttempts: 0 });
+    expect(body.errors).toBeUndefined();
+    const record = await appHost.invocations.waitForFinal(body.data.placeOrder.id);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', job: 'orders/placeOrder' });
+    expect((await appHost.invocations.list()).map((r) => r.id)).toEqual([body.data.placeOrder.id]);
+  });
 });
 
 describe('makeThumbnail', () => {
@@ -304,6 +470,24 @@ describe('makeThumbnail', () => {
     const svg = await (await fetch(`${url}/buckets/avatars/thumbnails/u7.svg`)).text();
     expect(svg).toMatch(/<image width="32" height="64" href="data:image\/png;base64,/);
     expect(svg).not.toContain('onload');
+  });
+
+  it('skips, with a logged reason, an avatar whose thumbnail would pass the bucket\'s limit', async () => {
+    const before = (await finished('users/makeThumbnail', 0)).length;
+    // 1.6 MB: under the bucket's 2 MB, but 4/3 of it as base64 is not.
+    const big = Buffer.concat([png, Buffer.alloc(1_600_000 - png.length)]);
+    expect((await fetch(`${url}/buckets/avatars/users/u8.png`, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: big })).status).toBe(200);
+    const [outcome] = (await finished('users/makeThumbnail', before + 1)).slice(before);
+    expect(outcome!.error).toBeUndefined();
+    const record = await host.invocations.waitForFinal(outcome!.requestId);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(JSON.parse(record.result!)).toEqual({
+      thumbnails: [],
+      skipped: [{ key: 'users/u8.png', reason: expect.stringMatching(/^the thumbnail would be \d+ bytes, over the bucket's 2097152/) }],
+    });
+    expect(record.logTail).toContain('users/u8.png: the thumbnail would be');
+    expect((await fetch(`${url}/buckets/avatars/thumbnails/u8.svg`)).status).toBe(404);
+    expect((await gql('{ user(id: "u8") { avatarUrl thumbnailUrl } }')).data).toEqual({ user: { avatarUrl: null, thumbnailUrl: null } });
   });
 });
 
