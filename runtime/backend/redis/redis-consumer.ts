@@ -43,6 +43,8 @@ interface ActiveAttempt {
   /** Resolves when close gives the event back before it finished. */
   readonly evicted: Promise<typeof EVICTED>;
   readonly evict: () => void;
+  /** Resolves when the processor is done with the job (finished, moved back or failed). */
+  readonly settled: Promise<void>;
 }
 
 /** The error thrown to BullMQ so it applies the event's retry delay. */
@@ -221,25 +223,32 @@ export class RedisConsumer implements Consumer {
         }
       }
     }
-    // Routing and the final write (and the moves of the evicted) get one more drain period. Past it
-    // the worker's connections are dropped: its locks stop being renewed and lapse, and another
-    // worker's stalled check recovers those events.
+    // The evicted move their jobs back at once: wait for them. Routing and its final write get one
+    // more drain period; past it the worker's connections are dropped, so its locks stop being
+    // renewed and lapse, and another worker's stalled check recovers those events.
+    let gaveUp = false;
+    if (timedOut) {
+      const attempts = [...this.#active.values()];
+      await Promise.all(attempts.filter((attempt) => !attempt.routing).map((attempt) => attempt.settled));
+      const routing = attempts.filter((attempt) => attempt.routing);
+      if (routing.length > 0) {
+        gaveUp = await Promise.race([
+          Promise.all(routing.map((attempt) => attempt.settled)).then(() => false),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(true), drainTimeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+    }
     try {
-      const stillRouting = timedOut && await Promise.race([
-        closed.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), drainTimeoutMs);
-        }),
-      ]);
-      if (!stillRouting) await closed;
-      else {
+      if (gaveUp) {
         await this.#worker.disconnect();
         throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
       }
+      await closed;
     } catch (error) {
       this.#onError(error);
-    } finally {
-      clearTimeout(timer);
     }
     try {
       this.#context.onClosed(this);
@@ -298,7 +307,8 @@ export class RedisConsumer implements Consumer {
     const evicted = new Promise<typeof EVICTED>((resolve) => {
       evict = () => resolve(EVICTED);
     });
-    const active: ActiveAttempt = { controller, routing: false, evicted, evict };
+    let settle!: () => void;
+    const active: ActiveAttempt = { controller, routing: false, evicted, evict, settled: new Promise((resolve) => (settle = resolve)) };
     this.#active.set(id, active);
     try {
       const claimed: ClaimedEvent = { ...event, attempt: attemptNumber };
@@ -343,6 +353,7 @@ export class RedisConsumer implements Consumer {
     } finally {
       signal?.removeEventListener('abort', onQueueAbort);
       this.#active.delete(id);
+      settle();
     }
   }
 
@@ -382,12 +393,17 @@ export class RedisConsumer implements Consumer {
   async #finalizeTracked(
     id: string, event: QueuedEvent, attempts: number, condition: FinalCondition, outcome: AttemptOutcome | undefined, mayRetry = true,
   ): Promise<void> {
-    const tracked: ActiveAttempt = { controller: new AbortController(), routing: true, evicted: NEVER_EVICTED, evict: () => undefined };
+    let settle!: () => void;
+    const tracked: ActiveAttempt = {
+      controller: new AbortController(), routing: true, evicted: NEVER_EVICTED, evict: () => undefined,
+      settled: new Promise((resolve) => (settle = resolve)),
+    };
     this.#active.set(id, tracked);
     try {
       await this.#finalize(event, attempts, condition, outcome, undefined, mayRetry);
     } finally {
       if (this.#active.get(id) === tracked) this.#active.delete(id);
+      settle();
     }
   }
 
