@@ -151,9 +151,14 @@ async function serve(call: Call): Promise<void> {
     case 'GetFunctionConfiguration':
       return reply(200, functionConfiguration(fn));
     // Only $LATEST exists here: no published versions, no aliases (tools list them before deploying).
-    case 'ListVersionsByFunction':
-      return reply(200, { Versions: [functionConfiguration(fn)] });
+    case 'ListVersionsByFunction': {
+      const { marker, maxItems } = pageOf(ctx);
+      const versions = [functionConfiguration(fn)];
+      const next = marker + maxItems < versions.length ? String(marker + maxItems) : undefined;
+      return reply(200, { Versions: versions.slice(marker, marker + maxItems), ...(next && { NextMarker: next }) });
+    }
     case 'ListAliases':
+      pageOf(ctx);
       return reply(200, { Aliases: [] });
     case 'GetPolicy':
       return reply(200, manager.policyOf(fn));
@@ -308,10 +313,7 @@ async function invokeWithResponseStream(ctx: RequestContext, invoker: Invoker, n
 
 function listFunctions(ctx: RequestContext, registry: FunctionRegistry): void {
   const all = registry.list();
-  const marker = Number(ctx.url.searchParams.get('Marker') ?? 0);
-  const maxItems = Number(ctx.url.searchParams.get('MaxItems') ?? 50);
-  if (!Number.isInteger(marker) || marker < 0) throw new InvalidParameterValueError('Marker must be a marker returned by an earlier ListFunctions call');
-  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) throw new InvalidParameterValueError('MaxItems must be an integer from 1 to 10000');
+  const { marker, maxItems } = pageOf(ctx);
   const page = all.slice(marker, marker + maxItems).map(functionConfiguration);
   const next = marker + maxItems < all.length ? String(marker + maxItems) : undefined;
   sendJson(ctx.res, 200, { Functions: page, ...(next && { NextMarker: next }) }, { 'x-amzn-RequestId': ctx.requestId });
@@ -329,6 +331,15 @@ function accountSettings(registry: FunctionRegistry, concurrencyLimit: number): 
     },
     AccountUsage: { TotalCodeSize: 0, FunctionCount: registry.list().length },
   };
+}
+
+/** The `Marker` and `MaxItems` of a List operation, checked. */
+function pageOf(ctx: RequestContext): { marker: number; maxItems: number } {
+  const marker = Number(ctx.url.searchParams.get('Marker') ?? 0);
+  const maxItems = Number(ctx.url.searchParams.get('MaxItems') ?? 50);
+  if (!Number.isInteger(marker) || marker < 0) throw new InvalidParameterValueError('Marker must be a marker returned by an earlier List call');
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 10000) throw new InvalidParameterValueError('MaxItems must be an integer from 1 to 10000');
+  return { marker, maxItems };
 }
 
 function decodeName(raw: string): string {

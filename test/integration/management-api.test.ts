@@ -46,6 +46,9 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo' }));
     expect(versions.Versions).toEqual([expect.objectContaining({ FunctionName: 'echo', Version: '$LATEST', FunctionArn: `${ARN}:echo` })]);
     expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'echo' }))).Aliases).toEqual([]);
+    expect((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo', Marker: '1' }))).Versions).toEqual([]);
+    await expect(lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo', MaxItems: 0 }))).rejects.toBeInstanceOf(InvalidParameterValueException);
+    await expect(lambda.send(new ListAliasesCommand({ FunctionName: 'echo', Marker: 'x' }))).rejects.toBeInstanceOf(InvalidParameterValueException);
     await expect(lambda.send(new ListAliasesCommand({ FunctionName: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     const settings = await lambda.send(new GetAccountSettingsCommand({}));
     expect(settings.AccountLimit).toMatchObject({ CodeSizeZipped: 52_428_800, CodeSizeUnzipped: 262_144_000 });
