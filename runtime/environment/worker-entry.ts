@@ -170,6 +170,11 @@ function escapeDel(text: unknown): string {
  * `new Error(String(thrown))`, as the runtime's `intoError` makes it.
  */
 function logInvokeError(thrown: unknown): void {
+  logError('Invoke Error', thrown);
+}
+
+/** `console.error`'s prefix, `label`, then the error as JSON with its enumerable fields and the stack as an array. */
+function logError(label: string, thrown: unknown): void {
   let error: Error;
   try {
     const value = thrown === undefined || thrown === null ? 'handled' : thrown;
@@ -184,7 +189,7 @@ function logInvokeError(thrown: unknown): void {
     // Circular or not serialisable: the payload's shape instead.
     formatted = JSON.stringify(toLambdaError(error));
   }
-  appendLog(`${new Date().toISOString()}\t${currentRequestId}\tERROR\tInvoke Error \t${formatted}\n`);
+  appendLog(`${new Date().toISOString()}\t${currentRequestId}\tERROR\t${label} \t${formatted}\n`);
 }
 
 function withEnumerableFields(error: Error): Record<string, unknown> {
@@ -223,6 +228,8 @@ async function initialise(next: InitSpec): Promise<number> {
         : code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
           ? { ...toLambdaError(error), errorType: 'Runtime.ImportModuleError' }
           : toLambdaError(error);
+    // The runtime logs a failed init as an uncaught exception, outside any request (its id reads "undefined").
+    logError('Uncaught Exception', error);
   }
   return performance.now() - started;
 }

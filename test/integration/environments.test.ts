@@ -213,8 +213,11 @@ describe('faults fail only their invocation', () => {
   });
 
   it('a crash during init fails the invocation that triggered it, and init runs again next time', async () => {
-    const first = await host.invoke('initCrash', {});
+    const first = await host.invoke('initCrash', {}, { logType: 'Tail' });
     expect(first.error).toMatchObject({ errorType: 'Error', errorMessage: 'init failed: missing SECRET' });
+    // The runtime's line for a failed init: outside any request, so its id reads "undefined".
+    expect(Buffer.from(first.logResult!, 'base64').toString('utf8'))
+      .toMatch(/\tundefined\tERROR\tUncaught Exception \t\{"errorType":"Error","errorMessage":"init failed: missing SECRET","stack":\["Error: init failed: missing SECRET",/);
     expect(first.initDurationMs).toBeGreaterThanOrEqual(0);
     const second = await host.invoke('initCrash', {});
     expect(second.error?.errorMessage).toBe('init failed: missing SECRET');
