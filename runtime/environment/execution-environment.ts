@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { AbortedError, NeolithError } from '../errors/index.js';
-import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
+import type { EnvironmentRequest, EnvironmentResult, StreamChunkSink } from './invocation-result.js';
 import { LogTailRing } from './log-tail-ring.js';
 import type {
   ChunkMessage, HandlerStartMessage, HostCallHandler, HostCallMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload,
@@ -20,7 +20,7 @@ interface Pending {
   signal?: AbortSignal;
   onAbort?: () => void;
   /** Takes the chunks of a streamed response. */
-  onChunk?: (bytes: Uint8Array) => void;
+  onChunk?: StreamChunkSink;
   /** Set when this run carries init (first invocation of the environment). */
   cold: boolean;
   startedAt: number;
@@ -67,6 +67,10 @@ export class ExecutionEnvironment {
   #signal = new Int32Array(new SharedArrayBuffer(4));
   /** What the thread printed and has not sent yet: read when it times out or dies. */
   #logTail = new LogTailRing();
+  /** `[0]`: bytes of the streamed response the thread handed over that the consumer has not released (backpressure). */
+  #streamInFlight = new Int32Array(new SharedArrayBuffer(4));
+  /** Which streamed run a release belongs to: a late one of an earlier run must not count against this one. */
+  #streamRun = 0;
   /** Host calls in (the sources client's operations), replies out. */
   #hostPort: MessagePort;
   #hostCall: HostCallHandler | undefined;
@@ -91,7 +95,7 @@ export class ExecutionEnvironment {
     this.#hostPort = hostChannel.port1;
     this.#worker = new Worker(WORKER_URL, {
       env: {},
-      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2, logTail: this.#logTail.buffer },
+      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2, logTail: this.#logTail.buffer, streamInFlight: this.#streamInFlight.buffer },
       transferList: [port2, hostChannel.port2],
       // The thread entry and packaged handlers are plain JS: do not inherit loaders
       // such as `--import tsx` (they cost ~35 ms and ~6 MB per environment).
@@ -206,6 +210,8 @@ export class ExecutionEnvironment {
       if (request.identity !== undefined) message.identity = request.identity;
       if (request.stream) {
         pending.onChunk = request.stream.onChunk;
+        Atomics.store(this.#streamInFlight, 0, 0);
+        this.#streamRun++;
         message.streamLimitBytes = request.stream.limitBytes;
       }
       if (cold) message.init = this.#init!;
@@ -352,7 +358,15 @@ export class ExecutionEnvironment {
       // A chunk of a run that timed out or was aborted meanwhile has nowhere to go.
       if (this.#pending?.seq !== message.seq) return;
       try {
-        this.#pending.onChunk?.(message.data);
+        const run = this.#streamRun;
+        const bytes = message.data.byteLength;
+        let released = false;
+        const release = (): void => {
+          if (released || run !== this.#streamRun) return;
+          released = true;
+          Atomics.sub(this.#streamInFlight, 0, bytes);
+        };
+        this.#pending.onChunk?.(message.data, release, message.contentType);
       } catch (error) {
         // Thrown here it would be the host's uncaught exception; the run goes on.
         process.emitWarning(`neolith: a response stream's consumer failed: ${(error as Error)?.stack ?? String(error)}`);

@@ -43,6 +43,14 @@ export interface EnvironmentRequest {
 export interface ResponseStreamTarget {
   /** Most bytes a handler may stream; past it the invocation fails with Function.ResponseSizeTooLarge. */
   limitBytes: number;
-  /** Called with each chunk in order, before the run resolves; the bytes are the callee's to keep. */
-  onChunk: (bytes: Uint8Array) => void;
+  /**
+   * Called with each chunk in order, before the run resolves; the bytes are
+   * the callee's to keep. The callee calls `release` once the bytes have left
+   * (its client took them): until then they count against the handler's
+   * backpressure. The first chunk carries the content type the handler set.
+   */
+  onChunk: StreamChunkSink;
 }
+
+/** Takes one chunk of a streamed response (see {@link ResponseStreamTarget.onChunk}). */
+export type StreamChunkSink = (bytes: Uint8Array, release: () => void, contentType?: string) => void;

@@ -119,6 +119,8 @@ export interface ChunkMessage {
   kind: 'chunk';
   seq: number;
   data: Uint8Array;
+  /** On the first chunk: the content type the handler set. */
+  contentType?: string;
 }
 
 export type WorkerToMain = InitDoneMessage | HandlerStartMessage | ChunkMessage | ResultMessage;

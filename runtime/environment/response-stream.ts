@@ -5,8 +5,26 @@
  */
 import { Writable } from 'node:stream';
 
-/** Where the bytes go. Each call gets a fresh buffer of its own: the sink may transfer it. */
-export type ResponseSink = (bytes: Uint8Array<ArrayBuffer>) => void;
+/**
+ * Where the bytes go. Each call gets a fresh buffer of its own: the sink may
+ * transfer it. The first call also says the content type the handler set.
+ */
+export type ResponseSink = (bytes: Uint8Array<ArrayBuffer>, contentType?: string) => void;
+
+/**
+ * Backpressure from the host: `inFlight[0]` counts the bytes handed to the
+ * sink that the host has not yet passed to its client. Past `highBytes` a
+ * write's callback waits until it is back under half of that, so `write()`
+ * returns false and 'drain' comes when the client has read — a handler that
+ * waits for 'drain' keeps pace with its client, as with Lambda's runtime.
+ */
+export interface ResponsePacing {
+  readonly inFlight: Int32Array;
+  readonly highBytes: number;
+}
+
+/** How often a paced write looks again at what the host has passed on. */
+const PACING_POLL_MS = 2;
 
 type WriteCallback = (error: Error | null | undefined) => void;
 
@@ -33,11 +51,14 @@ export class ResponseStream extends Writable {
   #bytes = 0;
   readonly #sink: ResponseSink;
   readonly #limitBytes: number;
+  readonly #pacing: ResponsePacing | undefined;
+  #sent = false;
 
-  constructor(sink: ResponseSink, limitBytes: number, highWaterMark?: number) {
+  constructor(sink: ResponseSink, limitBytes: number, highWaterMark?: number, pacing?: ResponsePacing) {
     super(highWaterMark === undefined ? { decodeStrings: false } : { decodeStrings: false, highWaterMark });
     this.#sink = sink;
     this.#limitBytes = limitBytes;
+    this.#pacing = pacing;
     // The runtime's stream (an HTTP request) always listens for 'error': a failed write
     // (past the limit, after the end) fails that write, never the thread.
     this.on('error', () => {});
@@ -68,13 +89,12 @@ export class ResponseStream extends Writable {
   // prelude hook and the JSON rule apply to a body given to end() alone too.
   override end(chunk?: unknown, encoding?: BufferEncoding | (() => void), callback?: () => void): this {
     if (typeof chunk === 'function') return super.end(chunk as () => void);
-    if (chunk !== undefined && chunk !== null) {
-      if (typeof encoding === 'function') {
-        callback = encoding;
-        encoding = undefined;
-      }
-      this.write(chunk, encoding);
+    // As Node's own: end(chunk, callback) and end(undefined, callback) both call back.
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
     }
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
     return super.end(callback);
   }
 
@@ -94,8 +114,24 @@ export class ResponseStream extends Writable {
       callback(runtimeError('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${this.#limitBytes} bytes).`));
       return;
     }
-    this.#sink(bytes);
-    callback();
+    // Counted before the sink: it may transfer the buffer, which leaves it empty here.
+    const size = bytes.byteLength;
+    if (this.#sent) this.#sink(bytes);
+    else {
+      this.#sent = true;
+      this.#sink(bytes, this.#contentType);
+    }
+    const pacing = this.#pacing;
+    if (!pacing || Atomics.add(pacing.inFlight, 0, size) + size <= pacing.highBytes) {
+      callback();
+      return;
+    }
+    const low = pacing.highBytes / 2;
+    const check = (): void => {
+      if (this.destroyed || Atomics.load(pacing.inFlight, 0) <= low) callback();
+      else setTimeout(check, PACING_POLL_MS);
+    };
+    setTimeout(check, PACING_POLL_MS);
   }
 }
 

@@ -37,6 +37,9 @@ interface LambdaContext {
 }
 
 /** What the host hands the thread at spawn (see `ExecutionEnvironment`). */
+/** Bytes of a streamed response the host may hold for a slow client before a write waits ('drain'). */
+const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
+
 interface WorkerData {
   /** The environment's own channel: requests in, results out. */
   port: MessagePort;
@@ -46,8 +49,11 @@ interface WorkerData {
   hostPort: MessagePort;
   /** A copy of the output not yet sent, for the host to read if this thread never answers. */
   logTail: SharedArrayBuffer;
+  /** `[0]`: bytes of a streamed response the host has not passed to its client yet (backpressure). */
+  streamInFlight: SharedArrayBuffer;
 }
-const { port, signal, hostPort, logTail } = workerData as WorkerData;
+const { port, signal, hostPort, logTail, streamInFlight } = workerData as WorkerData;
+const streamPacing = { inFlight: new Int32Array(streamInFlight), highBytes: STREAM_HIGH_WATER_BYTES };
 const logTailRing = new LogTailRing(logTail);
 const MB = 1024 * 1024;
 
@@ -477,10 +483,14 @@ function invokeStreaming(
   const toHost = msg.streamLimitBytes !== undefined;
   const collected: Uint8Array[] = [];
   const sink: ResponseSink = toHost
-    ? (bytes) => port.postMessage({ kind: 'chunk', seq: msg.seq, data: bytes } satisfies ChunkMessage, [bytes.buffer])
+    ? (bytes, contentType) => {
+      const message: ChunkMessage = { kind: 'chunk', seq: msg.seq, data: bytes };
+      if (contentType !== undefined) message.contentType = contentType;
+      port.postMessage(message, [bytes.buffer]);
+    }
     : (bytes) => void collected.push(bytes);
   const limitBytes = toHost ? msg.streamLimitBytes! : s.maxResponseBytes;
-  const stream = new ResponseStream(sink, limitBytes, highWaterMarkOf(fn));
+  const stream = new ResponseStream(sink, limitBytes, highWaterMarkOf(fn), toHost ? streamPacing : undefined);
   let settled = false;
   const settle = (failed: boolean, thrown?: unknown): void => {
     if (settled) return;

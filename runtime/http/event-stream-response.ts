@@ -43,11 +43,15 @@ const INVOKE_COMPLETE: MessageHeaders = {
 export class EventStreamResponse {
   readonly #res: ServerResponse;
   readonly #headers: Record<string, string>;
+  /** Releases of chunks waiting for the client to take them: all run if it hangs up. */
+  readonly #waiting = new Set<() => void>();
 
   /** `headers`: sent with status 200 besides the content type (request id, executed version). */
   constructor(res: ServerResponse, headers: Record<string, string>) {
     this.#res = res;
     this.#headers = headers;
+    // A client that hung up takes nothing more: the handler must not wait for it.
+    res.once('close', () => this.#releaseWaiting());
   }
 
   /** The status line and headers are out: an error now can only end the stream. */
@@ -55,13 +59,34 @@ export class EventStreamResponse {
     return this.#res.headersSent;
   }
 
-  /** Sends `bytes` as PayloadChunk events, now. */
-  chunk(bytes: Uint8Array): void {
-    if (this.#gone()) return;
-    this.#start();
-    for (let at = 0; at < bytes.byteLength; at += MAX_FRAME_PAYLOAD) {
-      this.#res.write(codec.encode({ headers: PAYLOAD_CHUNK, body: bytes.subarray(at, at + MAX_FRAME_PAYLOAD) }));
+  /**
+   * Sends `bytes` as PayloadChunk events, now; `release` runs once the socket
+   * took them (at once, or at 'drain'), which paces the handler to its client.
+   * The first chunk's `contentType` is the response's Content-Type.
+   */
+  chunk(bytes: Uint8Array, release: () => void = () => {}, contentType?: string): void {
+    if (this.#gone()) {
+      release();
+      return;
     }
+    this.#start(contentType);
+    let flushed = true;
+    for (let at = 0; at < bytes.byteLength; at += MAX_FRAME_PAYLOAD) {
+      flushed = this.#res.write(codec.encode({ headers: PAYLOAD_CHUNK, body: bytes.subarray(at, at + MAX_FRAME_PAYLOAD) }));
+    }
+    if (flushed) {
+      release();
+      return;
+    }
+    // One 'drain' listener for every chunk waiting: they all left when the socket drained.
+    if (this.#waiting.size === 0) this.#res.once('drain', () => this.#releaseWaiting());
+    this.#waiting.add(release);
+  }
+
+  #releaseWaiting(): void {
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const release of waiting) release();
   }
 
   /** Sends the InvokeComplete event and ends the response. */
@@ -71,9 +96,13 @@ export class EventStreamResponse {
     this.#res.end(codec.encode({ headers: INVOKE_COMPLETE, body: fromUtf8(JSON.stringify(event)) }));
   }
 
-  #start(): void {
+  /**
+   * Lambda's answer carries the stream's content type in Content-Type (the
+   * SDK's `ResponseStreamContentType`); the body is event-stream frames whatever it says.
+   */
+  #start(contentType = 'application/octet-stream'): void {
     if (this.#res.headersSent) return;
-    this.#res.writeHead(200, { ...this.#headers, 'content-type': 'application/vnd.amazon.eventstream' });
+    this.#res.writeHead(200, { ...this.#headers, 'content-type': contentType });
   }
 
   /** The client hung up, or the answer is complete. */

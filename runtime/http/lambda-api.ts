@@ -287,7 +287,7 @@ async function invokeWithResponseStream(ctx: RequestContext, invoker: Invoker, n
   const stream = new EventStreamResponse(ctx.res, headers);
   let result: InvokeResult;
   try {
-    result = await invoker.invokeWithResponseStream(name, body, (bytes) => stream.chunk(bytes), options);
+    result = await invoker.invokeWithResponseStream(name, body, (bytes, release, contentType) => stream.chunk(bytes, release, contentType), options);
   } catch (error) {
     // Before any output this is an ordinary error response; after, only the last event can say it.
     if (!stream.started) throw error;

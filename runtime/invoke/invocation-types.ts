@@ -52,9 +52,12 @@ export interface InvokeResult {
 
 /**
  * Takes a streamed response's bytes in order, as the function writes them
- * (`Invoker.invokeWithResponseStream`). The bytes are the sink's to keep.
+ * (`Invoker.invokeWithResponseStream`). The bytes are the sink's to keep; it
+ * calls `release` once they have left (its client took them), which is what
+ * paces a handler that waits for 'drain'. The first chunk carries the
+ * response's content type.
  */
-export type StreamSink = (bytes: Uint8Array) => void;
+export type StreamSink = (bytes: Uint8Array, release: () => void, contentType?: string) => void;
 
 /** One finished run, for metrics and records. */
 export interface InvocationOutcome {

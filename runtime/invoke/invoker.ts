@@ -162,7 +162,7 @@ export class Invoker {
       if (run.payloadBytes) result.payloadBytes = run.payloadBytes;
     } else if (run.payload !== undefined) {
       // A non-streaming handler: its JSON answer is the stream's one chunk, as in Lambda.
-      sink(Buffer.from(run.payload));
+      sink(Buffer.from(run.payload), () => {}, 'application/json');
     }
     if (options.logType === 'Tail') result.logResult = InvocationLog.tail(entry.text);
     return result;

@@ -34,6 +34,7 @@ beforeAll(async () => {
         logs: { handler: './streaming.mjs#logs' },
         big: { handler: './streaming.mjs#big', memoryMB: 512, timeoutMs: 15_000 },
         contentType: { handler: './streaming.mjs#contentType' },
+        paced: { handler: './streaming.mjs#paced', timeoutMs: 30_000 },
         echo: { handler: './echo.mjs' },
         throws: { handler: './faults.mjs#throws' },
       },
@@ -97,7 +98,8 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
     const out = await stream('chunks', { chunks: ['alpha;', 'beta;', 'gamma;', { bytes: [0, 255, 1] }] });
     expect(out.StatusCode).toBe(200);
     expect(out.ExecutedVersion).toBe('$LATEST');
-    expect(out.ResponseStreamContentType).toBe('application/vnd.amazon.eventstream');
+    // The stream's own content type (the runtime's default when the handler sets none).
+    expect(out.ResponseStreamContentType).toBe('application/octet-stream');
     expect(out.$metadata.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const got = await drain(out);
     expect(got.chunks.slice(0, 3)).toEqual(['alpha;', 'beta;', 'gamma;']);
@@ -166,7 +168,10 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
   });
 
   it('writes objects as JSON and refuses setContentType after the first write, as Lambda’s runtime does', async () => {
-    const got = await drain(await stream('contentType'));
+    const out = await stream('contentType');
+    // What the handler set before its first write reaches the caller.
+    expect(out.ResponseStreamContentType).toBe('text/plain');
+    const got = await drain(out);
     expect(got.bytes.toString('utf8')).toBe('{"an":"object"};Runtime.InvalidStreamingOperation: Cannot set content-type, too late.');
   });
 
@@ -244,6 +249,33 @@ describe('a streaming handler through plain Invoke', () => {
   });
 });
 
+describe('a client that reads slowly', () => {
+  it('paces the handler: write() returns false until the client has taken the bytes, so the host holds little', async () => {
+    const done = nextOutcome('paced');
+    let finished = false;
+    void done.then(() => (finished = true));
+    const { request } = await import('node:http');
+    const target = new URL(url);
+    const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request({ host: target.hostname, port: target.port, method: 'POST', path: '/2021-11-15/functions/paced/response-streaming-invocations', agent: false }, resolve);
+      req.on('error', reject);
+      req.end(JSON.stringify({ gate: gate.url }));
+    });
+    response.pause(); // reads nothing for now
+    // The handler was told to wait for 'drain' while the client had read nothing.
+    await within(gate.arrived(1), 'the handler waiting for drain');
+    expect(finished).toBe(false);
+    gate.release();
+    let bytes = 0;
+    response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    response.resume(); // paused explicitly: a 'data' listener alone does not restart it
+    await within(new Promise((resolve) => response.on('end', resolve)), 'the end of the response', 15_000);
+    await within(done, 'the outcome');
+    // 16 MB of payload arrived, framed (each 64 KB chunk in its own frame, plus InvokeComplete).
+    expect(bytes).toBeGreaterThan(16 * MB);
+  });
+});
+
 describe('a client that hangs up mid-stream', () => {
   it('leaves the host healthy: the invocation finishes and the warm environment serves the next call', async () => {
     const warnings: string[] = [];
@@ -255,7 +287,7 @@ describe('a client that hangs up mid-stream', () => {
       const response = await fetch(`${url}/2021-11-15/functions/gated/response-streaming-invocations`, {
         method: 'POST', body: JSON.stringify({ gate: gate.url }), signal: controller.signal,
       });
-      expect(response.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
+      expect(response.headers.get('content-type')).toBe('application/octet-stream');
       const reader = response.body!.getReader();
       // The first frame carries the first chunk.
       expect(Buffer.from((await reader.read()).value!).toString('latin1')).toContain('first chunk;');

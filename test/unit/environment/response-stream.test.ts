@@ -33,6 +33,44 @@ describe('ResponseStream (the streaming handler’s responseStream)', () => {
     for (const bytes of sent) expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
   });
 
+  it('paces a writer to what the host passed on: past the high mark write() returns false, and drain comes once the host released', async () => {
+    const sent: string[] = [];
+    let handed: () => void = () => undefined;
+    const inFlight = new Int32Array(new SharedArrayBuffer(4));
+    const stream = new ResponseStream((bytes) => {
+      // As the thread's sink does: the buffer is transferred away (postMessage), leaving it empty here.
+      sent.push(Buffer.from(structuredClone(bytes, { transfer: [bytes.buffer] })).toString());
+      handed();
+    }, 1024, 16, { inFlight, highBytes: 10 });
+    expect(stream.write('a'.repeat(12))).toBe(true); // handed over at once; 12 bytes now wait in the host
+    expect(stream.write('b'.repeat(12))).toBe(false); // the first write has not called back: this one waits here
+    expect(sent).toEqual(['a'.repeat(12)]);
+    const second = new Promise<void>((done) => (handed = done));
+    Atomics.store(inFlight, 0, 0); // the host's client took the first chunk
+    await second;
+    expect(sent).toEqual(['a'.repeat(12), 'b'.repeat(12)]);
+    const drained = new Promise<void>((done) => stream.once('drain', () => done()));
+    Atomics.store(inFlight, 0, 0); // and the second
+    await drained;
+  });
+
+  it('says the content type the handler set with the first chunk only', () => {
+    const calls: Array<string | undefined> = [];
+    const stream = new ResponseStream((_bytes, contentType) => void calls.push(contentType), 1024);
+    stream.setContentType('text/plain');
+    stream.write('one');
+    stream.write('two');
+    expect(calls).toEqual(['text/plain', undefined]);
+  });
+
+  it('calls back from end(undefined, callback) and end(null, callback), as Node\'s Writable does', async () => {
+    for (const chunk of [undefined, null]) {
+      const { stream } = recording();
+      await new Promise<void>((done) => stream.end(chunk, () => done()));
+      expect(stream.writableFinished).toBe(true);
+    }
+  });
+
   it('writes what is neither text nor bytes as JSON, as the runtime does', () => {
     const { stream, text } = recording();
     stream.write({ a: 1 });
