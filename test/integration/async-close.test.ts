@@ -28,9 +28,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const host of hosts) await host.close();
-  await gate.close();
-  state.remove();
+  // A test that failed while a handler was held would make each close wait out its drain.
+  gate.release();
+  try {
+    for (const host of hosts) await host.close();
+  } finally {
+    await gate.close();
+    state.remove();
+  }
 });
 
 describe('closing a host while an event runs', () => {

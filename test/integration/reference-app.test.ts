@@ -205,12 +205,11 @@ describe('a signed-in caller with an empty sub is nobody, not anonymous', () => 
     expect(await invoke('orders/getOrder', { arguments: { id: 'o2' }, identity: iam })).toMatchObject({ value: { id: 'o2', userId: 'u2' } });
   });
 
-  it('through the gateway: a token whose sub is "" is refused, or reads nothing', async () => {
+  it('through the gateway: a token whose sub is "" is refused outright', async () => {
     const body = await gql('{ order(id: "o1") { id } user(id: "u1") { orders { id } } }', undefined, '');
-    // The gateway may refuse such a token outright (401); if it lets it through, the jobs refuse it.
-    if (body.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED') return;
-    expect(body.data).toEqual({ order: null, user: { orders: null } });
-    expect(errorTypes(body)).toEqual({ 'user.orders': 'Forbidden' });
+    // The gateway refuses it (401); the jobs' own rule for it is tested by calling them directly, above.
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.data ?? null).toBeNull();
   });
 });
 
@@ -352,7 +351,6 @@ describe('placeOrder validates before its pretend payment', () => {
     expect(record.status).toBe('FAILED');
     expect(record.error).toMatchObject({ errorMessage: message });
     expect(['ValidationError', 'NotFoundError']).toContain(record.error!.errorType);
-    expect(record.updatedAt - record.createdAt).toBeLessThan(4000);
   });
 
   it('a valid order still pays, retries and succeeds', async () => {
@@ -398,7 +396,7 @@ describe('placeOrder\'s inputSchema in neolith.config.ts', () => {
 });
 
 describe('placeOrder on a host with the app\'s own settings (inputSchema included)', () => {
-  const appState = tempDir('neolith-reference-app-schema-');
+  let appState: ReturnType<typeof tempDir> | undefined;
   let appHost: Host;
   let appUrl: string;
 
@@ -409,14 +407,14 @@ describe('placeOrder on a host with the app\'s own settings (inputSchema include
         jobs: { dir: 'resolvers', layout: 'micro', settings: { 'orders/placeOrder': placeOrderSettings() } },
       },
       rootDir: root,
-      overrides: { stateDir: appState.path },
+      overrides: { stateDir: (appState = tempDir('neolith-reference-app-schema-')).path },
     });
     ({ url: appUrl } = await appHost.listen({ port: 0 }));
   }, 60_000);
 
   afterAll(async () => {
     await appHost?.close();
-    appState.remove();
+    appState?.remove();
   });
 
   const place = async (input: Record<string, unknown>) => {

@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConditionalCheckFailedError, configureSourcesClient, createHost, InvalidParameterValueError, stream, table, type Host } from '../../runtime/index.js';
 import { laneFor } from '../../runtime/sources/pull/shard-hash.js';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 import { Gate } from '../support/gate.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -101,15 +102,18 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
 
   afterAll(async () => {
     lambda?.destroy();
-    await host?.close();
-    await gate.close();
-    configureSourcesClient({});
-    state.remove();
-    if (backend === 'redis') {
-      const r = new Redis();
-      const keys = await r.keys(`${prefix}:*`);
-      if (keys.length) await r.del(...keys);
-      await r.quit();
+    gate.release();
+    try {
+      await host?.close();
+    } finally {
+      await gate.close();
+      configureSourcesClient({});
+      state.remove();
+      if (backend === 'redis') {
+        const r = new Redis();
+        await deleteRedisKeys(r, `${prefix}:*`);
+        await r.quit();
+      }
     }
   });
 

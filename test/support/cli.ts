@@ -16,7 +16,8 @@ const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 /** Runs the built `neolith` bin in a child process, in `cwd`. */
 export async function neolithProcess(args: string[], cwd: string): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd });
+    // A CLI that hangs is killed rather than outliving its test.
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -67,6 +67,7 @@ describe('RedisRecords.list', () => {
       },
     });
     const listed = await new RedisRecords(shifting, keys).list({ functionName: 'f', status: 'FAILED' }, 1000);
+    expect(injected).toBe(true); // the listing did page through zrevrange, so the shift happened
     expect(new Set(listed.map((r) => r.id)).size).toBe(listed.length);
     expect(listed).toHaveLength(failedOfF);
   });

@@ -197,8 +197,9 @@ describe('SqliteConsumer', () => {
     });
     const e1Runs: number[] = [];
     const rerun = deferred();
+    // A lease long enough that a loaded machine's stalls cannot lapse e2's, short enough to wait for e1's.
     const consumer = new SqliteConsumer(
-      { store: failingOnce, owner: 'host-a', leaseMs: 300, pollIntervalMs: 5, maxStalledCount: 5, emit: () => undefined, onClosed: () => undefined },
+      { store: failingOnce, owner: 'host-a', leaseMs: 1500, pollIntervalMs: 5, maxStalledCount: 5, emit: () => undefined, onClosed: () => undefined },
       async (claimed) => {
         if (claimed.requestId === 'e1') {
           e1Runs.push(claimed.attempt);
