@@ -1,23 +1,34 @@
 /** Numeric sort keys sort numerically, as DynamoDB's N keys do — on both backends. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { createHost, type Host } from '../../runtime/index.js';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe.each(['sqlite', 'redis'] as const)('tables with numeric sort keys (%s)', (backend) => {
   const state = tempDir();
+  const prefix = `num-${randomUUID()}`;
   let host: Host;
 
   beforeAll(async () => {
     host = await createHost({
-      config: { stateDir: state.path, backend, redisPrefix: `num-${randomUUID()}`, tables: { readings: { partitionKey: 'sensor', sortKey: 'at' } } },
+      config: { stateDir: state.path, backend, redisPrefix: prefix, tables: { readings: { partitionKey: 'sensor', sortKey: 'at' } } },
       rootDir: state.path,
     });
   });
 
   afterAll(async () => {
-    await host?.close();
-    state.remove();
+    try {
+      await host?.close();
+    } finally {
+      state.remove();
+      if (backend === 'redis') {
+        const redis = new Redis('redis://127.0.0.1:6379');
+        await deleteRedisKeys(redis, `${prefix}:*`);
+        await redis.quit();
+      }
+    }
   });
 
   it('queries in numeric order and by numeric range; 1 and "1" are different keys', async () => {
