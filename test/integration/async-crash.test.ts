@@ -4,15 +4,24 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
 const dirs: Array<{ remove: () => void }> = [];
 const servers: ServeProcess[] = [];
 const EVENTS = 16;
+const redisPrefixes: string[] = [];
 
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.kill()));
-  for (const dir of dirs) dir.remove();
+  try {
+    await Promise.all(servers.map((s) => s.kill()));
+  } finally {
+    for (const dir of dirs) dir.remove();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    for (const prefix of redisPrefixes) await deleteRedisKeys(redis, `${prefix}:*`);
+    await redis.quit();
+  }
 });
 
 /** async.config.json with extra keys, written to a temp folder with absolute handler paths. */
@@ -71,6 +80,7 @@ describe('a host killed with SIGKILL loses no accepted event', () => {
 
   it('redis: events of a killed host are finished by another host on the same Redis', async () => {
     const prefix = `crash-${randomUUID()}`;
+    redisPrefixes.push(prefix);
     const config = configWith({ backend: 'redis', redisPrefix: prefix });
     const stateA = tempDir();
     const stateB = tempDir();

@@ -11,6 +11,8 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { createHost, type Host } from '../../runtime/index.js';
 import { tempDir } from '../support/temp-dir.js';
 import app from '../../neolith.config.js';
+import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const prefix = `gql-${randomUUID()}`;
@@ -35,8 +37,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(hosts.map((h) => h.close()));
-  for (const state of states) state.remove();
+  try {
+    await Promise.all(hosts.map((h) => h.close()));
+  } finally {
+    for (const state of states) state.remove();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    await deleteRedisKeys(redis, `${prefix}:*`);
+    await redis.quit();
+  }
 });
 
 describe('GraphQL on the redis backend, two hosts', () => {

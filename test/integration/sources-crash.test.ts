@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { Redis } from 'ioredis';
+import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 
 const recorder = resolve(import.meta.dirname, '../fixtures/handlers/stream-recorder.mjs');
 const dirs: Array<{ remove: () => void }> = [];
@@ -19,9 +21,17 @@ const servers: ServeProcess[] = [];
 const RECORDS = 60;
 const KEYS = 12;
 
+const redisPrefixes: string[] = [];
+
 afterAll(async () => {
-  await Promise.all(servers.map((s) => s.kill()));
-  for (const dir of dirs) dir.remove();
+  try {
+    await Promise.all(servers.map((s) => s.kill()));
+  } finally {
+    for (const dir of dirs) dir.remove();
+    const redis = new Redis('redis://127.0.0.1:6379');
+    for (const prefix of redisPrefixes) await deleteRedisKeys(redis, `${prefix}:*`);
+    await redis.quit();
+  }
 });
 
 interface Line { pid: number; shard: string; seq: string; data: string }
@@ -98,7 +108,9 @@ describe('a mapping killed mid-stream resumes from its checkpoint', () => {
   }, 60_000);
 
   it('redis: a second host on the same Redis takes the killed host\'s shards over once its leases lapse', async () => {
-    const { dir, config, lines } = setup({ backend: 'redis', redisPrefix: `crash-${randomUUID()}` });
+    const redisPrefix = `crash-${randomUUID()}`;
+    redisPrefixes.push(redisPrefix);
+    const { dir, config, lines } = setup({ backend: 'redis', redisPrefix });
     // A starts first and leases every shard; B, started next, waits for a lease to lapse.
     const a = await start(['--config', config, '--state', join(dir, 'a')]);
     const b = await start(['--config', config, '--state', join(dir, 'b')]);
