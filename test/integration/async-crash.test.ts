@@ -4,8 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { Redis } from 'ioredis';
-import { deleteRedisKeys } from '../support/delete-redis-keys.js';
+import { stopAndClean } from '../support/stop-and-clean.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
 const dirs: Array<{ remove: () => void }> = [];
@@ -13,16 +12,7 @@ const servers: ServeProcess[] = [];
 const EVENTS = 16;
 const redisPrefixes: string[] = [];
 
-afterAll(async () => {
-  try {
-    await Promise.all(servers.map((s) => s.kill()));
-  } finally {
-    for (const dir of dirs) dir.remove();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    for (const prefix of redisPrefixes) await deleteRedisKeys(redis, `${prefix}:*`);
-    await redis.quit();
-  }
-});
+afterAll(() => stopAndClean({ servers, dirs, redisPrefixes }));
 
 /** async.config.json with extra keys, written to a temp folder with absolute handler paths. */
 function configWith(extra: Record<string, unknown>): string {

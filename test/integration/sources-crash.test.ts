@@ -12,8 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
-import { Redis } from 'ioredis';
-import { deleteRedisKeys } from '../support/delete-redis-keys.js';
+import { stopAndClean } from '../support/stop-and-clean.js';
 
 const recorder = resolve(import.meta.dirname, '../fixtures/handlers/stream-recorder.mjs');
 const dirs: Array<{ remove: () => void }> = [];
@@ -23,16 +22,7 @@ const KEYS = 12;
 
 const redisPrefixes: string[] = [];
 
-afterAll(async () => {
-  try {
-    await Promise.all(servers.map((s) => s.kill()));
-  } finally {
-    for (const dir of dirs) dir.remove();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    for (const prefix of redisPrefixes) await deleteRedisKeys(redis, `${prefix}:*`);
-    await redis.quit();
-  }
-});
+afterAll(() => stopAndClean({ servers, dirs, redisPrefixes }));
 
 interface Line { pid: number; shard: string; seq: string; data: string }
 
