@@ -53,6 +53,8 @@ class RetryableAttemptError extends Error {
 }
 
 const EVICTED = Symbol('evicted');
+/** Least time an evicted attempt gets to move its job back to wait before close drops the connections. */
+const EVICTED_MOVE_GRACE_MS = 1000;
 /** The eviction of a finalisation: it has no handler to give back, close waits for it. */
 const NEVER_EVICTED = new Promise<typeof EVICTED>(() => undefined);
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -223,23 +225,20 @@ export class RedisConsumer implements Consumer {
         }
       }
     }
-    // The evicted move their jobs back at once: wait for them. Routing and its final write get one
-    // more drain period; past it the worker's connections are dropped, so its locks stop being
-    // renewed and lapse, and another worker's stalled check recovers those events.
+    // Routing and its final write get one more drain period, and the evicted (which move their jobs
+    // back in one call) at least EVICTED_MOVE_GRACE_MS — bounded for all, as an evicted attempt whose
+    // outcome came in first goes on to route. Past it the worker's connections are dropped: its locks
+    // stop being renewed and lapse, and another worker's stalled check recovers those events.
     let gaveUp = false;
-    if (timedOut) {
+    if (timedOut && this.#active.size > 0) {
       const attempts = [...this.#active.values()];
-      await Promise.all(attempts.filter((attempt) => !attempt.routing).map((attempt) => attempt.settled));
-      const routing = attempts.filter((attempt) => attempt.routing);
-      if (routing.length > 0) {
-        gaveUp = await Promise.race([
-          Promise.all(routing.map((attempt) => attempt.settled)).then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), drainTimeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
+      gaveUp = await Promise.race([
+        Promise.all(attempts.map((attempt) => attempt.settled)).then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS));
+        }),
+      ]);
+      clearTimeout(timer);
     }
     try {
       if (gaveUp) {
