@@ -36,10 +36,10 @@ interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** What the host hands the thread at spawn (see `ExecutionEnvironment`). */
 /** Bytes of a streamed response the host may hold for a slow client before a write waits ('drain'). */
 const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 
+/** What the host hands the thread at spawn (see `ExecutionEnvironment`). */
 interface WorkerData {
   /** The environment's own channel: requests in, results out. */
   port: MessagePort;
@@ -170,16 +170,12 @@ function escapeDel(text: unknown): string {
 }
 
 /**
- * The line Lambda's Node runtime logs for a failed invocation (`logError('Invoke
- * Error', …)`): `console.error`'s prefix, then the error as JSON with its
- * enumerable fields and the stack as an array. A non-Error is logged as
- * `new Error(String(thrown))`, as the runtime's `intoError` makes it.
+ * The line Lambda's Node runtime logs for a failure (`logError('Invoke Error', …)`,
+ * `'Uncaught Exception'` for init): `console.error`'s prefix, `label`, then the
+ * error as JSON with its enumerable fields and the stack as an array. A
+ * non-Error is logged as `new Error(String(thrown))`, as the runtime's
+ * `intoError` makes it.
  */
-function logInvokeError(thrown: unknown): void {
-  logError('Invoke Error', thrown);
-}
-
-/** `console.error`'s prefix, `label`, then the error as JSON with its enumerable fields and the stack as an array. */
 function logError(label: string, thrown: unknown): void {
   let error: Error;
   try {
@@ -381,7 +377,7 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   const context = makeContext(msg, s);
   const done = (result: unknown): void => respond(complete(msg, s, started, initDurationMs, result, undefined));
   const failed = (thrown: unknown): void => {
-    logInvokeError(thrown);
+    logError('Invoke Error', thrown);
     respond(complete(msg, s, started, initDurationMs, undefined, toLambdaError(thrown)));
   };
   let event: unknown;
@@ -434,11 +430,7 @@ function complete(
     }
   }
   if (payload !== undefined && payload.length * 3 > s.maxResponseBytes && Buffer.byteLength(payload) > s.maxResponseBytes) {
-    error = {
-      errorType: 'Function.ResponseSizeTooLarge',
-      errorMessage: `Response payload size exceeded maximum allowed payload size (${s.maxResponseBytes} bytes).`,
-      trace: [],
-    };
+    error = responseTooLarge(s.maxResponseBytes);
     payload = undefined;
   }
   const out = answer(msg, s, durationMs, initDurationMs, error);
@@ -447,6 +439,11 @@ function complete(
 }
 
 /** What every answer to a run carries: /tmp checked, memory and output taken. The caller adds the payload. */
+/** Lambda's failure for an answer past its limit. */
+function responseTooLarge(limitBytes: number): LambdaErrorPayload {
+  return { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${limitBytes} bytes).`, trace: [] };
+}
+
 function answer(msg: InvokeMessage, s: InitSpec, durationMs: number, initDurationMs: number | undefined, error: LambdaErrorPayload | undefined): ResultMessage {
   let fatal = false;
   const used = tmpBytes(s.tmpDir, s.tmpFd);
@@ -497,9 +494,9 @@ function invokeStreaming(
     settled = true;
     let error: LambdaErrorPayload | undefined;
     if (stream.overflowed) {
-      error = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${limitBytes} bytes).`, trace: [] };
+      error = responseTooLarge(limitBytes);
     } else if (failed) {
-      logInvokeError(thrown);
+      logError('Invoke Error', thrown);
       error = toLambdaError(thrown);
     }
     // Writes from work the handler left behind go nowhere, never into a later answer.

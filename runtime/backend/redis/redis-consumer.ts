@@ -22,6 +22,7 @@ import {
 } from '../attempt-plan.js';
 import type { RedisRecords } from './redis-records.js';
 import { resolveConsumeOptions } from '../backend-options.js';
+import { settlesWithin } from '../settles-within.js';
 
 /** What a consumer needs from the backend that owns it. */
 export interface RedisConsumerContext {
@@ -201,17 +202,7 @@ export class RedisConsumer implements Consumer {
     // BullMQ's close stops fetching and waits for the running jobs.
     const closed = this.#worker.close();
     closed.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      closed.then(
-        () => false,
-        () => false,
-      ),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), drainTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    const timedOut = !(await settlesWithin(closed, drainTimeoutMs));
     if (timedOut) {
       // Give the rest back: each processor moves its job to wait and returns. An attempt whose
       // outcome is being routed is not given back: it would run, and be routed, twice.
@@ -231,14 +222,8 @@ export class RedisConsumer implements Consumer {
     // stop being renewed and lapse, and another worker's stalled check recovers those events.
     let gaveUp = false;
     if (timedOut && this.#active.size > 0) {
-      const attempts = [...this.#active.values()];
-      gaveUp = await Promise.race([
-        Promise.all(attempts.map((attempt) => attempt.settled)).then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS));
-        }),
-      ]);
-      clearTimeout(timer);
+      const attempts = [...this.#active.values()].map((attempt) => attempt.settled);
+      gaveUp = !(await settlesWithin(Promise.all(attempts), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS)));
     }
     try {
       if (gaveUp) {

@@ -14,6 +14,7 @@ import { decideAfterAttempt, decideAfterRoutingFailure, isExpired, outcomeFromTh
 import { rowToEvent, rowToRecord, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { resolveConsumeOptions } from '../backend-options.js';
+import { settlesWithin } from '../settles-within.js';
 
 /** What a consumer needs from the backend that owns it. */
 export interface SqliteConsumerContext {
@@ -133,7 +134,7 @@ export class SqliteConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     clearTimeout(this.#timer);
     try {
-      if (this.#running.size > 0) await settledWithin([...this.#running.values()].map((a) => a.done), drainTimeoutMs);
+      if (this.#running.size > 0) await settlesWithin(Promise.allSettled([...this.#running.values()].map((a) => a.done)), drainTimeoutMs);
     } catch (error) {
       this.#onError(error);
     }
@@ -168,7 +169,7 @@ export class SqliteConsumer implements Consumer {
     }
     // Their routing and final write get one more drain period; one still unfinished after it keeps its
     // claim, which lapses with the lease and is recovered as a stalled event.
-    if (routing.length > 0) await settledWithin(routing.map((attempt) => attempt.done), drainTimeoutMs);
+    if (routing.length > 0) await settlesWithin(Promise.allSettled(routing.map((attempt) => attempt.done)), drainTimeoutMs);
     try {
       clearInterval(this.#leaseTimer);
     } catch (error) {
@@ -457,12 +458,3 @@ export class SqliteConsumer implements Consumer {
   }
 }
 
-/** Resolves once every promise settled or `ms` passed, whichever is first. */
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([Promise.allSettled(promises), timeout]);
-  clearTimeout(timer);
-}
