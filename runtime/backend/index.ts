@@ -39,6 +39,6 @@ export { DuplicateRequestIdError } from './duplicate-request-id-error.js';
 export { DeadLetterNotFoundError } from './dead-letter-not-found-error.js';
 export { createSourceStore, SqliteSourceStore, RedisSourceStore } from './sources/index.js';
 export type {
-  CheckpointRef, ItemChange, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
+  CheckpointRef, ItemChange, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
   SourceStoreOptions, StoredItem, WriteCondition,
 } from './sources/index.js';

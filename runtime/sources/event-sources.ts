@@ -23,6 +23,9 @@ export interface EventSourcesParts {
   onError?: (error: unknown) => void;
 }
 
+/** How often, and after how long, bucket notifications left in the outbox are queued again. */
+const REDELIVERY_INTERVAL_MS = 10_000;
+
 const EMPTY: ResolvedSources = { buckets: {}, topics: {}, streams: {}, tables: {}, eventSourceMappings: [] };
 
 /**
@@ -38,6 +41,10 @@ export class EventSources {
   readonly topics: Topics;
   readonly mappings: EventSourceMappings;
   readonly #trim: NodeJS.Timeout;
+  readonly #redelivery: NodeJS.Timeout;
+  readonly #onError: (error: unknown) => void;
+  /** The outbox pass under way, awaited by close before the store closes. */
+  #redelivering: Promise<number> | undefined;
   readonly #ownsStore: boolean;
   #closed: Promise<void> | undefined;
 
@@ -46,6 +53,7 @@ export class EventSources {
     const sources = config.sources ?? EMPTY;
     const onError = parts.onError ?? ((error: unknown) => process.emitWarning(`neolith sources: ${(error as Error)?.stack ?? String(error)}`));
     this.store = store;
+    this.#onError = onError;
     this.#ownsStore = !parts.store;
     this.streams = new Streams(store, sources.streams);
     this.tables = new Tables(store, sources.tables, (stream, shards) => this.streams.notify(stream, shards));
@@ -63,6 +71,25 @@ export class EventSources {
       void this.streams.trim().catch(onError);
       void this.tables.trim().catch(onError);
     }, 60_000).unref();
+    this.#redelivery = setInterval(() => this.redeliver(Date.now() - REDELIVERY_INTERVAL_MS), REDELIVERY_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Queues bucket notifications left in the outbox by changes made before
+   * `before` (a host that died between a change and its queueing). At start
+   * with `before` = now: every host sharing the store may do so, as a
+   * notification queued twice is refused as a duplicate. Resolves with how
+   * many were queued; a pass under way is joined, not doubled.
+   */
+  redeliver(before: number): Promise<number> {
+    if (this.#closed) return Promise.resolve(0);
+    this.#redelivering ??= this.buckets.redeliver(before).catch((error: unknown) => {
+      this.#onError(error);
+      return 0;
+    }).finally(() => {
+      this.#redelivering = undefined;
+    });
+    return this.#redelivering;
   }
 
   /** Opens the store of the configured backend and starts the mappings. */
@@ -79,6 +106,7 @@ export class EventSources {
     }
     const sources = new EventSources(parts, store);
     await sources.mappings.start((config.sources ?? EMPTY).eventSourceMappings);
+    void sources.redeliver(Date.now());
     return sources;
   }
 
@@ -91,6 +119,8 @@ export class EventSources {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#trim);
+      clearInterval(this.#redelivery);
+      await this.#redelivering;
       try {
         await this.mappings.close();
       } finally {

@@ -2,12 +2,13 @@
  * The event-source store contract, run unchanged against SQLite and Redis:
  * shard order and sequence numbers, retention, atomic conditional item writes
  * with their change records, queries, durable checkpoints (a reopened store
- * resumes), leases, mapping definitions and objects.
+ * resumes), leases, mapping definitions, objects and the notification outbox
+ * written with them.
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSourceStore, type ItemChange, type SourceStore } from '../../runtime/backend/index.js';
+import { createSourceStore, type ItemChange, type ObjectMeta, type PendingNotification, type SourceStore } from '../../runtime/backend/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -190,5 +191,49 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     expect(await s.deleteObject('avatars', 'other')).toMatchObject({ key: 'other' });
     expect(await s.deleteObject('avatars', 'other')).toBeUndefined();
     expect(await s.headObject('avatars', 'other')).toBeUndefined();
+  });
+
+  const note = (id: string, meta: Pick<ObjectMeta, 'key'>, createdAt: number): PendingNotification =>
+    ({ id, functionName: 'thumbs', payload: JSON.stringify({ key: meta.key }), createdAt });
+
+  it('keeps the notifications of an object change with it until they are forgotten, oldest first, surviving a reopen', async () => {
+    const s = store();
+    await s.putObject('avatars', 'a', Buffer.from('1'), 'text/plain', (meta) => [note('n1', meta, 1000), note('n2', meta, 1000)]);
+    await s.putObject('avatars', 'b', Buffer.from('2'), 'text/plain', (meta) => [note('n3', meta, 3000)]);
+    await s.putObject('avatars', 'c', Buffer.from('3'), 'text/plain'); // no notifications asked for
+    await s.putObject('avatars', 'c', Buffer.from('3'), 'text/plain', () => []);
+    expect(await s.pendingNotifications(2000, 10)).toEqual([
+      expect.objectContaining({ functionName: 'thumbs', payload: '{"key":"a"}', createdAt: 1000 }),
+      expect.objectContaining({ functionName: 'thumbs', payload: '{"key":"a"}', createdAt: 1000 }),
+    ]);
+    expect((await s.pendingNotifications(2000, 10)).map((n) => n.id).sort()).toEqual(['n1', 'n2']);
+    expect((await s.pendingNotifications(Number.MAX_SAFE_INTEGER, 2)).map((n) => n.createdAt)).toEqual([1000, 1000]);
+    await s.forgetNotifications(['n1', 'missing']);
+    await s.close();
+    const reopened = store();
+    expect((await reopened.pendingNotifications(Number.MAX_SAFE_INTEGER, 10)).map((n) => n.id).sort()).toEqual(['n2', 'n3']);
+    await reopened.forgetNotifications([]);
+    await reopened.forgetNotifications(['n2', 'n3']);
+    expect(await reopened.pendingNotifications(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+  });
+
+  it('stores a delete notification only when the object existed, built from its metadata', async () => {
+    const s = store();
+    await s.putObject('avatars', 'a', Buffer.from('12345'), 'text/plain');
+    const seen: ObjectMeta[] = [];
+    expect(await s.deleteObject('avatars', 'a', (meta) => (seen.push(meta), [note('gone', meta, 5)]))).toMatchObject({ key: 'a', size: 5 });
+    expect(seen).toEqual([expect.objectContaining({ key: 'a', size: 5 })]);
+    expect(await s.deleteObject('avatars', 'a', (meta) => [note('twice', meta, 6)])).toBeUndefined();
+    expect((await s.pendingNotifications(100, 10)).map((n) => n.id)).toEqual(['gone']);
+  });
+
+  it('writes nothing when the notifications cannot be built', async () => {
+    const s = store();
+    await s.putObject('avatars', 'a', Buffer.from('old'), 'text/plain');
+    await expect(s.putObject('avatars', 'a', Buffer.from('new'), 'text/plain', () => { throw new Error('no payload'); })).rejects.toThrow('no payload');
+    expect((await s.getObject('avatars', 'a'))?.body.toString()).toBe('old');
+    await expect(s.deleteObject('avatars', 'a', () => { throw new Error('no payload'); })).rejects.toThrow('no payload');
+    expect((await s.getObject('avatars', 'a'))?.body.toString()).toBe('old');
+    expect(await s.pendingNotifications(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 });

@@ -90,6 +90,26 @@ describe.each(['sqlite', 'redis'] as const)('push sources (%s)', (backend) => {
       expect(await avatars.get('users/u1 me.png')).toBeUndefined();
     });
 
+    it('queues a notification left in the outbox by a host that died before queueing it, and only once', async () => {
+      const store = host.sources.store;
+      const id = randomUUID();
+      const before = done.get('thumbs') ?? 0;
+      const event = { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'avatars' }, object: { key: 'users/left.png', size: 3 } } }] };
+      const left = () => [{ id, functionName: 'thumbs', payload: JSON.stringify(event), createdAt: Date.now() - 60_000 }];
+      // The change and its notification were written; the host died before queueing it.
+      await store.putObject('avatars', 'users/left.png', Buffer.from('png'), 'image/png', left);
+      expect(await host.sources.redeliver(Date.now())).toBe(1);
+      await finished('thumbs', before + 1);
+      expect(lines('thumbs').at(-1)!.event).toEqual(event);
+      expect(await host.invocations.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+      // Queued, but the host died before forgetting it: queueing it again is refused as a duplicate, not run twice.
+      await store.putObject('avatars', 'users/left.png', Buffer.from('png'), 'image/png', left);
+      expect(await host.sources.redeliver(Date.now())).toBe(1);
+      expect(await store.pendingNotifications(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+      expect(await host.invocations.get(id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+      expect(lines('thumbs').filter((l) => l.event.Records[0].s3.object.key === 'users/left.png')).toHaveLength(1);
+    });
+
     it('refuses unknown buckets and oversized objects with typed errors', async () => {
       await expect(bucket('nope').put('k', 'x')).rejects.toBeInstanceOf(ResourceNotFoundError);
       await expect(bucket('avatars').put('big', 'x'.repeat(2048))).rejects.toBeInstanceOf(RequestTooLargeError);

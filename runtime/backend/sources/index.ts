@@ -1,5 +1,5 @@
 export type {
-  CheckpointRef, ItemChange, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
+  CheckpointRef, ItemChange, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
   StoredItem, WriteCondition,
 } from './source-store.js';
 export { createSourceStore } from './create-source-store.js';

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { sequenceStreamId, streamIdSequence } from './sequence-number.js';
 import type {
-  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore, StoredItem,
+  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
+  SourceStore, StoredItem,
 } from './source-store.js';
 
 /**
@@ -58,6 +59,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
 
+/**
+ * Deletes an object and, when it existed, stores its notifications: one
+ * script, so a delete that found nothing stores none.
+ *
+ * KEYS: metadata hash, body key, outbox hash, outbox zset
+ * ARGV: object key, then (id, notification JSON, epoch ms) per notification
+ */
+const DELETE_OBJECT = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+for i = 2, #ARGV, 3 do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[4], ARGV[i + 2], ARGV[i])
+end
+return 1
+`;
+
 /** Options of {@link RedisSourceStore}. */
 export interface RedisSourceStoreOptions {
   /** @defaultValue 'redis://127.0.0.1:6379' */
@@ -97,6 +115,7 @@ export class RedisSourceStore implements SourceStore {
     this.#client.defineCommand('writeItem', { numberOfKeys: 4, lua: WRITE_ITEM });
     this.#client.defineCommand('takeLease', { numberOfKeys: 1, lua: TAKE_LEASE });
     this.#client.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
+    this.#client.defineCommand('deleteObject', { numberOfKeys: 4, lua: DELETE_OBJECT });
   }
 
   async waitUntilReady(): Promise<void> {
@@ -296,17 +315,20 @@ export class RedisSourceStore implements SourceStore {
 
   // -- objects -------------------------------------------------------------------
 
-  async putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<ObjectMeta> {
+  async putObject(bucket: string, key: string, body: Buffer, contentType: string, notify?: NotificationsOf): Promise<ObjectMeta> {
     const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
-    await this.#client.multi().set(this.#bodyKey(bucket, key), body).hset(`${this.#p}:o:${bucket}`, key, JSON.stringify(meta)).exec();
+    const write = this.#client.multi().set(this.#bodyKey(bucket, key), body).hset(`${this.#p}:o:${bucket}`, key, JSON.stringify(meta));
+    for (const n of notify?.(meta) ?? []) {
+      write.hset(this.#outboxKey, n.id, outboxEntry(n)).zadd(this.#outboxTimesKey, n.createdAt, n.id);
+    }
+    execAll(await write.exec(), 'putObject');
     return meta;
   }
 
   async getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined> {
     // One MULTI: the metadata (its ETag) and the body of the same moment, even with a put in between.
     const replies = await this.#client.multi().hget(`${this.#p}:o:${bucket}`, key).getBuffer(this.#bodyKey(bucket, key)).exec();
-    if (!replies) throw new Error('getObject transaction was aborted');
-    for (const [error] of replies) if (error) throw error;
+    execAll(replies, 'getObject');
     const text = replies[0]![1] as string | null;
     const body = replies[1]![1] as Buffer | null;
     return text && body ? { meta: JSON.parse(text) as ObjectMeta, body } : undefined;
@@ -317,10 +339,13 @@ export class RedisSourceStore implements SourceStore {
     return text ? (JSON.parse(text) as ObjectMeta) : undefined;
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+  async deleteObject(bucket: string, key: string, notify?: NotificationsOf): Promise<ObjectMeta | undefined> {
     const meta = await this.headObject(bucket, key);
     if (!meta) return undefined;
-    const [[, removed]] = (await this.#client.multi().hdel(`${this.#p}:o:${bucket}`, key).del(this.#bodyKey(bucket, key)).exec()) as Array<[unknown, number]>;
+    const notifications = (notify?.(meta) ?? []).flatMap((n) => [n.id, outboxEntry(n), n.createdAt]);
+    const removed = await (this.#client as Redis & ScriptedObjects).deleteObject(
+      `${this.#p}:o:${bucket}`, this.#bodyKey(bucket, key), this.#outboxKey, this.#outboxTimesKey, key, ...notifications,
+    );
     return removed === 1 ? meta : undefined;
   }
 
@@ -333,9 +358,37 @@ export class RedisSourceStore implements SourceStore {
       .map(([, text]) => JSON.parse(text) as ObjectMeta);
   }
 
+  // -- the notification outbox -------------------------------------------------
+
+  async pendingNotifications(before: number, limit: number): Promise<PendingNotification[]> {
+    const ids = await this.#client.zrangebyscore(this.#outboxTimesKey, '-inf', `(${before}`, 'LIMIT', 0, limit);
+    if (ids.length === 0) return [];
+    const entries = await this.#client.hmget(this.#outboxKey, ...ids);
+    return ids.flatMap((id, i) => {
+      const text = entries[i];
+      if (!text) return []; // forgotten by another host in between
+      const { functionName, payload, createdAt } = JSON.parse(text) as Omit<PendingNotification, 'id'>;
+      return [{ id, functionName, payload, createdAt }];
+    });
+  }
+
+  async forgetNotifications(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    execAll(await this.#client.multi().hdel(this.#outboxKey, ...ids).zrem(this.#outboxTimesKey, ...ids).exec(), 'forgetNotifications');
+  }
+
   close(): Promise<void> {
     this.#closed ??= this.#client.quit().then(() => undefined, () => this.#client.disconnect());
     return this.#closed;
+  }
+
+  get #outboxKey(): string {
+    return `${this.#p}:ox`;
+  }
+
+  /** The outbox's ids by the time of their change, so the oldest are found first. */
+  get #outboxTimesKey(): string {
+    return `${this.#p}:oxt`;
   }
 
   #bodyKey(bucket: string, key: string): string {
@@ -359,4 +412,18 @@ function toRecord(shard: number, id: string, fields: string[]): ShardRecord {
     else if (fields[i] === 'd') data = fields[i + 1]!;
   }
   return { shard, sequenceNumber: streamIdSequence(id), partitionKey: pk, data, arrivedAt: Number(id.split('-')[0]) };
+}
+
+interface ScriptedObjects {
+  deleteObject(...args: (string | number)[]): Promise<number>;
+}
+
+function outboxEntry(n: PendingNotification): string {
+  return JSON.stringify({ functionName: n.functionName, payload: n.payload, createdAt: n.createdAt });
+}
+
+/** A MULTI's replies: throws the first command's error (ioredis resolves with them). */
+function execAll(replies: Array<[Error | null, unknown]> | null, what: string): asserts replies {
+  if (!replies) throw new Error(`${what} transaction was aborted`);
+  for (const [error] of replies) if (error) throw error;
 }

@@ -120,6 +120,24 @@ export interface ObjectMeta {
   readonly lastModified: number;
 }
 
+/**
+ * A notification an object change causes, stored with the change in one
+ * write and kept until it is queued (an outbox): a crash between the two
+ * cannot lose it. Its id is the event's request id, so queueing it twice is
+ * refused as a duplicate rather than run twice.
+ */
+export interface PendingNotification {
+  readonly id: string;
+  readonly functionName: string;
+  /** The event, as JSON text. */
+  readonly payload: string;
+  /** Epoch ms of the change. */
+  readonly createdAt: number;
+}
+
+/** Builds an object change's notifications from the object's metadata (the new one on put, the old one on delete). */
+export type NotificationsOf = (meta: ObjectMeta) => readonly PendingNotification[];
+
 // ---------------------------------------------------------------------------
 // The store
 // ---------------------------------------------------------------------------
@@ -180,13 +198,24 @@ export interface SourceStore {
   releaseLease(key: string, owner: string): Promise<void>;
 
   // -- objects -------------------------------------------------------------
-  putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<ObjectMeta>;
+  /** Stores an object and, in the same write, the notifications `notify` builds from its metadata. */
+  putObject(bucket: string, key: string, body: Buffer, contentType: string, notify?: NotificationsOf): Promise<ObjectMeta>;
   getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined>;
   headObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
-  /** Returns the deleted object's metadata, `undefined` when there was none. */
-  deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
+  /**
+   * Returns the deleted object's metadata, `undefined` when there was none;
+   * when there was one, stores the notifications `notify` builds from it in
+   * the same write.
+   */
+  deleteObject(bucket: string, key: string, notify?: NotificationsOf): Promise<ObjectMeta | undefined>;
   /** Objects whose key starts with `prefix`, by key. */
   listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]>;
+
+  // -- the notification outbox ------------------------------------------------
+  /** Stored notifications of changes made before `before` (epoch ms), oldest first. */
+  pendingNotifications(before: number, limit: number): Promise<PendingNotification[]>;
+  /** Forgets notifications once queued (or refused for good). */
+  forgetNotifications(ids: readonly string[]): Promise<void>;
 
   /** Closes connections. Idempotent. */
   close(): Promise<void>;

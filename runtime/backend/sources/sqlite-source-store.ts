@@ -5,7 +5,8 @@ import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from '../sqlite/open-database.js';
 import { rowSequence, sequenceRow } from './sequence-number.js';
 import type {
-  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, ObjectMeta, ShardRecord, ShardRecordInput, ShardRef, SourceStore, StoredItem,
+  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
+  SourceStore, StoredItem,
 } from './source-store.js';
 
 const SCHEMA = `
@@ -24,6 +25,8 @@ CREATE TABLE IF NOT EXISTS src_leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS src_objects (
   bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
   modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS src_outbox (id TEXT PRIMARY KEY, fn TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS src_outbox_at ON src_outbox (at);
 `;
 
 interface ObjectRow { key: string; size: number; etag: string; ctype: string; modified: number }
@@ -78,6 +81,9 @@ export class SqliteSourceStore implements SourceStore {
       headObject: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND key = ?'),
       deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified'),
       listObjects: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?'),
+      putNotification: db.prepare('INSERT INTO src_outbox (id, fn, payload, at) VALUES (?, ?, ?, ?)'),
+      pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
+      forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
     };
   }
 
@@ -243,16 +249,21 @@ export class SqliteSourceStore implements SourceStore {
 
   // -- objects ---------------------------------------------------------------
 
-  async putObject(bucket: string, key: string, body: Buffer, contentType: string): Promise<ObjectMeta> {
+  async putObject(bucket: string, key: string, body: Buffer, contentType: string, notify?: NotificationsOf): Promise<ObjectMeta> {
     this.#open();
+    const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
+    // Built before anything is written, so a builder that throws changes nothing.
+    const notifications = notify?.(meta) ?? [];
     const file = this.#objectFile(bucket, key);
     mkdirSync(join(this.#objectsDir, bucket), { recursive: true });
     // Write aside then rename: a reader never sees half a body, and a crash leaves the old one.
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, body);
     renameSync(tmp, file);
-    const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
-    this.#s.putObject.run(bucket, key, meta.size, meta.eTag, meta.contentType, meta.lastModified);
+    this.#db.transaction(() => {
+      this.#s.putObject.run(bucket, key, meta.size, meta.eTag, meta.contentType, meta.lastModified);
+      this.#putNotifications(notifications);
+    }).immediate();
     return meta;
   }
 
@@ -272,16 +283,41 @@ export class SqliteSourceStore implements SourceStore {
     return row && toMeta(row);
   }
 
-  async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+  async deleteObject(bucket: string, key: string, notify?: NotificationsOf): Promise<ObjectMeta | undefined> {
     this.#open();
-    const row = this.#s.deleteObject.get(bucket, key) as ObjectRow | undefined;
-    if (row) rmSync(this.#objectFile(bucket, key), { force: true });
-    return row && toMeta(row);
+    const meta = this.#db.transaction(() => {
+      const row = this.#s.deleteObject.get(bucket, key) as ObjectRow | undefined;
+      const old = row && toMeta(row);
+      if (old && notify) this.#putNotifications(notify(old));
+      return old;
+    }).immediate();
+    // After the commit: a crash in between leaves a body no row names, never a row without its body.
+    if (meta) rmSync(this.#objectFile(bucket, key), { force: true });
+    return meta;
   }
 
   async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
     this.#open();
     return (this.#s.listObjects.all(bucket, prefix, prefix, limit) as ObjectRow[]).map(toMeta);
+  }
+
+  // -- the notification outbox -------------------------------------------------
+
+  #putNotifications(notifications: readonly PendingNotification[]): void {
+    for (const n of notifications) this.#s.putNotification.run(n.id, n.functionName, n.payload, n.createdAt);
+  }
+
+  async pendingNotifications(before: number, limit: number): Promise<PendingNotification[]> {
+    this.#open();
+    const rows = this.#s.pendingNotifications.all(before, limit) as Array<{ id: string; fn: string; payload: string; at: number }>;
+    return rows.map((r) => ({ id: r.id, functionName: r.fn, payload: r.payload, createdAt: r.at }));
+  }
+
+  async forgetNotifications(ids: readonly string[]): Promise<void> {
+    this.#open();
+    this.#db.transaction(() => {
+      for (const id of ids) this.#s.forgetNotification.run(id);
+    })();
   }
 
   async close(): Promise<void> {

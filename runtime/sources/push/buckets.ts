@@ -1,6 +1,7 @@
-import type { ObjectMeta, SourceStore } from '../../backend/index.js';
+import { randomUUID } from 'node:crypto';
+import { DuplicateRequestIdError, type ObjectMeta, type PendingNotification, type SourceStore } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
-import { InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { httpStatusOf, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
 
 /** What buckets are built from. */
@@ -9,17 +10,22 @@ export interface BucketsParts {
   config: ResolvedSources['buckets'];
   region: string;
   invoke: (name: string, payload: unknown, options: InvokeOptions) => Promise<InvokeResult>;
-  /** A notification that could not be queued (the object change itself stands). */
+  /** A notification that could not be queued (the object change itself stands; the outbox keeps it unless the refusal is for good). */
   onError: (error: unknown) => void;
 }
+
+/** Notifications taken from the outbox in one go. */
+const REDELIVERY_BATCH = 100;
 
 let sequence = 0;
 
 /**
  * S3-like buckets: objects by key, and per-bucket notifications that invoke
- * functions with `Event` and S3's record shape after each change. The change
- * is stored first, then notifications are queued (durable in the async
- * queue); a crash between the two loses the notification, not the object.
+ * functions with `Event` and S3's record shape after each change. A change
+ * and its notifications are stored in one write (an outbox); then each is
+ * queued in the async queue and forgotten. One that could not be queued (a
+ * crash, the queue away) is queued later by {@link Buckets.redeliver}; its
+ * request id makes a second queueing a refused duplicate, not a second run.
  */
 export class Buckets {
   readonly #p: BucketsParts;
@@ -42,8 +48,9 @@ export class Buckets {
     const b = this.#bucket(bucket);
     checkKey(key);
     if (body.length > b.maxObjectBytes) throw new RequestTooLargeError(`EntityTooLarge: objects of bucket ${bucket} must be at most ${b.maxObjectBytes} bytes (got ${body.length})`);
-    const meta = await this.#p.store.putObject(bucket, key, body, contentType);
-    await this.#notify(bucket, 'ObjectCreated:Put', meta);
+    let pending: readonly PendingNotification[] = [];
+    const meta = await this.#p.store.putObject(bucket, key, body, contentType, (m) => (pending = this.#notifications(bucket, 'ObjectCreated:Put', m)));
+    await this.#deliver(pending);
     return meta;
   }
 
@@ -63,11 +70,27 @@ export class Buckets {
   async delete(bucket: string, key: string): Promise<boolean> {
     this.#bucket(bucket);
     checkKey(key);
-    const meta = await this.#p.store.deleteObject(bucket, key);
-    if (meta) await this.#notify(bucket, 'ObjectRemoved:Delete', { key });
+    let pending: readonly PendingNotification[] = [];
+    const meta = await this.#p.store.deleteObject(bucket, key, () => (pending = this.#notifications(bucket, 'ObjectRemoved:Delete', { key })));
+    await this.#deliver(pending);
     return meta !== undefined;
   }
 
+  /**
+   * Queues the stored notifications of changes made before `before` (epoch
+   * ms) that were never queued: the host died between the change and the
+   * queueing, or the queue was away. Resolves with how many were queued.
+   */
+  async redeliver(before: number): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const pending = await this.#p.store.pendingNotifications(before, REDELIVERY_BATCH);
+      const done = await this.#deliver(pending);
+      queued += done;
+      // Whatever is still there failed again (the queue is away): try it next time, not in a loop now.
+      if (pending.length < REDELIVERY_BATCH || done === 0) return queued;
+    }
+  }
   async list(bucket: string, prefix = '', limit = 1000): Promise<ObjectMeta[]> {
     this.#bucket(bucket);
     return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 1), 1000));
@@ -79,7 +102,8 @@ export class Buckets {
     return b;
   }
 
-  async #notify(bucket: string, eventName: string, object: Partial<ObjectMeta> & { key: string }): Promise<void> {
+  /** The notifications an object change causes: one per matching configuration, each with S3's record. */
+  #notifications(bucket: string, eventName: string, object: Partial<ObjectMeta> & { key: string }): PendingNotification[] {
     const [kind] = eventName.split(':');
     const targets = this.#p.config[bucket]!.notifications.filter((n) =>
       n.events.some((e) => {
@@ -87,11 +111,12 @@ export class Buckets {
         return name === eventName || name === `${kind}:*`;
       })
       && object.key.startsWith(n.prefix ?? '') && object.key.endsWith(n.suffix ?? ''));
-    if (targets.length === 0) return;
-    const sequencer = (Date.now().toString(16) + (++sequence).toString(16).padStart(6, '0')).toUpperCase();
-    const record = {
+    if (targets.length === 0) return [];
+    const now = Date.now();
+    const sequencer = (now.toString(16) + (++sequence).toString(16).padStart(6, '0')).toUpperCase();
+    const payload = JSON.stringify({
       Records: [{
-        eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: this.#p.region, eventTime: new Date().toISOString(), eventName,
+        eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: this.#p.region, eventTime: new Date(now).toISOString(), eventName,
         userIdentity: { principalId: 'neolith' }, requestParameters: { sourceIPAddress: '127.0.0.1' },
         responseElements: { 'x-amz-request-id': sequencer, 'x-amz-id-2': sequencer },
         s3: {
@@ -106,9 +131,32 @@ export class Buckets {
           },
         },
       }],
-    };
-    const results = await Promise.allSettled(targets.map((n) => this.#p.invoke(n.function, record, { type: 'Event' })));
-    for (const r of results) if (r.status === 'rejected') this.#p.onError(r.reason);
+    });
+    return targets.map((n) => ({ id: randomUUID(), functionName: n.function, payload, createdAt: now }));
+  }
+
+  /**
+   * Queues notifications and forgets those that are queued, or refused for
+   * good (a 4xx: the function is gone, the event does not fit); the rest stay
+   * for `redeliver`. Resolves with how many left the outbox.
+   */
+  async #deliver(pending: readonly PendingNotification[]): Promise<number> {
+    if (pending.length === 0) return 0;
+    const results = await Promise.allSettled(pending.map((n) =>
+      this.#p.invoke(n.functionName, Buffer.from(n.payload), { type: 'Event', requestId: n.id })));
+    const done: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled' || r.reason instanceof DuplicateRequestIdError) {
+        done.push(pending[i]!.id);
+        return;
+      }
+      this.#p.onError(r.reason);
+      const status = httpStatusOf(r.reason);
+      if (status >= 400 && status < 500 && status !== 429) done.push(pending[i]!.id);
+    });
+    // Not forgotten (the store is away): queueing them again is refused as a duplicate, and then they are.
+    if (done.length > 0) await this.#p.store.forgetNotifications(done).catch(this.#p.onError);
+    return done.length;
   }
 }
 
