@@ -194,7 +194,7 @@ export class Host {
     const api = createApiSurface({ config: this.config, invoker: this.invoker, registry: this.registry });
     this.api = api;
     for (const route of api.routes) server.use(route);
-    server.use(api.guard(invocationsApi(this.invocations), ['/invocations', '/dead-letters']));
+    server.use(api.guard(invocationsApi(this.invocations, { resolveFunction: (name) => this.registry.resolve(name).fn.spec.name }), ['/invocations', '/dead-letters']));
     server.use(metricsRoute(this.metrics));
     const logs = new LogsEndpoint({ log: this.log, resolveFunction: (name) => this.registry.resolve(name).fn.spec.name });
     // Function output (logs, the dashboard's log tails) is read like invocation records: signed callers when auth is on.

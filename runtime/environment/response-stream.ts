@@ -31,6 +31,11 @@ type WriteCallback = (error: Error | null | undefined) => void;
 /** What the runtime sends when a handler sets none. */
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 const utf8 = new TextEncoder();
+/**
+ * Node's rule for header values (`checkInvalidHeaderChar` in node:_http_common), written out: importing
+ * node:http for it would load the HTTP stack into every environment's thread at its cold start.
+ */
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * A Writable that hands every chunk to its sink as it is written (no
@@ -69,9 +74,20 @@ export class ResponseStream extends Writable {
     return this.#contentType;
   }
 
-  /** As the runtime: allowed only before the first write. */
+  /**
+   * As the runtime: allowed only before the first write, and only a value an
+   * HTTP header can carry — the runtime sets it as a header, where Node
+   * refuses one with CR, LF or NUL with a TypeError. Refused here, the handler
+   * sees the mistake; taken, the host could not send the response it names.
+   */
   setContentType(contentType: string): void {
     if (this.#writeCalled) throw runtimeError('Runtime.InvalidStreamingOperation', 'Cannot set content-type, too late.');
+    if (typeof contentType !== 'string' || INVALID_HEADER_CHAR.test(contentType)) {
+      const got = typeof contentType === 'string' ? JSON.stringify(contentType.slice(0, 100)) : `a ${typeof contentType}`;
+      const error = new TypeError(`Invalid content type (got ${got}): it must be a string an HTTP header can carry, without CR, LF, NUL or characters beyond U+00FF`);
+      (error as TypeError & { code: string }).code = 'ERR_INVALID_CHAR';
+      throw error;
+    }
     this.#contentType = contentType;
   }
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
@@ -14,10 +15,12 @@ import { bindFunctions, type GatewayContext, type RequestScope, type SdlFile } f
 import type { GatewayHost } from './gateway-host.js';
 import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
 import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
+import { useMalformedParamsAsBadRequest } from './malformed-params.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { corsOptions } from './yoga-cors.js';
+import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
 
 /** Where the gateway answers. */
 export const GRAPHQL_PATH = '/graphql';
@@ -72,6 +75,7 @@ export class GraphqlGateway {
         // Requests a browser sends cross-site without a preflight (form posts, text/plain, header-less GETs)
         // must carry a header only a preflighted request can: CSRF, even with CORS off.
         useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'] }),
+        useMalformedParamsAsBadRequest(),
         EnvelopArmorPlugin({
           maxDepth: { n: options.maxDepth },
           maxAliases: { n: options.maxAliases },
@@ -114,6 +118,12 @@ export class GraphqlGateway {
         const body = await readLimited(req, limit);
         if (body === undefined) {
           sendTooLarge(res, limit);
+          return true;
+        }
+        // Decoding would silently turn invalid bytes into U+FFFD and run an operation the client never
+        // sent. Multipart bodies carry files, which are bytes, not text.
+        if (!isUtf8(body) && !isMultipart(req)) {
+          sendBadRequest(res, 'The request body is not valid UTF-8');
           return true;
         }
         // @whatwg-node reads a body already taken from the stream from `req.body`.
@@ -277,6 +287,17 @@ function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | unde
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function isMultipart(req: IncomingMessage): boolean {
+  return /^\s*multipart\//i.test(req.headers['content-type'] ?? '');
+}
+
+/** GraphQL over HTTP's answer to a request that cannot be parsed: 400 and a request error. */
+function sendBadRequest(res: ServerResponse, message: string): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: GATEWAY_ERROR_CODES.badRequest } }] });
+  res.writeHead(400, { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function sendTooLarge(res: ServerResponse, limit: number): void {

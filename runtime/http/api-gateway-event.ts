@@ -65,7 +65,10 @@ const TEXT_TYPE = /^(text\/|application\/(json|xml|javascript|graphql|x-ndjson|l
 /** Builds the payload 2.0 event of a request. */
 export function apiGatewayEvent(input: EventInput): ApiGatewayProxyEventV2 {
   const { req } = input;
-  const headers: Record<string, string> = {};
+  // Names come from the client: in a plain object `constructor` or `toString` would read the
+  // prototype's and `__proto__` would not be stored at all. Without a prototype every name is an own
+  // data property, and the event still serialises as plain JSON on its way to the environment.
+  const headers = Object.create(null) as Record<string, string>;
   const cookies: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
@@ -79,7 +82,7 @@ export function apiGatewayEvent(input: EventInput): ApiGatewayProxyEventV2 {
     // Repeated headers are joined with commas (2.0 has no multiValueHeaders).
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
-  const query: Record<string, string> = {};
+  const query = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(input.rawQueryString)) {
     query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
   }

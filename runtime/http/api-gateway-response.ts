@@ -1,3 +1,5 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+
 /** An HTTP response decided from a function's result. */
 export interface GatewayResponse {
   statusCode: number;
@@ -6,7 +8,10 @@ export interface GatewayResponse {
   body: Buffer;
 }
 
-/** The result could not be read as a response (API Gateway answers 500 "Internal Server Error"). */
+/**
+ * The result could not be read as a response, or could not be sent as one: API Gateway answers
+ * 502 `{"message": "Internal server error"}` (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
+ */
 export class MalformedResponseError extends Error {
   override readonly name = 'MalformedResponseError';
 }
@@ -30,21 +35,37 @@ export function gatewayResponse(payload: string): GatewayResponse {
   }
   const r = value as Record<string, unknown>;
   const status = r.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-    throw new MalformedResponseError(`statusCode must be an integer from 100 to 599 (got ${JSON.stringify(status)})`);
+  // A 1xx is not a final response: sent as one (101 Switching Protocols, say) it would leave the client
+  // waiting for the real one, or take over the connection.
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw new MalformedResponseError(`statusCode must be an integer from 200 to 599 (got ${JSON.stringify(status)})`);
   }
-  const headers: Record<string, string> = {};
+  // Names are the function's: `__proto__` too must be an own property, not the prototype.
+  const headers = Object.create(null) as Record<string, string>;
   if (r.headers !== undefined && r.headers !== null) {
     if (typeof r.headers !== 'object' || Array.isArray(r.headers)) throw new MalformedResponseError('headers must be an object');
     for (const [name, v] of Object.entries(r.headers)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new MalformedResponseError(`header ${name} must be a string, number or boolean`);
-      headers[name.toLowerCase()] = String(v);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new MalformedResponseError(`header ${printable(name)} must be a string, number or boolean`);
+      const lower = name.toLowerCase();
+      // The gateway frames the response itself; the function's framing headers would contradict it
+      // (Transfer-Encoding next to the Content-Length sent), so they are dropped, as API Gateway does.
+      if (HOP_BY_HOP.has(lower)) continue;
+      const text = String(v);
+      checkHeader(lower, text);
+      headers[lower] = text;
     }
   }
   let cookies: string[] = [];
   if (r.cookies !== undefined && r.cookies !== null) {
     if (!Array.isArray(r.cookies) || r.cookies.some((c) => typeof c !== 'string')) throw new MalformedResponseError('cookies must be an array of strings');
     cookies = r.cookies as string[];
+    for (const [i, cookie] of cookies.entries()) {
+      try {
+        validateHeaderValue('set-cookie', cookie);
+      } catch {
+        throw new MalformedResponseError(`cookies[${i}] has characters not allowed in HTTP headers (CR, LF, NUL or beyond U+00FF)`);
+      }
+    }
   }
   let body: Buffer;
   if (r.body === undefined || r.body === null) body = Buffer.alloc(0);
@@ -53,4 +74,33 @@ export function gatewayResponse(payload: string): GatewayResponse {
   else body = Buffer.from(JSON.stringify(r.body));
   headers['content-type'] ??= 'application/json';
   return { statusCode: status, headers, cookies, body };
+}
+
+/**
+ * Headers that describe one connection, not the response: the gateway's own to set
+ * (RFC 9110 §7.6.1, and API Gateway's reserved headers).
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/**
+ * Refuses what Node cannot put on the wire: a name that is not an HTTP token, a value with CR, LF,
+ * NUL or a character past U+00FF. Checked here with Node's own rules, so sending never throws
+ * halfway through a response and a header can never inject another one.
+ */
+function checkHeader(name: string, value: string): void {
+  try {
+    validateHeaderName(name);
+  } catch {
+    throw new MalformedResponseError(`header name ${printable(name)} is not a valid HTTP header name`);
+  }
+  try {
+    validateHeaderValue(name, value);
+  } catch {
+    throw new MalformedResponseError(`header ${printable(name)} has a value with characters not allowed in HTTP headers (CR, LF, NUL or beyond U+00FF)`);
+  }
+}
+
+/** A name from the function, quoted and cut short for a log line. */
+function printable(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }

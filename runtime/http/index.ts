@@ -7,6 +7,7 @@ export { sendJson, sendError } from './send.js';
 export { readBody } from './read-body.js';
 export { decodePathSegment } from './decode-path-segment.js';
 export { invocationsApi } from './invocations-api.js';
+export type { InvocationsApiOptions } from './invocations-api.js';
 export { createApiSurface, assertSafeBind } from './api-surface.js';
 export type { ApiSurface, ApiSurfaceParts } from './api-surface.js';
 export { restApi } from './rest-api.js';

@@ -1,4 +1,5 @@
 import type { InvocationStatus } from '../backend/index.js';
+import { FUNCTION_NAME_PATTERN } from '../config/index.js';
 import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationRecords } from '../invoke/index.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
@@ -8,19 +9,31 @@ const STATUSES = new Set(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED']
 /** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
 const MAX_WAIT_SECONDS = 20;
 
+/** What the invocations API takes besides the records. */
+export interface InvocationsApiOptions {
+  /**
+   * Turns what a caller names in `?function=` (a function, an ARN, a job)
+   * into the function whose records hold it, throwing Lambda's errors for a
+   * malformed or unknown name — as `GET /logs` does.
+   * @defaultValue the name as given, which must then be a function name (1–64 letters, digits, "-" or "_")
+   */
+  resolveFunction?: (name: string) => string;
+}
+
 /**
  * Async invocation records and dead letters over HTTP:
  * `GET /invocations/{id}[?wait=S]`, `GET /invocations?function=&status=&limit=`,
  * `GET /dead-letters`, `GET /dead-letters/{id}`, `POST /dead-letters/{id}/redrive`,
  * `DELETE /dead-letters/{id}`.
  */
-export function invocationsApi(records: InvocationRecords): HttpRoute {
+export function invocationsApi(records: InvocationRecords, options: InvocationsApiOptions = {}): HttpRoute {
+  const functionOf = (ctx: RequestContext) => functionParam(ctx, options.resolveFunction);
   return async (ctx) => {
     const { pathname } = ctx.url;
     const method = ctx.req.method;
     let match: RegExpExecArray | null;
     if (pathname === '/invocations' && method === 'GET') {
-      sendJson(ctx.res, 200, { invocations: await records.list(listQuery(ctx)) });
+      sendJson(ctx.res, 200, { invocations: await records.list(listQuery(ctx, functionOf(ctx))) });
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -28,7 +41,7 @@ export function invocationsApi(records: InvocationRecords): HttpRoute {
       return true;
     }
     if (pathname === '/dead-letters' && method === 'GET') {
-      const fn = ctx.url.searchParams.get('function');
+      const fn = functionOf(ctx);
       sendJson(ctx.res, 200, { deadLetters: await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) }) });
       return true;
     }
@@ -76,8 +89,21 @@ async function recordOf(ctx: RequestContext, records: InvocationRecords, id: str
   }
 }
 
-function listQuery(ctx: RequestContext) {
-  const fn = ctx.url.searchParams.get('function');
+/**
+ * The `function` filter, checked: a name no function can have would match
+ * nothing, and a caller who mistyped it would read "no records" as an answer.
+ */
+function functionParam(ctx: RequestContext, resolve: ((name: string) => string) | undefined): string | undefined {
+  const name = ctx.url.searchParams.get('function');
+  if (name === null || name === '') return undefined;
+  if (resolve) return resolve(name);
+  if (!FUNCTION_NAME_PATTERN.test(name)) {
+    throw new InvalidParameterValueError(`function must be a function name of 1 to 64 letters, digits, "-" or "_" (got ${JSON.stringify(name.slice(0, 64))}${name.length > 64 ? `, ${name.length} characters` : ''})`);
+  }
+  return name;
+}
+
+function listQuery(ctx: RequestContext, fn: string | undefined) {
   const status = ctx.url.searchParams.get('status');
   if (status !== null && !STATUSES.has(status)) {
     throw new InvalidParameterValueError(`status must be one of ${[...STATUSES].join(', ')} (got ${JSON.stringify(status.slice(0, 32))})`);

@@ -4,7 +4,7 @@ import type { ResolvedHttpOptions } from '../config/index.js';
 import { httpStatusOf, NeolithError, RouteNotFoundError, TooManyRequestsError } from '../errors/index.js';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import { apiGatewayEvent, type ApiGatewayProxyEventV2 } from './api-gateway-event.js';
-import { gatewayResponse, MalformedResponseError } from './api-gateway-response.js';
+import { gatewayResponse, MalformedResponseError, type GatewayResponse } from './api-gateway-response.js';
 import { CorsPolicy } from './cors.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { readBody } from './read-body.js';
@@ -97,7 +97,16 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
         sendMessage(res, 500, 'Internal Server Error', undefined, extra, ctx.requestId);
         return true;
       }
-      const response = gatewayResponse(result.payload ?? 'null');
+      let response: GatewayResponse;
+      try {
+        response = gatewayResponse(result.payload ?? 'null');
+      } catch (error) {
+        if (!(error instanceof MalformedResponseError)) throw error;
+        // The function's fault, not the caller's nor the host's: API Gateway's answer, the reason in the host's log.
+        process.emitWarning(`neolith: function ${route.target} returned a malformed response to ${route.key} (request ${ctx.requestId}): ${error.message}`);
+        sendMessage(res, 502, 'Internal server error', undefined, extra, ctx.requestId);
+        return true;
+      }
       send(res, response.statusCode, { ...response.headers, ...extra, 'x-amzn-RequestId': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);
     } catch (error) {
       sendGatewayError(ctx, error, extra);
@@ -130,12 +139,6 @@ function sendGatewayError(ctx: RequestContext, error: unknown, extra: Record<str
   if (error instanceof NeolithError) {
     const headers = error instanceof TooManyRequestsError ? { ...extra, 'Retry-After': '1' } : extra;
     sendMessage(res, httpStatusOf(error), error.message, error.code, headers, requestId);
-    return;
-  }
-  if (error instanceof MalformedResponseError) {
-    // The function's fault, not the caller's: what API Gateway says, with the reason in the host's log.
-    process.emitWarning(`neolith: a REST route's function returned a malformed response: ${error.message}`);
-    sendMessage(res, 500, 'Internal Server Error', undefined, extra, requestId);
     return;
   }
   sendError(res, error, requestId);

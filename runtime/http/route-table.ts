@@ -54,7 +54,8 @@ export class RouteTable {
 }
 
 function matchSegments(segments: RouteSegment[], parts: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
+  // Parameter names are the config's (`{__proto__}` is a valid one): own properties, never the prototype's.
+  const params = Object.create(null) as Record<string, string>;
   for (const [i, segment] of segments.entries()) {
     if (segment.kind === 'greedy') {
       const rest = parts.slice(i);

@@ -85,7 +85,7 @@ for (const mode of ['auth off', 'auth on'] as const) {
       state.remove();
     });
 
-    async function signed(method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Raw> {
+    async function signed(method: string, path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Raw> {
       const u = new URL(url);
       const signer = new SignatureV4({
         credentials: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret' }, region: 'us-east-1', service: 'lambda', sha256: Hash.bind(null, 'sha256'),
@@ -148,6 +148,18 @@ for (const mode of ['auth off', 'auth on'] as const) {
       ];
       for (const [method, path, body, headers] of cases) {
         expectClear4xx(await send(method, path, body, headers ?? {}), `${method} ${path} ${body}`);
+      }
+    });
+
+    it('refuses an Invoke body that is not valid UTF-8 with 400 InvalidRequestContentException, as Lambda does', async () => {
+      const send = mode === 'auth on' ? signed : (m: string, p: string, b: string | Buffer) => raw(url, m, p, {}, b);
+      // Each would decode to U+FFFD and reach the function as valid JSON it was never sent.
+      for (const body of [Buffer.from([0x22, 0xff, 0xfe, 0x22]), Buffer.from('{"a":"\xc3"}', 'latin1'), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])]) {
+        const r = await send('POST', '/2015-03-31/functions/echo/invocations', body);
+        expectClear4xx(r, `body ${body.toString('hex')}`);
+        expect(r.status).toBe(400);
+        expect(r.headers['x-amzn-errortype']).toBe('InvalidRequestContentException');
+        expect(JSON.parse(r.body).message).toBe('Could not parse request body into json: the body is not valid UTF-8');
       }
     });
 

@@ -147,6 +147,33 @@ describe('GraphQL gateway over a real port', () => {
     expect(await client.request('{ post(id: "p2") { id } }')).toEqual({ post: { id: 'p2' } });
   });
 
+  it('refuses a body that is not valid UTF-8 with 400 BAD_REQUEST, invoking nothing', async () => {
+    // Decoded, the bytes would become U+FFFD and the query would run with an id the client never sent.
+    const body = Buffer.concat([Buffer.from('{"query":"{ user(id: \\"u'), Buffer.from([0xff, 0xfe]), Buffer.from('\\") { id } }"}')]);
+    const jobs = await invocationsOf(async () => {
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+      expect(await response.json()).toEqual({ errors: [{ message: 'The request body is not valid UTF-8', extensions: { code: 'BAD_REQUEST' } }] });
+    });
+    expect(jobs).toEqual([]);
+    // The same query in valid UTF-8 runs.
+    const valid = JSON.stringify({ query: '{ user(id: "u1") { id } }' });
+    const ok = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: valid });
+    expect(await ok.json()).toEqual({ data: { user: { id: 'u1' } } });
+  });
+
+  it('answers a GET whose variables are not JSON with 400 BAD_REQUEST, not a 500', async () => {
+    const response = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent('{bad')}`, {
+      headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
+    });
+    expect(response.status).toBe(400);
+    const { errors } = await response.json() as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/^The variables parameter is not valid JSON: /);
+    expect(errors[0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+
   it('runs an async mutation and streams its retries to SUCCEEDED over SSE (graphql-sse)', async () => {
     const placed: any = await client.request(
       'mutation { placeOrder(input: { userId: "u2", items: [{ sku: "MUG", quantity: 3 }], delayMs: 50, failAttempts: 1 }) { id status attempts function job } }',

@@ -114,6 +114,21 @@ describe('GET /logs', () => {
     }
   });
 
+  it('is matched by /dead-letters and /invocations: a name no function can have is a 400, an unknown one a 404, an ARN resolves', async () => {
+    for (const path of ['/dead-letters', '/invocations']) {
+      const response = await fetch(`${url}${path}?function=${'x'.repeat(5000)}`);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toMatch(/ValidationException|InvalidParameterValueException/);
+      const unknown = await fetch(`${url}${path}?function=nope`);
+      expect(unknown.status, path).toBe(404);
+      expect(unknown.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+      const fine = await fetch(`${url}${path}?function=echo`);
+      expect(fine.status, path).toBe(200);
+      const byArn = await fetch(`${url}${path}?function=${encodeURIComponent(host.registry.resolve('echo').fn.arn)}`);
+      expect(byArn.status, path).toBe(200);
+    }
+  });
+
   it('follows new entries as server-sent events, with the recent ones first', async () => {
     const before = await host.invoke('echo', { n: 'before' });
     const response = await fetch(`${url}/logs?function=echo&follow=true&limit=1`);

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   InvalidParameterValueException, InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient, RequestTooLargeException, ResourceNotFoundException,
@@ -11,6 +12,23 @@ import { tempDir } from '../support/temp-dir.js';
 // InvokeWithResponseStream through the real @aws-sdk/client-lambda against a real host on a free port.
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
 const state = tempDir();
+// Handlers of this file's own, next to the state: what a content type may not be.
+const contentTypes = resolve(state.path, 'content-types.mjs');
+const CONTENT_TYPE_HANDLERS = `
+export const injects = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.setContentType('text/plain\\r\\nX-Evil: 1');
+  responseStream.write('hi');
+  responseStream.end();
+});
+export const recovers = awslambda.streamifyResponse(async (event, responseStream) => {
+  try {
+    responseStream.setContentType('text/plain\\nX-Evil: 1');
+  } catch (error) {
+    responseStream.write(\`\${error.name}:\${error.code};\`);
+  }
+  responseStream.end('hi');
+});
+`;
 const gate = new Gate();
 let host: Host;
 let url: string;
@@ -19,6 +37,7 @@ const MB = 1024 * 1024;
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('utf8');
 
 beforeAll(async () => {
+  writeFileSync(contentTypes, CONTENT_TYPE_HANDLERS);
   await gate.open();
   host = await createHost({
     rootDir: handlers,
@@ -38,6 +57,8 @@ beforeAll(async () => {
         dryRunOnly: { handler: './streaming.mjs#logs' },
         echo: { handler: './echo.mjs' },
         throws: { handler: './faults.mjs#throws' },
+        injectsContentType: { handler: `${contentTypes}#injects` },
+        recoversContentType: { handler: `${contentTypes}#recovers` },
       },
     },
   });
@@ -174,6 +195,45 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
     expect(out.ResponseStreamContentType).toBe('text/plain');
     const got = await drain(out);
     expect(got.bytes.toString('utf8')).toBe('{"an":"object"};Runtime.InvalidStreamingOperation: Cannot set content-type, too late.');
+  });
+
+  it('refuses a content type with CR/LF at setContentType: the handler gets a TypeError, the invocation fails visibly', async () => {
+    const out = await stream('injectsContentType');
+    expect(out.StatusCode).toBe(200);
+    expect(out.ResponseStreamContentType).toBe('application/octet-stream');
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    const got = await drain(out);
+    // Nothing was written, and InvokeComplete says why: never a success with the output gone.
+    expect(got.chunks).toEqual([]);
+    expect(got.complete).toMatchObject({ ErrorCode: 'TypeError', ErrorDetails: expect.stringContaining('Invalid content type') });
+  });
+
+  it('keeps the default content type and every byte when a handler catches that TypeError', async () => {
+    const out = await stream('recoversContentType');
+    expect(out.ResponseStreamContentType).toBe('application/octet-stream');
+    const got = await drain(out);
+    expect(got.bytes.toString('utf8')).toBe('TypeError:ERR_INVALID_CHAR;hi');
+    expect(got.complete).toEqual({});
+  });
+
+  it('never reports success when the stream’s consumer fails: the invocation rejects with ServiceException', async () => {
+    // The first chunk is taken, the second fails: the rest is not sent (a gap would corrupt the stream).
+    const taken: string[] = [];
+    const call = host.invoker.invokeWithResponseStream('chunks', { chunks: ['one;', 'two;', 'three;'] }, (bytes, release) => {
+      if (taken.length === 1) throw new Error('the consumer broke');
+      taken.push(Buffer.from(bytes).toString('utf8'));
+      release();
+    });
+    await expect(call).rejects.toMatchObject({
+      name: 'ServiceException', code: 'ServiceException', message: expect.stringContaining('the consumer broke'), cause: expect.any(Error),
+    });
+    expect(taken).toEqual(['one;']);
+    // A non-streaming handler's one chunk goes through the same check.
+    await expect(host.invoker.invokeWithResponseStream('echo', {}, () => {
+      throw new Error('no');
+    })).rejects.toMatchObject({ code: 'ServiceException' });
+    // The function is fine: the next call streams in full.
+    expect((await drain(await stream('chunks', { chunks: ['a;', 'b;'] }))).chunks).toEqual(['a;', 'b;']);
   });
 
   it('returns the log tail in InvokeComplete with LogType Tail', async () => {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -55,6 +56,28 @@ describe('REST routes: the API Gateway payload 2.0 event', () => {
     expect(event.headers.cookie).toBeUndefined();
   });
 
+  it('passes query parameters and headers named like Object.prototype members as sent', async () => {
+    const target = new URL(`${api}/items/1?constructor=x&toString=z&__proto__=y&ok=1`);
+    const body = await new Promise<string>((done, fail) => {
+      const req = request({
+        host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`,
+        // Parsed: an object literal's `__proto__:` would set the prototype, not a header.
+        headers: JSON.parse('{"constructor":"h","__proto__":"p","hasOwnProperty":"q"}') as Record<string, string>,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+    const { event } = JSON.parse(body);
+    expect(event.queryStringParameters).toEqual(JSON.parse('{"constructor":"x","toString":"z","__proto__":"y","ok":"1"}'));
+    expect(Object.hasOwn(event.queryStringParameters, '__proto__')).toBe(true);
+    expect(event.headers).toEqual(expect.objectContaining({ constructor: 'h', hasownproperty: 'q' }));
+    expect(Object.hasOwn(event.headers, '__proto__') && event.headers.__proto__).toBe('p');
+  });
+
   it('passes a JSON body as text and leaves out what the request does not have', async () => {
     const response = await fetch(`${api}/items`, { method: 'POST', body: '{"name":"x"}', headers: { 'content-type': 'application/json' } });
     const { event } = await response.json();
@@ -100,12 +123,16 @@ describe('REST routes: response mapping', () => {
     expect(await response.json()).toEqual({ accepted: true });
   });
 
-  it('answers 500 Internal Server Error for a function error or a malformed response', async () => {
-    for (const path of ['/throw', '/malformed']) {
-      const response = await fetch(`${api}${path}`);
-      expect(response.status).toBe(500);
-      expect(await response.json()).toEqual({ message: 'Internal Server Error' });
-    }
+  it('answers 500 Internal Server Error for a function error', async () => {
+    const response = await fetch(`${api}/throw`);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ message: 'Internal Server Error' });
+  });
+
+  it('answers a malformed response as API Gateway does: 502 {"message":"Internal server error"}', async () => {
+    const response = await fetch(`${api}/malformed`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
   });
 
   it('runs an Event route asynchronously: 202 with the request id', async () => {

@@ -31,4 +31,46 @@ describe('gatewayResponse (payload format 2.0)', () => {
     }
     expect(() => gatewayResponse('{not json')).toThrow(MalformedResponseError);
   });
+
+  it('refuses a status that is not a final response Node can send: 1xx, 600 and up', () => {
+    for (const statusCode of [100, 101, 103, 199, 600, 999, 1000]) {
+      expect(() => gatewayResponse(JSON.stringify({ statusCode, body: 'x' })), String(statusCode)).toThrow(MalformedResponseError);
+    }
+    for (const statusCode of [200, 204, 301, 404, 599]) expect(gatewayResponse(JSON.stringify({ statusCode })).statusCode).toBe(statusCode);
+  });
+
+  it('refuses header names and values, and cookies, that HTTP cannot carry (no header injection)', () => {
+    const bad: unknown[] = [
+      { statusCode: 200, headers: { 'x-a': 'a\r\nSet-Cookie: evil=1' } },
+      { statusCode: 200, headers: { 'x-a': 'a\nb' } },
+      { statusCode: 200, headers: { 'x-a': 'nul\u0000' } },
+      { statusCode: 200, headers: { 'x-a': '€' } },
+      { statusCode: 200, headers: { 'bad name': 'v' } },
+      { statusCode: 200, headers: { 'x:y': 'v' } },
+      { statusCode: 200, headers: { '': 'v' } },
+      { statusCode: 200, cookies: ['a=1\r\nx: y'] },
+      { statusCode: 200, cookies: ['ok=1', 'b=\n'] },
+    ];
+    for (const response of bad) {
+      expect(() => gatewayResponse(JSON.stringify(response)), JSON.stringify(response)).toThrow(MalformedResponseError);
+    }
+    // Latin-1 text and tabs are legal header content.
+    expect(gatewayResponse(JSON.stringify({ statusCode: 200, headers: { 'x-a': 'caf\u00e9\tok' } })).headers['x-a']).toBe('café\tok');
+  });
+
+  it('drops the hop-by-hop headers the gateway sets itself, keeping the rest', () => {
+    const r = gatewayResponse(JSON.stringify({
+      statusCode: 200,
+      headers: { 'Transfer-Encoding': 'chunked', connection: 'close', 'Keep-Alive': 'timeout=5', upgrade: 'websocket', te: 'trailers', trailer: 'x', 'proxy-connection': 'x', 'x-kept': 'yes' },
+      body: 'hello',
+    }));
+    expect({ ...r.headers }).toEqual({ 'x-kept': 'yes', 'content-type': 'application/json' });
+    expect(text(r)).toBe('hello');
+  });
+
+  it('keeps a header named like an Object.prototype member', () => {
+    const r = gatewayResponse('{"statusCode":200,"headers":{"__proto__":"p","constructor":"c"}}');
+    expect(Object.hasOwn(r.headers, '__proto__')).toBe(true);
+    expect(r.headers.constructor).toBe('c');
+  });
 });

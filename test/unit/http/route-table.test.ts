@@ -39,6 +39,13 @@ describe('RouteTable', () => {
     expect(strict.match('POST', '/users/1')).toBeUndefined();
   });
 
+  it('keeps a parameter named like an Object.prototype member as an own property', () => {
+    const named = new RouteTable([route('GET /a/{__proto__}/{constructor}')]);
+    const params = named.match('GET', '/a/x/y')?.pathParameters;
+    expect(params && Object.keys(params)).toEqual(['__proto__', 'constructor']);
+    expect(JSON.stringify(params)).toBe('{"__proto__":"x","constructor":"y"}');
+  });
+
   it('refuses invalid percent-encoding with InvalidParameterValueException', () => {
     expect(() => table.match('GET', '/users/%E0%A4%A')).toThrow(expect.objectContaining({ code: 'InvalidParameterValueException' }));
   });
