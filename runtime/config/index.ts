@@ -22,6 +22,6 @@ export type {
   TopicOptions, TopicSubscriptionOptions,
 } from './sources-options.js';
 export { DEFAULT_SOURCE_OPTIONS } from './sources-options.js';
-export { BUCKET_NAME, S3_EVENTS, STREAM_NAME, TABLE_NAME, TOPIC_NAME } from './validate-sources.js';
+export { BUCKET_NAME, emptyResolvedSources, S3_EVENTS, STREAM_NAME, TABLE_NAME, TOPIC_NAME } from './validate-sources.js';
 export { checkMappingParams, DEFAULT_MAPPING_PARAMS, filterCriteriaFromConfig } from './mapping-params.js';
 export type { MappingParams } from './mapping-params.js';

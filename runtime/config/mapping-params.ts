@@ -25,6 +25,9 @@ export interface MappingParams {
 /** Lambda's quota of filters per event source mapping. */
 export const MAX_FILTERS = 5;
 
+/** Lambda's longest filter pattern, in characters (the API's `Filter.Pattern` length constraint). */
+export const MAX_FILTER_PATTERN_LENGTH = 4096;
+
 /** Lambda's defaults. */
 export const DEFAULT_MAPPING_PARAMS = {
   BatchSize: 100,
@@ -44,7 +47,9 @@ const POSITIONS = ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'];
  * one message per broken rule. `name` renders a parameter's path
  * (`BatchSize` for the API, `eventSourceMappings[0].batchSize` for config).
  */
-export function checkMappingParams(p: Partial<Record<keyof MappingParams, unknown>>, name: (key: keyof MappingParams) => string, kind: 'kinesis' | 'dynamodb'): string[] {
+export function checkMappingParams(
+  p: Partial<Record<keyof MappingParams, unknown>>, name: (key: keyof MappingParams) => string, kind: 'kinesis' | 'dynamodb', now: number = Date.now(),
+): string[] {
   const problems: string[] = [];
   const int = (key: keyof MappingParams, min: number, max: number, extra = '') => {
     const v = p[key];
@@ -75,17 +80,42 @@ export function checkMappingParams(p: Partial<Record<keyof MappingParams, unknow
       problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds when StartingPosition is AT_TIMESTAMP (got ${JSON.stringify(p.StartingPositionTimestamp)})`);
     }
   }
+  const ts = p.StartingPositionTimestamp;
+  // Lambda: "StartingPositionTimestamp cannot be in the future". Checked whenever given, so no absurd value
+  // (1e300, which would reach the store as 1e303 ms) is kept and described back, whatever the position.
+  if (typeof ts === 'number' && ts >= 0) {
+    if (!(ts <= now / 1000)) problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds no later than now (${Math.floor(now / 1000)}): it cannot be in the future (got ${ts})`);
+  } else if (ts !== undefined && p.StartingPosition !== 'AT_TIMESTAMP') {
+    problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds, from 0 to now (got ${JSON.stringify(ts)})`);
+  }
   const types = p.FunctionResponseTypes;
   if (types !== undefined && (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures'))) {
     problems.push(`${name('FunctionResponseTypes')} must be [] or ["ReportBatchItemFailures"] (got ${JSON.stringify(types)})`);
   }
-  if (p.FilterCriteria !== undefined && !validFilterCriteria(p.FilterCriteria)) {
-    problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${JSON.stringify(p.FilterCriteria)?.slice(0, 80)})`);
+  if (p.FilterCriteria !== undefined) {
+    // Length first: a pattern over the limit is refused for that, without parsing it.
+    const long = longPatterns(p.FilterCriteria);
+    for (const { index, length } of long) {
+      problems.push(`${name('FilterCriteria')}.Filters[${index}].Pattern must be at most ${MAX_FILTER_PATTERN_LENGTH} characters, Lambda's limit (got ${length})`);
+    }
+    if (long.length === 0 && !validFilterCriteria(p.FilterCriteria)) {
+      problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${JSON.stringify(p.FilterCriteria)?.slice(0, 80)})`);
+    }
   }
   if (p.OnFailure !== undefined && (typeof p.OnFailure !== 'string' || p.OnFailure.length === 0)) {
     problems.push(`${name('OnFailure')} must be a destination ARN, "topic:<name>", "bucket:<name>" or a function name (got ${JSON.stringify(p.OnFailure)})`);
   }
   return problems;
+}
+
+/** The filters whose Pattern text is longer than Lambda takes. */
+function longPatterns(value: unknown): Array<{ index: number; length: number }> {
+  const filters = (value as { Filters?: unknown } | null)?.Filters;
+  if (!Array.isArray(filters)) return [];
+  return filters.flatMap((f: unknown, index) => {
+    const pattern = (f as { Pattern?: unknown } | null)?.Pattern;
+    return typeof pattern === 'string' && pattern.length > MAX_FILTER_PATTERN_LENGTH ? [{ index, length: pattern.length }] : [];
+  });
 }
 
 function validFilterCriteria(value: unknown): boolean {

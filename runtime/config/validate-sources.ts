@@ -129,12 +129,21 @@ export function validateSources(p: ProblemList, raw: Record<string, unknown>): v
 }
 
 /**
+ * Sources with none configured. The dictionaries have no prototype: a name
+ * from a request (`constructor`, `__proto__`, `toString`) finds no source
+ * rather than an Object method.
+ */
+export function emptyResolvedSources(): ResolvedSources {
+  return { buckets: Object.create(null), topics: Object.create(null), streams: Object.create(null), tables: Object.create(null), eventSourceMappings: [] };
+}
+
+/**
  * Applies defaults and checks that every notification, subscription and
  * mapping names a function or job of this layout and an existing source.
  */
 export function resolveSources(config: SourcesConfig, isFunction: (name: string) => boolean, p: ProblemList): ResolvedSources {
   const d = DEFAULT_SOURCE_OPTIONS;
-  const out: ResolvedSources = { buckets: {}, topics: {}, streams: {}, tables: {}, eventSourceMappings: [] };
+  const out = emptyResolvedSources();
   const fn = (path: string, name: string) => {
     if (!isFunction(name)) p.add(path, 'name a function or job of this layout', name);
   };

@@ -1,7 +1,8 @@
 import type { SourceStore } from '../backend/index.js';
 import { createSourceStore } from '../backend/index.js';
-import type { ResolvedConfig, ResolvedSources } from '../config/index.js';
+import { emptyResolvedSources, type ResolvedConfig, type ResolvedSources } from '../config/index.js';
 import type { InvokeOptions, InvokeResult } from '../invoke/index.js';
+import { destinationTarget } from './pull/destination-target.js';
 import { EventSourceMappings } from './pull/event-source-mappings.js';
 import { Streams } from './pull/streams.js';
 import { Tables } from './pull/tables.js';
@@ -23,10 +24,17 @@ export interface EventSourcesParts {
   onError?: (error: unknown) => void;
 }
 
-/** How often, and after how long, bucket notifications left in the outbox are queued again. */
+/** How often bucket notifications left in the outbox are looked for. */
 const REDELIVERY_INTERVAL_MS = 10_000;
+/**
+ * How old a notification must be to be queued again. Longer than any
+ * queueing under way can take (the backend's command timeout is 5 s): a
+ * second queueing while the first is still being written is refused as a
+ * duplicate, and forgotten — and if the first then failed, lost.
+ */
+const REDELIVERY_AFTER_MS = 30_000;
 
-const EMPTY: ResolvedSources = { buckets: {}, topics: {}, streams: {}, tables: {}, eventSourceMappings: [] };
+const EMPTY: ResolvedSources = emptyResolvedSources();
 
 /**
  * The event-source part: push sources (buckets, topics) and pull sources
@@ -42,6 +50,7 @@ export class EventSources {
   readonly mappings: EventSourceMappings;
   readonly #trim: NodeJS.Timeout;
   readonly #redelivery: NodeJS.Timeout;
+  readonly #stopRedelivery = new AbortController();
   readonly #onError: (error: unknown) => void;
   /** The outbox pass under way, awaited by close before the store closes. */
   #redelivering: Promise<number> | undefined;
@@ -62,6 +71,7 @@ export class EventSources {
     this.mappings = new EventSourceMappings({
       store, streams: this.streams, tables: this.tables, region: config.region, accountId: config.accountId,
       invoke: parts.invoke, functionArn: parts.functionArn, onError, leases: store.kind === 'redis',
+      topicNames: () => this.topics.names(), bucketNames: () => this.buckets.names(),
       sendToDestination: (destination, record) => this.#send(destination, record, parts),
       ...(parts.pollIntervalMs !== undefined && { pollIntervalMs: parts.pollIntervalMs }),
       ...(parts.backoffMs && { backoffMs: parts.backoffMs }),
@@ -71,19 +81,20 @@ export class EventSources {
       void this.streams.trim().catch(onError);
       void this.tables.trim().catch(onError);
     }, 60_000).unref();
-    this.#redelivery = setInterval(() => this.redeliver(Date.now() - REDELIVERY_INTERVAL_MS), REDELIVERY_INTERVAL_MS).unref();
+    this.#redelivery = setInterval(() => this.redeliver(Date.now() - REDELIVERY_AFTER_MS), REDELIVERY_INTERVAL_MS).unref();
   }
 
   /**
    * Queues bucket notifications left in the outbox by changes made before
-   * `before` (a host that died between a change and its queueing). At start
-   * with `before` = now: every host sharing the store may do so, as a
-   * notification queued twice is refused as a duplicate. Resolves with how
-   * many were queued; a pass under way is joined, not doubled.
+   * `before` (a host that died between a change and its queueing); done at
+   * start and every 10 s for those older than 30 s. Every host sharing the
+   * store may do so, as a notification queued twice is refused as a
+   * duplicate. Resolves with how many were queued; a pass under way is
+   * joined, not doubled.
    */
   redeliver(before: number): Promise<number> {
     if (this.#closed) return Promise.resolve(0);
-    this.#redelivering ??= this.buckets.redeliver(before).catch((error: unknown) => {
+    this.#redelivering ??= this.buckets.redeliver(before, this.#stopRedelivery.signal).catch((error: unknown) => {
       this.#onError(error);
       return 0;
     }).finally(() => {
@@ -106,7 +117,7 @@ export class EventSources {
     }
     const sources = new EventSources(parts, store);
     await sources.mappings.start((config.sources ?? EMPTY).eventSourceMappings);
-    void sources.redeliver(Date.now());
+    void sources.redeliver(Date.now() - REDELIVERY_AFTER_MS);
     return sources;
   }
 
@@ -120,6 +131,7 @@ export class EventSources {
     this.#closed ??= (async () => {
       clearInterval(this.#trim);
       clearInterval(this.#redelivery);
+      this.#stopRedelivery.abort();
       await this.#redelivering;
       try {
         await this.mappings.close();
@@ -132,16 +144,15 @@ export class EventSources {
 
   async #send(destination: string, record: Record<string, unknown>, parts: EventSourcesParts): Promise<void> {
     const text = JSON.stringify(record);
-    const sns = /^arn:aws[a-z-]*:sns:[^:]+:\d{12}:(.+)$/.exec(destination);
-    const s3 = /^arn:aws[a-z-]*:s3:::(.+)$/.exec(destination);
-    if (destination.startsWith('topic:') || sns) {
-      await this.topics.publish(sns ? sns[1]! : destination.slice(6), text);
-    } else if (destination.startsWith('bucket:') || s3) {
-      const bucket = s3 ? s3[1]! : destination.slice(7);
+    // Read as the mappings checked it when it was configured (one reading for both).
+    const target = destinationTarget(destination);
+    if (target.kind === 'topic') {
+      await this.topics.publish(target.name, text);
+    } else if (target.kind === 'bucket') {
       const ctx = record.requestContext as { requestId: string };
-      await this.buckets.put(bucket, `aws/lambda/${new Date().toISOString().slice(0, 10)}/${ctx.requestId}.json`, Buffer.from(text), 'application/json');
+      await this.buckets.put(target.name, `aws/lambda/${new Date().toISOString().slice(0, 10)}/${ctx.requestId}.json`, Buffer.from(text), 'application/json');
     } else {
-      await parts.invoke(destination, record, { type: 'Event' });
+      await parts.invoke(target.name, record, { type: 'Event' });
     }
   }
 }

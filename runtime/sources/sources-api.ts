@@ -3,9 +3,12 @@ import { decodePathSegment, readBody, sendJson } from '../http/index.js';
 import { InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
+import { decodeStrictBase64 } from './pull/strict-base64.js';
 
 /** Largest JSON body of a data-plane call (a PutRecords of 5 MB as base64, with room). */
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
+/** S3's largest (and default) max-keys of a ListObjects page. */
+const MAX_LIST_KEYS = 1000;
 const MAPPINGS = /^\/2015-03-31\/event-source-mappings\/?([^/]*)\/?$/;
 
 /**
@@ -64,8 +67,7 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
   const b = sources.buckets;
   const { req, res } = ctx;
   if (key === '' && req.method === 'GET') {
-    const limit = Number(ctx.url.searchParams.get('limit') ?? 1000);
-    sendJson(res, 200, { objects: await b.list(bucket, ctx.url.searchParams.get('prefix') ?? '', limit) });
+    sendJson(res, 200, { objects: await b.list(bucket, ctx.url.searchParams.get('prefix') ?? '', listLimit(ctx.url.searchParams.get('limit'))) });
     return true;
   }
   switch (req.method) {
@@ -108,9 +110,10 @@ async function topicsApi(sources: EventSources, ctx: RequestContext, topic: stri
 }
 
 function topicOp(sources: EventSources, topic: string, body: Record<string, unknown>): Promise<unknown> {
+  // null is JSON's "absent"; any other value goes on to be checked (a number subject is refused, not dropped).
   return sources.topics.publish(topic, body.message as string, {
-    ...(body.attributes !== undefined && { attributes: body.attributes as Record<string, string> }),
-    ...(typeof body.subject === 'string' && { subject: body.subject }),
+    ...(body.attributes !== undefined && body.attributes !== null && { attributes: body.attributes as Record<string, string> }),
+    ...(body.subject !== undefined && body.subject !== null && { subject: body.subject as string }),
   });
 }
 
@@ -124,7 +127,7 @@ function streamOp(sources: EventSources, stream: string, body: Record<string, un
   if (!Array.isArray(body.records)) throw new InvalidParameterValueError('records must be an array of { data (base64), partitionKey }');
   const records = (body.records as Array<{ data?: unknown; partitionKey?: unknown }>).map((r, i) => {
     if (typeof r?.data !== 'string') throw new InvalidParameterValueError(`records[${i}].data must be base64 text`);
-    return { data: Buffer.from(r.data, 'base64'), partitionKey: r.partitionKey as string };
+    return { data: decodeStrictBase64(r.data, `records[${i}].data`), partitionKey: r.partitionKey as string };
   });
   return sources.streams.putRecords(stream, records);
 }
@@ -213,6 +216,14 @@ function parseJson(text: string): Record<string, unknown> {
     if (size > MAX_JSON_BYTES) throw tooLarge(size, MAX_JSON_BYTES);
   }
   return parseObject(text);
+}
+
+/** A bucket list's `?limit=`: S3's max-keys range, checked here as the store would fail on a non-integer. */
+function listLimit(text: string | null): number {
+  if (text === null) return MAX_LIST_KEYS;
+  const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIST_KEYS)) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${MAX_LIST_KEYS}, as S3's max-keys (got ${JSON.stringify(text.slice(0, 40))})`);
+  return limit;
 }
 
 /** As `readBody` words it. */

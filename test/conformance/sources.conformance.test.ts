@@ -107,6 +107,21 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     ]);
   });
 
+  it('keeps items apart whatever their keys hold, NUL included', async () => {
+    const s = store();
+    const put = (pk: string, sk: string, n: number) => s.writeItem({ table: 't', pk, sk, item: { pk, sk, n } });
+    await put('a\u0000b', 'c', 1);
+    await put('a', 'b\u0000c', 2);
+    await put('a', '\u0000bc', 3);
+    await put('\u00002\u0000a', 'b', 4);
+    expect((await s.getItem('t', 'a\u0000b', 'c'))?.item.n).toBe(1);
+    expect((await s.getItem('t', 'a', 'b\u0000c'))?.item.n).toBe(2);
+    expect((await s.getItem('t', 'a', '\u0000bc'))?.item.n).toBe(3);
+    expect((await s.getItem('t', '\u00002\u0000a', 'b'))?.item.n).toBe(4);
+    const { items } = await s.scanItems('t', '', 100);
+    expect(items.map((i) => i.item.n).sort()).toEqual([1, 2, 3, 4]);
+  });
+
   it('queries a partition by sort key', async () => {
     const s = store();
     for (const sk of ['2024-01', '2024-02', '2025-01', '2025-02']) {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createHost, type Host } from '../../runtime/index.js';
+import { numberKeyText } from '../../runtime/sources/pull/tables.js';
 import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -41,5 +42,18 @@ describe.each(['sqlite', 'redis'] as const)('tables with numeric sort keys (%s)'
     expect((await tables.get('readings', { sensor: 's1', at: 1 }))).toBeUndefined();
     expect((await tables.get('readings', { sensor: 's1', at: '1' }))?.item.v).toBe('text key');
     expect((await tables.get('readings', { sensor: 's1', at: 10 }))?.item.v).toBe(20);
+  });
+
+  it('keeps a string key spelling a number key apart from that number, in partition and sort keys', async () => {
+    const tables = host.sources.tables;
+    const forged = numberKeyText(5);
+    await tables.put('readings', { sensor: 's2', at: 5, v: 'number' });
+    expect(await tables.put('readings', { sensor: 's2', at: forged, v: 'string' })).toEqual({ version: 1 });
+    await tables.put('readings', { sensor: forged, at: 5, v: 'string partition' });
+    expect((await tables.get('readings', { sensor: 's2', at: 5 }))?.item.v).toBe('number');
+    expect((await tables.get('readings', { sensor: 's2', at: forged }))?.item.v).toBe('string');
+    expect((await tables.query('readings', { partitionKey: forged })).map((r) => r.item.v)).toEqual(['string partition']);
+    // Numbers keep their order with the forged string among them.
+    expect((await tables.query('readings', { partitionKey: 's2', from: 0, to: 10 })).map((r) => r.item.v)).toEqual(['number']);
   });
 });

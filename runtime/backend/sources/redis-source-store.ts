@@ -396,8 +396,15 @@ export class RedisSourceStore implements SourceStore {
   }
 }
 
+/**
+ * An item's field in its table's hash. `pk NUL sk` when the partition key
+ * holds no NUL (every field stored so far); otherwise `NUL length NUL pk sk`,
+ * which no plain field can be, as partition keys are never empty. So
+ * `("a\0b", "c")` and `("a", "b\0c")` are different items. Fields are never
+ * parsed back: items carry their keys.
+ */
 function itemField(pk: string, sk: string): string {
-  return `${pk}\u0000${sk}`;
+  return pk.includes('\u0000') ? `\u0000${pk.length}\u0000${pk}${sk}` : `${pk}\u0000${sk}`;
 }
 
 function groupName(ref: CheckpointRef): string {

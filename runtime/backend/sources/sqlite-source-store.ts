@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS src_outbox (id TEXT PRIMARY KEY, fn TEXT NOT NULL, pa
 CREATE INDEX IF NOT EXISTS src_outbox_at ON src_outbox (at);
 `;
 
-interface ObjectRow { key: string; size: number; etag: string; ctype: string; modified: number }
+interface ObjectRow { key: string; size: number; etag: string; ctype: string; modified: number; file?: string | null }
 interface RecordRow { seq: number; shard: number; pk: string; data: string; at: number }
 
 /**
@@ -52,6 +52,7 @@ export class SqliteSourceStore implements SourceStore {
     const db = this.#opened.db;
     try {
       db.exec(SCHEMA);
+      addObjectFileColumn(db);
     } catch (error) {
       this.#opened.close().catch((closeError: Error) => process.emitWarning(closeError));
       throw error;
@@ -76,10 +77,10 @@ export class SqliteSourceStore implements SourceStore {
       lease: db.prepare(`INSERT INTO src_leases (key, owner, until) VALUES (@key, @owner, @until)
         ON CONFLICT (key) DO UPDATE SET owner = @owner, until = @until WHERE src_leases.owner = @owner OR src_leases.until < @now`),
       release: db.prepare('DELETE FROM src_leases WHERE key = ? AND owner = ?'),
-      putObject: db.prepare(`INSERT INTO src_objects (bucket, key, size, etag, ctype, modified) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified`),
-      headObject: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND key = ?'),
-      deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified'),
+      putObject: db.prepare(`INSERT INTO src_objects (bucket, key, size, etag, ctype, modified, file) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified, file = excluded.file`),
+      headObject: db.prepare('SELECT key, size, etag, ctype, modified, file FROM src_objects WHERE bucket = ? AND key = ?'),
+      deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified, file'),
       listObjects: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?'),
       putNotification: db.prepare('INSERT INTO src_outbox (id, fn, payload, at) VALUES (?, ?, ?, ?)'),
       pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
@@ -254,27 +255,43 @@ export class SqliteSourceStore implements SourceStore {
     const meta: ObjectMeta = { key, size: body.length, eTag: createHash('md5').update(body).digest('hex'), contentType, lastModified: Date.now() };
     // Built before anything is written, so a builder that throws changes nothing.
     const notifications = notify?.(meta) ?? [];
-    const file = this.#objectFile(bucket, key);
+    // Each version of a body has its own file, named in the row: the row, the notifications and
+    // which body is current change in one transaction. A crash before the commit leaves an unnamed
+    // file and the old object intact; no reader ever sees a body under another version's metadata.
+    const file = `${this.#keyHash(key)}.${randomUUID()}`;
+    const path = join(this.#objectsDir, bucket, file);
     mkdirSync(join(this.#objectsDir, bucket), { recursive: true });
-    // Write aside then rename: a reader never sees half a body, and a crash leaves the old one.
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, body);
-    renameSync(tmp, file);
-    this.#db.transaction(() => {
-      this.#s.putObject.run(bucket, key, meta.size, meta.eTag, meta.contentType, meta.lastModified);
-      this.#putNotifications(notifications);
-    }).immediate();
+    // Written aside then renamed: a file under its final name is always whole.
+    writeFileSync(`${path}.tmp`, body);
+    renameSync(`${path}.tmp`, path);
+    let replaced: ObjectRow | undefined;
+    try {
+      this.#db.transaction(() => {
+        replaced = this.#s.headObject.get(bucket, key) as ObjectRow | undefined;
+        this.#s.putObject.run(bucket, key, meta.size, meta.eTag, meta.contentType, meta.lastModified, file);
+        this.#putNotifications(notifications);
+      }).immediate();
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
+    if (replaced) this.#removeBody(bucket, replaced);
     return meta;
   }
 
   async getObject(bucket: string, key: string): Promise<{ meta: ObjectMeta; body: Buffer } | undefined> {
-    const meta = await this.headObject(bucket, key);
-    if (!meta) return undefined;
-    try {
-      return { meta, body: readFileSync(this.#objectFile(bucket, key)) };
-    } catch {
-      return undefined; // deleted in between
+    this.#open();
+    // A put or delete between the row read and the file read removes the file read: read the row again.
+    for (let tries = 0; tries < 3; tries++) {
+      const row = this.#s.headObject.get(bucket, key) as ObjectRow | undefined;
+      if (!row) return undefined;
+      try {
+        return { meta: toMeta(row), body: readFileSync(this.#bodyPath(bucket, row)) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     }
+    return undefined;
   }
 
   async headObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
@@ -285,15 +302,14 @@ export class SqliteSourceStore implements SourceStore {
 
   async deleteObject(bucket: string, key: string, notify?: NotificationsOf): Promise<ObjectMeta | undefined> {
     this.#open();
-    const meta = this.#db.transaction(() => {
-      const row = this.#s.deleteObject.get(bucket, key) as ObjectRow | undefined;
-      const old = row && toMeta(row);
-      if (old && notify) this.#putNotifications(notify(old));
-      return old;
+    const row = this.#db.transaction(() => {
+      const deleted = this.#s.deleteObject.get(bucket, key) as ObjectRow | undefined;
+      if (deleted && notify) this.#putNotifications(notify(toMeta(deleted)));
+      return deleted;
     }).immediate();
-    // After the commit: a crash in between leaves a body no row names, never a row without its body.
-    if (meta) rmSync(this.#objectFile(bucket, key), { force: true });
-    return meta;
+    // After the commit: a crash in between leaves a file no row names, never a row without its body.
+    if (row) this.#removeBody(bucket, row);
+    return row && toMeta(row);
   }
 
   async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
@@ -326,9 +342,18 @@ export class SqliteSourceStore implements SourceStore {
     await this.#opened.close();
   }
 
-  #objectFile(bucket: string, key: string): string {
-    // Keys may hold "/", "..", anything: the file is named by the key's hash, never by the key.
-    return join(this.#objectsDir, bucket, createHash('sha256').update(key).digest('hex'));
+  /** Keys may hold "/", "..", anything: files are named by the key's hash, never by the key. */
+  #keyHash(key: string): string {
+    return createHash('sha256').update(key).digest('hex');
+  }
+
+  /** The row's body file; rows written before bodies had versions name none, and use the key's hash alone. */
+  #bodyPath(bucket: string, row: ObjectRow): string {
+    return join(this.#objectsDir, bucket, row.file ?? this.#keyHash(row.key));
+  }
+
+  #removeBody(bucket: string, row: ObjectRow): void {
+    rmSync(this.#bodyPath(bucket, row), { force: true });
   }
 
   #open(): void {
@@ -344,6 +369,18 @@ export function conditionHolds(w: Pick<ItemWrite, 'condition'>, current: StoredI
   if (c.ifExists && !current) return false;
   if (c.expectedVersion !== undefined && (current?.version ?? 0) !== c.expectedVersion) return false;
   return true;
+}
+
+/** Stores made before bodies had versions lack the column that names an object's body file. */
+function addObjectFileColumn(db: Database.Database): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all('src_objects') as Array<{ name: string }>;
+  if (columns.some((c) => c.name === 'file')) return;
+  try {
+    db.exec('ALTER TABLE src_objects ADD COLUMN file TEXT');
+  } catch (error) {
+    // Another process sharing the state dir added it first.
+    if (!/duplicate column name/.test((error as Error).message)) throw error;
+  }
 }
 
 function toMeta(row: ObjectRow): ObjectMeta {

@@ -6,6 +6,7 @@ import {
   InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError, TooManyRequestsError,
 } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
+import { destinationTarget } from './destination-target.js';
 import { dynamodbRecord, kinesisRecord, parseSourceRef, shardId, streamIdOf, type FormatContext, type SourceRef } from './record-shapes.js';
 import { ShardPoller, type BatchOutcome, type DiscardCondition } from './shard-poller.js';
 import type { Streams } from './streams.js';
@@ -26,6 +27,7 @@ export interface EventSourceMappingConfiguration {
   MaximumRetryAttempts: number;
   MaximumRecordAgeInSeconds: number;
   FunctionResponseTypes: string[];
+  FilterCriteria?: { Filters: Array<{ Pattern: string }> };
   DestinationConfig: { OnFailure: { Destination?: string } };
   LastModified: number;
   LastProcessingResult: string;
@@ -46,6 +48,13 @@ export interface EventSourceMappingsParts {
   functionArn: (name: string) => string;
   /** Sends a discarded batch's description to its destination (`topic:`, `bucket:`, ARN or function). */
   sendToDestination: (destination: string, record: Record<string, unknown>, mapping: EventSourceMappingConfiguration) => Promise<void>;
+  /**
+   * This host's topic names: a `topic:` or SNS ARN on-failure destination must name one at create and update.
+   * Absent: such destinations are not checked (a send to a missing topic is reported through onError).
+   */
+  topicNames?: () => readonly string[];
+  /** This host's bucket names, as `topicNames` for `bucket:` and S3 ARN destinations. */
+  bucketNames?: () => readonly string[];
   /** Hold a lease per shard lane (stores shared by several hosts). @defaultValue false */
   leases?: boolean;
   /** With leases (several hosts): how often to take in mappings created, changed or deleted on another host. @defaultValue 5000 */
@@ -498,13 +507,49 @@ export class EventSourceMappings {
       'BisectBatchOnFunctionError', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'FunctionResponseTypes', 'Enabled', 'FilterCriteria'] as const) {
       if (input[key] !== undefined && input[key] !== null) picked[key] = input[key];
     }
-    const destination = (input.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+    const config = input.DestinationConfig;
+    if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) {
+      throw new InvalidParameterValueError(`DestinationConfig must be an object { OnFailure: { Destination } } (got ${JSON.stringify(config)?.slice(0, 80)})`);
+    }
+    const onFailure = (config as { OnFailure?: unknown } | null | undefined)?.OnFailure;
+    if (onFailure !== undefined && onFailure !== null && (typeof onFailure !== 'object' || Array.isArray(onFailure))) {
+      throw new InvalidParameterValueError(`DestinationConfig.OnFailure must be an object { Destination } (got ${JSON.stringify(onFailure)?.slice(0, 80)})`);
+    }
+    const destination = (onFailure as { Destination?: unknown } | null | undefined)?.Destination;
     if (destination !== undefined && destination !== null && destination !== '') picked.OnFailure = destination;
     // `DestinationConfig: { OnFailure: {} }` removes the destination, as in Lambda's UpdateEventSourceMapping.
-    else if (input.DestinationConfig !== undefined && input.DestinationConfig !== null) picked.OnFailure = undefined;
+    else if (config !== undefined && config !== null) picked.OnFailure = undefined;
     const problems = checkMappingParams(picked, (k) => (k === 'OnFailure' ? 'DestinationConfig.OnFailure.Destination' : k), source.kind);
     if (problems.length > 0) throw new InvalidParameterValueError(problems.join('; '));
+    if (typeof picked.OnFailure === 'string') this.#checkDestination(picked.OnFailure);
     return picked as Partial<MappingParams>;
+  }
+
+  /**
+   * Refuses an on-failure destination that names nothing here: accepted, it
+   * would only fail when a batch is discarded, and that batch's record would
+   * be lost (the send's failure is reported, not retried).
+   */
+  #checkDestination(destination: string): void {
+    const target = destinationTarget(destination);
+    const path = 'DestinationConfig.OnFailure.Destination';
+    const forms = 'a function name or ARN, "topic:<name>", an SNS topic ARN, "bucket:<name>" or an S3 bucket ARN';
+    if (target.kind === 'function') {
+      try {
+        this.#p.functionArn(target.name);
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundError || error instanceof InvalidParameterValueError)) throw error;
+        throw new InvalidParameterValueError(`${path} names no function of this host: ${JSON.stringify(destination)} (${forms})`, { cause: error });
+      }
+      return;
+    }
+    if (target.kind === 'topic' && target.region !== undefined && (target.region !== this.#p.region || target.accountId !== this.#p.accountId)) {
+      throw new InvalidParameterValueError(`${path} names a topic of another region or account: ${JSON.stringify(destination)} (this host is ${this.#p.region}, account ${this.#p.accountId})`);
+    }
+    const names = target.kind === 'topic' ? this.#p.topicNames?.() : this.#p.bucketNames?.();
+    if (names && !names.includes(target.name)) {
+      throw new InvalidParameterValueError(`${path} names no ${target.kind} of this host: ${JSON.stringify(destination)} (known ${target.kind}s: ${names.join(', ') || 'none'})`);
+    }
   }
 
   #source(arn: string): SourceRef {

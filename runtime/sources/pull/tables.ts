@@ -10,6 +10,8 @@ export const TABLE_LIMITS = {
   maxBatchGetKeys: 100,
   /** Puts per batchPut call (TransactWriteItems' 100). */
   maxBatchPutItems: 100,
+  /** DynamoDB's 32 levels of nested lists and maps in an attribute value. */
+  maxNestingDepth: 32,
 } as const;
 
 /** Conditions a handler can put on a write, so an at-least-once handler stays idempotent. */
@@ -87,10 +89,11 @@ export class Tables {
   /** Writes a whole item (replacing any). Throws ConditionalCheckFailedError when the condition fails. */
   async put(name: string, item: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<{ version: number }> {
     const t = this.settings(name);
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InvalidParameterValueError(`item must be an object (got ${JSON.stringify(item)?.slice(0, 80)})`);
+    if (!isPlainObject(item)) throw new InvalidParameterValueError(`item must be an object of attributes (got ${preview(item)})`);
     const key = this.#key(t, item);
-    checkSize(item);
-    const r = await this.#write(name, key, item, toCondition(condition));
+    const checked = toCondition(condition);
+    checkItem(item);
+    const r = await this.#write(name, key, item, checked);
     return { version: r.version };
   }
 
@@ -109,20 +112,20 @@ export class Tables {
   async update(name: string, keyAttrs: Record<string, unknown>, changes: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem> {
     const t = this.settings(name);
     const key = this.#key(t, keyAttrs);
-    if (typeof changes !== 'object' || changes === null) throw new InvalidParameterValueError('changes must be an object of attributes to set');
-    for (const attr of [t.partitionKey, t.sortKey]) {
-      if (attr !== undefined && attr in changes) throw new InvalidParameterValueError(`changes must not set the key attribute ${attr}`);
-    }
+    if (!isPlainObject(changes)) throw new InvalidParameterValueError(`changes must be an object mapping attribute names to values (got ${preview(changes)})`);
+    refuseKeyAttributes(t, changes, 'changes');
+    const guard = toCondition(condition);
     for (let attempt = 0; ; attempt++) {
       const current = await this.#store.getItem(name, key.pk, key.sk);
-      if (condition.ifNotExists && current) throw conditionFailed(name);
-      if (condition.expectedVersion !== undefined && (current?.version ?? 0) !== condition.expectedVersion) throw conditionFailed(name);
-      const next: Record<string, unknown> = { ...(current?.item ?? keyAttrs) };
-      for (const [k, v] of Object.entries(changes)) {
+      if (guard?.ifNotExists && current) throw conditionFailed(name);
+      if (guard?.expectedVersion !== undefined && (current?.version ?? 0) !== guard.expectedVersion) throw conditionFailed(name);
+      const next: Record<string, unknown> = { ...(current?.item ?? keyItem(t, key)) };
+      for (const k of Object.keys(changes)) {
+        const v = changes[k];
         if (v === null || v === undefined) delete next[k];
-        else next[k] = v;
+        else setAttribute(next, k, v);
       }
-      checkSize(next);
+      checkItem(next);
       const result = await this.#store.writeItem({
         table: name, pk: key.pk, sk: key.sk, item: next, condition: { expectedVersion: current?.version ?? 0 }, change: this.#change(name, t, key),
       });
@@ -130,7 +133,7 @@ export class Tables {
         this.#notify(`dynamodb:${name}`, [key.shard]);
         return { item: next, version: result.version };
       }
-      if (condition.expectedVersion !== undefined || attempt >= 20) throw conditionFailed(name);
+      if (guard?.expectedVersion !== undefined || attempt >= 20) throw conditionFailed(name);
     }
   }
 
@@ -158,10 +161,15 @@ export class Tables {
    * that item and the others are still written.
    */
   async batchPut(name: string, items: Array<Record<string, unknown>>, condition: TableWriteCondition = {}): Promise<Array<{ version: number } | { error: 'ConditionalCheckFailedException' }>> {
-    this.settings(name);
+    const t = this.settings(name);
     if (!Array.isArray(items) || items.length > TABLE_LIMITS.maxBatchPutItems) {
       throw new InvalidParameterValueError(`items must be an array of at most ${TABLE_LIMITS.maxBatchPutItems} items (got ${Array.isArray(items) ? items.length : JSON.stringify(items)?.slice(0, 80)})`);
     }
+    // A malformed item refuses the call before anything is written, not after the items before it.
+    items.forEach((item, i) => {
+      if (!isPlainObject(item)) throw new InvalidParameterValueError(`items[${i}] must be an object of attributes (got ${preview(item)})`);
+      this.#key(t, item);
+    });
     const out: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> = [];
     for (const item of items) {
       try {
@@ -197,17 +205,23 @@ export class Tables {
   async add(name: string, keyAttrs: Record<string, unknown>, amounts: Record<string, number>): Promise<VersionedItem> {
     const t = this.settings(name);
     const key = this.#key(t, keyAttrs);
-    if (typeof amounts !== 'object' || amounts === null || Object.values(amounts).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new InvalidParameterValueError(`amounts must map attributes to finite numbers (got ${JSON.stringify(amounts)?.slice(0, 80)})`);
+    if (!isPlainObject(amounts) || Object.values(amounts).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new InvalidParameterValueError(`amounts must be an object mapping attribute names to finite numbers (got ${preview(amounts)})`);
     }
+    refuseKeyAttributes(t, amounts, 'amounts');
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = await this.#store.getItem(name, key.pk, key.sk);
-      const next: Record<string, unknown> = { ...(current?.item ?? keyAttrs) };
-      for (const [k, v] of Object.entries(amounts)) {
-        const had = next[k] ?? 0;
-        if (typeof had !== 'number') throw new InvalidParameterValueError(`attribute ${k} must hold a number to add to (got ${JSON.stringify(had)?.slice(0, 80)})`);
-        next[k] = had + v;
+      const next: Record<string, unknown> = { ...(current?.item ?? keyItem(t, key)) };
+      for (const k of Object.keys(amounts)) {
+        // Own properties only: an attribute named like an Object.prototype member (`__proto__`, `toString`) starts at 0 too.
+        const had = Object.hasOwn(next, k) ? next[k] : 0;
+        if (typeof had !== 'number') throw new InvalidParameterValueError(`attribute ${k} must hold a number to add to (got ${preview(had)})`);
+        const sum = had + amounts[k]!;
+        // JSON would store Infinity as null: refused, as DynamoDB refuses a number out of its range.
+        if (!Number.isFinite(sum)) throw new InvalidParameterValueError(`Number overflow: adding ${amounts[k]} to attribute ${k} (${had}) gives ${sum}; the sum must be a finite number (at most ${Number.MAX_VALUE} in magnitude)`);
+        setAttribute(next, k, sum);
       }
+      checkItem(next);
       // Optimistic: the version guards the read-modify-write; a concurrent writer makes it read again.
       const result = await this.#store.writeItem({
         table: name, pk: key.pk, sk: key.sk, item: next, condition: { expectedVersion: current?.version ?? 0 }, change: this.#change(name, t, key),
@@ -223,17 +237,22 @@ export class Tables {
   /** Items of one partition, by sort key. */
   async query(name: string, q: TableQuery): Promise<VersionedItem[]> {
     const t = this.settings(name);
-    const pk = keyText(q?.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
+    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse? } (got ${preview(q)})`);
+    const pk = keyText(q.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
     const limit = q.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
-    if ((q.beginsWith !== undefined || q.from !== undefined || q.to !== undefined) && !t.sortKey) {
+    if (q.reverse !== undefined && q.reverse !== null && typeof q.reverse !== 'boolean') throw new InvalidParameterValueError(`reverse must be true or false (got ${preview(q.reverse)})`);
+    const given = (v: unknown) => v !== undefined && v !== null;
+    if ((given(q.beginsWith) || given(q.from) || given(q.to)) && !t.sortKey) {
       throw new InvalidParameterValueError(`table ${name} has no sort key: beginsWith, from and to do not apply`);
     }
+    // Checked, not stringified: an object bound would otherwise become "[object Object]" and match nothing (or the wrong items).
+    if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${preview(q.beginsWith)})`);
     return this.#store.queryItems({
       table: name, pk, limit, reverse: q.reverse === true,
-      ...(q.beginsWith !== undefined && { skBeginsWith: String(q.beginsWith) }),
-      ...(q.from !== undefined && { skFrom: boundText(q.from) }),
-      ...(q.to !== undefined && { skTo: boundText(q.to) }),
+      ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(q.beginsWith!) }),
+      ...(given(q.from) && { skFrom: boundText(q.from, 'from') }),
+      ...(given(q.to) && { skTo: boundText(q.to, 'to') }),
     });
   }
 
@@ -252,13 +271,13 @@ export class Tables {
   }
 
   #key(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>): ItemKey {
-    if (typeof attrs !== 'object' || attrs === null) throw new InvalidParameterValueError(`key must be an object holding ${t.partitionKey}`);
-    const pkValue = attrs[t.partitionKey];
+    if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) throw new InvalidParameterValueError(`key must be an object holding ${t.partitionKey}`);
+    const pkValue = ownValue(attrs, t.partitionKey);
     const pk = keyText(pkValue, t.partitionKey, TABLE_LIMITS.maxPartitionKeyBytes);
     let sk = '';
     let skValue: unknown;
     if (t.sortKey) {
-      skValue = attrs[t.sortKey];
+      skValue = ownValue(attrs, t.sortKey);
       sk = keyText(skValue, t.sortKey, TABLE_LIMITS.maxSortKeyBytes);
     }
     return { pk, sk, pkValue, skValue, shard: shardFor(pk, t.shards) };
@@ -275,15 +294,30 @@ interface ItemKey {
 
 function keyText(value: unknown, attr: string, maxBytes: number): string {
   if ((typeof value !== 'string' || value.length === 0) && !(typeof value === 'number' && Number.isFinite(value))) {
-    throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a number (got ${JSON.stringify(value)?.slice(0, 80)})`);
+    throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a finite number (got ${typeof value === 'number' ? value : preview(value)})`);
   }
-  const text = typeof value === 'number' ? numberKeyText(value) : value;
-  if (Buffer.byteLength(text) > maxBytes) throw new InvalidParameterValueError(`key attribute ${attr} must be at most ${maxBytes} bytes (got ${Buffer.byteLength(text)})`);
-  return text;
+  if (typeof value === 'number') return numberKeyText(value);
+  // DynamoDB's limit is on the value; the escape stringKeyText may add is this store's own.
+  if (Buffer.byteLength(value) > maxBytes) throw new InvalidParameterValueError(`key attribute ${attr} must be at most ${maxBytes} bytes (got ${Buffer.byteLength(value)})`);
+  return stringKeyText(value);
 }
 
 /** Marks a stored key as a number, so `1` and `"1"` stay distinct keys (DynamoDB's N and S). */
 const NUMBER_KEY = '\u0001';
+
+/**
+ * A string key as stored: itself, or, when it starts with NUMBER_KEY, one
+ * more NUMBER_KEY in front. A number's text has a hex digit after its
+ * NUMBER_KEY and an escaped string has NUMBER_KEY there, while any other
+ * string does not start with NUMBER_KEY: no string key can pose as a number
+ * (`"\u0001c014000000000000"` is not 5) nor as another string. Strings keep
+ * their order (the escaped ones share one prefix, which sorts where their
+ * first character did), so sort key ranges and prefixes still hold. Only keys
+ * starting with U+0001 are stored differently from before this escape.
+ */
+function stringKeyText(value: string): string {
+  return value.startsWith(NUMBER_KEY) ? NUMBER_KEY + value : value;
+}
 
 /**
  * A number as text whose string order is its numeric order (DynamoDB sorts N
@@ -304,22 +338,100 @@ export function numberKeyText(value: number): string {
   return NUMBER_KEY + high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
 }
 
-/** A query bound as stored-key text: numbers in their ordered form. */
-function boundText(value: string | number): string {
-  return typeof value === 'number' ? numberKeyText(value) : String(value);
+/** A query bound as stored-key text: numbers in their ordered form, strings escaped as keys are. */
+function boundText(value: unknown, name: 'from' | 'to'): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return numberKeyText(value);
+  if (typeof value === 'string') return stringKeyText(value);
+  throw new InvalidParameterValueError(`${name} must be a string or a finite number, as the sort key is (got ${preview(value)})`);
 }
 
-function checkSize(item: Record<string, unknown>): void {
+/**
+ * Checks an item before it is serialised: lists and maps nested at most 32
+ * levels (DynamoDB's limit; deeper JSON would overflow the stack in
+ * JSON.stringify), finite numbers only (JSON would store Infinity and NaN as
+ * null), no values JSON cannot hold, and at most 400 KB. Iterative, so the
+ * depth check itself cannot overflow; the walk stops after as many values as
+ * the size limit has bytes, so a shared or cyclic structure cannot make it run long.
+ */
+function checkItem(item: Record<string, unknown>): void {
+  // `attr` is the top-level attribute a value sits in, for the message.
+  const pending: Array<{ value: unknown; depth: number; attr: string }> = Object.keys(item).map((k) => ({ value: item[k], depth: 0, attr: k }));
+  let visited = 0;
+  while (pending.length > 0) {
+    const { value, depth, attr } = pending.pop()!;
+    if (++visited > TABLE_LIMITS.maxItemBytes) throw tooLarge(`more than ${TABLE_LIMITS.maxItemBytes} values`);
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new InvalidParameterValueError(`attribute ${attr} must hold finite numbers only (got ${value}, which JSON would store as null)`);
+    } else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') {
+      throw new InvalidParameterValueError(`attribute ${attr} must hold JSON values only (got a ${typeof value})`);
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth >= TABLE_LIMITS.maxNestingDepth) {
+        throw new InvalidParameterValueError(`Nesting Levels have exceeded supported limits: attribute ${attr} nests lists and maps more than ${TABLE_LIMITS.maxNestingDepth} levels deep`);
+      }
+      if (Array.isArray(value)) for (const v of value) pending.push({ value: v, depth: depth + 1, attr });
+      else for (const k of Object.keys(value)) pending.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, attr });
+    }
+  }
   const size = Buffer.byteLength(JSON.stringify(item));
-  if (size > TABLE_LIMITS.maxItemBytes) throw new RequestTooLargeError(`Item size has exceeded the maximum allowed size of ${TABLE_LIMITS.maxItemBytes} bytes (got ${size})`);
+  if (size > TABLE_LIMITS.maxItemBytes) throw tooLarge(`${size} bytes`);
+}
+
+function tooLarge(got: string): RequestTooLargeError {
+  return new RequestTooLargeError(`Item size has exceeded the maximum allowed size of ${TABLE_LIMITS.maxItemBytes} bytes (got ${got})`);
 }
 
 function toCondition(c: TableWriteCondition): WriteCondition | undefined {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InvalidParameterValueError(`condition must be an object { ifNotExists?, expectedVersion? } (got ${preview(c)})`);
+  if (c.ifNotExists !== undefined && typeof c.ifNotExists !== 'boolean') {
+    // A string "false" would otherwise count as true.
+    throw new InvalidParameterValueError(`ifNotExists must be true or false (got ${preview(c.ifNotExists)})`);
+  }
   if (c.expectedVersion !== undefined && (!Number.isInteger(c.expectedVersion) || c.expectedVersion < 0)) {
     throw new InvalidParameterValueError(`expectedVersion must be a non-negative integer (got ${JSON.stringify(c.expectedVersion)})`);
   }
   if (!c.ifNotExists && c.expectedVersion === undefined) return undefined;
   return { ...(c.ifNotExists && { ifNotExists: true }), ...(c.expectedVersion !== undefined && { expectedVersion: c.expectedVersion }) };
+}
+
+/** A JSON object's own attributes: not an array, a Map or a class instance, whose keys would become attributes "0", "1", ... or none. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** An attribute of the caller's object, never one inherited from Object.prototype (a key named `constructor`). */
+function ownValue(attrs: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(attrs, name) ? attrs[name] : undefined;
+}
+
+/** Sets an attribute as an own property: `next.__proto__ = v` would set the prototype and the attribute would vanish. */
+function setAttribute(item: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(item, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The key attributes alone: what an update or add of a missing item starts from (not the rest of the caller's key object). */
+function keyItem(t: ResolvedSources['tables'][string], key: ItemKey): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  setAttribute(item, t.partitionKey, key.pkValue);
+  if (t.sortKey) setAttribute(item, t.sortKey, key.skValue);
+  return item;
+}
+
+/** DynamoDB: "Cannot update attribute ... This attribute is part of the key". */
+function refuseKeyAttributes(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>, what: string): void {
+  for (const attr of [t.partitionKey, t.sortKey]) {
+    if (attr !== undefined && Object.hasOwn(attrs, attr)) throw new InvalidParameterValueError(`${what} must not set the key attribute ${attr}`);
+  }
+}
+
+/** A short rendering of a refused value for an error message; never throws (a cyclic or deeply nested value). */
+function preview(value: unknown): string {
+  try {
+    return String(JSON.stringify(value)).slice(0, 80);
+  } catch {
+    return Array.isArray(value) ? 'an array' : typeof value;
+  }
 }
 
 function conditionFailed(table: string): ConditionalCheckFailedError {

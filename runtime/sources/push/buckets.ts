@@ -48,6 +48,7 @@ export class Buckets {
     const b = this.#bucket(bucket);
     checkKey(key);
     if (body.length > b.maxObjectBytes) throw new RequestTooLargeError(`EntityTooLarge: objects of bucket ${bucket} must be at most ${b.maxObjectBytes} bytes (got ${body.length})`);
+    checkContentType(contentType);
     let pending: readonly PendingNotification[] = [];
     const meta = await this.#p.store.putObject(bucket, key, body, contentType, (m) => (pending = this.#notifications(bucket, 'ObjectCreated:Put', m)));
     await this.#deliver(pending);
@@ -72,25 +73,31 @@ export class Buckets {
     checkKey(key);
     let pending: readonly PendingNotification[] = [];
     const meta = await this.#p.store.deleteObject(bucket, key, () => (pending = this.#notifications(bucket, 'ObjectRemoved:Delete', { key })));
-    await this.#deliver(pending);
+    // Built but not stored when another writer deleted the object first (Redis): that writer notifies.
+    if (meta) await this.#deliver(pending);
     return meta !== undefined;
   }
 
   /**
    * Queues the stored notifications of changes made before `before` (epoch
    * ms) that were never queued: the host died between the change and the
-   * queueing, or the queue was away. Resolves with how many were queued.
+   * queueing, or the queue was away. Resolves with how many left the outbox;
+   * stops early when `signal` aborts (the host is closing).
    */
-  async redeliver(before: number): Promise<number> {
+  async redeliver(before: number, signal?: AbortSignal): Promise<number> {
     let queued = 0;
-    for (;;) {
+    while (!signal?.aborted) {
       const pending = await this.#p.store.pendingNotifications(before, REDELIVERY_BATCH);
       const done = await this.#deliver(pending);
       queued += done;
-      // Whatever is still there failed again (the queue is away): try it next time, not in a loop now.
-      if (pending.length < REDELIVERY_BATCH || done === 0) return queued;
+      // What is left failed again (the queue or the store is away): next pass, not a loop now.
+      if (pending.length < REDELIVERY_BATCH || done < pending.length) break;
+      // A full batch went through: let the host serve between batches (SQLite answers synchronously).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    return queued;
   }
+
   async list(bucket: string, prefix = '', limit = 1000): Promise<ObjectMeta[]> {
     this.#bucket(bucket);
     return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 1), 1000));
@@ -138,25 +145,60 @@ export class Buckets {
   /**
    * Queues notifications and forgets those that are queued, or refused for
    * good (a 4xx: the function is gone, the event does not fit); the rest stay
-   * for `redeliver`. Resolves with how many left the outbox.
+   * for `redeliver`. Resolves with how many left the outbox. Failures are
+   * reported once per call, not once per notification.
    */
   async #deliver(pending: readonly PendingNotification[]): Promise<number> {
     if (pending.length === 0) return 0;
     const results = await Promise.allSettled(pending.map((n) =>
       this.#p.invoke(n.functionName, Buffer.from(n.payload), { type: 'Event', requestId: n.id })));
     const done: string[] = [];
+    let kept = 0;
+    let dropped = 0;
+    let firstFailure: unknown;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled' || r.reason instanceof DuplicateRequestIdError) {
         done.push(pending[i]!.id);
         return;
       }
-      this.#p.onError(r.reason);
+      firstFailure ??= r.reason;
       const status = httpStatusOf(r.reason);
-      if (status >= 400 && status < 500 && status !== 429) done.push(pending[i]!.id);
+      if (status >= 400 && status < 500 && status !== 429) {
+        done.push(pending[i]!.id);
+        dropped++;
+      } else {
+        kept++;
+      }
     });
-    // Not forgotten (the store is away): queueing them again is refused as a duplicate, and then they are.
-    if (done.length > 0) await this.#p.store.forgetNotifications(done).catch(this.#p.onError);
+    if (firstFailure !== undefined) {
+      this.#p.onError(new Error(
+        `${kept + dropped} of ${pending.length} bucket notifications could not be queued (${kept} kept for redelivery, ${dropped} refused for good): ${(firstFailure as Error)?.message ?? String(firstFailure)}`,
+        { cause: firstFailure },
+      ));
+    }
+    if (done.length === 0) return 0;
+    try {
+      await this.#p.store.forgetNotifications(done);
+    } catch (error) {
+      // Still in the outbox: queued again later, refused as duplicates, and forgotten then.
+      this.#p.onError(error);
+      return 0;
+    }
     return done.length;
+  }
+}
+
+/** Longest content type an object may carry: it is sent back as a header on every read. */
+const MAX_CONTENT_TYPE_CHARS = 256;
+
+/**
+ * The content type comes back as the `Content-Type` of every GET: it must be
+ * one a header can carry (visible ASCII and spaces, no line breaks), or the
+ * object could be stored but never served.
+ */
+function checkContentType(contentType: string): void {
+  if (typeof contentType !== 'string' || contentType.length === 0 || contentType.length > MAX_CONTENT_TYPE_CHARS || !/^[\x20-\x7e]+$/.test(contentType)) {
+    throw new InvalidParameterValueError(`InvalidArgument: a content type must be 1 to ${MAX_CONTENT_TYPE_CHARS} visible ASCII characters (got ${typeof contentType === 'string' ? JSON.stringify(contentType.slice(0, 80)) : typeof contentType})`);
   }
 }
 

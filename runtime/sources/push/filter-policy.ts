@@ -7,7 +7,8 @@
  */
 export function matchesPolicy(policy: Record<string, unknown>, values: Record<string, unknown>): boolean {
   for (const [key, rule] of Object.entries(policy)) {
-    const value = values[key];
+    // Own properties only: a policy key `toString` must not find Object's method in a message.
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
     if (rule !== null && typeof rule === 'object' && !Array.isArray(rule)) {
       // Nested policy (MessageBody scope).
       if (value === null || typeof value !== 'object' || !matchesPolicy(rule as Record<string, unknown>, value as Record<string, unknown>)) return false;

@@ -16,6 +16,16 @@ export interface PublishOptions {
 /** SNS's 256 KB message limit. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
+/** SNS's limits on a publish besides the message's size. */
+export const PUBLISH_LIMITS = {
+  /** Characters of a Subject. */
+  maxSubjectLength: 100,
+  /** Message attributes per message. */
+  maxAttributes: 10,
+  /** Characters of an attribute's name. */
+  maxAttributeNameLength: 256,
+} as const;
+
 /** What topics are built from. */
 export interface TopicsParts {
   config: ResolvedSources['topics'];
@@ -52,6 +62,7 @@ export class Topics {
     if (typeof message !== 'string') throw new InvalidParameterValueError(`message must be a string (got ${typeof message})`);
     const size = Buffer.byteLength(message);
     if (size > MAX_MESSAGE_BYTES) throw new RequestTooLargeError(`Invalid parameter: Message too long: must be at most ${MAX_MESSAGE_BYTES} bytes (got ${size})`);
+    if (options.subject !== undefined) checkSubject(options.subject);
     const attributes = toAttributes(options.attributes ?? {});
     const plain = Object.fromEntries(Object.entries(attributes).map(([k, a]) => [k, a.Type === 'Number' ? Number(a.Value) : a.Type === 'String.Array' ? (JSON.parse(a.Value) as unknown) : a.Value]));
     let body: Record<string, unknown> | undefined;
@@ -83,10 +94,58 @@ export class Topics {
   }
 }
 
+/**
+ * Checks a Subject by SNS's Publish rule: "Subjects must be UTF-8 text with
+ * no line breaks or control characters, and less than 100 characters long"
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). Older
+ * editions of that page said ASCII text beginning with a letter, number or
+ * punctuation mark; the current rule takes UTF-8, and so does this check.
+ * "Less than 100 characters" is read as at most 100, as clients checking it
+ * ahead of SNS read it. An empty subject is refused, as SNS refuses it
+ * ("Invalid parameter: Subject").
+ */
+function checkSubject(subject: unknown): void {
+  const refuse = (why: string): never => {
+    throw new InvalidParameterValueError(`Invalid parameter: Subject ${why} (got ${JSON.stringify(subject)?.slice(0, 120)})`);
+  };
+  if (typeof subject !== 'string') refuse('must be a string');
+  const text = subject as string;
+  if (text.length === 0) refuse('must not be empty');
+  // Characters as SNS counts them: code points, so an emoji is one.
+  const length = [...text].length;
+  if (length > PUBLISH_LIMITS.maxSubjectLength) refuse(`must be at most ${PUBLISH_LIMITS.maxSubjectLength} characters (got ${length} characters)`);
+  if (/\p{Cs}/u.test(text)) refuse('must be UTF-8 text (it holds a lone surrogate)');
+  // C0 and C1 controls (CR, LF, NUL, ESC, NEL...), DEL, and Unicode's line and paragraph separators.
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text)) refuse('must not contain line breaks or control characters');
+}
+
+/**
+ * SNS's rule for a message attribute's name: 1 to 256 of A-Z a-z 0-9 _ - .,
+ * not starting or ending with a period, no two periods in a row, and not
+ * starting with the reserved `AWS.` or `Amazon.` (any case). A name such as
+ * `__proto__` satisfies it and is kept as an attribute of its own.
+ */
+function checkAttributeName(name: string): void {
+  const refuse = (why: string): never => {
+    throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes name ${JSON.stringify(name.slice(0, 80))}${name.length > 80 ? '...' : ''} ${why}`);
+  };
+  if (name.length === 0 || name.length > PUBLISH_LIMITS.maxAttributeNameLength) refuse(`must be 1 to ${PUBLISH_LIMITS.maxAttributeNameLength} characters (got ${name.length})`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) refuse('may contain only A-Z, a-z, 0-9, underscore (_), hyphen (-) and period (.)');
+  if (name.startsWith('.') || name.endsWith('.') || name.includes('..')) refuse('must not start or end with a period, nor hold two periods in a row');
+  if (/^(aws|amazon)\./i.test(name)) refuse('must not start with the reserved prefixes AWS. or Amazon.');
+}
+
 function toAttributes(input: Record<string, MessageAttributeInput>): Record<string, { Type: string; Value: string }> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidParameterValueError('attributes must be an object');
-  const out: Record<string, { Type: string; Value: string }> = {};
-  for (const [name, v] of Object.entries(input)) {
+  const names = Object.keys(input);
+  if (names.length > PUBLISH_LIMITS.maxAttributes) {
+    throw new InvalidParameterValueError(`Invalid parameter: a message may carry at most ${PUBLISH_LIMITS.maxAttributes} message attributes (got ${names.length})`);
+  }
+  // No prototype: `out.__proto__ = ...` creates an attribute instead of replacing the prototype (and vanishing).
+  const out = Object.create(null) as Record<string, { Type: string; Value: string }>;
+  for (const name of names) {
+    checkAttributeName(name);
+    const v = input[name];
     if (typeof v === 'string') out[name] = { Type: 'String', Value: v };
     else if (typeof v === 'number' && Number.isFinite(v)) out[name] = { Type: 'Number', Value: String(v) };
     else if (Array.isArray(v)) out[name] = { Type: 'String.Array', Value: JSON.stringify(v) };
