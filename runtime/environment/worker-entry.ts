@@ -426,6 +426,8 @@ function complete(
       // JSON.stringify gives undefined for a function or a symbol: Lambda answers null for those too.
       payload = result === undefined ? 'null' : JSON.stringify(result) ?? 'null';
     } catch (stringifyError) {
+      // The runtime reports it through its error path, which prints the Invoke Error line too.
+      logError('Invoke Error', stringifyError);
       error = { ...toLambdaError(stringifyError), errorType: 'Runtime.MarshalError' };
     }
   }

@@ -9,8 +9,9 @@ export interface GatewayResponse {
 }
 
 /**
- * The result could not be read as a response, or could not be sent as one: API Gateway answers
- * 502 `{"message": "Internal server error"}` (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
+ * The result could not be read as a response, or could not be sent as one. An HTTP API (payload
+ * 2.0, what routes serve) answers it as a function error, 500 `{"message":"Internal Server Error"}`;
+ * a REST API would answer 502 (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html).
  */
 export class MalformedResponseError extends Error {
   override readonly name = 'MalformedResponseError';

@@ -96,7 +96,15 @@ async function recordOf(ctx: RequestContext, records: InvocationRecords, id: str
 function functionParam(ctx: RequestContext, resolve: ((name: string) => string) | undefined): string | undefined {
   const name = ctx.url.searchParams.get('function');
   if (name === null || name === '') return undefined;
-  if (resolve) return resolve(name);
+  if (resolve) {
+    try {
+      return resolve(name);
+    } catch (error) {
+      // Records and dead letters outlive a function removed from the config: its plain name still lists them.
+      if (!(error instanceof ResourceNotFoundError) || !FUNCTION_NAME_PATTERN.test(name)) throw error;
+      return name;
+    }
+  }
   if (!FUNCTION_NAME_PATTERN.test(name)) {
     throw new InvalidParameterValueError(`function must be a function name of 1 to 64 letters, digits, "-" or "_" (got ${JSON.stringify(name.slice(0, 64))}${name.length > 64 ? `, ${name.length} characters` : ''})`);
   }

@@ -102,9 +102,10 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
         response = gatewayResponse(result.payload ?? 'null');
       } catch (error) {
         if (!(error instanceof MalformedResponseError)) throw error;
-        // The function's fault, not the caller's nor the host's: API Gateway's answer, the reason in the host's log.
+        // The function's fault, not the caller's nor the host's: an HTTP API (payload 2.0) answers it as a
+        // function error, 500 (a REST API would say 502); the reason goes to the host's log.
         process.emitWarning(`neolith: function ${route.target} returned a malformed response to ${route.key} (request ${ctx.requestId}): ${error.message}`);
-        sendMessage(res, 502, 'Internal server error', undefined, extra, ctx.requestId);
+        sendMessage(res, 500, 'Internal Server Error', undefined, extra, ctx.requestId);
         return true;
       }
       send(res, response.statusCode, { ...response.headers, ...extra, 'x-amzn-RequestId': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);

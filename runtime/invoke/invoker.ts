@@ -153,6 +153,15 @@ export class Invoker {
     } finally {
       this.#governor.release(functionName, reserved);
     }
+    // A non-streaming handler's JSON answer is the stream's one chunk, as in Lambda.
+    if (delivery && !run.error && run.payload !== undefined) delivery.sink(Buffer.from(run.payload), () => {}, 'application/json');
+    if (delivery?.failure !== undefined) {
+      // The function ran, but its caller did not get all it wrote: never report, log or count that as a success.
+      const reason = (delivery.failure as Error)?.message ?? String(delivery.failure);
+      this.#finish(target, job, type, requestId, { ...run, error: { errorType: 'ServiceException', errorMessage: `The response stream could not be delivered: ${reason}`, trace: [] } });
+      process.emitWarning(`neolith: the response stream of request ${requestId} (function ${functionName}) could not be delivered: ${(delivery.failure as Error)?.stack ?? String(delivery.failure)}`);
+      throw new ServiceError(`The response stream could not be delivered: ${reason}`, { cause: delivery.failure });
+    }
     const entry = this.#finish(target, job, type, requestId, run);
     const result: InvokeResult = { requestId, functionName, executedVersion: '$LATEST', statusCode: 200, durationMs: run.durationMs };
     if (run.initDurationMs !== undefined) result.initDurationMs = run.initDurationMs;
@@ -163,14 +172,6 @@ export class Invoker {
     } else if (sink === undefined) {
       result.payload = run.payload!;
       if (run.payloadBytes) result.payloadBytes = run.payloadBytes;
-    } else if (run.payload !== undefined) {
-      // A non-streaming handler: its JSON answer is the stream's one chunk, as in Lambda.
-      delivery!.sink(Buffer.from(run.payload), () => {}, 'application/json');
-    }
-    if (delivery?.failure !== undefined) {
-      // The function ran, but its caller did not get all it wrote: never report that as a success.
-      process.emitWarning(`neolith: the response stream of request ${requestId} (function ${functionName}) could not be delivered: ${(delivery.failure as Error)?.stack ?? String(delivery.failure)}`);
-      throw new ServiceError(`The response stream could not be delivered: ${(delivery.failure as Error)?.message ?? String(delivery.failure)}`, { cause: delivery.failure });
     }
     if (options.logType === 'Tail') result.logResult = InvocationLog.tail(entry.text);
     return result;

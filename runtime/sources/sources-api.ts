@@ -73,7 +73,8 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
   switch (req.method) {
     case 'PUT': {
       const body = ctx.body ?? await readBody(req, b.maxObjectBytes(bucket));
-      const meta = await b.put(bucket, key, body, String(req.headers['content-type'] ?? 'application/octet-stream'));
+      // An empty Content-Type header is no content type: S3's default, as for none.
+      const meta = await b.put(bucket, key, body, req.headers['content-type'] || 'application/octet-stream');
       sendJson(res, 200, meta, { ETag: `"${meta.eTag}"` });
       return true;
     }
@@ -219,11 +220,11 @@ function parseJson(text: string): Record<string, unknown> {
 }
 
 /** A bucket list's `?limit=`: S3's max-keys range, checked here as the store would fail on a non-integer. */
+/** `?limit=` as S3's max-keys: a whole number; above 1,000 it lists 1,000, and 0 lists nothing. */
 function listLimit(text: string | null): number {
   if (text === null) return MAX_LIST_KEYS;
-  const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIST_KEYS)) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${MAX_LIST_KEYS}, as S3's max-keys (got ${JSON.stringify(text.slice(0, 40))})`);
-  return limit;
+  if (!/^[0-9]{1,10}$/.test(text)) throw new InvalidParameterValueError(`limit must be a whole number, as S3's max-keys (got ${JSON.stringify(text.slice(0, 40))})`);
+  return Math.min(Number(text), MAX_LIST_KEYS);
 }
 
 /** As `readBody` words it. */

@@ -6,9 +6,10 @@ import { createHost, type Host } from '../../runtime/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**
- * A REST route's function answering with what HTTP cannot carry: API
- * Gateway's 502 `{"message":"Internal server error"}` for a malformed Lambda
- * proxy response, one clear line in the host's log, and the connection fine.
+ * A REST route's function answering with what HTTP cannot carry: an HTTP
+ * API's 500 `{"message":"Internal Server Error"}` for a malformed Lambda
+ * proxy response (as for a function error), one clear line in the host's
+ * log, and the connection fine.
  */
 const dir = tempDir('neolith-rest-malformed-');
 let host: Host;
@@ -85,23 +86,23 @@ describe('REST routes: responses HTTP cannot carry', () => {
     expect(r.headers.connection).not.toBe('close');
   });
 
-  it('answers 502 {"message":"Internal server error"} for a 1xx or out-of-range status, logged once as the function’s malformed response', async () => {
+  it('answers 500 {"message":"Internal Server Error"} for a 1xx or out-of-range status, logged once as the function’s malformed response', async () => {
     for (const path of ['/s101', '/s100', '/s600', '/teapot']) {
       const { value: r, logged } = await warningsOf(() => get(path));
-      expect(r.status, path).toBe(502);
+      expect(r.status, path).toBe(500);
       expect(r.headers['content-type']).toBe('application/json');
-      expect(JSON.parse(r.body)).toEqual({ message: 'Internal server error' });
+      expect(JSON.parse(r.body)).toEqual({ message: 'Internal Server Error' });
       expect(r.headers['x-amzn-errortype']).toBeUndefined();
       expect(logged, path).toHaveLength(1);
       expect(logged[0]).toMatch(/^neolith: function answers returned a malformed response to GET \/\{proxy\+\} \(request [0-9a-f-]{36}\): statusCode must be an integer from 200 to 599/);
     }
   });
 
-  it('answers 502 for a CR/LF in a header value or cookie and for an invalid header name: nothing is injected', async () => {
+  it('answers 500 for a CR/LF in a header value or cookie and for an invalid header name: nothing is injected', async () => {
     for (const [path, reason] of [['/crlf', 'header "x-a" has a value'], ['/cookie', 'cookies[0] has characters'], ['/badname', 'header name "bad name"']] as const) {
       const { value: r, logged } = await warningsOf(() => get(path));
-      expect(r.status, path).toBe(502);
-      expect(JSON.parse(r.body)).toEqual({ message: 'Internal server error' });
+      expect(r.status, path).toBe(500);
+      expect(JSON.parse(r.body)).toEqual({ message: 'Internal Server Error' });
       expect(r.headers['set-cookie'], path).toBeUndefined();
       expect(r.headers['x-a'], path).toBeUndefined();
       expect(logged, path).toHaveLength(1);

@@ -218,6 +218,8 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
 
   it('never reports success when the stream’s consumer fails: the invocation rejects with ServiceException', async () => {
     // The first chunk is taken, the second fails: the rest is not sent (a gap would corrupt the stream).
+    const outcomes: Array<{ requestId: string; error?: { errorType: string } }> = [];
+    host.invoker.onOutcome((o) => outcomes.push(o));
     const taken: string[] = [];
     const call = host.invoker.invokeWithResponseStream('chunks', { chunks: ['one;', 'two;', 'three;'] }, (bytes, release) => {
       if (taken.length === 1) throw new Error('the consumer broke');
@@ -228,10 +230,13 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
       name: 'ServiceException', code: 'ServiceException', message: expect.stringContaining('the consumer broke'), cause: expect.any(Error),
     });
     expect(taken).toEqual(['one;']);
+    // Counted as failed, not as a success (metrics and records read these outcomes).
+    expect(outcomes.at(-1)?.error).toMatchObject({ errorType: 'ServiceException' });
     // A non-streaming handler's one chunk goes through the same check.
     await expect(host.invoker.invokeWithResponseStream('echo', {}, () => {
       throw new Error('no');
     })).rejects.toMatchObject({ code: 'ServiceException' });
+    expect(outcomes.at(-1)?.error).toMatchObject({ errorType: 'ServiceException' });
     // The function is fine: the next call streams in full.
     expect((await drain(await stream('chunks', { chunks: ['a;', 'b;'] }))).chunks).toEqual(['a;', 'b;']);
   });

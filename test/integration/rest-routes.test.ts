@@ -129,10 +129,10 @@ describe('REST routes: response mapping', () => {
     expect(await response.json()).toEqual({ message: 'Internal Server Error' });
   });
 
-  it('answers a malformed response as API Gateway does: 502 {"message":"Internal server error"}', async () => {
+  it('answers a malformed response as an HTTP API does: 500 {"message":"Internal Server Error"}', async () => {
     const response = await fetch(`${api}/malformed`);
-    expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ message: 'Internal server error' });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ message: 'Internal Server Error' });
   });
 
   it('runs an Event route asynchronously: 202 with the request id', async () => {

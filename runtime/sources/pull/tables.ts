@@ -169,6 +169,7 @@ export class Tables {
     items.forEach((item, i) => {
       if (!isPlainObject(item)) throw new InvalidParameterValueError(`items[${i}] must be an object of attributes (got ${preview(item)})`);
       this.#key(t, item);
+      checkItem(item);
     });
     const out: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> = [];
     for (const item of items) {
@@ -349,31 +350,43 @@ function boundText(value: unknown, name: 'from' | 'to'): string {
  * Checks an item before it is serialised: lists and maps nested at most 32
  * levels (DynamoDB's limit; deeper JSON would overflow the stack in
  * JSON.stringify), finite numbers only (JSON would store Infinity and NaN as
- * null), no values JSON cannot hold, and at most 400 KB. Iterative, so the
- * depth check itself cannot overflow; the walk stops after as many values as
- * the size limit has bytes, so a shared or cyclic structure cannot make it run long.
+ * null), no values JSON cannot hold, and at most 400 KB. Recursive, as the
+ * depth it may reach is capped at 32; it stops after as many values as the
+ * size limit has bytes, so a shared or cyclic structure cannot make it run long.
  */
 function checkItem(item: Record<string, unknown>): void {
-  // `attr` is the top-level attribute a value sits in, for the message.
-  const pending: Array<{ value: unknown; depth: number; attr: string }> = Object.keys(item).map((k) => ({ value: item[k], depth: 0, attr: k }));
-  let visited = 0;
-  while (pending.length > 0) {
-    const { value, depth, attr } = pending.pop()!;
-    if (++visited > TABLE_LIMITS.maxItemBytes) throw tooLarge(`more than ${TABLE_LIMITS.maxItemBytes} values`);
-    if (typeof value === 'number') {
+  const budget = { values: TABLE_LIMITS.maxItemBytes };
+  for (const attr of Object.keys(item)) checkValue(item[attr], 0, attr, budget);
+  const size = Buffer.byteLength(JSON.stringify(item));
+  if (size > TABLE_LIMITS.maxItemBytes) throw tooLarge(`${size} bytes`);
+}
+
+/** One value of attribute `attr` at `depth` (see checkItem); `budget.values` counts down the values seen. */
+function checkValue(value: unknown, depth: number, attr: string, budget: { values: number }): void {
+  if (--budget.values < 0) throw tooLarge(`more than ${TABLE_LIMITS.maxItemBytes} values`);
+  switch (typeof value) {
+    case 'number':
       if (!Number.isFinite(value)) throw new InvalidParameterValueError(`attribute ${attr} must hold finite numbers only (got ${value}, which JSON would store as null)`);
-    } else if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') {
+      return;
+    case 'bigint':
+    case 'symbol':
+    case 'function':
       throw new InvalidParameterValueError(`attribute ${attr} must hold JSON values only (got a ${typeof value})`);
-    } else if (typeof value === 'object' && value !== null) {
+    case 'object': {
+      if (value === null) return;
       if (depth >= TABLE_LIMITS.maxNestingDepth) {
         throw new InvalidParameterValueError(`Nesting Levels have exceeded supported limits: attribute ${attr} nests lists and maps more than ${TABLE_LIMITS.maxNestingDepth} levels deep`);
       }
-      if (Array.isArray(value)) for (const v of value) pending.push({ value: v, depth: depth + 1, attr });
-      else for (const k of Object.keys(value)) pending.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, attr });
+      if (Array.isArray(value)) {
+        for (const v of value) checkValue(v, depth + 1, attr, budget);
+      } else {
+        const map = value as Record<string, unknown>;
+        for (const k of Object.keys(map)) checkValue(map[k], depth + 1, attr, budget);
+      }
+      return;
     }
+    default:
   }
-  const size = Buffer.byteLength(JSON.stringify(item));
-  if (size > TABLE_LIMITS.maxItemBytes) throw tooLarge(`${size} bytes`);
 }
 
 function tooLarge(got: string): RequestTooLargeError {

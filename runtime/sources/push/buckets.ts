@@ -100,7 +100,7 @@ export class Buckets {
 
   async list(bucket: string, prefix = '', limit = 1000): Promise<ObjectMeta[]> {
     this.#bucket(bucket);
-    return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 1), 1000));
+    return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 0), 1000));
   }
 
   #bucket(name: string): ResolvedSources['buckets'][string] {

@@ -20,8 +20,6 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const PUBLISH_LIMITS = {
   /** Characters of a Subject. */
   maxSubjectLength: 100,
-  /** Message attributes per message. */
-  maxAttributes: 10,
   /** Characters of an attribute's name. */
   maxAttributeNameLength: 256,
 } as const;
@@ -60,10 +58,11 @@ export class Topics {
   async publish(name: string, message: string, options: PublishOptions = {}): Promise<{ MessageId: string; deliveries: number }> {
     const topicArn = this.arn(name);
     if (typeof message !== 'string') throw new InvalidParameterValueError(`message must be a string (got ${typeof message})`);
-    const size = Buffer.byteLength(message);
-    if (size > MAX_MESSAGE_BYTES) throw new RequestTooLargeError(`Invalid parameter: Message too long: must be at most ${MAX_MESSAGE_BYTES} bytes (got ${size})`);
     if (options.subject !== undefined) checkSubject(options.subject);
+    // No count limit (SNS caps attributes at 10 only for raw delivery to SQS): they count toward the size instead.
     const attributes = toAttributes(options.attributes ?? {});
+    const size = Buffer.byteLength(message) + attributesBytes(attributes);
+    if (size > MAX_MESSAGE_BYTES) throw new RequestTooLargeError(`Invalid parameter: Message too long: the message and its attributes must be at most ${MAX_MESSAGE_BYTES} bytes (got ${size})`);
     const plain = Object.fromEntries(Object.entries(attributes).map(([k, a]) => [k, a.Type === 'Number' ? Number(a.Value) : a.Type === 'String.Array' ? (JSON.parse(a.Value) as unknown) : a.Value]));
     let body: Record<string, unknown> | undefined;
     const messageId = randomUUID();
@@ -135,12 +134,19 @@ function checkAttributeName(name: string): void {
   if (/^(aws|amazon)\./i.test(name)) refuse('must not start with the reserved prefixes AWS. or Amazon.');
 }
 
+/** What attributes add to a message's size, as SNS counts it: each name, data type and value. */
+function attributesBytes(attributes: Record<string, { Type: string; Value: string }>): number {
+  let bytes = 0;
+  for (const name of Object.keys(attributes)) {
+    const a = attributes[name]!;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(a.Type) + Buffer.byteLength(a.Value);
+  }
+  return bytes;
+}
+
 function toAttributes(input: Record<string, MessageAttributeInput>): Record<string, { Type: string; Value: string }> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidParameterValueError('attributes must be an object');
   const names = Object.keys(input);
-  if (names.length > PUBLISH_LIMITS.maxAttributes) {
-    throw new InvalidParameterValueError(`Invalid parameter: a message may carry at most ${PUBLISH_LIMITS.maxAttributes} message attributes (got ${names.length})`);
-  }
   // No prototype: `out.__proto__ = ...` creates an attribute instead of replacing the prototype (and vanishing).
   const out = Object.create(null) as Record<string, { Type: string; Value: string }>;
   for (const name of names) {

@@ -70,7 +70,7 @@ describe('invocationsApi: the function filter', () => {
     ]);
   });
 
-  it('resolves names with resolveFunction when given, as /logs does (ARN → function, unknown → 404)', async () => {
+  it('resolves names with resolveFunction when given (ARN → function, unknown ARN → 404, a removed function\'s plain name as given)', async () => {
     const { records, queries } = fakeRecords();
     const resolveFunction = (name: string) => {
       if (name === 'arn:aws:lambda:us-east-1:111111111111:function:echo') return 'echo';
@@ -80,6 +80,9 @@ describe('invocationsApi: the function filter', () => {
     const { ctx } = contextOf(`/dead-letters?function=${encodeURIComponent('arn:aws:lambda:us-east-1:111111111111:function:echo')}`);
     await route(ctx);
     expect(queries).toEqual([{ what: 'dead letters', query: { limit: 100, functionName: 'echo' } }]);
-    await expect(route(contextOf('/dead-letters?function=nope').ctx)).rejects.toBeInstanceOf(ResourceNotFoundError);
+    await expect(route(contextOf(`/dead-letters?function=${encodeURIComponent('arn:aws:lambda:us-east-1:111111111111:function:gone')}`).ctx)).rejects.toBeInstanceOf(ResourceNotFoundError);
+    // Dead letters of a function no longer configured are still listed by its name.
+    await route(contextOf('/dead-letters?function=gone').ctx);
+    expect(queries.at(-1)).toEqual({ what: 'dead letters', query: { limit: 100, functionName: 'gone' } });
   });
 });

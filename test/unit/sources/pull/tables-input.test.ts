@@ -186,7 +186,13 @@ describe('table inputs', () => {
       const tables = setup();
       expect((await refusal(tables.batchPut('items', [{ id: 'ok1' }, null as never]))).message).toBe('items[1] must be an object of attributes (got null)');
       await refusal(tables.batchPut('items', [{ id: 'ok1' }, { id: {} }]));
+      // An item whose values are bad, not only its shape or key.
+      await refusal(tables.batchPut('items', [{ id: 'ok1' }, { id: 'ok2' }, { id: 'bad', n: NaN }]));
+      let deep: unknown = 1;
+      for (let i = 0; i < 40; i++) deep = [deep];
+      await refusal(tables.batchPut('items', [{ id: 'ok1' }, { id: 'deep', deep }]));
       expect(await tables.get('items', { id: 'ok1' })).toBeUndefined();
+      expect(await tables.get('items', { id: 'ok2' })).toBeUndefined();
     });
   });
 

@@ -62,12 +62,17 @@ describe('publish input', () => {
   });
 
   describe('message attributes', () => {
-    it('takes 10 attributes and refuses 11', async () => {
+    it('takes more than 10 attributes (the cap is raw delivery to SQS\'s), counting them toward the 256 KB', async () => {
       const { topics, delivered } = setup();
-      const attrs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, 'v']));
-      await topics.publish('news', 'm', { attributes: attrs(10) });
-      expect(Object.keys(delivered[0]!.event.Records[0].Sns.MessageAttributes)).toHaveLength(10);
-      expect(await refusal(topics.publish('news', 'm', { attributes: attrs(11) }))).toBe('Invalid parameter: a message may carry at most 10 message attributes (got 11)');
+      const attrs = (n: number, value = 'v') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, value]));
+      await topics.publish('news', 'm', { attributes: attrs(11) });
+      expect(Object.keys(delivered[0]!.event.Records[0].Sns.MessageAttributes)).toHaveLength(11);
+      // 2 attributes of 128 KB and a message of 1 byte: over 256 KB with names and types.
+      await expect(topics.publish('news', 'm', { attributes: attrs(2, 'x'.repeat(128 * 1024)) })).rejects.toMatchObject({
+        name: 'RequestTooLargeException',
+        message: expect.stringMatching(/^Invalid parameter: Message too long: the message and its attributes must be at most 262144 bytes \(got 2621\d\d\)$/),
+      });
+      expect(delivered).toHaveLength(1);
     });
 
     it('delivers an attribute named __proto__ as an attribute of its own', async () => {
