@@ -131,6 +131,10 @@ export class GraphqlGateway {
       } else if (ctx.url.search.length > limit) {
         sendTooLarge(res, limit);
         return true;
+      } else if (!decodesToText(ctx.url.search)) {
+        // As for a body: URLSearchParams would turn bad escapes into U+FFFD and run what was never sent.
+        sendBadRequest(res, 'The query string is not valid: a percent-escape is malformed or not UTF-8');
+        return true;
       }
       // The listener takes extra server context at run time; its type only names (req, res).
       const listener = this.yoga.requestListener as unknown as (...args: [IncomingMessage, ServerResponse, object]) => Promise<void>;
@@ -287,6 +291,17 @@ function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | unde
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Whether a query string percent-decodes to text (each escape well formed, the bytes UTF-8). */
+function decodesToText(search: string): boolean {
+  if (!search.includes('%')) return true;
+  try {
+    decodeURIComponent(search);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isMultipart(req: IncomingMessage): boolean {

@@ -163,6 +163,21 @@ describe('GraphQL gateway over a real port', () => {
     expect(await ok.json()).toEqual({ data: { user: { id: 'u1' } } });
   });
 
+  it('refuses a GET whose query string does not decode to UTF-8 text, invoking nothing', async () => {
+    const headers = { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' };
+    const jobs = await invocationsOf(async () => {
+      for (const bad of ['%FF%FE', '%E2%82', '%G1', '%']) {
+        const response = await fetch(`${url}/graphql?query=${encodeURIComponent('{ user(id: "u')}${bad}${encodeURIComponent('") { id } }')}`, { headers });
+        expect(response.status, bad).toBe(400);
+        expect(await response.json()).toEqual({ errors: [{ message: 'The query string is not valid: a percent-escape is malformed or not UTF-8', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    });
+    expect(jobs).toEqual([]);
+    // Escaped UTF-8 (a euro sign, in a comment) decodes and runs.
+    const ok = await fetch(`${url}/graphql?query=${encodeURIComponent('{ user(id: "u1") { id } } # 5 €')}`, { headers });
+    expect(await ok.json()).toEqual({ data: { user: { id: 'u1' } } });
+  });
+
   it('answers a GET whose variables are not JSON with 400 BAD_REQUEST, not a 500', async () => {
     const response = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent('{bad')}`, {
       headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
