@@ -15,11 +15,21 @@ import {
 } from './observe/index.js';
 import { dashboardRoute } from './dashboard/index.js';
 import { observedHost, queueSnapshot } from './host-metrics-sources.js';
-import { assertSafeBind, createApiSurface, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
+import { assertSafeBind, createApiSurface, crossSiteWriteGuard, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
 import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
 import { EventSources, sourcesApi, sourcesMaxBodyBytes } from './sources/index.js';
 import { sourcesCall } from './sources/sources-api.js';
+
+/**
+ * Paths of the host's own surfaces (the Lambda API's versions, records, logs,
+ * the dashboard, metrics, sources): no writes from other sites' pages. The
+ * REST routes and GraphQL, which serve browser apps, have CORS instead.
+ */
+const HOST_SURFACE_PREFIXES = [
+  '/2015-03-31/', '/2016-08-19/', '/2017-10-31/', '/2019-09-25/', '/2019-09-30/', '/2021-11-15/',
+  '/invocations', '/dead-letters', '/logs', '/dashboard', '/metrics', '/buckets', '/topics', '/streams', '/tables',
+] as const;
 
 /** How to build a host. */
 export interface HostOptions {
@@ -190,7 +200,8 @@ export class Host {
     const bindHost = options.host ?? this.config.host;
     // Before anything binds: a host reachable from other machines needs auth (or --insecure).
     assertSafeBind(bindHost, this.config.http.auth, options.insecure ?? false);
-    const server = new HttpServer({ port: options.port ?? this.config.port, host: bindHost });
+    const server = new HttpServer({ port: options.port ?? this.config.port, host: bindHost, allowedHosts: this.config.http.allowedHosts });
+    server.use(crossSiteWriteGuard(HOST_SURFACE_PREFIXES));
     const api = createApiSurface({ config: this.config, invoker: this.invoker, registry: this.registry });
     this.api = api;
     for (const route of api.routes) server.use(route);

@@ -177,6 +177,13 @@ export interface NeolithConfig extends SourcesConfig {
   cors?: boolean | CorsOptions;
   /** Principals (SigV4 keys), permissions and anonymous access. @defaultValue off: every caller may do anything */
   auth?: AuthOptions;
+  /**
+   * Host names besides loopback ones (`localhost`, `*.localhost`, `127.x.x.x`,
+   * `[::1]`) that requests to a host listening on loopback may name in their
+   * `Host` header; `".example.test"` allows every subdomain. Others are refused,
+   * so a web page cannot reach this host by DNS rebinding. @defaultValue []
+   */
+  allowedHosts?: string[];
 }
 
 /** Identity helper for typed config files. */

@@ -160,6 +160,8 @@ export interface ResolvedHttpOptions {
   cors?: ResolvedCors;
   /** undefined = auth off: every caller may do anything. */
   auth?: ResolvedAuth;
+  /** Host names a loopback-bound host answers besides loopback ones; `.suffix` entries allow subdomains. */
+  allowedHosts: string[];
 }
 
 export const DEFAULT_CORS_OPTIONS: ResolvedCors = {

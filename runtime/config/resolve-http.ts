@@ -30,7 +30,9 @@ export function resolveHttpOptions(
       invocation: options.invocation ?? 'RequestResponse', auth: options.auth ?? 'none',
     });
   }
-  const resolved: ResolvedHttpOptions = { routes, routePrefix: config.routePrefix ?? DEFAULT_HTTP_OPTIONS.routePrefix };
+  const resolved: ResolvedHttpOptions = {
+    routes, routePrefix: config.routePrefix ?? DEFAULT_HTTP_OPTIONS.routePrefix, allowedHosts: (config.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  };
   if (config.cors) resolved.cors = { ...DEFAULT_CORS_OPTIONS, ...(config.cors === true ? {} : config.cors) };
   if (config.cors && resolved.cors) {
     resolved.cors.allowMethods = resolved.cors.allowMethods.map((m) => m.toUpperCase());

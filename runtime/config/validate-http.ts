@@ -2,7 +2,7 @@ import { isPlainObject, type ProblemList } from './problem-list.js';
 import { parseRouteKey, routeShape } from './route-key.js';
 
 /** Top-level keys this part validates. */
-export const HTTP_TOP_LEVEL_KEYS = ['routes', 'routePrefix', 'cors', 'auth'] as const;
+export const HTTP_TOP_LEVEL_KEYS = ['routes', 'routePrefix', 'cors', 'auth', 'allowedHosts'] as const;
 
 const ROUTE_KEYS = ['function', 'invocation', 'auth'] as const;
 const CORS_KEYS = ['allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials', 'maxAge'] as const;
@@ -27,6 +27,19 @@ export function validateHttp(p: ProblemList, raw: Record<string, unknown>): void
   if (raw.routes !== undefined) validateRoutes(p, raw.routes);
   if (raw.cors !== undefined && typeof raw.cors !== 'boolean') validateCors(p, raw.cors);
   if (raw.auth !== undefined) validateAuth(p, raw.auth);
+  if (raw.allowedHosts !== undefined) validateAllowedHosts(p, raw.allowedHosts);
+}
+
+/** A DNS name (letters, digits, hyphens, dots), or one with a leading dot for its subdomains. */
+const HOST_NAME = /^\.?(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const MAX_ALLOWED_HOSTS = 100;
+
+function validateAllowedHosts(p: ProblemList, hosts: unknown): void {
+  if (!Array.isArray(hosts) || hosts.length > MAX_ALLOWED_HOSTS) {
+    p.add('allowedHosts', `be an array of at most ${MAX_ALLOWED_HOSTS} host names`, hosts);
+    return;
+  }
+  hosts.forEach((host, i) => p.string(`allowedHosts[${i}]`, host, HOST_NAME, 'be a host name ("myapp.test") or a leading-dot suffix (".myapp.test")'));
 }
 
 function validateRoutes(p: ProblemList, routes: unknown): void {

@@ -143,8 +143,12 @@ export class GraphqlGateway {
     };
   }
 
-  /** Serves `graphql-ws` (WebSocket subscriptions and operations) on the server's `/graphql` upgrades. */
-  attachWebSocket(server: Server): void {
+  /**
+   * Serves `graphql-ws` (WebSocket subscriptions and operations) on the
+   * server's `/graphql` upgrades; `acceptsHost` is the HTTP server's `Host`
+   * check, which upgrades bypass otherwise.
+   */
+  attachWebSocket(server: Server, acceptsHost: (req: IncomingMessage) => boolean = () => true): void {
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxRequestBytes });
     const onUpgrade = (req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void => {
       // The only upgrade listener: Node no longer answers other upgrades itself, so refuse them here
@@ -152,7 +156,8 @@ export class GraphqlGateway {
       const refuse = (status: string): void => void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) return refuse('404 Not Found');
       // WebSockets are not bound by CORS: a page of another origin could otherwise subscribe and mutate.
-      if (!this.#originAllowed(req)) return refuse('403 Forbidden');
+      // A rebound name passes the origin check (the page's origin is its Host): the Host check catches it.
+      if (!acceptsHost(req) || !this.#originAllowed(req)) return refuse('403 Forbidden');
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
     server.on('upgrade', onUpgrade);
@@ -224,12 +229,12 @@ export class GraphqlGateway {
  */
 export async function createGatewayRoute(
   host: GatewayHost & { onClose(closer: () => Promise<void> | void): void },
-  server: { readonly server: Server },
+  server: { readonly server: Server; acceptsHost?(req: IncomingMessage): boolean },
   options?: GraphqlOptions,
 ): Promise<HttpRoute> {
   const gateway = GraphqlGateway.create(host, options);
   if (!gateway) return () => false;
-  gateway.attachWebSocket(server.server);
+  gateway.attachWebSocket(server.server, server.acceptsHost ? (req) => server.acceptsHost!(req) : undefined);
   host.onClose(() => gateway.close());
   return gateway.route();
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { HostHeaderGuard } from './host-header-guard.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { sendError, sendJson } from './send.js';
 
@@ -12,6 +13,8 @@ export interface HttpServerOptions {
   host?: string;
   /** Largest request head, bytes. @defaultValue 16384 */
   maxHeaderSize?: number;
+  /** Names besides loopback ones a loopback-bound server answers to (see HostHeaderGuard). @defaultValue [] */
+  allowedHosts?: readonly string[];
 }
 
 /** How long close() waits for open connections before cutting them. */
@@ -25,10 +28,12 @@ export class HttpServer {
   readonly #server: Server;
   readonly #routes: HttpRoute[] = [];
   readonly #options: Required<HttpServerOptions>;
+  readonly #hosts: HostHeaderGuard;
   #closed: Promise<void> | undefined;
 
   constructor(options: HttpServerOptions = {}) {
-    this.#options = { port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, ...options };
+    this.#options = { port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, allowedHosts: [], ...options };
+    this.#hosts = new HostHeaderGuard(this.#options.host, this.#options.allowedHosts);
     this.#server = createServer({ maxHeaderSize: this.#options.maxHeaderSize }, (req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 5_000;
     // Requests node refuses before any route sees them (header overflow, bad framing) still get Lambda's error shape.
@@ -68,6 +73,11 @@ export class HttpServer {
     });
   }
 
+  /** Whether a request names this server by a name it answers to (WebSocket upgrades check it too). */
+  acceptsHost(req: IncomingMessage): boolean {
+    return this.#hosts.allows(req);
+  }
+
   /** The underlying node server (for WebSocket upgrades). */
   get server(): Server {
     return this.#server;
@@ -103,6 +113,13 @@ export class HttpServer {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
       sendJson(res, 400, { Type: 'User', message: 'Malformed request URL' }, { 'x-amzn-ErrorType': 'InvalidParameterValueException' });
+      return;
+    }
+    if (!this.#hosts.allows(req)) {
+      sendJson(res, 403, {
+        Type: 'User',
+        message: `Host ${JSON.stringify(String(req.headers.host).slice(0, 100))} is not allowed: this host listens on loopback and answers loopback names only (localhost, 127.0.0.1, [::1]); add the name to allowedHosts in neolith.config.ts to use it`,
+      }, { 'x-amzn-ErrorType': 'AccessDeniedException', 'x-amzn-RequestId': requestId });
       return;
     }
     const ctx: RequestContext = { req, res, url, requestId, signal: controller.signal };

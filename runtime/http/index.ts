@@ -1,4 +1,5 @@
 export { HttpServer } from './http-server.js';
+export { crossSiteWriteGuard, isCrossSite } from './cross-site-guard.js';
 export type { HttpServerOptions } from './http-server.js';
 export { lambdaApi } from './lambda-api.js';
 export type { LambdaApiParts } from './lambda-api.js';

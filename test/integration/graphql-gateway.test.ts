@@ -123,6 +123,19 @@ describe('GraphQL gateway over a real port', () => {
     expect(await status(url)).toBe(101);
   });
 
+  it('refuses a WebSocket naming this host by a rebound name, even from that name\'s own origin', async () => {
+    // DNS rebinding: the page's origin and the Host header agree, so only the Host check can tell.
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    socket.write(`GET /graphql HTTP/1.1\r\nHost: rebind.evil.example:${port}\r\nOrigin: http://rebind.evil.example:${port}\r\nConnection: Upgrade\r\n`
+      + 'Upgrade: websocket\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 403 /);
+  });
+
   it('serves GraphiQL to a browser GET', async () => {
     const response = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);

@@ -25,11 +25,20 @@ describe('routes, cors and auth config', () => {
     const config = resolveConfig({ ...base, routes: { 'GET /x/{id}': 'echo', 'POST /y': { function: 'other', invocation: 'Event', auth: 'none' } } }, handlers);
     expect(config.http).toEqual({
       routePrefix: '/api',
+      allowedHosts: [],
       routes: [
         { key: 'GET /x/{id}', method: 'GET', path: '/x/{id}', target: 'echo', invocation: 'RequestResponse', auth: 'none' },
         { key: 'POST /y', method: 'POST', path: '/y', target: 'other', invocation: 'Event', auth: 'none' },
       ],
     });
+  });
+
+  it('takes allowedHosts as host names or leading-dot suffixes, lower-cased, and refuses anything else', () => {
+    expect(resolveConfig({ ...base, allowedHosts: ['MyApp.test', '.dev.example'] }, handlers).http.allowedHosts).toEqual(['myapp.test', '.dev.example']);
+    for (const bad of ['http://x.test', 'x.test:4000', '*.x.test', '', 'a b', '-x.test', 'x..test']) {
+      expect(() => resolveConfig({ ...base, allowedHosts: [bad] }, handlers), bad).toThrow('allowedHosts[0] must be a host name ("myapp.test") or a leading-dot suffix (".myapp.test")');
+    }
+    expect(() => resolveConfig({ ...base, allowedHosts: 'x.test' as never }, handlers)).toThrow('allowedHosts must be an array of at most 100 host names');
   });
 
   it.each([
