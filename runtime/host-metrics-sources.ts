@@ -34,17 +34,7 @@ export function observedHost(parts: { config: ResolvedConfig; registry: Function
   };
 }
 
-/** Dead letters counted per scrape at most; beyond it the gauge reads this many. */
-const DEAD_LETTER_COUNT_CAP = 1000;
-
-/**
- * The backend's queue gauges, with the dead-letter count. Until the backend's
- * `stats()` reports `deadLetters` itself, they are counted by listing (capped
- * at {@link DEAD_LETTER_COUNT_CAP}), which is cheap while dead letters are few.
- */
-export async function queueSnapshot(backend: Pick<Backend, 'stats' | 'listDeadLetters'>): Promise<QueueSnapshot> {
-  const stats: QueueSnapshot = await backend.stats();
-  if (stats.deadLetters !== undefined) return stats;
-  const deadLetters = (await backend.listDeadLetters({ limit: DEAD_LETTER_COUNT_CAP })).length;
-  return { queued: stats.queued, running: stats.running, oldestQueuedAgeMs: stats.oldestQueuedAgeMs, deadLetters };
+/** The backend's queue gauges, dead letters included (counted by the backend, never listed). */
+export function queueSnapshot(backend: Pick<Backend, 'stats'>): Promise<QueueSnapshot> {
+  return backend.stats();
 }

@@ -259,6 +259,8 @@ export interface QueueStats {
   readonly running: number;
   /** Age of the oldest queued event in ms; 0 when none. */
   readonly oldestQueuedAgeMs: number;
+  /** Letters in the dead-letter store (counted, never read: a scrape must not parse them). */
+  readonly deadLetters: number;
 }
 
 /** Options of {@link Backend.pruneRecords}. */

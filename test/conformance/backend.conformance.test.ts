@@ -229,6 +229,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(stats.queued).toBe(1);
     expect(stats.running).toBe(0);
     expect(stats.oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
+    expect(stats.deadLetters).toBe(0);
     expect(await other.getRecord(randomUUID())).toBeUndefined();
   });
 
@@ -660,6 +661,8 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.getDeadLetter(letter.id)).toEqual(letter);
     expect((await backend.listDeadLetters()).map((l) => l.id).sort()).toEqual([letter.id, 'fixed-id'].sort());
     expect((await backend.listDeadLetters({ functionName: 'payments' })).map((l) => l.id)).toEqual([letter.id]);
+    // Counted for the metrics without reading a letter.
+    expect((await backend.stats()).deadLetters).toBe(2);
 
     const runs: ClaimedEvent[] = [];
     consume(backend, async (claimed) => {
@@ -681,6 +684,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(true);
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(false);
     expect(await backend.listDeadLetters()).toEqual([]);
+    expect((await backend.stats()).deadLetters).toBe(0);
   });
 
   it('prunes final records past retention and keeps queued ones', async () => {

@@ -211,8 +211,8 @@ export class RedisBackend implements Backend {
   }
 
   async stats(): Promise<QueueStats> {
-    const { queued, running, oldest } = await this.#call('stats', undefined, () => this.#records.stats());
-    return { queued, running, oldestQueuedAgeMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest) };
+    const { queued, running, oldest, deadLetters } = await this.#call('stats', undefined, () => this.#records.stats());
+    return { queued, running, oldestQueuedAgeMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest), deadLetters };
   }
 
   // -- records ---------------------------------------------------------------

@@ -177,13 +177,15 @@ export class RedisRecords {
     }
   }
 
-  async stats(): Promise<{ queued: number; running: number; oldest: number | undefined }> {
+  /** Queue gauges and the dead-letter count, in one transaction (the letters are counted, not read). */
+  async stats(): Promise<{ queued: number; running: number; oldest: number | undefined; deadLetters: number }> {
     const keys = this.#keys;
     const replies = await this.#redis
       .multi()
       .zcard(keys.statusIndex('QUEUED'))
       .zcard(keys.statusIndex('RUNNING'))
       .zrange(keys.statusIndex('QUEUED'), '0', '0', 'WITHSCORES')
+      .zcard(keys.deadLetterIndex)
       .exec();
     if (!replies) throw new Error('stats transaction was aborted');
     for (const [error] of replies) if (error) throw error;
@@ -192,6 +194,7 @@ export class RedisRecords {
       queued: Number(replies[0]?.[1] ?? 0),
       running: Number(replies[1]?.[1] ?? 0),
       oldest: oldest === undefined ? undefined : Number(oldest),
+      deadLetters: Number(replies[3]?.[1] ?? 0),
     };
   }
 }

@@ -160,8 +160,8 @@ export class SqliteBackend implements Backend {
 
   async stats(): Promise<QueueStats> {
     const store = this.#use('stats');
-    const { queued, running, oldest } = this.#run('stats', () => store.stats());
-    return { queued, running, oldestQueuedAgeMs: oldest === null ? 0 : Math.max(0, Date.now() - oldest) };
+    const { queued, running, oldest, deadLetters } = this.#run('stats', () => store.stats());
+    return { queued, running, oldestQueuedAgeMs: oldest === null ? 0 : Math.max(0, Date.now() - oldest), deadLetters };
   }
 
   // -- records ---------------------------------------------------------------

@@ -128,7 +128,8 @@ export class SqliteStore {
       this.#stats = db.prepare(`SELECT
           (SELECT COUNT(*) FROM invocations WHERE status = 'QUEUED') AS queued,
           (SELECT COUNT(*) FROM invocations WHERE status = 'RUNNING') AS running,
-          (SELECT MIN(created_at) FROM invocations WHERE status = 'QUEUED') AS oldest`);
+          (SELECT MIN(created_at) FROM invocations WHERE status = 'QUEUED') AS oldest,
+          (SELECT COUNT(*) FROM dead_letters) AS deadLetters`);
       this.#putDeadLetter = db.prepare(`INSERT INTO dead_letters (id, function_name, created_at, body) VALUES (?, ?, ?, ?)`);
       this.#getDeadLetter = db.prepare(`SELECT body FROM dead_letters WHERE id = ?`);
       this.#listDeadLetters = db.prepare(`SELECT body FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
@@ -261,8 +262,8 @@ export class SqliteStore {
     return this.#prune.run(before).changes;
   }
 
-  stats(): { queued: number; running: number; oldest: number | null } {
-    return this.#stats.get() as { queued: number; running: number; oldest: number | null };
+  stats(): { queued: number; running: number; oldest: number | null; deadLetters: number } {
+    return this.#stats.get() as { queued: number; running: number; oldest: number | null; deadLetters: number };
   }
 
   // -- dead letters ------------------------------------------------------------
