@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AccessDeniedError, InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError } from '../errors/index.js';
+import { AccessDeniedError, InvalidParameterValueError, PolicyLengthExceededError, ResourceConflictError, ResourceNotFoundError } from '../errors/index.js';
 import type { Principal } from './caller.js';
 import type { PrincipalDirectory } from './principal-directory.js';
 
@@ -37,6 +37,8 @@ export const jobKey = (job: string): string => `job:${job}`;
 
 const SID = /^[a-zA-Z0-9_-]{1,100}$/;
 const ACTION = /^(lambda:\*|lambda:[a-zA-Z]+|\*)$/;
+/** Lambda's resource-based policy limit per function, bytes. */
+const MAX_POLICY_BYTES = 20 * 1024;
 
 /**
  * Who may do what to which function: Lambda's resource-based policy model.
@@ -123,7 +125,16 @@ export class PermissionPolicy {
     if (typeof input.SourceArn === 'string') condition.ArnLike = { 'AWS:SourceArn': input.SourceArn };
     if (typeof input.SourceAccount === 'string') condition.StringEquals = { 'AWS:SourceAccount': input.SourceAccount };
     if (Object.keys(condition).length > 0) statement.Condition = condition;
-    this.#added.set(functionName, [...existing, statement]);
+    const statements = [...existing, statement];
+    // Lambda's limit: it bounds what each AddPermission rewrites and each invoke checks.
+    const length = Buffer.byteLength(JSON.stringify({
+      Version: '2012-10-17', Id: 'default',
+      Statement: [...(this.#fromConfig.get('*') ?? []), ...(this.#fromConfig.get(functionName) ?? []), ...statements],
+    }));
+    if (length > MAX_POLICY_BYTES) {
+      throw new PolicyLengthExceededError(`The final policy size (${length}) is bigger than the limit (${MAX_POLICY_BYTES}).`);
+    }
+    this.#added.set(functionName, statements);
     this.#revisions.set(functionName, randomUUID());
     return statement;
   }

@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AccessDeniedException: 403,
   MissingAuthenticationTokenException: 403,
   ResourceConflictException: 409,
+  PolicyLengthExceededException: 400,
   ConditionalCheckFailedException: 400,
   UnauthorizedException: 401,
   NotFoundException: 404,

@@ -13,6 +13,7 @@ export { UnrecognizedClientError } from './unrecognized-client-error.js';
 export { InvalidSignatureError } from './invalid-signature-error.js';
 export { AccessDeniedError } from './access-denied-error.js';
 export { MissingAuthenticationTokenError } from './missing-authentication-token-error.js';
+export { PolicyLengthExceededError } from './policy-length-exceeded-error.js';
 export { ResourceConflictError } from './resource-conflict-error.js';
 export { ConditionalCheckFailedError } from './conditional-check-failed-error.js';
 export { UnauthorizedError } from './unauthorized-error.js';

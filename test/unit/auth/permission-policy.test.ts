@@ -53,6 +53,28 @@ describe('PermissionPolicy', () => {
     );
   });
 
+  it('refuses a statement that takes the policy past Lambda\'s 20 KB, keeping the policy as it was', () => {
+    const policy = make();
+    let added = 0;
+    let refusal: unknown;
+    for (let i = 0; i < 1000 && refusal === undefined; i++) {
+      try {
+        policy.add('echo', { StatementId: `s${i}`, Action: 'lambda:InvokeFunction', Principal: '222222222222', SourceArn: `arn:aws:s3:::${'b'.repeat(60)}${i}` });
+        added++;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toMatchObject({ name: 'PolicyLengthExceededException', message: expect.stringMatching(/^The final policy size \(\d+\) is bigger than the limit \(20480\)\.$/) });
+    expect(added).toBeGreaterThan(50);
+    const document = policy.policyOf('echo').Policy;
+    expect(Buffer.byteLength(document)).toBeLessThanOrEqual(20480);
+    expect((JSON.parse(document) as { Statement: unknown[] }).Statement).toHaveLength(added);
+    // Room again once a statement goes.
+    policy.remove('echo', 's0');
+    expect(() => policy.add('echo', { StatementId: 'again', Action: 'lambda:InvokeFunction', Principal: '222222222222' })).not.toThrow();
+  });
+
   it('validates AddPermission input and statement ids like Lambda', () => {
     const policy = make();
     expect(() => policy.add('f', { StatementId: 'bad id', Action: 'lambda:InvokeFunction', Principal: '*' })).toThrow(InvalidParameterValueError);
