@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from '../sqlite/open-database.js';
@@ -86,6 +86,7 @@ export class SqliteSourceStore implements SourceStore {
       pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
       forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
     };
+    removeOrphanBodies(db, this.#objectsDir, Date.now() - ORPHAN_AGE_MS);
   }
 
   async waitUntilReady(): Promise<void> {
@@ -369,6 +370,48 @@ export function conditionHolds(w: Pick<ItemWrite, 'condition'>, current: StoredI
   if (c.ifExists && !current) return false;
   if (c.expectedVersion !== undefined && (current?.version ?? 0) !== c.expectedVersion) return false;
   return true;
+}
+
+/** How old a body file no row names must be to be removed: older than any put still under way. */
+const ORPHAN_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes body files no row names (a put that died between writing its file
+ * and committing, or a delete between its commit and the removal) once they
+ * are older than `before`: another process sharing the state dir may be
+ * writing a younger one right now.
+ */
+function removeOrphanBodies(db: Database.Database, objectsDir: string, before: number): void {
+  let buckets: string[];
+  try {
+    buckets = readdirSync(objectsDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const named = db.prepare('SELECT bucket, file FROM src_objects WHERE file IS NOT NULL').all() as Array<{ bucket: string; file: string }>;
+  const live = new Set(named.map((r) => `${r.bucket}/${r.file}`));
+  const legacy = db.prepare('SELECT 1 FROM src_objects WHERE bucket = ? AND file IS NULL LIMIT 1');
+  for (const bucket of buckets) {
+    const dir = join(objectsDir, bucket);
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      continue; // not a folder, or gone
+    }
+    // Rows from before body versions name no file: leave such a bucket's unversioned files alone.
+    const hasLegacy = legacy.get(bucket) !== undefined;
+    for (const file of files) {
+      if (live.has(`${bucket}/${file}`) || (hasLegacy && !file.includes('.'))) continue;
+      const path = join(dir, file);
+      try {
+        if (statSync(path).mtimeMs < before) rmSync(path, { force: true });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+  }
 }
 
 /** Stores made before bodies had versions lack the column that names an object's body file. */

@@ -3,7 +3,7 @@
  * put that fails to commit leaves the object it would have replaced whole,
  * and stores made before versions existed still read.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -74,5 +74,26 @@ describe('SqliteSourceStore objects', () => {
     // A second store on the same directory (a CLI beside `serve`) opens it as well.
     const { store: second } = open(dir);
     expect((await second.getObject('b', 'k'))?.body.toString()).toBe('fresh');
+  });
+
+  it('removes, at open, body files no row names once they are an hour old, and nothing else', async () => {
+    const { dir, store } = open();
+    await store.putObject('b', 'live', Buffer.from('kept'), 'text/plain');
+    await store.close();
+    const folder = join(dir.path, 'buckets', 'b');
+    const hash = createHash('sha256').update('gone').digest('hex');
+    const old = (Date.now() - 2 * 60 * 60 * 1000) / 1000;
+    // What crashes leave: a half-written file, a committed-never file, a file whose delete died.
+    for (const name of [`${hash}.0000.tmp`, `${hash}.1111`, hash]) {
+      writeFileSync(join(folder, name), 'x');
+      utimesSync(join(folder, name), old, old);
+    }
+    // A put under way in another process right now.
+    writeFileSync(join(folder, `${hash}.2222.tmp`), 'x');
+    const before = files(dir.path);
+    expect(before).toHaveLength(5);
+    const { store: reopened } = open(dir);
+    expect(files(dir.path)).toEqual([before.find((f) => !f.startsWith(hash))!, `${hash}.2222.tmp`].sort());
+    expect((await reopened.getObject('b', 'live'))?.body.toString()).toBe('kept');
   });
 });
