@@ -36,7 +36,7 @@ export interface GatewayHost {
     readonly layout: string;
     readonly graphql?: GraphqlOptions;
     /** The host's CORS policy (top-level `cors`), shared with the REST routes; none: same-origin only. */
-    readonly http?: { readonly cors?: ResolvedCors };
+    readonly http?: { readonly cors?: ResolvedCors; readonly auth?: unknown };
   };
   invoke(name: string, payload: unknown, options?: InvokeOptions): Promise<InvokeResult>;
   /** Resolves a job or function name; throws for an unknown one. */

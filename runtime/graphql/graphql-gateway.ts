@@ -22,6 +22,9 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { corsOptions } from './yoga-cors.js';
 import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
 
+/** Subscriptions and operations one graphql-ws connection may have open at once. */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
+
 /** Where the gateway answers. */
 export const GRAPHQL_PATH = '/graphql';
 
@@ -166,6 +169,14 @@ export class GraphqlGateway {
       execute: (args) => (args.rootValue as Envelope).execute(args),
       subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
+        // Each open subscription holds a record listener: one socket must not hold thousands.
+        // graphql-ws has reserved this operation's slot already, so it is counted here.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET) {
+          return [new GraphQLError(
+            `at most ${MAX_OPERATIONS_PER_SOCKET} operations at once on one connection; complete some, or open another connection`,
+            { extensions: { code: GATEWAY_ERROR_CODES.badRequest } },
+          )];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = this.yoga.getEnveloped({
           ...ctx, req: ctx.extra.request, connectionParams: ctx.connectionParams, params,
         });
@@ -228,12 +239,16 @@ export class GraphqlGateway {
  * with the host.
  */
 export async function createGatewayRoute(
-  host: GatewayHost & { onClose(closer: () => Promise<void> | void): void },
+  host: GatewayHost & { onClose(closer: () => Promise<void> | void): void; readonly logger?: { warn(message: string): void } },
   server: { readonly server: Server; acceptsHost?(req: IncomingMessage): boolean },
   options?: GraphqlOptions,
 ): Promise<HttpRoute> {
   const gateway = GraphqlGateway.create(host, options);
   if (!gateway) return () => false;
+  if (host.config.http?.auth && gateway.options.auth.anonymous) {
+    // Signed callers and permissions guard the Lambda API; GraphQL has its own rule, and it lets anyone in.
+    host.logger?.warn('http.auth is set but graphql.auth.anonymous is true (the default): anyone who reaches /graphql runs its @fn fields, whatever auth.permissions say; set graphql.auth.anonymous: false to require a signed-in user');
+  }
   gateway.attachWebSocket(server.server, server.acceptsHost ? (req) => server.acceptsHost!(req) : undefined);
   host.onClose(() => gateway.close());
   return gateway.route();

@@ -20,6 +20,19 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 /** A follower this far behind is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
+/** Followers at once, per host: each holds a socket and up to MAX_BUFFERED_BYTES. */
+export const MAX_FOLLOWERS = 100;
+
+/** Each entry's event-stream frame per format, built once however many follow it. */
+const frames = new WeakMap<InvocationLogEntry, { json?: string; text?: string }>();
+
+function frameOf(entry: InvocationLogEntry, format: 'json' | 'text'): string {
+  let cached = frames.get(entry);
+  if (!cached) frames.set(entry, (cached = {}));
+  return cached[format] ??= `event: log\nid: ${entry.requestId.replace(/[\r\n]/g, '')}\n${format === 'text'
+    ? entry.text.replace(/\n$/, '').split('\n').map((l) => `data: ${l}`).join('\n')
+    : `data: ${JSON.stringify(entry)}`}\n\n`;
+}
 
 /**
  * `GET /logs`: function logs (START / output / END / REPORT, as Lambda
@@ -95,6 +108,11 @@ export class LogsEndpoint {
       res.end('the host is closing\n');
       return;
     }
+    if (this.#streams.size >= MAX_FOLLOWERS) {
+      res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-ErrorType': 'TooManyRequestsException' });
+      res.end(JSON.stringify({ Type: 'User', message: `at most ${MAX_FOLLOWERS} log followers at once; close one (or poll /logs without follow)` }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let stop = () => {};
     let heartbeat: NodeJS.Timeout | undefined;
@@ -107,8 +125,7 @@ export class LogsEndpoint {
     this.#streams.add(end);
     const write = (entry: InvocationLogEntry) => {
       if (functionName !== undefined && entry.functionName !== functionName) return;
-      const data = format === 'text' ? entry.text.replace(/\n$/, '').split('\n').map((l) => `data: ${l}`).join('\n') : `data: ${JSON.stringify(entry)}`;
-      res.write(`event: log\nid: ${entry.requestId.replace(/[\r\n]/g, '')}\n${data}\n\n`);
+      res.write(frameOf(entry, format));
       if (res.writableLength > MAX_BUFFERED_BYTES) end();
     };
     // Backlog and subscription in one synchronous step: no entry can fall between them.

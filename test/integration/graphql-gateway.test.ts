@@ -11,6 +11,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createHost, type Host } from '../../runtime/index.js';
+import { MAX_OPERATIONS_PER_SOCKET } from '../../runtime/graphql/graphql-gateway.js';
 import { tempDir } from '../support/temp-dir.js';
 import app from '../../neolith.config.js';
 
@@ -234,6 +235,34 @@ describe('GraphQL gateway over a real port', () => {
       const good = await ws.iterate<{ user: { id: string } }>({ query: '{ user(id: "u1") { id } }' }).next();
       expect(good.value!.data).toEqual({ user: { id: 'u1' } });
       expect(closed).toBe(false);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
+  it('holds at most MAX_OPERATIONS_PER_SOCKET operations on one graphql-ws connection, refusing the next with its own error', async () => {
+    const ws = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    let closed = false;
+    ws.on('closed', () => (closed = true));
+    try {
+      // A slow order: each subscription on it stays open while it runs.
+      const placed = await client.request<{ placeOrder: { id: string } }>(
+        'mutation { placeOrder(input: { userId: "u4", items: [{ sku: "PEN", quantity: 1 }], delayMs: 1500 }) { id } }',
+      );
+      const query = `subscription { invocation(id: "${placed.placeOrder.id}") { status } }`;
+      const open = Array.from({ length: MAX_OPERATIONS_PER_SOCKET }, () => ws.iterate<{ invocation: { status: string } }>({ query }));
+      // Each has answered its first status: all are open on the server.
+      await Promise.all(open.map((it) => it.next()));
+      await expect(ws.iterate({ query }).next()).rejects.toEqual([
+        expect.objectContaining({ message: `at most ${MAX_OPERATIONS_PER_SOCKET} operations at once on one connection; complete some, or open another connection` }),
+      ]);
+      expect(closed).toBe(false);
+      // One completes: there is room again.
+      await open.pop()!.return!(undefined);
+      const again = ws.iterate<{ invocation: { status: string } }>({ query });
+      expect((await again.next()).value?.data?.invocation.status).toMatch(/QUEUED|RUNNING|SUCCEEDED|FAILED/);
+      await again.return!(undefined);
+      await Promise.all(open.map((it) => it.return!(undefined)));
     } finally {
       await ws.dispose();
     }

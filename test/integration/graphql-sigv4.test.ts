@@ -141,6 +141,25 @@ describe('GraphQL with SigV4 principals', () => {
     expect(body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'AccessDeniedException' });
   });
 
+  it('warns at listen when http.auth is set but GraphQL lets anyone in (its default)', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    const warned = await createHost({
+      config: { accountId: '111111111111', jobs: { dir: 'resolvers', layout: 'micro' }, auth: { principals: { alice: { ...ALICE } } } },
+      rootDir: app.path,
+      overrides: { stateDir: join(state.path, 'warned') },
+      logger: { level: 'warn', destination },
+    });
+    try {
+      await warned.listen({ port: 0 });
+      const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
+      expect(warnings.map((w) => w.msg)).toContainEqual(expect.stringContaining('http.auth is set but graphql.auth.anonymous is true'));
+    } finally {
+      await warned.close();
+    }
+    // The hosts above (anonymous false, or no http.auth) say nothing of it: see their setups.
+  });
+
   it('graphql.auth.anonymous false refuses a request with neither a signature nor a token', async () => {
     const { status, body } = await plainQuery(url, '{ whoami }');
     expect(status).toBe(401);

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../runtime/index.js';
 import type { InvocationLogEntry } from '../../runtime/observe/index.js';
+import { MAX_FOLLOWERS } from '../../runtime/observe/logs-endpoint.js';
 import { tempDir } from '../support/temp-dir.js';
 import { cliInProcess } from '../support/cli.js';
 
@@ -147,6 +148,35 @@ describe('GET /logs', () => {
     const entry = JSON.parse(block.split('\n')[2]!.slice('data: '.length)) as InvocationLogEntry;
     expect(entry.text).toContain('echo {"n":"after"}');
     await stream.cancel();
+  });
+
+  it('takes at most MAX_FOLLOWERS followers at once (429 past them), and one more once one leaves', async () => {
+    const open = await Promise.all(Array.from({ length: MAX_FOLLOWERS }, async () => {
+      const response = await fetch(`${url}/logs?follow=true&limit=0`);
+      expect(response.status).toBe(200);
+      const stream = events(response.body!);
+      expect(await stream.next()).toBe(': following');
+      return stream;
+    }));
+    const refused = await fetch(`${url}/logs?follow=true&limit=0`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-amzn-errortype')).toBe('TooManyRequestsException');
+    expect(await refused.text()).toContain(`at most ${MAX_FOLLOWERS} log followers at once`);
+    // Every follower gets the same entry (its frame is built once for all).
+    const run = await host.invoke('echo', { n: 'shared' });
+    const blocks = await Promise.all(open.slice(0, 3).map((stream) => stream.next()));
+    for (const block of blocks) expect(block).toContain(`id: ${run.requestId}`);
+    await open.pop()!.cancel();
+    // The server sees the hang-up as the socket closes: wait for the slot rather than sleep.
+    let again: Response;
+    for (;;) {
+      again = await fetch(`${url}/logs?follow=true&limit=0`);
+      if (again.status === 200) break;
+      await again.text();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await again.body!.cancel();
+    await Promise.all(open.map((stream) => stream.cancel()));
   });
 });
 
