@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBackend } from '../runtime/backend/index.js';
 import { runStandalone, type Row } from './run.js';
-import { benchHost, summarise } from './runtime-support.js';
+import { benchHost, deleteRedisPrefix, summarise } from './runtime-support.js';
 
 export const title = 'Async (Event) invocations per backend: host.invoke and HTTP vs raw backend enqueue';
 export const baseline = 'raw backend enqueue';
@@ -28,7 +28,8 @@ const POLICY = { maxRetries: 0, retryDelaysMs: [], maxEventAgeSeconds: 21600 };
 
 async function rawEnqueue(kind: 'sqlite' | 'redis'): Promise<number> {
   const stateDir = mkdtempSync(join(tmpdir(), 'neolith-bench-raw-'));
-  const backend = createBackend(kind === 'redis' ? { kind, prefix: `bench-${randomUUID()}` } : { kind, stateDir });
+  const prefix = `bench-${randomUUID()}`;
+  const backend = createBackend(kind === 'redis' ? { kind, prefix } : { kind, stateDir });
   await backend.waitUntilReady();
   const started = performance.now();
   for (let i = 0; i < EVENTS; i++) {
@@ -37,13 +38,15 @@ async function rawEnqueue(kind: 'sqlite' | 'redis'): Promise<number> {
   const rate = EVENTS / ((performance.now() - started) / 1000);
   await backend.close();
   rmSync(stateDir, { recursive: true, force: true });
+  if (kind === 'redis') await deleteRedisPrefix('redis://127.0.0.1:6379', prefix);
   return rate;
 }
 
 async function measure(kind: 'sqlite' | 'redis'): Promise<Row[]> {
   const raw = await rawEnqueue(kind);
+  const redisPrefix = `bench-${randomUUID()}`;
   const { host, close } = await benchHost({
-    backend: kind, redisPrefix: `bench-${randomUUID()}`,
+    backend: kind, redisPrefix,
     // 8 environments: unreserved, a burst would start up to 64 threads on 2 cores and measure their cold starts.
     functions: { stamp: { handler: './stamp.mjs', reservedConcurrency: 8, async: { maxRetries: 0 } } },
   });
@@ -116,6 +119,7 @@ async function measure(kind: 'sqlite' | 'redis'): Promise<Row[]> {
     ];
   } finally {
     await close();
+    if (kind === 'redis') await deleteRedisPrefix('redis://127.0.0.1:6379', redisPrefix);
   }
 }
 

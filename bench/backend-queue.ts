@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createBackend, type AsyncEvent, type Backend, type BackendOptions } from '../runtime/backend/index.js';
+import { deleteRedisPrefix } from './runtime-support.js';
 
 /** One line of the result table. */
 export interface BenchRow {
@@ -206,20 +207,6 @@ async function baselineBullmq(redisUrl: string, events: number): Promise<BenchRo
     await connection.quit();
   }
   return rows;
-}
-
-async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const admin = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await admin.quit();
-  }
 }
 
 /** Run every measurement and return the rows (also printed by the script). */

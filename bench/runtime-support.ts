@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
+import { Redis } from 'ioredis';
 import { createHost, type Host, type NeolithConfig } from '../runtime/index.js';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url);
@@ -186,4 +187,19 @@ export async function benchHost(config: Omit<NeolithConfig, 'stateDir'>): Promis
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Deletes a bench's keys (records, queue, locks) so a run leaves Redis as it found it. */
+export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const admin = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await admin.quit();
+  }
 }

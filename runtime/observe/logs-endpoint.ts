@@ -23,13 +23,16 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 /** Followers at once, per host: each holds a socket and up to MAX_BUFFERED_BYTES. */
 export const MAX_FOLLOWERS = 100;
 
-/** Each entry's event-stream frame per format, built once however many follow it. */
-const frames = new WeakMap<InvocationLogEntry, { json?: string; text?: string }>();
+/**
+ * The latest entry's event-stream frames: the log hands each new entry to
+ * every follower in one synchronous pass, so one slot builds each frame once
+ * however many follow, and keeps no copy of older entries.
+ */
+let latest: { entry: InvocationLogEntry; json?: string; text?: string } | undefined;
 
 function frameOf(entry: InvocationLogEntry, format: 'json' | 'text'): string {
-  let cached = frames.get(entry);
-  if (!cached) frames.set(entry, (cached = {}));
-  return cached[format] ??= `event: log\nid: ${entry.requestId.replace(/[\r\n]/g, '')}\n${format === 'text'
+  if (latest?.entry !== entry) latest = { entry };
+  return latest[format] ??= `event: log\nid: ${entry.requestId.replace(/[\r\n]/g, '')}\n${format === 'text'
     ? entry.text.replace(/\n$/, '').split('\n').map((l) => `data: ${l}`).join('\n')
     : `data: ${JSON.stringify(entry)}`}\n\n`;
 }

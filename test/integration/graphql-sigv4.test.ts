@@ -157,7 +157,23 @@ describe('GraphQL with SigV4 principals', () => {
     } finally {
       await warned.close();
     }
-    // The hosts above (anonymous false, or no http.auth) say nothing of it: see their setups.
+    // With GraphQL closed to anonymous callers there is nothing to warn of.
+    lines.length = 0;
+    const quiet = await createHost({
+      config: {
+        accountId: '111111111111', jobs: { dir: 'resolvers', layout: 'micro' }, auth: { principals: { alice: { ...ALICE } } },
+        graphql: { auth: { anonymous: false, jwt: { secret: JWT_SECRET, issuer: 'https://issuer.test' } } },
+      },
+      rootDir: app.path,
+      overrides: { stateDir: join(state.path, 'quiet') },
+      logger: { level: 'warn', destination },
+    });
+    try {
+      await quiet.listen({ port: 0 });
+      expect(lines.join('')).not.toContain('graphql.auth.anonymous is true');
+    } finally {
+      await quiet.close();
+    }
   });
 
   it('graphql.auth.anonymous false refuses a request with neither a signature nor a token', async () => {

@@ -104,8 +104,44 @@ describe('browser guards of a host on loopback', () => {
     expect(read.status).toBe(200);
   });
 
+  it('keeps the few log-follow slots for this host\'s own clients: another site\'s page may not take one', async () => {
+    const answer = await send(port, 'GET', '/logs?follow=true&limit=0', { host: `127.0.0.1:${port}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(answer.status).toBe(403);
+  });
+
   it('leaves the REST routes to their CORS rules: a browser app of another origin may call them', async () => {
     const answer = await send(port, 'POST', '/api/echo', { host: `127.0.0.1:${port}`, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }, '{"a":1}');
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('browser guards of a host bound to every address, with auth', () => {
+  const state = tempDir();
+  let host: Host;
+  let port = 0;
+  beforeAll(async () => {
+    host = await createHost({
+      rootDir: handlers,
+      config: {
+        stateDir: state.path,
+        functions: { echo: { handler: './echo.mjs' } },
+        auth: { principals: { alice: { accessKeyId: 'AKIAALICE0000000000', secretAccessKey: 'alice-secret' } } },
+      },
+    });
+    port = (await host.listen({ port: 0, host: '0.0.0.0' })).port;
+  });
+  afterAll(async () => {
+    await host?.close();
+    state.remove();
+  });
+
+  it('still refuses a rebound name from loopback, where unsigned callers are let in', async () => {
+    // A page in the developer's own browser, its name re-pointed at 127.0.0.1: same-origin, unsigned.
+    const rebound = await send(port, 'POST', '/2015-03-31/functions/echo/invocations', {
+      host: `rebind.evil.example:${port}`, origin: `http://rebind.evil.example:${port}`, 'sec-fetch-site': 'same-origin',
+    }, '{}');
+    expect(rebound.status).toBe(403);
+    const local = await send(port, 'POST', '/2015-03-31/functions/echo/invocations', { host: `localhost:${port}` }, '{}');
+    expect(local.status).toBe(200);
   });
 });

@@ -86,7 +86,12 @@ export class SqliteSourceStore implements SourceStore {
       pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
       forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
     };
-    removeOrphanBodies(db, this.#objectsDir, Date.now() - ORPHAN_AGE_MS);
+    try {
+      removeOrphanBodies(db, this.#objectsDir, Date.now() - ORPHAN_AGE_MS);
+    } catch (error) {
+      // Housekeeping: a folder it may not read must not stop the store from opening.
+      process.emitWarning(`neolith: could not remove orphaned bucket files under ${this.#objectsDir}: ${(error as Error).message}`);
+    }
   }
 
   async waitUntilReady(): Promise<void> {

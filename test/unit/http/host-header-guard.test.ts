@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { HostHeaderGuard } from '../../../runtime/http/host-header-guard.js';
 import { isCrossSite } from '../../../runtime/http/cross-site-guard.js';
 
-const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+const req = (headers: Record<string, string>, remoteAddress = '127.0.0.1') => ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
 
 describe('HostHeaderGuard (DNS rebinding)', () => {
   it('on loopback, answers loopback names only, with any port', () => {
     const guard = new HostHeaderGuard('127.0.0.1', []);
-    for (const host of ['localhost', 'localhost:4000', 'LOCALHOST:1', 'app.localhost:3000', '127.0.0.1:4000', '127.9.9.9', '[::1]:4000', '[::ffff:127.0.0.1]:80', 'localhost.']) {
+    for (const host of ['localhost', 'localhost:4000', 'LOCALHOST:1', 'app.localhost:3000', '127.0.0.1:4000', '127.9.9.9', '[::1]:4000', '[::ffff:127.0.0.1]:80', 'localhost.', 'host.docker.internal:4000']) {
       expect(guard.allows(req({ host })), host).toBe(true);
     }
-    for (const host of ['evil.example', 'evil.example:4000', 'localhost.evil.example', '127.0.0.1.nip.io', '10.0.0.1', '127.0.0.1.evil.example', '[::2]:80', '', 'a b', 'localhost:port', '[::1']) {
+    for (const host of ['evil.example', 'evil.example:4000', 'localhost.evil.example', '127.0.0.1.nip.io', '10.0.0.1', '127.0.0.1.evil.example', '[::2]:80', '', 'a b', 'localhost:port', '[::1', 'evil@x.localhost', 'user:pw@localhost']) {
       expect(guard.allows(req({ host })), host).toBe(false);
     }
     // No Host at all (HTTP/1.0, raw sockets) is no browser's request.
@@ -27,8 +27,12 @@ describe('HostHeaderGuard (DNS rebinding)', () => {
     expect(guard.allows(req({ host: 'xdev.example' }))).toBe(false);
   });
 
-  it('checks nothing when bound to another address (auth is required there)', () => {
-    expect(new HostHeaderGuard('0.0.0.0', []).allows(req({ host: 'anything.example' }))).toBe(true);
+  it('bound to another address, checks requests from loopback (which skip signatures) and leaves other machines\' to auth', () => {
+    const guard = new HostHeaderGuard('0.0.0.0', []);
+    expect(guard.allows(req({ host: 'rebind.evil.example:4000' }, '127.0.0.1'))).toBe(false);
+    expect(guard.allows(req({ host: 'rebind.evil.example:4000' }, '::ffff:127.0.0.1'))).toBe(false);
+    expect(guard.allows(req({ host: 'localhost:4000' }, '127.0.0.1'))).toBe(true);
+    expect(guard.allows(req({ host: 'anything.example' }, '192.168.1.20'))).toBe(true);
   });
 });
 
@@ -43,5 +47,7 @@ describe('isCrossSite', () => {
     expect(isCrossSite(req({ host: '127.0.0.1:4000', origin: 'not a url' }))).toBe(true);
     expect(isCrossSite(req({ host: '127.0.0.1:4000', 'sec-fetch-site': 'cross-site' }))).toBe(true);
     expect(isCrossSite(req({ host: '127.0.0.1:4000', 'sec-fetch-site': 'same-site' }))).toBe(true);
+    // The browser's verdict wins over an Origin that a proxy's rewritten Host no longer matches.
+    expect(isCrossSite(req({ host: '127.0.0.1:4000', origin: 'http://localhost:5173', 'sec-fetch-site': 'same-origin' }))).toBe(false);
   });
 });

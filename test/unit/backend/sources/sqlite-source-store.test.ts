@@ -83,6 +83,8 @@ describe('SqliteSourceStore objects', () => {
     const folder = join(dir.path, 'buckets', 'b');
     const hash = createHash('sha256').update('gone').digest('hex');
     const old = (Date.now() - 2 * 60 * 60 * 1000) / 1000;
+    // The live body is as old as the orphans: only its row keeps it.
+    for (const name of readdirSync(folder)) utimesSync(join(folder, name), old, old);
     // What crashes leave: a half-written file, a committed-never file, a file whose delete died.
     for (const name of [`${hash}.0000.tmp`, `${hash}.1111`, hash]) {
       writeFileSync(join(folder, name), 'x');
@@ -95,5 +97,23 @@ describe('SqliteSourceStore objects', () => {
     const { store: reopened } = open(dir);
     expect(files(dir.path)).toEqual([before.find((f) => !f.startsWith(hash))!, `${hash}.2222.tmp`].sort());
     expect((await reopened.getObject('b', 'live'))?.body.toString()).toBe('kept');
+  });
+
+  it('keeps, at open, the old unversioned bodies that rows from before body versions name', async () => {
+    const dir = tempDir('neolith-objects-legacy-sweep-');
+    dirs.push(dir);
+    const db = new Database(join(dir.path, 'neolith.db'));
+    db.exec(`CREATE TABLE src_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
+      modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID`);
+    db.prepare('INSERT INTO src_objects VALUES (?, ?, ?, ?, ?, ?)').run('b', 'k', 6, createHash('md5').update('legacy').digest('hex'), 'text/plain', 1);
+    db.close();
+    const folder = join(dir.path, 'buckets', 'b');
+    mkdirSync(folder, { recursive: true });
+    const legacy = join(folder, createHash('sha256').update('k').digest('hex'));
+    writeFileSync(legacy, 'legacy');
+    const old = (Date.now() - 2 * 60 * 60 * 1000) / 1000;
+    utimesSync(legacy, old, old);
+    const { store } = open(dir);
+    expect((await store.getObject('b', 'k'))?.body.toString()).toBe('legacy');
   });
 });
