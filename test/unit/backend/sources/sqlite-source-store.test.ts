@@ -26,6 +26,23 @@ describe('SqliteSourceStore objects', () => {
   }
   const files = (dir: string) => readdirSync(join(dir, 'buckets', 'b')).sort();
 
+  /**
+   * A state dir as a store from before body versions left it: no `file`
+   * column, object b/k's body "legacy" named by the key's hash alone.
+   * Returns the body's path.
+   */
+  function legacyStateDir(dir: ReturnType<typeof tempDir>): string {
+    const db = new Database(join(dir.path, 'neolith.db'));
+    db.exec(`CREATE TABLE src_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
+      modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID`);
+    db.prepare('INSERT INTO src_objects VALUES (?, ?, ?, ?, ?, ?)').run('b', 'k', 6, createHash('md5').update('legacy').digest('hex'), 'text/plain', 1);
+    db.close();
+    mkdirSync(join(dir.path, 'buckets', 'b'), { recursive: true });
+    const body = join(dir.path, 'buckets', 'b', createHash('sha256').update('k').digest('hex'));
+    writeFileSync(body, 'legacy');
+    return body;
+  }
+
   it('a put that fails to commit leaves the old body under the old metadata, and no file behind', async () => {
     const { dir, store } = open();
     const old = await store.putObject('b', 'k', Buffer.from('old'), 'text/plain');
@@ -57,15 +74,8 @@ describe('SqliteSourceStore objects', () => {
   it('reads, replaces and deletes objects a store without body versions wrote', async () => {
     const dir = tempDir('neolith-objects-legacy-');
     dirs.push(dir);
-    // The layout before versions: no `file` column, the body named by the key's hash alone.
-    const db = new Database(join(dir.path, 'neolith.db'));
-    db.exec(`CREATE TABLE src_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
-      modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID`);
+    legacyStateDir(dir);
     const hash = createHash('sha256').update('k').digest('hex');
-    db.prepare('INSERT INTO src_objects VALUES (?, ?, ?, ?, ?, ?)').run('b', 'k', 6, createHash('md5').update('legacy').digest('hex'), 'text/plain', 1);
-    db.close();
-    mkdirSync(join(dir.path, 'buckets', 'b'), { recursive: true });
-    writeFileSync(join(dir.path, 'buckets', 'b', hash), 'legacy');
     const { store } = open(dir);
     expect((await store.getObject('b', 'k'))?.body.toString()).toBe('legacy');
     await store.putObject('b', 'k', Buffer.from('fresh'), 'text/plain');
@@ -102,15 +112,7 @@ describe('SqliteSourceStore objects', () => {
   it('keeps, at open, the old unversioned bodies that rows from before body versions name', async () => {
     const dir = tempDir('neolith-objects-legacy-sweep-');
     dirs.push(dir);
-    const db = new Database(join(dir.path, 'neolith.db'));
-    db.exec(`CREATE TABLE src_objects (bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, ctype TEXT NOT NULL,
-      modified INTEGER NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID`);
-    db.prepare('INSERT INTO src_objects VALUES (?, ?, ?, ?, ?, ?)').run('b', 'k', 6, createHash('md5').update('legacy').digest('hex'), 'text/plain', 1);
-    db.close();
-    const folder = join(dir.path, 'buckets', 'b');
-    mkdirSync(folder, { recursive: true });
-    const legacy = join(folder, createHash('sha256').update('k').digest('hex'));
-    writeFileSync(legacy, 'legacy');
+    const legacy = legacyStateDir(dir);
     const old = (Date.now() - 2 * 60 * 60 * 1000) / 1000;
     utimesSync(legacy, old, old);
     const { store } = open(dir);
