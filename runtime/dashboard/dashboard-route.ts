@@ -35,7 +35,7 @@ const TAIL_CHARS = 2048;
  */
 export function dashboardRoute(parts: DashboardParts): ObserveRoute {
   const page = Buffer.from(DASHBOARD_HTML, 'utf8');
-  return async ({ req, res, url }) => {
+  return async ({ req, res, url, canRead }) => {
     const path = url.pathname;
     const isPage = path === '/dashboard' || path === '/dashboard/' || (path === '/' && wantsHtml(req));
     if (!isPage && path !== '/dashboard/state') return false;
@@ -48,7 +48,12 @@ export function dashboardRoute(parts: DashboardParts): ObserveRoute {
       send(req, res, 'text/html; charset=utf-8', page);
       return true;
     }
-    send(req, res, 'application/json', Buffer.from(JSON.stringify(await dashboardState(parts)), 'utf8'));
+    const state = await dashboardState(parts);
+    // A signed caller sees the functions it may read (auth.permissions), as on /logs.
+    const visible: DashboardState = canRead
+      ? { ...state, functions: state.functions.filter((f) => canRead(f.name)), recent: state.recent.filter((inv) => canRead(inv.functionName)) }
+      : state;
+    send(req, res, 'application/json', Buffer.from(JSON.stringify(visible), 'utf8'));
     return true;
   };
 }

@@ -11,6 +11,13 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The body, when the access guard already read it to check a signature (the stream is spent then). */
   body?: Buffer;
+  /**
+   * Whether the signed caller may see a function's data (records, dead
+   * letters, logs, mappings): set by the access guard for signed callers;
+   * absent, every function's data is visible (auth off, or a trusted
+   * anonymous caller).
+   */
+  canRead?: (functionName: string) => boolean;
 }
 
 /**

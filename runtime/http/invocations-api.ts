@@ -1,6 +1,6 @@
 import type { InvocationStatus } from '../backend/index.js';
 import { FUNCTION_NAME_PATTERN } from '../config/index.js';
-import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
+import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationRecords } from '../invoke/index.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { sendJson } from './send.js';
@@ -33,7 +33,9 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     const method = ctx.req.method;
     let match: RegExpExecArray | null;
     if (pathname === '/invocations' && method === 'GET') {
-      sendJson(ctx.res, 200, { invocations: await records.list(listQuery(ctx, functionOf(ctx))) });
+      const fn = visibleFunction(ctx, functionOf(ctx));
+      const list = await records.list(listQuery(ctx, fn));
+      sendJson(ctx.res, 200, { invocations: list.filter((r) => canRead(ctx, r.functionName)) });
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -41,23 +43,30 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
       return true;
     }
     if (pathname === '/dead-letters' && method === 'GET') {
-      const fn = functionOf(ctx);
-      sendJson(ctx.res, 200, { deadLetters: await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) }) });
+      const fn = visibleFunction(ctx, functionOf(ctx));
+      const list = await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) });
+      sendJson(ctx.res, 200, { deadLetters: list.filter((l) => canRead(ctx, l.event.functionName)) });
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
       const id = match[1]!;
+      const letterOf = async () => {
+        const letter = await records.deadLetters.get(id);
+        // Another function's letter answers as a missing one: its existence is not the caller's to learn.
+        if (!letter || !canRead(ctx, letter.event.functionName)) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
+        return letter;
+      };
       if (match[2] && method === 'POST') {
+        if (ctx.canRead) await letterOf();
         sendJson(ctx.res, 202, await records.deadLetters.redrive(id));
         return true;
       }
       if (!match[2] && method === 'GET') {
-        const letter = await records.deadLetters.get(id);
-        if (!letter) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
-        sendJson(ctx.res, 200, letter);
+        sendJson(ctx.res, 200, await letterOf());
         return true;
       }
       if (!match[2] && method === 'DELETE') {
+        if (ctx.canRead) await letterOf();
         if (!(await records.deadLetters.delete(id))) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
         ctx.res.writeHead(204).end();
         return true;
@@ -67,18 +76,32 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
   };
 }
 
+function canRead(ctx: RequestContext, functionName: string): boolean {
+  return ctx.canRead?.(functionName) ?? true;
+}
+
+/** A `function` filter the caller may not read is refused, as invoking it would be. */
+function visibleFunction(ctx: RequestContext, functionName: string | undefined): string | undefined {
+  if (functionName !== undefined && !canRead(ctx, functionName)) {
+    throw new AccessDeniedError(`the caller may not read the records of function ${functionName} (auth.permissions)`);
+  }
+  return functionName;
+}
+
 async function recordOf(ctx: RequestContext, records: InvocationRecords, id: string) {
   const wait = ctx.url.searchParams.get('wait');
-  if (wait === null) {
+  const visible = async () => {
     const record = await records.get(id);
-    if (!record) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
+    // Another function's record answers as a missing one.
+    if (!record || !canRead(ctx, record.functionName)) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
     return record;
-  }
+  };
+  if (wait === null) return visible();
   const seconds = Number(wait);
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
     throw new InvalidParameterValueError(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS} (got ${JSON.stringify(wait.slice(0, 32))})`);
   }
-  if (!(await records.get(id))) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
+  await visible();
   // Hold the request until the record is final, the wait ends, or the client leaves.
   const timeout = AbortSignal.timeout(seconds * 1000);
   try {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
+import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationLog, InvocationLogEntry } from './invocation-log.js';
 import type { ObserveRequest, ObserveRoute } from './observe-route.js';
 
@@ -78,10 +78,13 @@ export class LogsEndpoint {
     return Promise.resolve();
   }
 
-  #serve({ res, url }: ObserveRequest): void {
+  #serve({ res, url, canRead = () => true }: ObserveRequest): void {
     const query = url.searchParams;
     const name = query.get('function') ?? query.get('functionName') ?? undefined;
     const functionName = name === undefined || name === '' ? undefined : (this.#parts.resolveFunction?.(name) ?? name);
+    if (functionName !== undefined && !canRead(functionName)) {
+      throw new AccessDeniedError(`the caller may not read the logs of function ${functionName} (auth.permissions)`);
+    }
     const requestId = query.get('requestId') ?? undefined;
     const follow = booleanParam(query, 'follow');
     const format = query.get('format') ?? 'json';
@@ -90,12 +93,12 @@ export class LogsEndpoint {
 
     if (follow) {
       if (requestId !== undefined) throw new InvalidParameterValueError('follow cannot be combined with requestId: an invocation\'s log is complete once it is listed');
-      this.#follow(res, functionName, limit, format);
+      this.#follow(res, functionName, limit, format, canRead);
       return;
     }
     if (requestId !== undefined) {
       const entry = this.#parts.log.get(requestId);
-      if (!entry || (functionName !== undefined && entry.functionName !== functionName)) {
+      if (!entry || (functionName !== undefined && entry.functionName !== functionName) || !canRead(entry.functionName)) {
         throw new ResourceNotFoundError(`No log for request ${requestId}${functionName ? ` of function ${functionName}` : ''} (logs are kept in memory, the most recent per function)`);
       }
       send(res, format, [entry]);
@@ -105,7 +108,7 @@ export class LogsEndpoint {
     send(res, format, this.#parts.log.recent(functionName, limit));
   }
 
-  #follow(res: ServerResponse, functionName: string | undefined, limit: number, format: 'json' | 'text'): void {
+  #follow(res: ServerResponse, functionName: string | undefined, limit: number, format: 'json' | 'text', canRead: (functionName: string) => boolean): void {
     if (this.#closed) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('the host is closing\n');
@@ -127,7 +130,7 @@ export class LogsEndpoint {
     };
     this.#streams.add(end);
     const write = (entry: InvocationLogEntry) => {
-      if (functionName !== undefined && entry.functionName !== functionName) return;
+      if (functionName !== undefined ? entry.functionName !== functionName : !canRead(entry.functionName)) return;
       res.write(frameOf(entry, format));
       if (res.writableLength > MAX_BUFFERED_BYTES) end();
     };

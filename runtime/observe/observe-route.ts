@@ -9,6 +9,8 @@ export interface ObserveRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
+  /** Whether the caller may see a function's logs (see the HTTP server's RequestContext); absent, every function's. */
+  readonly canRead?: (functionName: string) => boolean;
 }
 
 /** A route: false when the request is not its own. */

@@ -1,6 +1,6 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
 import { decodePathSegment, readBody, sendJson } from '../http/index.js';
-import { InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, RouteNotFoundError } from '../errors/index.js';
+import { AccessDeniedError, InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, ResourceNotFoundError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
 import { decodeStrictBase64 } from './pull/strict-base64.js';
@@ -37,27 +37,51 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   const m = sources.mappings;
   const method = ctx.req.method;
   const headers = { 'x-amzn-RequestId': ctx.requestId };
+  const canRead = ctx.canRead;
+  // A mapping of a function the caller may not read answers as a missing one; creating one is refused.
+  const mine = (uuid: string) => {
+    const mapping = m.get(uuid);
+    if (canRead && !canRead(functionNameOfArn(mapping.FunctionArn))) throw new ResourceNotFoundError(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${ctx.requestId})`);
+    return mapping;
+  };
+  const targetOf = (body: Record<string, unknown>) => {
+    if (canRead && typeof body.FunctionName === 'string' && !canRead(functionNameOfArn(body.FunctionName))) {
+      throw new AccessDeniedError(`the caller may not map events to function ${body.FunctionName} (auth.permissions)`);
+    }
+    return body;
+  };
   if (uuid === '' && method === 'POST') {
-    sendJson(ctx.res, 202, await m.create(await json(ctx)), headers);
+    sendJson(ctx.res, 202, await m.create(targetOf(await json(ctx))), headers);
   } else if (uuid === '' && method === 'GET') {
     const q = ctx.url.searchParams;
     const maxItems = q.get('MaxItems');
-    sendJson(ctx.res, 200, m.list({
+    const page = m.list({
       ...(q.get('FunctionName') && { FunctionName: q.get('FunctionName')! }),
       ...(q.get('EventSourceArn') && { EventSourceArn: q.get('EventSourceArn')! }),
       ...(q.get('Marker') && { Marker: q.get('Marker')! }),
       ...(maxItems !== null && { MaxItems: Number(maxItems) }),
-    }), headers);
+    });
+    sendJson(ctx.res, 200, canRead
+      ? { ...page, EventSourceMappings: page.EventSourceMappings.filter((x) => canRead(functionNameOfArn(x.FunctionArn))) }
+      : page, headers);
   } else if (uuid !== '' && method === 'GET') {
-    sendJson(ctx.res, 200, m.get(uuid), headers);
+    sendJson(ctx.res, 200, mine(uuid), headers);
   } else if (uuid !== '' && method === 'PUT') {
-    sendJson(ctx.res, 202, await m.update(uuid, await json(ctx)), headers);
+    if (canRead) mine(uuid);
+    sendJson(ctx.res, 202, await m.update(uuid, targetOf(await json(ctx))), headers);
   } else if (uuid !== '' && method === 'DELETE') {
+    if (canRead) mine(uuid);
     sendJson(ctx.res, 202, await m.delete(uuid), headers);
   } else {
     throw new RouteNotFoundError(`No event source mapping operation for ${method} ${ctx.url.pathname}`);
   }
   return true;
+}
+
+/** A function's name from its ARN (qualifier dropped), or the name as given. */
+function functionNameOfArn(nameOrArn: string): string {
+  const match = /^arn:aws[a-z-]*:lambda:[^:]*:\d{12}:function:([^:]+)/.exec(nameOrArn);
+  return match ? match[1]! : nameOrArn;
 }
 
 async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: string): Promise<boolean> {

@@ -72,6 +72,52 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect(ok.StatusCode).toBe(200);
   });
 
+  it('shows a restricted function\'s records, logs and mappings only to the principals its permissions name', async () => {
+    const get = async (who: 'alice' | 'bob', path: string) => {
+      const [id, secret] = who === 'alice' ? ['AKIAALICE00000000001', 'alice-secret'] : ['AKIABOB0000000000001', 'bob-secret'];
+      const url = new URL(`${server.url}${path}`);
+      const signer = new SignatureV4({ credentials: { accessKeyId: id, secretAccessKey: secret }, region: 'us-east-1', service: 'lambda', sha256: Hash.bind(null, 'sha256') });
+      const request = await signer.sign({
+        method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname,
+        query: Object.fromEntries(url.searchParams), headers: { host: url.host },
+      });
+      const response = await fetch(url, { headers: request.headers });
+      return { status: response.status, body: await response.text() };
+    };
+    const queued = await alice.send(new InvokeCommand({ FunctionName: 'secret', InvocationType: 'Event', Payload: '{}' }));
+    const id = queued.$metadata.requestId!;
+    const ran = await alice.send(new InvokeCommand({ FunctionName: 'secret', Payload: '{}' }));
+    const logId = ran.$metadata.requestId!;
+    // alice is named: she sees them.
+    expect((await get('alice', `/invocations/${id}`)).status).toBe(200);
+    expect((await get('alice', '/logs?function=secret')).status).toBe(200);
+    expect((await get('alice', `/logs?requestId=${logId}`)).status).toBe(200);
+    // bob is not: a record or log by id answers as missing, a filter on the function is refused, lists leave them out.
+    expect((await get('bob', `/invocations/${id}`)).status).toBe(404);
+    expect((await get('bob', `/invocations/${id}?wait=1`)).status).toBe(404);
+    expect((await get('bob', '/invocations?function=secret')).status).toBe(403);
+    expect((await get('bob', '/dead-letters?function=secret')).status).toBe(403);
+    expect((await get('bob', '/invocations')).body).not.toContain(id);
+    expect((await get('alice', '/invocations')).body).toContain(id);
+    expect((await get('bob', '/logs?function=secret')).status).toBe(403);
+    expect((await get('bob', `/logs?requestId=${logId}`)).status).toBe(404);
+    // The dashboard's data: the function and its log tails only for alice.
+    const names = async (who: 'alice' | 'bob') => (JSON.parse((await get(who, '/dashboard/state')).body) as { functions: Array<{ name: string }>; recent: Array<{ requestId: string }> });
+    expect((await names('alice')).functions.map((f) => f.name)).toContain('secret');
+    expect((await names('bob')).functions.map((f) => f.name)).not.toContain('secret');
+    expect((await names('bob')).recent.map((r) => r.requestId)).not.toContain(logId);
+    expect((await names('bob')).functions.map((f) => f.name)).toContain('echo');
+    // Nor may bob map a stream to it; alice may, and bob cannot see her mapping.
+    const source = 'arn:aws:kinesis:us-east-1:111111111111:stream/signed';
+    expect(await failure(bob.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }))))
+      .toMatchObject({ name: 'AccessDeniedException', status: 403 });
+    const mapping = await alice.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }));
+    expect((await get('bob', `/2015-03-31/event-source-mappings/${mapping.UUID}`)).status).toBe(404);
+    expect((await get('bob', '/2015-03-31/event-source-mappings/')).body).not.toContain(mapping.UUID!);
+    expect(await failure(bob.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID })))).toMatchObject({ status: 404 });
+    await alice.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
+  });
+
   it('refuses an unknown access key with 403 UnrecognizedClientException', async () => {
     expect(await failure(client('AKIANOBODY0000000001', 'x').send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
       name: 'UnrecognizedClientException', status: 403, message: 'The security token included in the request is invalid.',
