@@ -162,6 +162,10 @@ export class Host {
       await host.dispatcher.start();
       host.sources = await EventSources.create({
         config, invoke: (name, payload, o) => host.invoke(name, payload, o), functionArn: (name) => registry.resolve(name).fn.arn,
+        resolveTarget: (name) => {
+          const target = registry.resolve(name);
+          return { functionName: target.fn.spec.name, ...(target.job !== undefined && { job: target.job }) };
+        },
         onError: (err) => logger.warn({ err }, 'event source error'),
       });
     } catch (error) {

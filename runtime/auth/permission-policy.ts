@@ -86,6 +86,17 @@ export class PermissionPolicy {
   }
 
   /** Account-wide actions (ListFunctions): the host's own account only. */
+  /** Whether `check` would let the caller through. */
+  allows(caller: Principal, action: string, functionName: string, job?: string): boolean {
+    try {
+      this.check(caller, action, functionName, job);
+      return true;
+    } catch (error) {
+      if (error instanceof AccessDeniedError) return false;
+      throw error;
+    }
+  }
+
   checkAccount(caller: Principal, action: string): void {
     if (caller.accountId !== this.#options.accountId) {
       throw new AccessDeniedError(`User: ${caller.arn} is not authorized to perform: ${action} on resource: * because no identity-based policy allows the ${action} action`);

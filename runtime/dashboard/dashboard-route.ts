@@ -51,7 +51,12 @@ export function dashboardRoute(parts: DashboardParts): ObserveRoute {
     const state = await dashboardState(parts);
     // A signed caller sees the functions it may read (auth.permissions), as on /logs.
     const visible: DashboardState = canRead
-      ? { ...state, functions: state.functions.filter((f) => canRead(f.name)), recent: state.recent.filter((inv) => canRead(inv.functionName)) }
+      ? {
+          ...state,
+          functions: state.functions.filter((f) => canRead(f.name)),
+          recent: state.recent.filter((inv) => canRead(inv.functionName, inv.job)),
+          iteratorAges: state.iteratorAges.filter((a) => canRead(a.functionName)),
+        }
       : state;
     send(req, res, 'application/json', Buffer.from(JSON.stringify(visible), 'utf8'));
     return true;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AccessGate, isLoopback, jobKey, PermissionPolicy, PrincipalDirectory } from '../auth/index.js';
 import type { ResolvedAuth, ResolvedConfig } from '../config/index.js';
-import { AccessDeniedError, InsecureBindError } from '../errors/index.js';
+import { InsecureBindError } from '../errors/index.js';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import { FunctionManager } from './function-manager.js';
 import type { HttpRoute } from './http-route.js';
@@ -106,15 +106,7 @@ function guarded(access: AccessGate, route: HttpRoute, prefixes: readonly string
     if (caller) {
       access.policy.checkAccount(caller, 'neolith:ReadInvocations');
       // A function that auth.permissions restrict is seen only by the principals it names, as it is invoked.
-      ctx.canRead = (functionName) => {
-        try {
-          access.policy.check(caller, 'lambda:GetFunction', functionName);
-          return true;
-        } catch (error) {
-          if (error instanceof AccessDeniedError) return false;
-          throw error;
-        }
-      };
+      ctx.canRead = (functionName, job) => access.policy.allows(caller, 'lambda:GetFunction', functionName, job);
     }
     // Checking the signature read the stream: the route gets the body from here.
     if (body) ctx.body = body;

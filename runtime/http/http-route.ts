@@ -17,7 +17,7 @@ export interface RequestContext {
    * absent, every function's data is visible (auth off, or a trusted
    * anonymous caller).
    */
-  canRead?: (functionName: string) => boolean;
+  canRead?: (functionName: string, job?: string) => boolean;
 }
 
 /**

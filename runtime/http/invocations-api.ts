@@ -35,7 +35,7 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/invocations' && method === 'GET') {
       const fn = visibleFunction(ctx, functionOf(ctx));
       const list = await records.list(listQuery(ctx, fn));
-      sendJson(ctx.res, 200, { invocations: list.filter((r) => canRead(ctx, r.functionName)) });
+      sendJson(ctx.res, 200, { invocations: list.filter((r) => canRead(ctx, r.functionName, r.job)) });
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -45,7 +45,7 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/dead-letters' && method === 'GET') {
       const fn = visibleFunction(ctx, functionOf(ctx));
       const list = await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) });
-      sendJson(ctx.res, 200, { deadLetters: list.filter((l) => canRead(ctx, l.event.functionName)) });
+      sendJson(ctx.res, 200, { deadLetters: list.filter((l) => canRead(ctx, l.event.functionName, l.event.job)) });
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
@@ -53,7 +53,7 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
       const letterOf = async () => {
         const letter = await records.deadLetters.get(id);
         // Another function's letter answers as a missing one: its existence is not the caller's to learn.
-        if (!letter || !canRead(ctx, letter.event.functionName)) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
+        if (!letter || !canRead(ctx, letter.event.functionName, letter.event.job)) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
         return letter;
       };
       if (match[2] && method === 'POST') {
@@ -76,8 +76,8 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
   };
 }
 
-function canRead(ctx: RequestContext, functionName: string): boolean {
-  return ctx.canRead?.(functionName) ?? true;
+function canRead(ctx: RequestContext, functionName: string, job?: string): boolean {
+  return ctx.canRead?.(functionName, job) ?? true;
 }
 
 /** A `function` filter the caller may not read is refused, as invoking it would be. */
@@ -93,7 +93,7 @@ async function recordOf(ctx: RequestContext, records: InvocationRecords, id: str
   const visible = async () => {
     const record = await records.get(id);
     // Another function's record answers as a missing one.
-    if (!record || !canRead(ctx, record.functionName)) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
+    if (!record || !canRead(ctx, record.functionName, record.job)) throw new ResourceNotFoundError(`Invocation not found: ${id}`);
     return record;
   };
   if (wait === null) return visible();

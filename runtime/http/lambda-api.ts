@@ -117,8 +117,10 @@ const BASIC = new Set<Operation>(['ListFunctions', 'GetFunction', 'InvokeFunctio
 async function serve(call: Call): Promise<void> {
   const { ctx, parts, operation } = call;
   if (operation === 'ListFunctions') {
-    if (call.caller) parts.access!.policy.checkAccount(call.caller, 'lambda:ListFunctions');
-    listFunctions(ctx, parts.registry);
+    const caller = call.caller;
+    if (caller) parts.access!.policy.checkAccount(caller, 'lambda:ListFunctions');
+    // A restricted function (and its configuration, environment included) is listed to the principals named only.
+    listFunctions(ctx, parts.registry, caller && ((name) => parts.access!.policy.allows(caller, 'lambda:GetFunction', name)));
     return;
   }
   if (operation === 'InvokeFunction' || operation === 'InvokeWithResponseStream') {
@@ -311,8 +313,8 @@ async function invokeWithResponseStream(ctx: RequestContext, invoker: Invoker, n
   stream.complete(complete);
 }
 
-function listFunctions(ctx: RequestContext, registry: FunctionRegistry): void {
-  const all = registry.list();
+function listFunctions(ctx: RequestContext, registry: FunctionRegistry, visible?: (functionName: string) => boolean): void {
+  const all = visible ? registry.list().filter((fn) => visible(fn.spec.name)) : registry.list();
   const { marker, maxItems } = pageOf(ctx);
   const page = all.slice(marker, marker + maxItems).map(functionConfiguration);
   const next = marker + maxItems < all.length ? String(marker + maxItems) : undefined;

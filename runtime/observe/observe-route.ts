@@ -10,7 +10,7 @@ export interface ObserveRequest {
   readonly res: ServerResponse;
   readonly url: URL;
   /** Whether the caller may see a function's logs (see the HTTP server's RequestContext); absent, every function's. */
-  readonly canRead?: (functionName: string) => boolean;
+  readonly canRead?: (functionName: string, job?: string) => boolean;
 }
 
 /** A route: false when the request is not its own. */

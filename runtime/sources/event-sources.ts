@@ -15,6 +15,8 @@ export interface EventSourcesParts {
   invoke: (name: string, payload: unknown, options: InvokeOptions) => Promise<InvokeResult>;
   /** ARN of a function or job; throws ResourceNotFoundError. */
   functionArn: (name: string) => string;
+  /** The function and job a name or ARN (partial, qualified) stands for; throws ResourceNotFoundError. @defaultValue the name as the function */
+  resolveTarget?: (name: string) => { functionName: string; job?: string };
   /** A store to use instead of the configured backend's (tests). */
   store?: SourceStore;
   /** @defaultValue 250 (sqlite: other processes only; this process wakes pollers at once) */
@@ -55,6 +57,7 @@ export class EventSources {
   /** The outbox pass under way, awaited by close before the store closes. */
   #redelivering: Promise<number> | undefined;
   readonly #ownsStore: boolean;
+  readonly #resolveTarget: (name: string) => { functionName: string; job?: string };
   #closed: Promise<void> | undefined;
 
   private constructor(parts: EventSourcesParts, store: SourceStore) {
@@ -63,6 +66,7 @@ export class EventSources {
     const onError = parts.onError ?? ((error: unknown) => process.emitWarning(`neolith sources: ${(error as Error)?.stack ?? String(error)}`));
     this.store = store;
     this.#onError = onError;
+    this.#resolveTarget = parts.resolveTarget ?? ((name) => ({ functionName: name }));
     this.#ownsStore = !parts.store;
     this.streams = new Streams(store, sources.streams);
     this.tables = new Tables(store, sources.tables, (stream, shards) => this.streams.notify(stream, shards));
@@ -119,6 +123,11 @@ export class EventSources {
     await sources.mappings.start((config.sources ?? EMPTY).eventSourceMappings);
     void sources.redeliver(Date.now() - REDELIVERY_AFTER_MS);
     return sources;
+  }
+
+  /** The function and job a mapping's FunctionName stands for, as the mappings resolve it. */
+  targetOf(name: string): { functionName: string; job?: string } {
+    return this.#resolveTarget(name);
   }
 
   /** Publishes to a topic (async destinations `topic:<name>` come here). */

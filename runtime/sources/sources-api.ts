@@ -39,13 +39,25 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   const headers = { 'x-amzn-RequestId': ctx.requestId };
   const canRead = ctx.canRead;
   // A mapping of a function the caller may not read answers as a missing one; creating one is refused.
+  const readable = (nameOrArn: string) => {
+    let target: { functionName: string; job?: string };
+    try {
+      target = sources.targetOf(nameOrArn);
+    } catch (error) {
+      // A function gone from the config (its mappings stay): judged by the name its ARN carries.
+      if (!(error instanceof ResourceNotFoundError)) throw error;
+      target = { functionName: /:function:([^:]+)/.exec(nameOrArn)?.[1] ?? nameOrArn };
+    }
+    return canRead!(target.functionName, target.job);
+  };
   const mine = (uuid: string) => {
     const mapping = m.get(uuid);
-    if (canRead && !canRead(functionNameOfArn(mapping.FunctionArn))) throw new ResourceNotFoundError(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${ctx.requestId})`);
+    if (canRead && !readable(mapping.FunctionArn)) throw new ResourceNotFoundError(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${ctx.requestId})`);
     return mapping;
   };
   const targetOf = (body: Record<string, unknown>) => {
-    if (canRead && typeof body.FunctionName === 'string' && !canRead(functionNameOfArn(body.FunctionName))) {
+    // Resolved as the mappings will resolve it: a partial or qualified ARN, a job address.
+    if (canRead && typeof body.FunctionName === 'string' && !readable(body.FunctionName)) {
       throw new AccessDeniedError(`the caller may not map events to function ${body.FunctionName} (auth.permissions)`);
     }
     return body;
@@ -55,6 +67,8 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   } else if (uuid === '' && method === 'GET') {
     const q = ctx.url.searchParams;
     const maxItems = q.get('MaxItems');
+    const named = q.get('FunctionName');
+    if (canRead && named && !readable(named)) throw new AccessDeniedError(`the caller may not read the mappings of function ${named} (auth.permissions)`);
     const page = m.list({
       ...(q.get('FunctionName') && { FunctionName: q.get('FunctionName')! }),
       ...(q.get('EventSourceArn') && { EventSourceArn: q.get('EventSourceArn')! }),
@@ -62,7 +76,7 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
       ...(maxItems !== null && { MaxItems: Number(maxItems) }),
     });
     sendJson(ctx.res, 200, canRead
-      ? { ...page, EventSourceMappings: page.EventSourceMappings.filter((x) => canRead(functionNameOfArn(x.FunctionArn))) }
+      ? { ...page, EventSourceMappings: page.EventSourceMappings.filter((x) => readable(x.FunctionArn)) }
       : page, headers);
   } else if (uuid !== '' && method === 'GET') {
     sendJson(ctx.res, 200, mine(uuid), headers);
@@ -76,12 +90,6 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
     throw new RouteNotFoundError(`No event source mapping operation for ${method} ${ctx.url.pathname}`);
   }
   return true;
-}
-
-/** A function's name from its ARN (qualifier dropped), or the name as given. */
-function functionNameOfArn(nameOrArn: string): string {
-  const match = /^arn:aws[a-z-]*:lambda:[^:]*:\d{12}:function:([^:]+)/.exec(nameOrArn);
-  return match ? match[1]! : nameOrArn;
 }
 
 async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: string): Promise<boolean> {

@@ -109,8 +109,16 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect((await names('bob')).functions.map((f) => f.name)).toContain('echo');
     // Nor may bob map a stream to it; alice may, and bob cannot see her mapping.
     const source = 'arn:aws:kinesis:us-east-1:111111111111:stream/signed';
-    expect(await failure(bob.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }))))
-      .toMatchObject({ name: 'AccessDeniedException', status: 403 });
+    for (const name of ['secret', 'secret:$LATEST', '111111111111:function:secret', 'arn:aws:lambda:us-east-1:111111111111:function:secret:$LATEST']) {
+      expect(await failure(bob.send(new CreateEventSourceMappingCommand({ FunctionName: name, EventSourceArn: source, StartingPosition: 'LATEST' }))), name)
+        .toMatchObject({ name: 'AccessDeniedException', status: 403 });
+    }
+    expect((await get('bob', '/2015-03-31/event-source-mappings/?FunctionName=secret')).status).toBe(403);
+    // ListFunctions shows bob the functions he may use, not secret's configuration.
+    const listed = async (c: LambdaClient) => ((await c.send(new ListFunctionsCommand({}))).Functions ?? []).map((f) => f.FunctionName);
+    expect(await listed(bob)).not.toContain('secret');
+    expect(await listed(bob)).toContain('echo');
+    expect(await listed(alice)).toContain('secret');
     const mapping = await alice.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }));
     expect((await get('bob', `/2015-03-31/event-source-mappings/${mapping.UUID}`)).status).toBe(404);
     expect((await get('bob', '/2015-03-31/event-source-mappings/')).body).not.toContain(mapping.UUID!);
