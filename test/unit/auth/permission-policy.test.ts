@@ -47,6 +47,14 @@ describe('PermissionPolicy', () => {
     expect(allowed(policy, 'alice', 'anything')).toBe(true);
   });
 
+  it('answers allows() as check() decides, jobs included, without throwing', () => {
+    const policy = make({ [jobKey('orders/placeOrder')]: ['alice'] });
+    expect(policy.allows(p('bob'), 'lambda:GetFunction', 'orders', 'orders/placeOrder')).toBe(false);
+    expect(policy.allows(p('alice'), 'lambda:GetFunction', 'orders', 'orders/placeOrder')).toBe(true);
+    expect(policy.allows(p('bob'), 'lambda:GetFunction', 'orders', 'orders/listOrders')).toBe(true);
+    expect(() => policy.check(p('bob'), 'lambda:GetFunction', 'orders', 'orders/placeOrder')).toThrow(/not authorized/);
+  });
+
   it('names principal, action and function when denying', () => {
     expect(() => make({ secret: ['alice'] }).check(p('bob'), 'lambda:InvokeFunction', 'secret')).toThrow(
       'User: arn:aws:iam::111111111111:user/bob is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:secret because no resource-based policy allows the lambda:InvokeFunction action',
