@@ -1,7 +1,6 @@
-import type { Backend } from './backend/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { ConcurrencyGovernor, FunctionRegistry } from './invoke/index.js';
-import type { ObservedFunction, ObservedHost, QueueSnapshot } from './observe/index.js';
+import type { ObservedFunction, ObservedHost } from './observe/index.js';
 
 /** The host's parts as metrics read them at scrape time (observe/ knows none of these classes). */
 export function observedHost(parts: { config: ResolvedConfig; registry: FunctionRegistry; governor: ConcurrencyGovernor }): ObservedHost {
@@ -32,9 +31,4 @@ export function observedHost(parts: { config: ResolvedConfig; registry: Function
     },
     concurrency: () => ({ running: governor.running(), peak: governor.peak, limit: config.concurrencyLimit }),
   };
-}
-
-/** The backend's queue gauges, dead letters included (counted by the backend, never listed). */
-export function queueSnapshot(backend: Pick<Backend, 'stats'>): Promise<QueueSnapshot> {
-  return backend.stats();
 }

@@ -14,7 +14,7 @@ import {
   createHostLogger, HostMetrics, InvocationLog, LogsEndpoint, metricsRoute, type HostLogger, type HostLoggerOptions,
 } from './observe/index.js';
 import { dashboardRoute } from './dashboard/index.js';
-import { observedHost, queueSnapshot } from './host-metrics-sources.js';
+import { observedHost } from './host-metrics-sources.js';
 import { assertSafeBind, createApiSurface, crossSiteWriteGuard, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
 import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
@@ -94,7 +94,8 @@ export class Host {
     this.invoker.setEventQueue(this.dispatcher);
     this.logger = observe.logger;
     this.metrics = new HostMetrics(observedHost(this), { onSourceError: (err) => this.logger.warn({ err }, 'a metrics source failed') });
-    this.metrics.useQueue(() => queueSnapshot(backend));
+    // The backend counts dead letters too: a scrape reads no letter.
+    this.metrics.useQueue(() => backend.stats());
     if (observe.metrics) {
       this.invoker.onOutcome(this.metrics.record);
       this.invoker.onThrottle(this.metrics.recordThrottle);

@@ -70,7 +70,7 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
     const named = q.get('FunctionName');
     if (canRead && named && !readable(named)) throw new AccessDeniedError(`the caller may not read the mappings of function ${named} (auth.permissions)`);
     const page = m.list({
-      ...(q.get('FunctionName') && { FunctionName: q.get('FunctionName')! }),
+      ...(named && { FunctionName: named }),
       ...(q.get('EventSourceArn') && { EventSourceArn: q.get('EventSourceArn')! }),
       ...(q.get('Marker') && { Marker: q.get('Marker')! }),
       ...(maxItems !== null && { MaxItems: Number(maxItems) }),
@@ -251,7 +251,6 @@ function parseJson(text: string): Record<string, unknown> {
   return parseObject(text);
 }
 
-/** A bucket list's `?limit=`: S3's max-keys range, checked here as the store would fail on a non-integer. */
 /** `?limit=` as S3's max-keys: a whole number; above 1,000 it lists 1,000, and 0 lists nothing. */
 function listLimit(text: string | null): number {
   if (text === null) return MAX_LIST_KEYS;
