@@ -64,6 +64,9 @@ export class RedisBackend implements Backend {
   readonly #client: Redis;
   readonly #subscriber: Redis;
   readonly #records: RedisRecords;
+  readonly #attemptClient: Redis;
+  /** The records as consumers write them, over `#attemptClient`. */
+  readonly #attemptRecords: RedisRecords;
   readonly #queue: Queue<QueuedEvent>;
   readonly #subscribed: Promise<void>;
   readonly #listeners = new Set<RecordListener>();
@@ -79,20 +82,22 @@ export class RedisBackend implements Backend {
     this.#options = resolveRedisBackendOptions(options);
     const { redisUrl, commandTimeoutMs, prefix } = this.#options;
     this.#keys = new RedisKeys(prefix);
-    this.#client = new Redis(redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: commandTimeoutMs,
-    });
+    const commandOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs, connectTimeout: commandTimeoutMs };
+    this.#client = new Redis(redisUrl, commandOptions);
+    // The consumers' record writes (many attempts end in one tick) go out in one socket write
+    // per tick: 10–18% more events/s with 64 callers. Not the callers' connection: there, a lone
+    // Event accept would wait a turn of the event loop for each of its two commands.
+    this.#attemptClient = new Redis(redisUrl, { ...commandOptions, enableAutoPipelining: true });
     // ioredis reconnects by itself; connection errors surface through the calls that fail.
     this.#client.on('error', () => undefined);
+    this.#attemptClient.on('error', () => undefined);
     this.#subscriber = new Redis(redisUrl, { connectTimeout: commandTimeoutMs, maxRetriesPerRequest: null });
     this.#subscriber.on('error', () => undefined);
     this.#subscriber.on('message', (_channel: string, message: string) => this.#dispatch(message));
     this.#subscribed = this.#subscriber.subscribe(this.#keys.channel).then(() => undefined);
     this.#subscribed.catch(() => undefined);
     this.#records = new RedisRecords(this.#client, this.#keys);
+    this.#attemptRecords = new RedisRecords(this.#attemptClient, this.#keys);
     this.#queue = new Queue<QueuedEvent>(this.#keys.queueName, {
       connection: this.#client,
       prefix: this.#keys.bullPrefix,
@@ -112,7 +117,7 @@ export class RedisBackend implements Backend {
   waitUntilReady(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#error('BACKEND_CLOSED', 'open'));
     // After an outage, wait for the reconnection again.
-    if (this.#client.status !== 'ready' || this.#subscriber.status !== 'ready') this.#ready = undefined;
+    if ([this.#client, this.#attemptClient, this.#subscriber].some((client) => client.status !== 'ready')) this.#ready = undefined;
     this.#ready ??= this.#connect().then(
       () => {
         this.#everReady = true;
@@ -139,7 +144,7 @@ export class RedisBackend implements Backend {
         : new Promise<void>((resolve) => client.once('ready', () => resolve()));
     try {
       await Promise.race([
-        Promise.all([ready(this.#client), ready(this.#subscriber), this.#subscribed, this.#queue.waitUntilReady()]),
+        Promise.all([ready(this.#client), ready(this.#attemptClient), ready(this.#subscriber), this.#subscribed, this.#queue.waitUntilReady()]),
         timeout,
       ]);
     } catch (error) {
@@ -197,7 +202,7 @@ export class RedisBackend implements Backend {
         redisUrl: this.#options.redisUrl,
         bullPrefix: this.#keys.bullPrefix,
         queueName: this.#keys.queueName,
-        records: this.#records,
+        records: this.#attemptRecords,
         lockDurationMs: this.#options.lockDurationMs,
         stalledIntervalMs: this.#options.stalledIntervalMs,
         maxStalledCount: this.#options.maxStalledCount,
@@ -345,6 +350,7 @@ export class RedisBackend implements Backend {
     this.#subscriber.disconnect();
     await this.#queue.close().catch(() => undefined);
     this.#client.disconnect();
+    this.#attemptClient.disconnect();
   }
 
   async #close(): Promise<void> {
@@ -357,6 +363,7 @@ export class RedisBackend implements Backend {
       () => this.#queue.close(),
       () => this.#subscriber.disconnect(),
       () => (this.#client.status === 'ready' ? this.#client.quit() : this.#client.disconnect()),
+      () => (this.#attemptClient.status === 'ready' ? this.#attemptClient.quit() : this.#attemptClient.disconnect()),
     ], this.#options.onError);
   }
 

@@ -54,6 +54,13 @@ class RetryableAttemptError extends Error {
 }
 
 const EVICTED = Symbol('evicted');
+const STILL_RUNNING = Symbol('still running');
+/**
+ * How long an attempt runs before its record says RUNNING. Long enough that a
+ * fast handler costs no RUNNING write (a script call and a change message on
+ * every host), short enough that anyone watching sees an attempt in progress.
+ */
+export const RUNNING_RECORD_AFTER_MS = 10;
 /** Least time an evicted attempt gets to move its job back to wait before close drops the connections. */
 const EVICTED_MOVE_GRACE_MS = 1000;
 /** The eviction of a finalisation: it has no handler to give back, close waits for it. */
@@ -259,10 +266,13 @@ export class RedisConsumer implements Consumer {
     }
     // Finalised before a crash stopped BullMQ from completing the job: never run it twice. Only a
     // job taken back from a holder that stopped (stalled) or tried before can be in that state;
-    // a first delivery skips the read (a round trip per event).
+    // a first delivery skips the read (a round trip per event): its record is as enqueued.
+    let known: InvocationRecord | undefined;
     if (job.stalledCounter > 0 || job.attemptsMade > 0) {
-      const known = await records.get(event.requestId);
+      known = await records.get(event.requestId);
       if (known && FINAL_STATUSES.has(known.status)) return;
+    } else {
+      known = recordFromEvent(event);
     }
     // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
     // away): held here until an attempt ends, or, past the hold limit, back in the queue with a
@@ -302,16 +312,27 @@ export class RedisConsumer implements Consumer {
       } catch (error) {
         running = Promise.resolve(outcomeFromThrown(error));
       }
-      // Written once started (see above); the outcome is written after it, so it never lands on top.
-      let current: InvocationRecord | undefined;
-      try {
-        const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
-        if (started.written) current = started.record;
-      } catch (error) {
-        // The attempt runs anyway; its outcome is written (or the job retried) when it ends.
-        if (!this.#dead) this.#onError(error);
+      // RUNNING is written only for an attempt still running after RUNNING_RECORD_AFTER_MS: a
+      // shorter one goes from QUEUED to its outcome, saving a script call and a change message an
+      // event. Written after the start (see above); the outcome is written after it, so it never
+      // lands on top. Without it the outcome's routing starts from the record as read above.
+      let current = known;
+      let timer: NodeJS.Timeout | undefined;
+      const early = await Promise.race([
+        running, evicted, new Promise<typeof STILL_RUNNING>((resolve) => (timer = setTimeout(resolve, RUNNING_RECORD_AFTER_MS, STILL_RUNNING))),
+      ]);
+      clearTimeout(timer);
+      if (early === STILL_RUNNING && !this.#dead) {
+        try {
+          const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
+          // Not written: final meanwhile (or pruned); the outcome reads it again before routing.
+          current = started.written ? started.record : undefined;
+        } catch (error) {
+          // The attempt runs anyway; its outcome is written (or the job retried) when it ends.
+          if (!this.#dead) this.#onError(error);
+        }
       }
-      const outcome = await Promise.race([running, evicted]);
+      const outcome = early === STILL_RUNNING ? await Promise.race([running, evicted]) : early;
       if (this.#dead) return;
       if (outcome === EVICTED) {
         // Back to wait, same attempt number, for the next consumer.

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createBackend, type AsyncEvent, type AttemptOutcome, type FinalEvent, type InvocationRecord } from '../../../../runtime/backend/index.js';
+import { deleteRedisKeys } from '../../../support/delete-redis-keys.js';
+
+const prefix = `neolith-test-${randomUUID()}`;
+const admin = new Redis('redis://127.0.0.1:6379');
+const backend = createBackend({ kind: 'redis', prefix });
+
+afterAll(async () => {
+  await backend.close();
+  await deleteRedisKeys(admin, `${prefix}:*`);
+  admin.disconnect();
+});
+
+const POLICY = { maxRetries: 1, retryDelaysMs: [5], maxEventAgeSeconds: 3600 };
+const event = (): AsyncEvent => ({ requestId: randomUUID(), functionName: 'fast', payload: '{}', policy: POLICY });
+
+/** Every change of one record, until it is final. */
+function changesUntilFinal(id: string): Promise<InvocationRecord[]> {
+  return new Promise((resolve) => {
+    const seen: InvocationRecord[] = [];
+    const stop = backend.watchRecords((record) => {
+      if (record.id !== id) return;
+      seen.push(record);
+      if (record.status === 'SUCCEEDED' || record.status === 'FAILED') {
+        stop();
+        resolve(seen);
+      }
+    });
+  });
+}
+
+describe('RedisConsumer records', () => {
+  it('an attempt over before RUNNING would be recorded goes from QUEUED to its outcome, routed with a whole record', async () => {
+    await backend.waitUntilReady();
+    const finals: FinalEvent[] = [];
+    const attempts: number[] = [];
+    const consumer = backend.consume(
+      async (claimed): Promise<AttemptOutcome> => {
+        attempts.push(claimed.attempt);
+        return claimed.attempt === 1
+          ? { ok: false, retryable: true, error: { errorType: 'Error', errorMessage: 'first try' } }
+          : { ok: true, result: '"done"' };
+      },
+      { concurrency: 2, onFinal: async (final) => void finals.push(final), onError: (error) => { throw error; } },
+    );
+    try {
+      const queued = event();
+      const changes = changesUntilFinal(queued.requestId);
+      await backend.enqueue(queued);
+      // No RUNNING write for either attempt: one script call and one change message fewer each.
+      expect((await changes).map((c) => `${c.status}/${c.attempts}`)).toEqual(['QUEUED/0', 'QUEUED/1', 'SUCCEEDED/2']);
+      expect(attempts).toEqual([1, 2]);
+      expect(finals).toHaveLength(1);
+      expect(finals[0]!.record).toMatchObject({
+        id: queued.requestId, functionName: 'fast', status: 'SUCCEEDED', attempts: 2, result: '"done"', createdAt: expect.any(Number),
+      });
+      expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: '"done"' });
+    } finally {
+      await consumer.close();
+    }
+  });
+});
