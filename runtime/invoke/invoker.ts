@@ -214,6 +214,7 @@ export class Invoker {
       memoryMB: spec.memoryMB, maxMemoryMB: Math.min(run.maxMemoryMB, spec.memoryMB),
     };
     if (run.initDurationMs !== undefined) report.initDurationMs = run.initDurationMs;
+    if (job !== undefined) report.job = job;
     const entry = this.#log.record(report);
     if (this.#outcomeListeners.length > 0) {
       const outcome: InvocationOutcome = {

@@ -2,6 +2,8 @@
 export interface InvocationLogEntry {
   requestId: string;
   functionName: string;
+  /** The job inside the function that ran (micro and mono layouts), so job-level permissions apply to its log. */
+  job?: string;
   /** Epoch ms when the invocation ended. */
   time: number;
   text: string;
@@ -11,6 +13,7 @@ export interface InvocationLogEntry {
 export interface InvocationReport {
   requestId: string;
   functionName: string;
+  job?: string;
   /** The handler's own output, already in Lambda's line format. */
   handlerLogs: string;
   durationMs: number;
@@ -117,6 +120,7 @@ export class InvocationLog {
 class LazyEntry implements InvocationLogEntry {
   readonly requestId: string;
   readonly functionName: string;
+  readonly job: string | undefined;
   readonly time: number;
   /** Characters of log text it holds (about: the handler's output and an earlier attempt's text). */
   readonly size: number;
@@ -125,7 +129,7 @@ class LazyEntry implements InvocationLogEntry {
   #text: string | undefined;
   #prefix: string | undefined;
   constructor(report: InvocationReport, time: number, prefix: string | undefined) {
-    this.requestId = report.requestId; this.functionName = report.functionName; this.time = time; this.#report = report; this.#prefix = prefix;
+    this.requestId = report.requestId; this.functionName = report.functionName; this.job = report.job; this.time = time; this.#report = report; this.#prefix = prefix;
     this.size = report.handlerLogs.length + (prefix?.length ?? 0) + 256;
   }
 
@@ -154,6 +158,8 @@ class LazyEntry implements InvocationLogEntry {
 
   /** A plain entry for JSON (the text is a getter, which JSON.stringify would skip). */
   toJSON(): InvocationLogEntry {
-    return { requestId: this.requestId, functionName: this.functionName, time: this.time, text: this.text };
+    const plain: InvocationLogEntry = { requestId: this.requestId, functionName: this.functionName, time: this.time, text: this.text };
+    if (this.job !== undefined) plain.job = this.job;
+    return plain;
   }
 }

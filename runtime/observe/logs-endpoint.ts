@@ -98,17 +98,21 @@ export class LogsEndpoint {
     }
     if (requestId !== undefined) {
       const entry = this.#parts.log.get(requestId);
-      if (!entry || (functionName !== undefined && entry.functionName !== functionName) || !canRead(entry.functionName)) {
+      if (!entry || (functionName !== undefined && entry.functionName !== functionName) || !canRead(entry.functionName, entry.job)) {
         throw new ResourceNotFoundError(`No log for request ${requestId}${functionName ? ` of function ${functionName}` : ''} (logs are kept in memory, the most recent per function)`);
       }
       send(res, format, [entry]);
       return;
     }
     if (functionName === undefined) throw new InvalidParameterValueError('give function=NAME or requestId=ID');
-    send(res, format, this.#parts.log.recent(functionName, limit));
+    // A job the caller may not read is left out of its function's log (short page rather than a leak).
+    send(res, format, this.#parts.log.recent(functionName, limit).filter((entry) => entry.job === undefined || canRead(functionName, entry.job)));
   }
 
-  #follow(res: ServerResponse, functionName: string | undefined, limit: number, format: 'json' | 'text', canRead: (functionName: string) => boolean): void {
+  #follow(
+    res: ServerResponse, functionName: string | undefined, limit: number, format: 'json' | 'text',
+    canRead: (functionName: string, job?: string) => boolean,
+  ): void {
     if (this.#closed) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('the host is closing\n');
@@ -130,7 +134,8 @@ export class LogsEndpoint {
     };
     this.#streams.add(end);
     const write = (entry: InvocationLogEntry) => {
-      if (functionName !== undefined ? entry.functionName !== functionName : !canRead(entry.functionName)) return;
+      if (functionName !== undefined && entry.functionName !== functionName) return;
+      if (!canRead(entry.functionName, entry.job)) return;
       res.write(frameOf(entry, format));
       if (res.writableLength > MAX_BUFFERED_BYTES) end();
     };

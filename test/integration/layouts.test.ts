@@ -48,6 +48,9 @@ describe('layouts', () => {
     expect(first.initDurationMs).toBeDefined();
     expect(second.initDurationMs).toBeUndefined();
     expect(host.registry.get('app')!.pool.stats().created).toBe(1);
+    // Each log entry names its job, so job-level read permissions can apply to it.
+    expect(host.log.get(first.requestId)).toMatchObject({ functionName: 'app', job: 'users/getUser' });
+    expect(host.log.get(second.requestId)).toMatchObject({ functionName: 'app', job: 'posts/getPost' });
   });
 
   it('a batch call runs a per-item job once per item inside one environment call', async () => {

@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStatusOf } from '../../../runtime/errors/index.js';
+import { InvocationLog, LogsEndpoint } from '../../../runtime/observe/index.js';
+
+const log = new InvocationLog();
+const endpoint = new LogsEndpoint({ log, heartbeatMs: 60_000 });
+/** The caller may read function `orders` except its job `orders/placeOrder`. */
+const canRead = (functionName: string, job?: string): boolean => functionName === 'orders' && job !== 'orders/placeOrder';
+let server: Server;
+let base: string;
+
+const record = (requestId: string, job?: string) =>
+  log.record({ requestId, functionName: 'orders', handlerLogs: `${requestId} ran\n`, durationMs: 1, memoryMB: 128, maxMemoryMB: 20, ...(job && { job }) });
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // As the HTTP server answers a route's typed error.
+    Promise.resolve().then(() => endpoint.route({ req, res, url, canRead })).catch((error: unknown) => {
+      res.writeHead(httpStatusOf(error));
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  record('plain');
+  record('read', 'orders/getOrder');
+  record('hidden', 'orders/placeOrder');
+});
+
+afterAll(async () => {
+  await endpoint.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('GET /logs with job-level read permissions', () => {
+  it('lists a function\'s entries without those of a job the caller may not read, each naming its job', async () => {
+    const response = await fetch(`${base}/logs?function=orders`);
+    expect(response.status).toBe(200);
+    const { entries } = await response.json() as { entries: Array<{ requestId: string; job?: string }> };
+    expect(entries.map((e) => [e.requestId, e.job])).toEqual([['plain', undefined], ['read', 'orders/getOrder']]);
+  });
+
+  it('answers a hidden job\'s entry by request id as missing', async () => {
+    expect((await fetch(`${base}/logs?requestId=hidden`)).status).toBe(404);
+    expect((await fetch(`${base}/logs?requestId=read`)).status).toBe(200);
+  });
+
+  it('follows without the hidden job\'s new entries', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/logs?function=orders&follow=true`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // Subscribed once the stream's first comment arrives.
+    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    record('hidden-2', 'orders/placeOrder');
+    record('read-2', 'orders/getOrder');
+    while (!text.includes('id: read-2')) text += decoder.decode((await reader.read()).value);
+    controller.abort();
+    expect(text).not.toContain('hidden-2');
+  });
+});
