@@ -1,9 +1,10 @@
-import type { InvocationStatus } from '../backend/index.js';
+import type { DeadLetter, InvocationRecord, InvocationStatus } from '../backend/index.js';
 import { FUNCTION_NAME_PATTERN } from '../config/index.js';
 import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationRecords } from '../invoke/index.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { sendJson } from './send.js';
+import { visiblePage } from './visible-page.js';
 
 const STATUSES = new Set(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED']);
 /** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
@@ -33,9 +34,9 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     const method = ctx.req.method;
     let match: RegExpExecArray | null;
     if (pathname === '/invocations' && method === 'GET') {
-      const fn = visibleFunction(ctx, functionOf(ctx));
-      const list = await records.list(listQuery(ctx, fn));
-      sendJson(ctx.res, 200, { invocations: list.filter((r) => canRead(ctx, r.functionName, r.job)) });
+      const query = listQuery(ctx, visibleFunction(ctx, functionOf(ctx)));
+      const visible = ctx.canRead && ((r: InvocationRecord) => canRead(ctx, r.functionName, r.job));
+      sendJson(ctx.res, 200, { invocations: await visiblePage((limit) => records.list({ ...query, limit }), query.limit, visible) });
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -44,8 +45,9 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     }
     if (pathname === '/dead-letters' && method === 'GET') {
       const fn = visibleFunction(ctx, functionOf(ctx));
-      const list = await records.deadLetters.list({ limit: limitOf(ctx), ...(fn && { functionName: fn }) });
-      sendJson(ctx.res, 200, { deadLetters: list.filter((l) => canRead(ctx, l.event.functionName, l.event.job)) });
+      const visible = ctx.canRead && ((l: DeadLetter) => canRead(ctx, l.event.functionName, l.event.job));
+      const letters = await visiblePage((limit) => records.deadLetters.list({ limit, ...(fn && { functionName: fn }) }), limitOf(ctx), visible);
+      sendJson(ctx.res, 200, { deadLetters: letters });
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {

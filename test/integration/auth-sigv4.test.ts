@@ -84,6 +84,7 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
       const response = await fetch(url, { headers: request.headers });
       return { status: response.status, body: await response.text() };
     };
+    const bobs = await bob.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: '{}' }));
     const queued = await alice.send(new InvokeCommand({ FunctionName: 'secret', InvocationType: 'Event', Payload: '{}' }));
     const id = queued.$metadata.requestId!;
     const ran = await alice.send(new InvokeCommand({ FunctionName: 'secret', Payload: '{}' }));
@@ -98,6 +99,8 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect((await get('bob', '/invocations?function=secret')).status).toBe(403);
     expect((await get('bob', '/dead-letters?function=secret')).status).toBe(403);
     expect((await get('bob', '/invocations')).body).not.toContain(id);
+    // A page is filled past the hidden records: bob's newest visible one, not an empty page.
+    expect(JSON.parse((await get('bob', '/invocations?limit=1')).body).invocations.map((r: { id: string }) => r.id)).toEqual([bobs.$metadata.requestId]);
     expect((await get('alice', '/invocations')).body).toContain(id);
     expect((await get('bob', '/logs?function=secret')).status).toBe(403);
     expect((await get('bob', `/logs?requestId=${logId}`)).status).toBe(404);
