@@ -119,6 +119,31 @@ const writeCapture = (chunk: unknown): boolean => {
 process.stdout.write = writeCapture as typeof process.stdout.write;
 process.stderr.write = writeCapture as typeof process.stderr.write;
 
+/** What Lambda's Node runtime reports for a promise rejected with no handler. */
+class UnhandledPromiseRejection extends Error {
+  constructor(readonly reason: unknown, readonly promise: Promise<unknown>) {
+    super(String(reason));
+  }
+}
+// On the prototype, so the stack is headed by it and the logged JSON has no extra "name" field.
+UnhandledPromiseRejection.prototype.name = 'Runtime.UnhandledPromiseRejection';
+
+// As Lambda's runtime: the failure is logged, then the runtime exits (here the thread dies, and the
+// host fails the invocation with the error and starts the next one cold). The log line goes to the
+// shared tail the host reads after the death.
+process.on('unhandledRejection', (reason, promise) => {
+  const error = new UnhandledPromiseRejection(reason, promise);
+  logError('Unhandled Promise Rejection', error);
+  // Without the promise (it cannot cross to the host, and the error would arrive nameless).
+  const thrown = new Error(error.message);
+  thrown.name = error.name;
+  thrown.stack = error.stack;
+  throw thrown;
+});
+process.on('uncaughtExceptionMonitor', (error) => {
+  if (error?.name !== UnhandledPromiseRejection.prototype.name) logError('Uncaught Exception', error);
+});
+
 function takeLogs(): string {
   const logs = logBuffer;
   logBuffer = '';

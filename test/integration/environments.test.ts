@@ -28,6 +28,8 @@ beforeAll(async () => {
         throws: { handler: './faults.mjs#throws' },
         rejects: { handler: './faults.mjs#rejects' },
         exits: { handler: './faults.mjs#exits' },
+        floatingRejection: { handler: './faults.mjs#floatingRejection' },
+        backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
@@ -150,6 +152,26 @@ describe('faults fail only their invocation', () => {
     expect(JSON.parse(result.payload!)).toEqual(result.error);
     if (errorType === 'Error' || errorType === 'DuckError') expect(result.error!.trace[0]).toBe(`${errorType}: ${errorMessage}`);
     else expect(result.error!.trace).toEqual([]);
+  });
+
+  it('an unhandled rejection fails with Runtime.UnhandledPromiseRejection, logs the runtime\'s line and recycles the environment', async () => {
+    const result = await host.invoke('floatingRejection', {}, { logType: 'Tail' });
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: floating' });
+    expect(result.error!.trace[0]).toBe('Runtime.UnhandledPromiseRejection: Error: floating');
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toMatch(new RegExp(
+      `\\t${result.requestId}\\tERROR\\tUnhandled Promise Rejection \\t\\{"errorType":"Runtime.UnhandledPromiseRejection","errorMessage":"Error: floating",.*"reason":\\{"errorType":"Error","errorMessage":"floating"`,
+    ));
+    await vi.waitFor(() => expect(host.registry.get('floatingRejection')!.pool.stats().environments).toBe(0));
+    // The next call starts cold and fails the same way: nothing of the dead thread is left.
+    expect((await host.invoke('floatingRejection', {})).initDurationMs).toBeDefined();
+  });
+
+  it('an exception thrown by background work fails with its own type and logs Uncaught Exception', async () => {
+    const result = await host.invoke('backgroundThrow', {}, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'in background' });
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8'))
+      .toMatch(new RegExp(`\\t${result.requestId}\\tERROR\\tUncaught Exception \\t\\{"errorType":"RangeError","errorMessage":"in background"`));
   });
 
   it('process.exit fails with Runtime.ExitError and recycles the environment', async () => {
