@@ -308,7 +308,7 @@ export class HostMetrics {
       },
     });
     gauge('neolith_async_queue_depth', 'Async events waiting, including those waiting for a retry.', (s) => s.queued);
-    gauge('neolith_async_queue_running', 'Async events being attempted now.', (s) => s.running);
+    gauge('neolith_async_queue_running', 'Async events whose record says RUNNING (on redis, attempts past their first 10 ms).', (s) => s.running);
     gauge('neolith_async_queue_oldest_age_seconds', 'Age of the oldest waiting async event; 0 when none.', (s) => s.oldestQueuedAgeMs / 1000);
     gauge('neolith_dead_letters', 'Events in the dead-letter store.', (s) => s.deadLetters);
   }

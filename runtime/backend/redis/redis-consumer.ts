@@ -274,6 +274,7 @@ export class RedisConsumer implements Consumer {
     } else {
       known = recordFromEvent(event);
     }
+    const knownAt = performance.now();
     // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
     // away): held here until an attempt ends, or, past the hold limit, back in the queue with a
     // growing delay. Asked right before the start, with no await in between: the owner counts the
@@ -332,6 +333,10 @@ export class RedisConsumer implements Consumer {
           if (!this.#dead) this.#onError(error);
         }
       }
+      // The timer could not fire (the event loop was held: a held canStart, a handler that blocks it),
+      // yet more than RUNNING_RECORD_AFTER_MS passed: another host may have taken the event over and
+      // finished it meanwhile, so the outcome reads the record again before routing.
+      if (early !== STILL_RUNNING && performance.now() - knownAt > RUNNING_RECORD_AFTER_MS) current = undefined;
       const outcome = early === STILL_RUNNING ? await Promise.race([running, evicted]) : early;
       if (this.#dead) return;
       if (outcome === EVICTED) {

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBackend, type AsyncEvent, type AttemptOutcome, type FinalEvent, type InvocationRecord } from '../../../../runtime/backend/index.js';
+import { RUNNING_RECORD_AFTER_MS } from '../../../../runtime/backend/redis/redis-consumer.js';
+import { RedisKeys } from '../../../../runtime/backend/redis/redis-keys.js';
+import { RedisRecords } from '../../../../runtime/backend/redis/redis-records.js';
 import { deleteRedisKeys } from '../../../support/delete-redis-keys.js';
 
 const prefix = `neolith-test-${randomUUID()}`;
@@ -58,6 +61,54 @@ describe('RedisConsumer records', () => {
         id: queued.requestId, functionName: 'fast', status: 'SUCCEEDED', attempts: 2, result: '"done"', createdAt: expect.any(Number),
       });
       expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: '"done"' });
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('routes a fast first attempt with the record as stored', async () => {
+    const finals: FinalEvent[] = [];
+    const consumer = backend.consume(async () => ({ ok: true, result: '"fast"' }), {
+      concurrency: 1, onFinal: async (final) => void finals.push(final), onError: (error) => { throw error; },
+    });
+    try {
+      const queued = { ...event(), job: 'orders/placeOrder', identity: { sub: 'ann' } };
+      const changes = changesUntilFinal(queued.requestId);
+      await backend.enqueue(queued);
+      expect((await changes).map((c) => c.status)).toEqual(['QUEUED', 'SUCCEEDED']);
+      expect(finals).toHaveLength(1);
+      expect(finals[0]!.record).toEqual(await backend.getRecord(queued.requestId));
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('reads the record again before routing an attempt that held the event loop past the RUNNING delay', async () => {
+    // Another host that took the event over (its lock lapsed) and finished it while this one was held.
+    const otherHost = new RedisRecords(admin, new RedisKeys(prefix));
+    const finals: FinalEvent[] = [];
+    const consumer = backend.consume(
+      async (claimed): Promise<AttemptOutcome> => {
+        await otherHost.patch(
+          { id: claimed.requestId, functionName: claimed.functionName, createdAt: claimed.acceptedAt },
+          { status: 'SUCCEEDED', attempts: 1, updatedAt: Date.now(), result: '"elsewhere"' },
+        );
+        // Held: the RUNNING timer cannot fire, though its time passes.
+        const until = performance.now() + 3 * RUNNING_RECORD_AFTER_MS;
+        while (performance.now() < until) { /* a blocked event loop */ }
+        return { ok: true, result: '"here"' };
+      },
+      { concurrency: 1, onFinal: async (final) => void finals.push(final), onError: (error) => { throw error; } },
+    );
+    try {
+      const queued = event();
+      const changes = changesUntilFinal(queued.requestId);
+      await backend.enqueue(queued);
+      expect((await changes).at(-1)).toMatchObject({ status: 'SUCCEEDED', result: '"elsewhere"' });
+      // The attempt's own outcome is neither routed (the other host did) nor stored; the job completes.
+      await consumer.close();
+      expect(finals).toEqual([]);
+      expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'SUCCEEDED', result: '"elsewhere"' });
     } finally {
       await consumer.close();
     }
