@@ -164,6 +164,7 @@ function mergeSettings(name: string, layers: FunctionSettings[], p: ProblemList)
     async,
   };
   if (reservedConcurrency !== undefined) merged.reservedConcurrency = reservedConcurrency;
+  if (layers.some((layer) => layer.async !== undefined)) merged.asyncConfigured = true;
   // Checked again after merging: defaults and jobs can each pass alone and clash together (Lambda refuses it too).
   if (reservedConcurrency !== undefined && merged.provisionedConcurrency > reservedConcurrency) {
     p.add(`functions.${name}.provisionedConcurrency`, `be at most its reservedConcurrency (${reservedConcurrency})`, merged.provisionedConcurrency);

@@ -32,6 +32,8 @@ export interface FunctionSpec {
   /** Input schema per job (kind `jobs`), from `jobs.settings.<job>.inputSchema`. */
   jobSchemas?: Record<string, Record<string, unknown>>;
   async: ResolvedAsyncPolicy;
+  /** The config sets `async` for it: it has an EventInvokeConfig from the start (else only once one is put). */
+  asyncConfigured?: boolean;
 }
 
 /** Payload limits in bytes. */

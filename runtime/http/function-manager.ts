@@ -1,6 +1,6 @@
 import type { AddPermissionInput, PermissionPolicy, PolicyStatement } from '../auth/index.js';
 import { DEFAULT_ASYNC_POLICY, type ResolvedAsyncPolicy } from '../config/index.js';
-import { InvalidParameterValueError } from '../errors/index.js';
+import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { FunctionRegistry, RegisteredFunction } from '../invoke/index.js';
 import type { ManagedFunctionState, ManagementState, ManagementStore } from './management-store.js';
 
@@ -50,6 +50,7 @@ export class FunctionManager {
       if (saved.reservedConcurrency === null) delete fn.spec.reservedConcurrency;
       else if (saved.reservedConcurrency !== undefined) fn.spec.reservedConcurrency = saved.reservedConcurrency;
       if (saved.async) fn.spec.async = { ...saved.async };
+      else if (saved.async === null) fn.spec.async = { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: fn.spec.async.retryDelaysMs };
       if (saved.statements) statements[name] = saved.statements;
     }
     parts.policy.restore(statements);
@@ -91,8 +92,13 @@ export class FunctionManager {
   // EventInvokeConfig
   // ---------------------------------------------------------------------------
 
-  /** GetFunctionEventInvokeConfig: the policy in effect. */
+  /**
+   * GetFunctionEventInvokeConfig: the policy in effect. A function has one
+   * when its config sets `async` or one was put, until it is deleted; else
+   * `ResourceNotFoundException`, as Lambda answers (the defaults apply).
+   */
   eventInvokeConfig(fn: RegisteredFunction): EventInvokeConfigWire {
+    this.#requireEventInvokeConfig(fn);
     const a = fn.spec.async;
     const modified = this.#state.functions[fn.spec.name]?.asyncModified ?? this.#startedAt;
     return {
@@ -112,6 +118,8 @@ export class FunctionManager {
    * FunctionEventInvokeConfig. Retry delays are neolith's own and are kept.
    */
   putEventInvokeConfig(fn: RegisteredFunction, body: Record<string, unknown>, merge: boolean): EventInvokeConfigWire {
+    // Update changes a config that exists; Put makes one.
+    if (merge) this.#requireEventInvokeConfig(fn);
     const current = fn.spec.async;
     const next: ResolvedAsyncPolicy = merge
       ? { ...current }
@@ -144,11 +152,17 @@ export class FunctionManager {
     return this.eventInvokeConfig(fn);
   }
 
-  /** DeleteFunctionEventInvokeConfig: back to Lambda's defaults. */
+  /** DeleteFunctionEventInvokeConfig: back to Lambda's defaults, with no config to read. */
   deleteEventInvokeConfig(fn: RegisteredFunction): void {
-    const next = { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: fn.spec.async.retryDelaysMs };
-    fn.spec.async = next;
-    this.#change(fn.spec.name, { async: next, asyncModified: this.#nowSeconds() });
+    this.#requireEventInvokeConfig(fn);
+    fn.spec.async = { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: fn.spec.async.retryDelaysMs };
+    this.#change(fn.spec.name, { async: null, asyncModified: this.#nowSeconds() });
+  }
+
+  #requireEventInvokeConfig(fn: RegisteredFunction): void {
+    const saved = this.#state.functions[fn.spec.name]?.async;
+    const exists = saved === undefined ? fn.spec.asyncConfigured === true : saved !== null;
+    if (!exists) throw new ResourceNotFoundError(`The function ${fn.arn}:$LATEST doesn't have an EventInvokeConfig`);
   }
 
   // ---------------------------------------------------------------------------

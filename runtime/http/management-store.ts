@@ -7,8 +7,8 @@ import type { ResolvedAsyncPolicy } from '../config/index.js';
 export interface ManagedFunctionState {
   /** A number: reserved (PutFunctionConcurrency); `null`: unreserved (DeleteFunctionConcurrency); absent: as configured. */
   reservedConcurrency?: number | null;
-  /** The whole async policy after Put/Update/DeleteFunctionEventInvokeConfig; absent: as configured. */
-  async?: ResolvedAsyncPolicy;
+  /** The whole async policy after Put/UpdateFunctionEventInvokeConfig; `null` after Delete (defaults, no config); absent: as configured. */
+  async?: ResolvedAsyncPolicy | null;
   /** When `async` last changed, epoch seconds (EventInvokeConfig's LastModified). */
   asyncModified?: number;
   /** Statements added with AddPermission. */

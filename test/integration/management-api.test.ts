@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import {
   AddPermissionCommand, DeleteFunctionConcurrencyCommand, GetFunctionCommand, GetFunctionConcurrencyCommand,
   GetAccountSettingsCommand, ListAliasesCommand, ListVersionsByFunctionCommand,
-  GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvalidParameterValueException,
+  DeleteFunctionEventInvokeConfigCommand, GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvalidParameterValueException,
   InvokeCommand, LambdaClient, PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand, RemovePermissionCommand,
   ResourceConflictException, ResourceNotFoundException, TooManyRequestsException, UpdateFunctionEventInvokeConfigCommand,
 } from '@aws-sdk/client-lambda';
@@ -93,6 +93,24 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
     expect(got).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120 });
   });
 
+  it('a function without an EventInvokeConfig answers 404 to Get, Update and Delete until one is put', async () => {
+    const missing = `The function ${ARN}:strict:$LATEST doesn't have an EventInvokeConfig`;
+    const absent = async (call: Promise<unknown>) => {
+      const error = await call.then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ResourceNotFoundException);
+      expect((error as Error).message).toBe(missing);
+      expect((error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(404);
+    };
+    await absent(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'strict' })));
+    await absent(lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'strict', MaximumRetryAttempts: 1 })));
+    await absent(lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'strict' })));
+    await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'strict', MaximumRetryAttempts: 0 }));
+    expect(await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'strict' }))).toMatchObject({ MaximumRetryAttempts: 0 });
+    await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'strict' }));
+    await absent(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'strict' })));
+    await absent(lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: 'strict' })));
+  });
+
   it('refuses invalid event invoke configs with InvalidParameterValueException', async () => {
     for (const input of [
       { MaximumRetryAttempts: 3 },
@@ -139,5 +157,7 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
       .toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120, DestinationConfig: { OnFailure: { Destination: `${ARN}:shared` } } });
     const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: 'echo' }))).Policy!);
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['from-s3']);
+    // A deleted config stays deleted.
+    await expect(lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'strict' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });

@@ -38,6 +38,12 @@ describe('resolveConfig', () => {
     })]);
   });
 
+  it('marks a function whose config sets async (it has an EventInvokeConfig from the start)', () => {
+    const config = resolveConfig({ functions: { a: { handler: './handlers/echo.mjs', async: { maxRetries: 0 } }, b: { handler: './handlers/echo.mjs' } } }, fixtures);
+    expect(config.functions.find((f) => f.name === 'a')).toMatchObject({ asyncConfigured: true, async: { maxRetries: 0 } });
+    expect(config.functions.find((f) => f.name === 'b')).not.toHaveProperty('asyncConfigured');
+  });
+
   it('reports a handler file that does not exist, and a wrong extension', () => {
     expect(problemsOf(() => resolveConfig({ functions: { a: { handler: './nope.mjs' } } }, fixtures))).toEqual([
       'functions.a.handler must point at an existing module file (got "./nope.mjs")',
