@@ -24,6 +24,8 @@ interface Pending {
   /** Set when this run carries init (first invocation of the environment). */
   cold: boolean;
   startedAt: number;
+  /** Init's duration, once the thread said the handler started ('handler-start'). */
+  initDurationMs?: number;
 }
 
 // Plain JS is required in the thread; under vitest the sources are .ts, so use the built copy.
@@ -377,7 +379,9 @@ export class ExecutionEnvironment {
       this.#initWaiter?.(message);
       return;
     }
-    if (this.#pending?.seq === message.seq) this.#armTimer(this.#pending.timeoutMs);
+    if (this.#pending?.seq !== message.seq) return;
+    this.#pending.initDurationMs = message.initDurationMs;
+    this.#armTimer(this.#pending.timeoutMs);
   }
 
   #toResult(message: ResultMessage): EnvironmentResult {
@@ -422,8 +426,8 @@ export class ExecutionEnvironment {
   #faultResult(pending: Pending, error: LambdaErrorPayload, durationMs: number): EnvironmentResult {
     // The thread never sent its output: what it printed is read from the memory it shares.
     const result: EnvironmentResult = { error, durationMs, maxMemoryMB: this.memoryMB, logs: this.#logTail.read(), environmentId: this.id };
-    // A cold run that died never reported its init time; count it all as init.
-    if (pending.cold) result.initDurationMs = 0;
+    // A cold run reports init's time once its handler started; one that died during init spent it all there.
+    if (pending.cold) result.initDurationMs = pending.initDurationMs ?? durationMs;
     return result;
   }
 

@@ -109,6 +109,8 @@ export interface ResultMessage {
 export interface HandlerStartMessage {
   kind: 'handler-start';
   seq: number;
+  /** How long init took: the host reports it even if the handler never answers (a timeout, a crash). */
+  initDurationMs: number;
 }
 
 /**
