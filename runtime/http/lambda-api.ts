@@ -155,7 +155,8 @@ async function serve(call: Call): Promise<void> {
     // Only $LATEST exists here: no published versions, no aliases (tools list them before deploying).
     case 'ListVersionsByFunction': {
       const { marker, maxItems } = pageOf(ctx);
-      const versions = [functionConfiguration(fn)];
+      // Lambda names the $LATEST entry by its qualified ARN here (GetFunctionConfiguration does not).
+      const versions = [{ ...functionConfiguration(fn), FunctionArn: `${fn.arn}:$LATEST` }];
       const next = marker + maxItems < versions.length ? String(marker + maxItems) : undefined;
       return reply(200, { Versions: versions.slice(marker, marker + maxItems), ...(next && { NextMarker: next }) });
     }

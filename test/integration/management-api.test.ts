@@ -44,7 +44,7 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
 
   it('ListVersionsByFunction, ListAliases and GetAccountSettings answer as for a function with only $LATEST', async () => {
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo' }));
-    expect(versions.Versions).toEqual([expect.objectContaining({ FunctionName: 'echo', Version: '$LATEST', FunctionArn: `${ARN}:echo` })]);
+    expect(versions.Versions).toEqual([expect.objectContaining({ FunctionName: 'echo', Version: '$LATEST', FunctionArn: `${ARN}:echo:$LATEST` })]);
     expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'echo' }))).Aliases).toEqual([]);
     expect((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo', Marker: '1' }))).Versions).toEqual([]);
     await expect(lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'echo', MaxItems: 0 }))).rejects.toBeInstanceOf(InvalidParameterValueException);
