@@ -174,6 +174,7 @@ export class Host {
       throw error;
     }
     registry.hostCall = sourcesCall(host.sources); // handlers' sources client: in-process, over their environment's channel
+    host.metrics.addIteratorAgeSource(() => host.sources.mappings.iteratorAges());
     host.dispatcher.setPublisher((topic, message) => host.sources.publish(topic, message));
     if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);
     logger.info({ functions: config.functions.length, layout: config.layout, backend: config.backend, stateDir: config.stateDir }, 'host ready');

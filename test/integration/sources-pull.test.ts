@@ -129,6 +129,12 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
       await finished('collect', outcomes.filter((o) => o.fn === 'collect').length + 1);
       got = lines('collect').flatMap(kinesisData);
     }
+    // The mapping's iterator age is on /metrics once it has read a batch.
+    const metrics = await (await fetch(`${hostUrl}/metrics`)).text();
+    const age = /^neolith_event_source_iterator_age_seconds\{source="stream:clicks",function="collect"\} (\S+)$/m.exec(metrics);
+    expect(age, metrics.split('\n').filter((l) => l.includes('iterator_age')).join('\n')).not.toBeNull();
+    expect(Number(age![1])).toBeGreaterThanOrEqual(0);
+    expect(Number(age![1])).toBeLessThan(60);
     for (const key of ['0', '1', '2']) {
       const seen = got.filter((d) => d.startsWith(`${key}:`)).map((d) => Number(d.split(':')[1]));
       expect(seen).toEqual([...seen].sort((a, b) => a - b));

@@ -86,6 +86,8 @@ interface Mapping {
   version: number;
   /** Random per write: two hosts writing the same version at once differ here, and the store's write wins. */
   revision: string;
+  /** Age of the last record of the latest batch read, when it was read (Lambda's IteratorAge). */
+  iteratorAgeMs?: number;
 }
 
 /** Lambda's largest ParallelizationFactor: a re-lane reads every lane that may hold a checkpoint. */
@@ -334,6 +336,16 @@ export class EventSourceMappings {
   }
 
   /** The stored checkpoint of each lane (tests, the dashboard). */
+  /** Each mapping's iterator age (`neolith_event_source_iterator_age_seconds`), once it has read a batch. */
+  iteratorAges(): Array<{ source: string; functionName: string; ageMs: number }> {
+    const ages: Array<{ source: string; functionName: string; ageMs: number }> = [];
+    for (const m of this.#mappings.values()) {
+      if (m.iteratorAgeMs === undefined) continue;
+      ages.push({ source: `${m.source.kind === 'kinesis' ? 'stream' : 'table'}:${m.source.name}`, functionName: m.functionName, ageMs: m.iteratorAgeMs });
+    }
+    return ages;
+  }
+
   checkpoints(uuid: string): Array<{ shard: number; lane: number; sequenceNumber: string }> {
     return this.#find(uuid).pollers.map((p) => ({ shard: p.shard, lane: p.lane, sequenceNumber: p.checkpoint }));
   }
@@ -414,6 +426,8 @@ export class EventSourceMappings {
   }
 
   async #invokeBatch(m: Mapping, records: ShardRecord[], format: (r: ShardRecord, c: FormatContext) => Record<string, unknown>, ctx: FormatContext): Promise<BatchOutcome> {
+    // Before filtering: a record filtered out was read all the same.
+    m.iteratorAgeMs = Math.max(0, Date.now() - records[records.length - 1]!.arrivedAt);
     let delivered = records.map((r) => format(r, ctx));
     const filters = m.params.FilterCriteria?.Filters ?? [];
     if (filters.length > 0) {
