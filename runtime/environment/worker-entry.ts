@@ -389,7 +389,11 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   if (jobs) {
     const job = msg.job === undefined ? (Object.keys(jobs).length === 1 ? Object.values(jobs)[0] : undefined) : jobs[msg.job];
     if (!job) {
-      early(msg, initDurationMs, { errorType: 'Runtime.HandlerNotFound', errorMessage: `job ${msg.job ?? '(none named)'} is not in function ${s.functionName} (it holds ${Object.keys(jobs).join(', ')})`, trace: [] }, false);
+      const missing = new Error(`job ${msg.job ?? '(none named)'} is not in function ${s.functionName} (it holds ${Object.keys(jobs).join(', ')})`);
+      missing.name = 'Runtime.HandlerNotFound';
+      // A failed invocation's log carries the runtime's line, this one included.
+      logError('Invoke Error', missing);
+      early(msg, initDurationMs, { errorType: missing.name, errorMessage: missing.message, trace: [] }, false);
       return;
     }
     fn = job.handler;

@@ -48,6 +48,11 @@ describe('layouts', () => {
     expect(first.initDurationMs).toBeDefined();
     expect(second.initDurationMs).toBeUndefined();
     expect(host.registry.get('app')!.pool.stats().created).toBe(1);
+    // A function of several jobs called without one: Runtime.HandlerNotFound, with the runtime's log line.
+    const unnamed = await host.invoke('app', { arguments: {} }, { logType: 'Tail' });
+    expect(unnamed.error).toMatchObject({ errorType: 'Runtime.HandlerNotFound', errorMessage: expect.stringContaining('job (none named) is not in function app') });
+    expect(Buffer.from(unnamed.logResult!, 'base64').toString('utf8'))
+      .toMatch(new RegExp(`\\t${unnamed.requestId}\\tERROR\\tInvoke Error \\t\\{"errorType":"Runtime.HandlerNotFound","errorMessage":"job \\(none named\\) is not in function app`));
     // Each log entry names its job, so job-level read permissions can apply to it.
     expect(host.log.get(first.requestId)).toMatchObject({ functionName: 'app', job: 'users/getUser' });
     expect(host.log.get(second.requestId)).toMatchObject({ functionName: 'app', job: 'posts/getPost' });
