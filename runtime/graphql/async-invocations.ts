@@ -81,7 +81,8 @@ export class AsyncInvocations {
       try {
         const current = await records.get(id);
         if (!current || !this.#visible(current, caller)) {
-          stop(new GraphQLError(`no invocation ${id} visible to this caller`, { extensions: { code: GATEWAY_ERROR_CODES.forbidden } }));
+          // Unknown and another caller's alike (as Query.invocation's null): its existence is not this caller's to learn.
+          stop(new GraphQLError(`invocation ${id} not found`, { extensions: { code: GATEWAY_ERROR_CODES.notFound } }));
         } else {
           emit(current);
           for (const record of early) emit(record);

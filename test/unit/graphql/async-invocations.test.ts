@@ -131,7 +131,10 @@ describe('async mutations (invocation: EVENT)', () => {
     const events = await readSse(await subscribe(yoga, id, await bearer('alice')));
     expect(events.map((e) => e.data.invocation.status)).toEqual(['FAILED']);
     const foreign = await readSse(await subscribe(yoga, id, await bearer('mallory')));
-    expect(foreign).toEqual([{ errors: [expect.objectContaining({ message: `no invocation ${id} visible to this caller`, extensions: { code: 'FORBIDDEN' } })] }]);
+    // A foreign id answers as an unknown one does: not found, not forbidden (which would tell it exists).
+    expect(foreign).toEqual([{ errors: [expect.objectContaining({ message: `invocation ${id} not found`, extensions: { code: 'NOT_FOUND' } })] }]);
+    const unknown = await readSse(await subscribe(yoga, 'no-such-id', await bearer('alice')));
+    expect(unknown).toEqual([{ errors: [expect.objectContaining({ message: 'invocation no-such-id not found', extensions: { code: 'NOT_FOUND' } })] }]);
     expect(host.watchers).toBe(0);
   });
 
