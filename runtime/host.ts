@@ -117,6 +117,7 @@ export class Host {
 
   /** Loads, validates and packages the config, then starts provisioned environments. */
   static async create(options: HostOptions = {}): Promise<Host> {
+    checkHostOptions(options);
     const { raw, rootDir } = await readConfig(options);
     const config = resolveConfig(raw, rootDir, options.overrides);
     checkDestinations(config);
@@ -285,6 +286,22 @@ export class Host {
 /** Builds and starts a host. */
 export function createHost(options?: HostOptions): Promise<Host> {
   return Host.create(options);
+}
+
+const HOST_OPTION_KEYS: ReadonlySet<string> = new Set(['config', 'rootDir', 'overrides', 'watch', 'metrics', 'logger']);
+
+/** A misspelt or misplaced option (`createHost({ stateDir })`) is an error, not silently the default. */
+function checkHostOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigError([`createHost options must be an object (got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options})`]);
+  }
+  const unknown = Object.keys(options).filter((key) => !HOST_OPTION_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError([
+      `createHost options has no ${unknown.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')} (it takes ${[...HOST_OPTION_KEYS].join(', ')}; ` +
+      'config settings such as stateDir go in `config`, or in `overrides` for those the command line sets)',
+    ]);
+  }
 }
 
 async function readConfig(options: HostOptions): Promise<{ raw: unknown; rootDir: string }> {

@@ -75,6 +75,14 @@ describe('layouts', () => {
     expect(JSON.parse(result.payload!)).toEqual([1, 2, 3]);
   });
 
+  it('refuses createHost options it does not know, naming them, before touching any state', async () => {
+    const misplaced = state();
+    const error = await createHost({ stateDir: misplaced, rootDir: handlers } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^createHost options has no "stateDir" \(it takes config, rootDir, overrides, watch, metrics, logger; config settings such as stateDir go in `config`/)]);
+    expect(await createHost(null as never).catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
+  });
+
   it('reports at start a job module without a handler export', async () => {
     const dir = state();
     cpSync(jobsApp, dir, { recursive: true });
