@@ -31,16 +31,7 @@ export async function requestHost(baseUrl: string, path: string, init: RequestIn
     throw HostRequestError.unreachable(baseUrl, error);
   }
   const text = await response.text();
-  if (!response.ok) {
-    const type = response.headers.get('x-amzn-errortype') ?? 'Error';
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new HostRequestError(`${type} (${response.status}): ${message}`);
-  }
+  if (!response.ok) throw HostRequestError.refused(response, text);
   if (text.length === 0) return undefined;
   try {
     return JSON.parse(text);

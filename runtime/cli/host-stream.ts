@@ -14,15 +14,6 @@ export async function fetchHost(baseUrl: string, path: string, init: RequestInit
     if (init.signal?.aborted) throw error;
     throw HostRequestError.unreachable(baseUrl, error);
   }
-  if (!response.ok) {
-    const text = await response.text();
-    let message = text.slice(0, 500);
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new HostRequestError(`${response.headers.get('x-amzn-errortype') ?? 'Error'} (${response.status}): ${message}`);
-  }
+  if (!response.ok) throw HostRequestError.refused(response, await response.text());
   return response;
 }

@@ -81,7 +81,8 @@ describe('neolith CLI', () => {
       expect(JSON.parse(result.stdout).event).toEqual({ remote: true });
       const missing = await neolith(['invoke', 'nope', '--url', server.url]);
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain('ResourceNotFoundException (404)');
+      // The message, not the raw JSON body.
+      expect(missing.stderr).toMatch(/^neolith invoke: ResourceNotFoundException \(404\): Function not found: \S+nope\n$/);
     } finally {
       expect(await server.stop(), server?.output()).toBe(0);
     }

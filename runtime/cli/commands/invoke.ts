@@ -53,10 +53,7 @@ Options:
       const body = await response.text();
       const log = response.headers.get('x-amz-log-result');
       if (values.log && log) process.stderr.write(Buffer.from(log, 'base64').toString('utf8'));
-      if (!response.ok) {
-        process.stderr.write(`${response.headers.get('x-amzn-errortype') ?? 'Error'} (${response.status}): ${body}\n`);
-        return 1;
-      }
+      if (!response.ok) throw HostRequestError.refused(response, body);
       process.stdout.write(`${body || `(${response.status}, request id ${response.headers.get('x-amzn-requestid')})`}\n`);
       return response.headers.get('x-amz-function-error') ? 1 : 0;
     }
