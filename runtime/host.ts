@@ -177,7 +177,7 @@ export class Host {
     registry.hostCall = sourcesCall(host.sources); // handlers' sources client: in-process, over their environment's channel
     host.metrics.addIteratorAgeSource(() => host.sources.mappings.iteratorAges());
     host.dispatcher.setPublisher((topic, message) => host.sources.publish(topic, message));
-    if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager);
+    if (options.watch) host.#watcher = new SourceWatcher(host.registry, packager, logger);
     logger.info({ functions: config.functions.length, layout: config.layout, backend: config.backend, stateDir: config.stateDir }, 'host ready');
     return host;
   }

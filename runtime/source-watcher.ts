@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FunctionPackager } from './environment/index.js';
 import type { FunctionRegistry } from './invoke/index.js';
+import type { HostLogger } from './observe/index.js';
 
 /**
  * `serve --watch`: when a source file changes, rebuilds only the functions
@@ -12,14 +13,16 @@ export class SourceWatcher {
   readonly #watchers: FSWatcher[] = [];
   readonly #registry: FunctionRegistry;
   readonly #packager: FunctionPackager;
+  readonly #logger: HostLogger;
   #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   /** Resolves after each rebuild (tests await it). */
   #rebuilt: Array<(functions: string[]) => void> = [];
 
-  constructor(registry: FunctionRegistry, packager: FunctionPackager) {
+  constructor(registry: FunctionRegistry, packager: FunctionPackager, logger: HostLogger) {
     this.#registry = registry;
     this.#packager = packager;
+    this.#logger = logger;
     const dirs = new Set<string>();
     for (const fn of registry.list()) for (const input of fn.package.inputs) dirs.add(dirname(input));
     for (const dir of dirs) {
@@ -55,9 +58,11 @@ export class SourceWatcher {
         rebuilt.push(name);
       } catch (error) {
         // Keep serving the last good build; say why the new one was refused.
-        process.emitWarning(`neolith --watch: ${name} was not reloaded: ${(error as Error).message}`);
+        this.#logger.warn({ function: name, err: error }, `--watch: ${name} was not reloaded: ${(error as Error).message}`);
       }
     }
+    // Said at the default level: a user editing code wants to see the change was taken.
+    if (rebuilt.length > 0) this.#logger.info({ functions: rebuilt }, `--watch: reloaded ${rebuilt.join(', ')} (their environments start afresh)`);
     const waiters = this.#rebuilt.splice(0);
     for (const resolve of waiters) resolve(rebuilt);
   }

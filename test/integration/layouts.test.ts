@@ -139,13 +139,20 @@ describe('--watch', () => {
   it('recycles only the functions whose files changed; the rest stay warm', async () => {
     const dir = state();
     cpSync(jobsApp, dir, { recursive: true });
-    const host = await start({ config: join(dir, 'neolith.config.json'), overrides: { layout: 'micro', stateDir: join(dir, 's') }, watch: true });
+    const logged: string[] = [];
+    const host = await start({
+      config: join(dir, 'neolith.config.json'), overrides: { layout: 'micro', stateDir: join(dir, 's') }, watch: true,
+      logger: { level: 'info', destination: { write: (line: string) => void logged.push(line) } },
+    });
     await host.invoke('users/getUser', { arguments: { id: 'u1' } });
     await host.invoke('posts/getPost', { arguments: { id: '1' } });
     const rebuilt = host.watcher!.nextRebuild();
     const file = join(dir, 'resolvers/posts/getPost.ts');
     writeFileSync(file, readFileSync(file, 'utf8').replace('`Post ${', '`Edited ${'));
     expect(await rebuilt).toEqual(['posts']);
+    // Said at the default level, so a user sees the edit was taken.
+    expect(logged.map((line) => JSON.parse(line) as { level: number; msg: string; functions?: string[] }))
+      .toContainEqual(expect.objectContaining({ level: 30, msg: '--watch: reloaded posts (their environments start afresh)', functions: ['posts'] }));
     const post = await host.invoke('posts/getPost', { arguments: { id: '1' } });
     expect(JSON.parse(post.payload!).title).toBe('Edited 1');
     expect(post.initDurationMs).toBeDefined();
