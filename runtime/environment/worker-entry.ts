@@ -122,9 +122,18 @@ process.stderr.write = writeCapture as typeof process.stderr.write;
 /** What Lambda's Node runtime reports for a promise rejected with no handler. */
 class UnhandledPromiseRejection extends Error {
   constructor(readonly reason: unknown, readonly promise: Promise<unknown>) {
-    super(String(reason));
+    super(describeReason(reason));
   }
 }
+/** `String(reason)`, as the runtime words it; a reason whose toString throws still gets a message. */
+function describeReason(reason: unknown): string {
+  try {
+    return String(reason);
+  } catch {
+    return Object.prototype.toString.call(reason);
+  }
+}
+
 // On the prototype, so the stack is headed by it and the logged JSON has no extra "name" field.
 UnhandledPromiseRejection.prototype.name = 'Runtime.UnhandledPromiseRejection';
 

@@ -30,6 +30,7 @@ beforeAll(async () => {
         exits: { handler: './faults.mjs#exits' },
         floatingRejection: { handler: './faults.mjs#floatingRejection' },
         backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
+        hostileRejection: { handler: './faults.mjs#hostileRejection' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
@@ -165,6 +166,11 @@ describe('faults fail only their invocation', () => {
     await vi.waitFor(() => expect(host.registry.get('floatingRejection')!.pool.stats().environments).toBe(0));
     // The next call starts cold and fails the same way: nothing of the dead thread is left.
     expect((await host.invoke('floatingRejection', {})).initDurationMs).toBeDefined();
+  });
+
+  it('a rejection whose reason cannot be turned into text still fails as Runtime.UnhandledPromiseRejection', async () => {
+    const result = await host.invoke('hostileRejection', {});
+    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: '[object Object]' });
   });
 
   it('an exception thrown by background work fails with its own type and logs Uncaught Exception', async () => {
