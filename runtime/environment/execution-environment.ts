@@ -82,6 +82,8 @@ export class ExecutionEnvironment {
   #pending: Pending | undefined;
   #initWaiter: ((message: InitDoneMessage) => void) | undefined;
   #seq = 0;
+  /** Memory the thread last said it used, MB (each result, and handler-start on a cold run). */
+  #memoryUsedMB: number | undefined;
   /** Deadline timer, re-armed for each invocation (see `#armTimer`). */
   #timer: NodeJS.Timeout | undefined;
   #timerMs = 0;
@@ -332,6 +334,7 @@ export class ExecutionEnvironment {
     const pending = this.#pending;
     if (!pending || pending.seq !== message.seq) return;
     if (!message.initError) this.#initSucceeded = true;
+    this.#memoryUsedMB = message.maxMemoryMB;
     this.#settle();
     this.lastUsedAt = Date.now();
     // A thread's heap limit does not cover Buffers and other memory outside it: an invocation that
@@ -381,6 +384,7 @@ export class ExecutionEnvironment {
     }
     if (this.#pending?.seq !== message.seq) return;
     this.#pending.initDurationMs = message.initDurationMs;
+    this.#memoryUsedMB = message.memoryMB;
     this.#armTimer(this.#pending.timeoutMs);
   }
 
@@ -423,9 +427,10 @@ export class ExecutionEnvironment {
     void this.terminate();
   }
 
-  #faultResult(pending: Pending, error: LambdaErrorPayload, durationMs: number): EnvironmentResult {
+  /** A run the thread never answered: its memory is the last it reported (all of it when it ran out). */
+  #faultResult(pending: Pending, error: LambdaErrorPayload, durationMs: number, maxMemoryMB = this.#memoryUsedMB ?? this.memoryMB): EnvironmentResult {
     // The thread never sent its output: what it printed is read from the memory it shares.
-    const result: EnvironmentResult = { error, durationMs, maxMemoryMB: this.memoryMB, logs: this.#logTail.read(), environmentId: this.id };
+    const result: EnvironmentResult = { error, durationMs, maxMemoryMB, logs: this.#logTail.read(), environmentId: this.id };
     // A cold run reports init's time once its handler started; one that died during init spent it all there.
     if (pending.cold) result.initDurationMs = pending.initDurationMs ?? durationMs;
     return result;
@@ -445,7 +450,8 @@ export class ExecutionEnvironment {
       } else {
         fault = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: exit status ${exitCode ?? 0}`, trace: [] };
       }
-      pending.resolve(this.#faultResult(pending, fault, performance.now() - pending.startedAt));
+      const outOfMemory = fault.errorType === 'Runtime.OutOfMemory';
+      pending.resolve(this.#faultResult(pending, fault, performance.now() - pending.startedAt, outOfMemory ? this.memoryMB : undefined));
     }
     // 'error' is followed by 'exit': tell the listeners once.
     if (!this.#exited) {

@@ -111,6 +111,8 @@ export interface HandlerStartMessage {
   seq: number;
   /** How long init took: the host reports it even if the handler never answers (a timeout, a crash). */
   initDurationMs: number;
+  /** Memory in use once init is done, MB: what a run that never answers reports as used. */
+  memoryMB: number;
 }
 
 /**

@@ -617,7 +617,7 @@ function dispatch(msg: MainToWorker): void {
     void initialise(msg.init).then((initDurationMs) => {
       // Init had its own limit; the handler gets the whole timeout from here (Lambda's on-demand init).
       msg.deadline = Date.now() + msg.timeoutMs;
-      if (!initError) port.postMessage({ kind: 'handler-start', seq: msg.seq, initDurationMs } satisfies HandlerStartMessage);
+      if (!initError) port.postMessage({ kind: 'handler-start', seq: msg.seq, initDurationMs, memoryMB: memoryUsedMB() } satisfies HandlerStartMessage);
       invoke(msg, initDurationMs);
     });
   } else {

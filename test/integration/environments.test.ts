@@ -189,8 +189,12 @@ describe('faults fail only their invocation', () => {
 
   it('a synchronous busy loop times out, the thread is terminated, and the function still works after', async () => {
     const started = performance.now();
-    const result = await host.invoke('spins', {});
+    const result = await host.invoke('spins', {}, { logType: 'Tail' });
     expect(performance.now() - started).toBeLessThan(2000);
+    // The memory it last reported (at its start), not the function's whole memory size.
+    const used = Number(/Max Memory Used: (\d+) MB/.exec(Buffer.from(result.logResult!, 'base64').toString('utf8'))![1]);
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThan(128);
     expect(result.error).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${result.requestId} Error: Task timed out after 0.30 seconds`, trace: [] });
     // A cold run: init's own time is reported though the handler never answered.
     expect(result.initDurationMs).toBeGreaterThan(0);
