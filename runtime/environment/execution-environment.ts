@@ -444,9 +444,12 @@ export class ExecutionEnvironment {
       let fault: LambdaErrorPayload;
       if ((error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
         fault = { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: signal: killed (heap over ${this.memoryMB} MB)`, trace: [] };
-      } else if (error) {
+      } else if (error instanceof Error) {
         // An uncaught exception or unhandled rejection, possibly from background work.
         fault = { errorType: error.name || 'Error', errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
+      } else if (error !== undefined) {
+        // Something thrown that is not an Error (`throw 'boom'`): the runtime names its type.
+        fault = { errorType: typeof error, errorMessage: typeof error === 'object' ? '[object Object]' : String(error), trace: [] };
       } else {
         fault = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: exit status ${exitCode ?? 0}`, trace: [] };
       }

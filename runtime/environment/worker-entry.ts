@@ -122,18 +122,11 @@ process.stderr.write = writeCapture as typeof process.stderr.write;
 /** What Lambda's Node runtime reports for a promise rejected with no handler. */
 class UnhandledPromiseRejection extends Error {
   constructor(readonly reason: unknown, readonly promise: Promise<unknown>) {
-    super(describeReason(reason));
+    // As the runtime words it: `reason?.toString()` (empty for none); a toString that throws, or a
+    // reason with none, fails the listener itself, reported as that error's Uncaught Exception.
+    super((reason as { toString(): string } | null | undefined)?.toString());
   }
 }
-/** `String(reason)`, as the runtime words it; a reason whose toString throws still gets a message. */
-function describeReason(reason: unknown): string {
-  try {
-    return String(reason);
-  } catch {
-    return Object.prototype.toString.call(reason);
-  }
-}
-
 // On the prototype, so the stack is headed by it and the logged JSON has no extra "name" field.
 UnhandledPromiseRejection.prototype.name = 'Runtime.UnhandledPromiseRejection';
 
@@ -150,7 +143,13 @@ process.on('unhandledRejection', (reason, promise) => {
   throw thrown;
 });
 process.on('uncaughtExceptionMonitor', (error) => {
-  if (error?.name !== UnhandledPromiseRejection.prototype.name) logError('Uncaught Exception', error);
+  let name: unknown;
+  try {
+    name = (error as { name?: unknown } | null)?.name;
+  } catch {
+    // A throwing getter: not ours, so log it.
+  }
+  if (name !== UnhandledPromiseRejection.prototype.name) logError('Uncaught Exception', error);
 });
 
 function takeLogs(): string {

@@ -1,5 +1,9 @@
-/** Most entries one filtered listing reads before it answers with what it found. */
-export const MAX_VISIBLE_SCAN = 10_000;
+/**
+ * Most entries one filtered listing reads before it answers with what it
+ * found: the most one unfiltered listing may ask for (`limit` ≤ 1000), so a
+ * caller who sees little cannot make the host read more than anyone could.
+ */
+export const MAX_VISIBLE_SCAN = 1000;
 
 /**
  * A page of `limit` entries the caller may see, newest first, from a list

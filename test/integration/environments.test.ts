@@ -31,6 +31,7 @@ beforeAll(async () => {
         floatingRejection: { handler: './faults.mjs#floatingRejection' },
         backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
+        backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
@@ -168,9 +169,15 @@ describe('faults fail only their invocation', () => {
     expect((await host.invoke('floatingRejection', {})).initDurationMs).toBeDefined();
   });
 
-  it('a rejection whose reason cannot be turned into text still fails as Runtime.UnhandledPromiseRejection', async () => {
-    const result = await host.invoke('hostileRejection', {});
-    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: '[object Object]' });
+  it('a rejection whose reason\'s toString throws fails with that error, as the runtime\'s own listener does', async () => {
+    const result = await host.invoke('hostileRejection', {}, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'Error', errorMessage: 'no text for you' });
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain('\tERROR\tUncaught Exception \t{"errorType":"Error","errorMessage":"no text for you"');
+  });
+
+  it('a non-Error thrown by background work is reported by its type and text', async () => {
+    const result = await host.invoke('backgroundThrowString', {});
+    expect(result.error).toEqual({ errorType: 'string', errorMessage: 'boom', trace: [] });
   });
 
   it('an exception thrown by background work fails with its own type and logs Uncaught Exception', async () => {

@@ -86,8 +86,8 @@ interface Mapping {
   version: number;
   /** Random per write: two hosts writing the same version at once differ here, and the store's write wins. */
   revision: string;
-  /** Age of the last record of the latest batch read, when it was read (Lambda's IteratorAge). */
-  iteratorAgeMs?: number;
+  /** Per running poller (shard and lane): age of the last record of its latest batch, when read (Lambda's IteratorAge). */
+  iteratorAges: Map<string, number>;
 }
 
 /** Lambda's largest ParallelizationFactor: a re-lane reads every lane that may hold a checkpoint. */
@@ -335,17 +335,21 @@ export class EventSourceMappings {
     } while (seen !== m.restarting);
   }
 
-  /** The stored checkpoint of each lane (tests, the dashboard). */
-  /** Each mapping's iterator age (`neolith_event_source_iterator_age_seconds`), once it has read a batch. */
+  /**
+   * Each running mapping's iterator age (`neolith_event_source_iterator_age_seconds`): the
+   * oldest of its pollers' (a lagging shard is not hidden by a healthy one), once one read a batch.
+   */
   iteratorAges(): Array<{ source: string; functionName: string; ageMs: number }> {
     const ages: Array<{ source: string; functionName: string; ageMs: number }> = [];
     for (const m of this.#mappings.values()) {
-      if (m.iteratorAgeMs === undefined) continue;
-      ages.push({ source: `${m.source.kind === 'kinesis' ? 'stream' : 'table'}:${m.source.name}`, functionName: m.functionName, ageMs: m.iteratorAgeMs });
+      if (m.iteratorAges.size === 0) continue;
+      const source = `${m.source.kind === 'kinesis' ? 'stream' : 'table'}:${m.source.name}`;
+      ages.push({ source, functionName: m.functionName, ageMs: Math.max(...m.iteratorAges.values()) });
     }
     return ages;
   }
 
+  /** The stored checkpoint of each lane (tests, the dashboard). */
   checkpoints(uuid: string): Array<{ shard: number; lane: number; sequenceNumber: string }> {
     return this.#find(uuid).pollers.map((p) => ({ shard: p.shard, lane: p.lane, sequenceNumber: p.checkpoint }));
   }
@@ -370,6 +374,8 @@ export class EventSourceMappings {
     m.restarting = m.restarting.then(async () => {
       const running = m.pollers;
       m.pollers = [];
+      // Stopped pollers read nothing more: a disabled mapping has no iterator age.
+      m.iteratorAges.clear();
       await Promise.all(running.map((p) => p.close()));
       if (this.#closed || this.#mappings.get(m.uuid) !== m) return;
       if (m.lanes !== m.params.ParallelizationFactor) {
@@ -387,7 +393,7 @@ export class EventSourceMappings {
   #add(s: StoredMapping): Mapping {
     const m: Mapping = {
       ...s, eventSourceArn: this.#arnOf(s.source), lastResult: 'No records processed', pollers: [], restarting: Promise.resolve(),
-      lanes: s.lanes ?? s.params.ParallelizationFactor, relaneHere: false, version: s.version ?? 0, revision: s.revision ?? '',
+      lanes: s.lanes ?? s.params.ParallelizationFactor, relaneHere: false, version: s.version ?? 0, revision: s.revision ?? '', iteratorAges: new Map(),
     };
     this.#mappings.set(m.uuid, m);
     return m;
@@ -407,7 +413,11 @@ export class EventSourceMappings {
         const ref = { ...shard, mappingId: m.uuid, lane };
         const poller = new ShardPoller({
           store: this.#p.store, ref, params: () => m.params,
-          invokeBatch: (records) => this.#invokeBatch(m, records, format, ctx),
+          invokeBatch: (records) => {
+            // Before filtering: a record filtered out was read all the same.
+            m.iteratorAges.set(`${shard.shard}:${lane}`, Math.max(0, Date.now() - records[records.length - 1]!.arrivedAt));
+            return this.#invokeBatch(m, records, format, ctx);
+          },
           discard: (records, condition, attempts) => this.#discard(m, shard, records, condition, attempts),
           initialCheckpoint: () => this.#initial(m, shard),
           retentionCutoff: () => Date.now() - settings.retentionHours * 3_600_000,
@@ -426,8 +436,6 @@ export class EventSourceMappings {
   }
 
   async #invokeBatch(m: Mapping, records: ShardRecord[], format: (r: ShardRecord, c: FormatContext) => Record<string, unknown>, ctx: FormatContext): Promise<BatchOutcome> {
-    // Before filtering: a record filtered out was read all the same.
-    m.iteratorAgeMs = Math.max(0, Date.now() - records[records.length - 1]!.arrivedAt);
     let delivered = records.map((r) => format(r, ctx));
     const filters = m.params.FilterCriteria?.Filters ?? [];
     if (filters.length > 0) {
