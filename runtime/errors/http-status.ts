@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UnauthorizedException: 401,
   NotFoundException: 404,
   InsecureBindError: 500,
+  PortInUseError: 500,
 };
 
 /** HTTP status for an error the host raised; 500 for anything unexpected. */

@@ -19,3 +19,4 @@ export { ConditionalCheckFailedError } from './conditional-check-failed-error.js
 export { UnauthorizedError } from './unauthorized-error.js';
 export { RouteNotFoundError } from './route-not-found-error.js';
 export { InsecureBindError } from './insecure-bind-error.js';
+export { PortInUseError } from './port-in-use-error.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../errors/index.js';
+import { PortInUseError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
 
@@ -43,7 +43,8 @@ Options:
     } catch (error) {
       await host.close();
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new ConfigError([`port ${values.port ?? host.config.port} on ${values.host ?? host.config.host} is in use: stop what holds it, or pass --port N (0 picks a free one)`], { cause: error });
+        const port = values.port ?? host.config.port;
+        throw new PortInUseError(`port ${port} on ${values.host ?? host.config.host} is in use: stop what holds it, or pass --port N (0 picks a free one; with npm start: npm start -- --port N)`, { cause: error });
       }
       throw error;
     }
