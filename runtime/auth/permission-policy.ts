@@ -73,30 +73,22 @@ export class PermissionPolicy {
    * function) unless `caller` may do `action` to the function (or its job).
    */
   check(caller: Principal, action: string, functionName: string, job?: string): void {
-    const statements = this.#applicable(functionName, job);
-    const sameAccount = caller.accountId === this.#options.accountId;
-    const allowed = sameAccount
-      ? !this.#restricted(functionName, job) || statements.some((s) => matches(s, caller))
-      : statements.some((s) => matches(s, caller) && covers(s.Action, action));
-    if (!allowed) {
+    if (!this.allows(caller, action, functionName, job)) {
       throw new AccessDeniedError(
         `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${this.#options.arnOf(functionName)} because no resource-based policy allows the ${action} action`,
       );
     }
   }
 
-  /** Account-wide actions (ListFunctions): the host's own account only. */
-  /** Whether `check` would let the caller through. */
+  /** Whether `check` would let the caller through; no error built (read filters ask it per entry). */
   allows(caller: Principal, action: string, functionName: string, job?: string): boolean {
-    try {
-      this.check(caller, action, functionName, job);
-      return true;
-    } catch (error) {
-      if (error instanceof AccessDeniedError) return false;
-      throw error;
-    }
+    const statements = this.#applicable(functionName, job);
+    return caller.accountId === this.#options.accountId
+      ? !this.#restricted(functionName, job) || statements.some((s) => matches(s, caller))
+      : statements.some((s) => matches(s, caller) && covers(s.Action, action));
   }
 
+  /** Account-wide actions (ListFunctions): the host's own account only. */
   checkAccount(caller: Principal, action: string): void {
     if (caller.accountId !== this.#options.accountId) {
       throw new AccessDeniedError(`User: ${caller.arn} is not authorized to perform: ${action} on resource: * because no identity-based policy allows the ${action} action`);
