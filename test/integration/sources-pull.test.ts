@@ -366,8 +366,13 @@ describe.each(['sqlite', 'redis'] as const)('pull sources (%s)', (backend) => {
     const got = () => lines('toggled').flatMap(kinesisData);
     await stream('toggle').putRecord({ data: 'a1', partitionKey: 'k' });
     while (!got().includes('a1')) await finished('toggled', count('toggled') + 1);
+    const ageOfToggled = () => host.sources.mappings.iteratorAges().filter((a) => a.source === 'stream:toggle');
+    expect(ageOfToggled()).toEqual([{ source: 'stream:toggle', functionName: 'toggled', ageMs: expect.any(Number) }]);
     // Disabled, re-laned and written to while disabled, enabled; then toggled without waiting for the restarts.
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }));
+    // A disabled mapping reads nothing: it has no iterator age once its pollers stopped.
+    await host.sources.mappings.settled(UUID!);
+    expect(ageOfToggled()).toEqual([]);
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID, ParallelizationFactor: 2 }));
     await stream('toggle').putRecord({ data: 'b1', partitionKey: 'k' });
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: true }));
