@@ -50,7 +50,7 @@ export class FunctionManager {
       if (saved.reservedConcurrency === null) delete fn.spec.reservedConcurrency;
       else if (saved.reservedConcurrency !== undefined) fn.spec.reservedConcurrency = saved.reservedConcurrency;
       if (saved.async) fn.spec.async = { ...saved.async };
-      else if (saved.async === null) fn.spec.async = { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: fn.spec.async.retryDelaysMs };
+      else if (saved.async === null) fn.spec.async = lambdaDefaults(fn.spec.async);
       if (saved.statements) statements[name] = saved.statements;
     }
     parts.policy.restore(statements);
@@ -123,7 +123,7 @@ export class FunctionManager {
     const current = fn.spec.async;
     const next: ResolvedAsyncPolicy = merge
       ? { ...current }
-      : { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: current.retryDelaysMs };
+      : lambdaDefaults(current);
     const retries = body.MaximumRetryAttempts;
     if (retries !== undefined && retries !== null) {
       if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > 2) {
@@ -155,7 +155,7 @@ export class FunctionManager {
   /** DeleteFunctionEventInvokeConfig: back to Lambda's defaults, with no config to read. */
   deleteEventInvokeConfig(fn: RegisteredFunction): void {
     this.#requireEventInvokeConfig(fn);
-    fn.spec.async = { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: fn.spec.async.retryDelaysMs };
+    fn.spec.async = lambdaDefaults(fn.spec.async);
     this.#change(fn.spec.name, { async: null, asyncModified: this.#nowSeconds() });
   }
 
@@ -227,4 +227,9 @@ export class FunctionManager {
     }
     throw new InvalidParameterValueError(`The destination ARN ${value} is invalid: use a function ARN, an SNS topic ARN or arn:aws:sqs:${region}:${accountId}:neolith-dlq.`);
   }
+}
+
+/** Lambda's async defaults in place of `policy`; retry delays are neolith's own and are kept. */
+function lambdaDefaults(policy: ResolvedAsyncPolicy): ResolvedAsyncPolicy {
+  return { ...DEFAULT_ASYNC_POLICY, retryDelaysMs: policy.retryDelaysMs };
 }

@@ -362,8 +362,8 @@ export class RedisBackend implements Backend {
       () => this.#listeners.clear(),
       () => this.#queue.close(),
       () => this.#subscriber.disconnect(),
-      () => (this.#client.status === 'ready' ? this.#client.quit() : this.#client.disconnect()),
-      () => (this.#attemptClient.status === 'ready' ? this.#attemptClient.quit() : this.#attemptClient.disconnect()),
+      () => quitOrDisconnect(this.#client),
+      () => quitOrDisconnect(this.#attemptClient),
     ], this.#options.onError);
   }
 
@@ -409,4 +409,9 @@ export class RedisBackend implements Backend {
       }
     }
   }
+}
+
+/** A connected client says goodbye (its replies drain first); one that is not just drops. */
+function quitOrDisconnect(client: Redis): Promise<unknown> | void {
+  return client.status === 'ready' ? client.quit() : client.disconnect();
 }

@@ -7,7 +7,7 @@ import {
 } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
 import { destinationTarget } from './destination-target.js';
-import { dynamodbRecord, kinesisRecord, parseSourceRef, shardId, streamIdOf, type FormatContext, type SourceRef } from './record-shapes.js';
+import { dynamodbRecord, kinesisRecord, parseSourceRef, shardId, sourceLabelOf, streamIdOf, type FormatContext, type SourceRef } from './record-shapes.js';
 import { ShardPoller, type BatchOutcome, type DiscardCondition } from './shard-poller.js';
 import type { Streams } from './streams.js';
 import type { Tables } from './tables.js';
@@ -343,8 +343,7 @@ export class EventSourceMappings {
     const ages: Array<{ source: string; functionName: string; ageMs: number }> = [];
     for (const m of this.#mappings.values()) {
       if (m.iteratorAges.size === 0) continue;
-      const source = `${m.source.kind === 'kinesis' ? 'stream' : 'table'}:${m.source.name}`;
-      ages.push({ source, functionName: m.functionName, ageMs: Math.max(...m.iteratorAges.values()) });
+      ages.push({ source: sourceLabelOf(m.source), functionName: m.functionName, ageMs: Math.max(...m.iteratorAges.values()) });
     }
     return ages;
   }

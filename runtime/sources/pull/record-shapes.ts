@@ -25,6 +25,11 @@ export function parseSourceRef(value: string): SourceRef | undefined {
   return undefined;
 }
 
+/** A source as config names it (`stream:NAME`, `table:NAME`): what parseSourceRef reads. */
+export function sourceLabelOf(ref: SourceRef): string {
+  return `${ref.kind === 'kinesis' ? 'stream' : 'table'}:${ref.name}`;
+}
+
 /** The store's stream id of a source. */
 export function streamIdOf(ref: SourceRef): string {
   return `${ref.kind}:${ref.name}`;
