@@ -9,6 +9,8 @@ import { finished } from 'node:stream';
 import { highWaterMarkOf, installAwsLambdaGlobal, isStreaming } from './awslambda-global.js';
 import { LogTailRing } from './log-tail-ring.js';
 import { ResponseStream, type ResponseSink } from './response-stream.js';
+import { closeDrain, openDrain } from './event-loop-drain.js';
+import { callHandler, type Handler, type LambdaContext } from './handler-call.js';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format, types } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
@@ -17,24 +19,9 @@ import type {
   MainToWorker, ResultMessage, WorkerToMain,
 } from './protocol.js';
 
-type Handler = (event: unknown, context: LambdaContext, callback?: Callback) => unknown;
-type Callback = (error?: unknown, result?: unknown) => void;
 /** A handler wrapped by `awslambda.streamifyResponse`. */
 type StreamingHandler = (event: unknown, responseStream: ResponseStream, context: LambdaContext) => unknown;
 interface JobEntry { handler: Handler; batch: boolean; streaming: boolean }
-interface LambdaContext {
-  awsRequestId: string;
-  functionName: string;
-  functionVersion: string;
-  invokedFunctionArn: string;
-  memoryLimitInMB: string;
-  logGroupName: string;
-  logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  clientContext?: unknown;
-  identity?: unknown;
-  getRemainingTimeInMillis(): number;
-}
 
 /** Bytes of a streamed response the host may hold for a slow client before a write waits ('drain'). */
 const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
@@ -62,7 +49,9 @@ const MB = 1024 * 1024;
  * as a message (no HTTP). Replies arrive as 'message' events, so a handler
  * awaiting one is served while it runs; a reply to background work that comes
  * after its invocation ended waits in the port, frozen with the rest, until
- * the next invocation runs the event loop.
+ * the next invocation runs the event loop. The port holds the event loop open
+ * only while a call is in flight, as a socket awaiting its answer would (see
+ * event-loop-drain).
  */
 const hostCalls = new Map<number, (reply: HostReplyMessage) => void>();
 let nextHostCall = 0;
@@ -70,10 +59,13 @@ hostPort.on('message', (reply: HostReplyMessage) => {
   const resolve = hostCalls.get(reply.id);
   if (!resolve) return;
   hostCalls.delete(reply.id);
+  if (hostCalls.size === 0) hostPort.unref();
   resolve(reply);
 });
+hostPort.unref();
 const hostCall: HostCallFunction = (call: HostCall, transfer?: ArrayBuffer[]) => new Promise((resolve) => {
   const id = ++nextHostCall;
+  if (hostCalls.size === 0) hostPort.ref();
   hostCalls.set(id, resolve);
   const message: HostCallMessage = { kind: 'host-call', id, call };
   hostPort.postMessage(message, transfer);
@@ -299,30 +291,6 @@ function makeContext(msg: InvokeMessage, s: InitSpec): LambdaContext {
   };
 }
 
-/**
- * Calls a handler in either style: returning a value or a promise, or calling
- * back. A synchronous throw comes back as a rejected promise.
- */
-function callHandler(fn: Handler, event: unknown, context: LambdaContext): unknown {
-  if (fn.length < 3) {
-    try {
-      return fn(event, context);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  return new Promise((resolve, reject) => {
-    // As the runtime's callback: any value but undefined and null is an error, even 0 or ''.
-    const callback: Callback = (error, result) => (error !== undefined && error !== null ? reject(error) : resolve(result));
-    try {
-      const returned = fn(event, context, callback) as Promise<unknown> | undefined;
-      if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
 function directorySize(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -428,12 +396,14 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
     invokeStreaming(msg, s, fn as unknown as StreamingHandler, event, context, started, initDurationMs);
     return;
   }
+  // From here the loop ends when the handler's own work does (callback answers, NodeJsExit).
+  openDrain();
   if (msg.batch && !batchAware && Array.isArray(event)) {
     runItems(fn, event, context).then(done, failed);
     return;
   }
-  // One promise layer between the handler and the answer (it also keeps the answer off `idle`'s stack).
-  Promise.resolve(callHandler(fn, event, context)).then(done, failed);
+  // The answer comes from a promise job, off `idle`'s stack.
+  callHandler(fn, event, context).then(done, failed);
 }
 
 /**
@@ -444,7 +414,8 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
 function runItems(fn: Handler, items: unknown[], context: LambdaContext): Promise<unknown[]> {
   return Promise.all(items.map(async (item) => {
     try {
-      return await callHandler(fn, item, context);
+      // Each item has its own callback members (and answers once), as its own invocation would.
+      return await callHandler(fn, item, { ...context });
     } catch (itemError) {
       const { errorType, errorMessage } = toLambdaError(itemError);
       return { errorType, errorMessage };
@@ -595,6 +566,7 @@ let answeredAt = 0;
 
 /** Sends an answer, then sleeps until the next request. */
 function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
+  closeDrain();
   port.postMessage(message, transfer);
   answeredAt = Date.now();
   idle();
@@ -653,7 +625,4 @@ function idle(): void {
   }
 }
 
-// Nothing else holds the thread's event loop open now that no port listens: without this, a
-// handler awaiting a promise that never settles would end the thread instead of timing out.
-setInterval(() => {}, 2 ** 31 - 1);
 setImmediate(idle);
