@@ -134,7 +134,25 @@ process.on('unhandledRejection', (reason, promise) => {
   thrown.stack = error.stack;
   throw thrown;
 });
+/**
+ * An uncaught exception ends the environment and fails the invocation with it,
+ * as the runtime's own listener does (it posts the error, then exits) — even
+ * when the handler's code (a monitoring library, say) listens too, which alone
+ * would keep the thread alive. With no other listener the thread dies at once;
+ * otherwise they run first and the exception is thrown again a turn later,
+ * to end the thread then.
+ */
+let dying: { error: unknown } | undefined;
+process.on('uncaughtException', (error) => {
+  if (dying?.error === error || process.listenerCount('uncaughtException') === 1) throw error;
+  dying = { error };
+  setImmediate(() => {
+    throw error;
+  });
+});
 process.on('uncaughtExceptionMonitor', (error) => {
+  // The same exception thrown again to end the thread: logged the first time.
+  if (dying?.error === error) return;
   let name: unknown;
   try {
     name = (error as { name?: unknown } | null)?.name;
@@ -566,6 +584,8 @@ let answeredAt = 0;
 
 /** Sends an answer, then sleeps until the next request. */
 function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
+  // An uncaught exception is about to end the thread: it, not this answer, is the outcome.
+  if (dying) return;
   closeDrain();
   port.postMessage(message, transfer);
   answeredAt = Date.now();

@@ -32,6 +32,7 @@ beforeAll(async () => {
         backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
         backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
+        listensUncaught: { handler: './listens-uncaught.mjs' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
@@ -185,6 +186,19 @@ describe('faults fail only their invocation', () => {
     expect(result.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'in background' });
     expect(Buffer.from(result.logResult!, 'base64').toString('utf8'))
       .toMatch(new RegExp(`\\t${result.requestId}\\tERROR\\tUncaught Exception \\t\\{"errorType":"RangeError","errorMessage":"in background"`));
+  });
+
+  it('an uncaught exception fails the invocation and ends the environment even when the handler\'s code listens for it', async () => {
+    const result = await host.invoke('listensUncaught', { throwLater: true }, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'in background' });
+    const tail = Buffer.from(result.logResult!, 'base64').toString('utf8');
+    // The module's own listener ran, and the runtime's line is written once.
+    expect(tail).toContain('library saw: in background');
+    expect(tail.match(/\tERROR\tUncaught Exception /g)).toHaveLength(1);
+    await vi.waitFor(() => expect(host.registry.get('listensUncaught')!.pool.stats().environments).toBe(0));
+    const next = await host.invoke('listensUncaught', {});
+    expect(next.initDurationMs).toBeDefined();
+    expect(next.payload).toBe('"fine"');
   });
 
   it('process.exit fails with Runtime.ExitError and recycles the environment', async () => {
