@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createBackend } from '../runtime/backend/index.js';
+import { createBackend } from '../dist/runtime/backend/index.js';
 import { runStandalone, type Row } from './run.js';
 import { benchHost, deleteRedisPrefix, summarise } from './runtime-support.js';
 

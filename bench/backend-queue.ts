@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBackend, type AsyncEvent, type Backend, type BackendOptions } from '../runtime/backend/index.js';
+import { createBackend, type AsyncEvent, type Backend, type BackendOptions } from '../dist/runtime/backend/index.js';
 import { deleteRedisPrefix } from './runtime-support.js';
 
 /** One line of the result table. */

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createHost, type Host } from '../runtime/index.js';
+import { createHost, type Host } from '../dist/runtime/index.js';
 import { runStandalone, type Row } from './run.js';
 import { FIXTURES, inChild, isChild, serveChild, settle, SMALL_PAYLOAD, summarise } from './runtime-support.js';
 

@@ -3,6 +3,11 @@
  * `run(): Promise<Row[]>` and prints its table. A module may also export
  * `title` (the table's heading). Name modules on the command line to run only
  * those: `node --import tsx bench/run.ts runtime-invoke graphql`.
+ *
+ * The benchmarks measure the built package (`dist/`), what `npm start` runs,
+ * not the TypeScript sources through tsx (its transform adds work on hot paths,
+ * ~3 % on the Event path): `npm run bench` builds first; build before running
+ * a module by hand (`npx tsc -p tsconfig.build.json`).
  */
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

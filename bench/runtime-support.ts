@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
-import { createHost, type Host, type NeolithConfig } from '../runtime/index.js';
+import { createHost, type Host, type NeolithConfig } from '../dist/runtime/index.js';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url);
 export const fixtureUrl = (file: string): URL => new URL(file, FIXTURES);

@@ -17,7 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { createHost } from '../runtime/index.js';
+import { createHost } from '../dist/runtime/index.js';
 import { runStandalone, type Row } from './run.js';
 
 export const title = 'Event sources: stream records/s, putRecords → handler (BatchSize 100)';
