@@ -62,11 +62,12 @@ export function callHandler(fn: Handler, event: unknown, context: LambdaContext)
       if (isFailure(error)) reject(error);
       else resolve(result);
     };
-    // Until something answers: the runtime's default listener for an empty loop.
+    // Until something answers: the runtime's default listener for an empty loop. It answers a turn
+    // later, never inside the 'beforeExit' emit: the answer leads to the next request, and one that
+    // needed the loop to empty again would find Node past its check and the thread ending.
     let whenDrained = (): void => {
       answered = true;
-      if (isAsync) reject(new NodeJsExit());
-      else resolve(null);
+      setImmediate(() => (isAsync ? reject(new NodeJsExit()) : resolve(null)));
     };
     const first = <A extends unknown[]>(answer: (...args: A) => void) => (...args: A): void => {
       if (answered) return;
@@ -77,7 +78,7 @@ export function callHandler(fn: Handler, event: unknown, context: LambdaContext)
       // Read when called (a plain property: an accessor per call costs ~7 µs in V8's slow path).
       if (isFailure(error) || !context.callbackWaitsForEmptyEventLoop) return settle(error, result);
       cancelDrain(whenDrained);
-      // The runtime answers a turn after the loop emptied (setImmediate in its listener).
+      // A turn after the loop emptied, as the runtime does (setImmediate in its listener).
       whenDrained = () => setImmediate(() => resolve(result));
       onDrain(whenDrained);
     });

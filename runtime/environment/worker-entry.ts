@@ -65,10 +65,11 @@ hostPort.on('message', (reply: HostReplyMessage) => {
 hostPort.unref();
 const hostCall: HostCallFunction = (call: HostCall, transfer?: ArrayBuffer[]) => new Promise((resolve) => {
   const id = ++nextHostCall;
+  const message: HostCallMessage = { kind: 'host-call', id, call };
+  // Posted first: a call that cannot be posted (a value that cannot be cloned) rejects, holding nothing open.
+  hostPort.postMessage(message, transfer);
   if (hostCalls.size === 0) hostPort.ref();
   hostCalls.set(id, resolve);
-  const message: HostCallMessage = { kind: 'host-call', id, call };
-  hostPort.postMessage(message, transfer);
 });
 Object.defineProperty(globalThis, Symbol.for('neolith.hostCall'), { value: hostCall });
 
@@ -139,12 +140,12 @@ process.on('unhandledRejection', (reason, promise) => {
  * as the runtime's own listener does (it posts the error, then exits) — even
  * when the handler's code (a monitoring library, say) listens too, which alone
  * would keep the thread alive. With no other listener the thread dies at once;
- * otherwise they run first and the exception is thrown again a turn later,
- * to end the thread then.
+ * otherwise they run after this one and the exception is thrown again a turn
+ * later, to end the thread then.
  */
 let dying: { error: unknown } | undefined;
 process.on('uncaughtException', (error) => {
-  if (dying?.error === error || process.listenerCount('uncaughtException') === 1) throw error;
+  if ((dying !== undefined && dying.error === error) || process.listenerCount('uncaughtException') === 1) throw error;
   dying = { error };
   setImmediate(() => {
     throw error;
@@ -152,7 +153,7 @@ process.on('uncaughtException', (error) => {
 });
 process.on('uncaughtExceptionMonitor', (error) => {
   // The same exception thrown again to end the thread: logged the first time.
-  if (dying?.error === error) return;
+  if (dying !== undefined && dying.error === error) return;
   let name: unknown;
   try {
     name = (error as { name?: unknown } | null)?.name;

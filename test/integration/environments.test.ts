@@ -33,6 +33,7 @@ beforeAll(async () => {
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
         backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
         listensUncaught: { handler: './listens-uncaught.mjs' },
+        backgroundThrowUndefined: { handler: './faults.mjs#backgroundThrowUndefined' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
         buffers: { handler: './faults.mjs#buffers', memoryMB: 128 },
@@ -199,6 +200,12 @@ describe('faults fail only their invocation', () => {
     const next = await host.invoke('listensUncaught', {});
     expect(next.initDurationMs).toBeDefined();
     expect(next.payload).toBe('"fine"');
+  });
+
+  it('logs the runtime\'s Uncaught Exception line for background work that throws undefined', async () => {
+    const result = await host.invoke('backgroundThrowUndefined', {}, { logType: 'Tail' });
+    expect(result.functionError).toBe('Unhandled');
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain(`\t${result.requestId}\tERROR\tUncaught Exception `);
   });
 
   it('process.exit fails with Runtime.ExitError and recycles the environment', async () => {

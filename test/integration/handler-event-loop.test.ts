@@ -42,8 +42,10 @@ beforeAll(async () => {
         firstAnswerWins: fn('firstAnswerWins'),
         callbackBeforePromise: fn('callbackBeforePromise'),
         callbackThenPut: { handler: './host-call.mjs#callbackThenPut', timeoutMs: 10_000 },
+        callbackAfterFailedPost: { handler: './host-call.mjs#callbackAfterFailedPost', timeoutMs: 2000 },
       },
       tables: { notes: { partitionKey: 'id' } },
+      buckets: { files: {} },
     },
   });
 });
@@ -93,12 +95,34 @@ describe('callback answers and the event loop', () => {
     expect((await host.sources.tables.get('notes', { id: 'cb-1' }))?.item).toEqual({ id: 'cb-1', text: 'after the callback' });
   });
 
+  it('a host call that cannot be posted fails alone and holds nothing open', async () => {
+    const result = await call('callbackAfterFailedPost');
+    expect(result.functionError).toBeUndefined();
+    expect(JSON.parse(result.payload!)).toMatch(/^put failed: /);
+  });
+
   it('the callback answer is not overtaken by the async handler\'s own result', async () => {
     expect(JSON.parse((await call('callbackBeforePromise')).payload!)).toBe('from callback');
   });
 });
 
 describe('handlers that never answer', () => {
+  // The next request can arrive while the last answer is being given: each must still end the same way, warm.
+  it.each([
+    ['forgetsCallback', 'null', undefined],
+    ['syncReturn', 'null', undefined],
+    ['plainNeverSettles', 'null', undefined],
+    ['asyncNeverSettles', undefined, 'Runtime.NodeJsExit'],
+    ['callbackWaits', '{"answered":true,"waits":true}', undefined],
+  ])('%s answers the same on calls back to back, in the same environment', async (name, payload, errorType) => {
+    for (let i = 0; i < 4; i++) {
+      const result = await host.invoke(name, {});
+      if (errorType) expect(result.error?.errorType, `call ${i}`).toBe(errorType);
+      else expect(result.payload, `call ${i}`).toBe(payload);
+      if (i > 0) expect(result.initDurationMs, `call ${i} is warm`).toBeUndefined();
+    }
+  });
+
   it('a callback handler that never calls back answers null once nothing is left to run', async () => {
     const result = await call('forgetsCallback');
     expect(result.functionError).toBeUndefined();
