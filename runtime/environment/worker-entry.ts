@@ -266,18 +266,33 @@ async function initialise(next: InitSpec): Promise<number> {
       handler = found as Handler;
       handlerStreaming = isStreaming(found);
     }
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    initError =
-      error instanceof Error && error.name === 'Runtime.HandlerNotFound'
-        ? toLambdaError(error)
-        : code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
-          ? { ...toLambdaError(error), errorType: 'Runtime.ImportModuleError' }
-          : toLambdaError(error);
+  } catch (thrown) {
+    const error = asInitError(thrown);
+    initError = toLambdaError(error);
     // The runtime logs a failed init as an uncaught exception, outside any request (its id reads "undefined").
     logError('Uncaught Exception', error);
   }
   return performance.now() - started;
+}
+
+/** The runtime's errors for a module that does not load; its words are the original error's text. */
+class UserCodeSyntaxError extends Error {}
+UserCodeSyntaxError.prototype.name = 'Runtime.UserCodeSyntaxError';
+class ImportModuleError extends Error {}
+ImportModuleError.prototype.name = 'Runtime.ImportModuleError';
+
+/**
+ * What the runtime's loader makes of a failed import (`loadModule`): a
+ * SyntaxError (in the code, or a JSON.parse in module scope) becomes
+ * `Runtime.UserCodeSyntaxError` and a CommonJS `require` of a missing module
+ * `Runtime.ImportModuleError`, both worded as `String(error)`. The rest
+ * passes as thrown — an ES module's missing import (ERR_MODULE_NOT_FOUND)
+ * included, which the runtime does not wrap either.
+ */
+function asInitError(thrown: unknown): unknown {
+  if (thrown instanceof SyntaxError) return new UserCodeSyntaxError(String(thrown));
+  if (thrown instanceof Error && (thrown as { code?: unknown }).code === 'MODULE_NOT_FOUND') return new ImportModuleError(String(thrown));
+  return thrown;
 }
 
 function lookup(mod: Record<string, unknown>, path: string): unknown {

@@ -47,6 +47,9 @@ beforeAll(async () => {
         callback: { handler: './faults.mjs#callback' },
         callbackError: { handler: './faults.mjs#callbackError' },
         initCrash: { handler: './init-crash.mjs' },
+        initMissingRequire: { handler: './init-missing-require.cjs' },
+        initMissingImport: { handler: './init-missing-import.mjs' },
+        initBadJson: { handler: './init-bad-json.mjs' },
         cjs: { handler: './legacy.cjs' },
         typed: { handler: './typed.ts' },
         tmp: { handler: './tmp.mjs' },
@@ -284,6 +287,22 @@ describe('faults fail only their invocation', () => {
     const second = await host.invoke('initCrash', {});
     expect(second.error?.errorMessage).toBe('init failed: missing SECRET');
     expect(host.registry.get('initCrash')!.pool.stats().created).toBe(2);
+  });
+
+  // As the runtime's loader words them: wrapped as String(error), or (an ES module's missing import) as thrown.
+  it.each([
+    ['initMissingRequire', 'Runtime.ImportModuleError', /^Error: Cannot find module 'no-such-package-for-neolith-tests'/],
+    ['initBadJson', 'Runtime.UserCodeSyntaxError', /^SyntaxError: .*JSON/],
+    ['initMissingImport', 'Error', /^Cannot find package 'no-such-package-for-neolith-tests' imported from /],
+  ])('a module that does not load (%s) fails with %s', async (name, errorType, message) => {
+    const result = await host.invoke(name, {}, { logType: 'Tail' });
+    expect(result.functionError).toBe('Unhandled');
+    expect(result.error!.errorType).toBe(errorType);
+    expect(result.error!.errorMessage).toMatch(message);
+    // The stack's own head ("Error [ERR_MODULE_NOT_FOUND]: …" for Node's coded errors).
+    expect(result.error!.trace[0]!.startsWith(errorType)).toBe(true);
+    expect(result.error!.trace[0]).toContain(result.error!.errorMessage.split('\n')[0]);
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain(`\tundefined\tERROR\tUncaught Exception \t{"errorType":"${errorType}"`);
   });
 
   it('a response over 6 MB fails with Function.ResponseSizeTooLarge', async () => {
