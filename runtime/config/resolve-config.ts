@@ -1,9 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import { applyLayout, nanoFunctionName } from './apply-layout.js';
 import type { FunctionSettings, LayoutMap, LayoutName } from './config-types.js';
 import { discoverJobs } from './discover-jobs.js';
+import { locateHandler } from './handler-location.js';
 import { ProblemList } from './problem-list.js';
 import { resolveHttpOptions } from './resolve-http.js';
 import {
@@ -41,10 +42,10 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
   const jobToFunction: Record<string, string> = {};
 
   for (const [name, fn] of Object.entries(config.functions ?? {})) {
-    const [file, exportName = 'handler'] = fn.handler.split('#') as [string, string?];
-    const modulePath = isAbsolute(file) ? file : resolve(rootDir, file);
-    if (!existsSync(modulePath) || !statSync(modulePath).isFile()) {
-      p.add(`functions.${name}.handler`, 'point at an existing module file', fn.handler);
+    const located = locateHandler(fn.handler, rootDir);
+    const { modulePath, exportName } = located ?? { modulePath: resolve(rootDir, fn.handler.split('#')[0]!), exportName: 'handler' };
+    if (!located) {
+      p.add(`functions.${name}.handler`, 'point at an existing module file ("path/module.mjs#export", or Lambda\'s "path/module.export")', fn.handler);
     } else if (!/\.(mjs|cjs|js|ts|mts|cts)$/.test(modulePath)) {
       p.add(`functions.${name}.handler`, 'name a .mjs, .cjs, .js or .ts module', fn.handler);
     }

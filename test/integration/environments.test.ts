@@ -25,6 +25,7 @@ beforeAll(async () => {
       functions: {
         echo: { handler: './echo.mjs' },
         echo2: { handler: './echo.mjs', memoryMB: 256 },
+        lambdaStyle: { handler: 'legacy.handler' },
         throws: { handler: './faults.mjs#throws' },
         rejects: { handler: './faults.mjs#rejects' },
         exits: { handler: './faults.mjs#exits' },
@@ -107,6 +108,12 @@ describe('warm environments', () => {
     });
     expect(body.remaining).toBeGreaterThan(2000);
     expect(body.remaining).toBeLessThanOrEqual(3000);
+  });
+
+  it('runs a handler named as Lambda names it ("module.export", as in a SAM template)', async () => {
+    const result = await host.invoke('lambdaStyle', { value: 3 });
+    expect(result.functionError).toBeUndefined();
+    expect(result.payload).toBe((await host.invoke('cjs', { value: 3 })).payload);
   });
 
   it('runs callback-style, CommonJS and TypeScript handlers unchanged', async () => {

@@ -44,9 +44,14 @@ describe('resolveConfig', () => {
     expect(config.functions.find((f) => f.name === 'b')).not.toHaveProperty('asyncConfigured');
   });
 
+  it('resolves a handler written as Lambda writes it (SAM\'s "module.export")', () => {
+    const config = resolveConfig({ functions: { echo: { handler: 'handlers/echo.handler' } } }, fixtures);
+    expect(config.functions[0]).toMatchObject({ modulePath: join(fixtures, 'handlers/echo.mjs'), exportName: 'handler' });
+  });
+
   it('reports a handler file that does not exist, and a wrong extension', () => {
     expect(problemsOf(() => resolveConfig({ functions: { a: { handler: './nope.mjs' } } }, fixtures))).toEqual([
-      'functions.a.handler must point at an existing module file (got "./nope.mjs")',
+      'functions.a.handler must point at an existing module file ("path/module.mjs#export", or Lambda\'s "path/module.export") (got "./nope.mjs")',
     ]);
     expect(problemsOf(() => resolveConfig({ functions: { a: { handler: './jobs-app/neolith.config.json' } } }, fixtures))).toEqual([
       'functions.a.handler must name a .mjs, .cjs, .js or .ts module (got "./jobs-app/neolith.config.json")',
