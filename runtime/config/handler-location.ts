@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** Where a function's handler is: its module file and the export path within it (dots for nesting). */
 export interface HandlerLocation {
@@ -9,6 +9,9 @@ export interface HandlerLocation {
 
 /** The extensions Lambda's Node runtime tries for a handler module, in its order, then TypeScript's. */
 const LAMBDA_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'] as const;
+
+/** A name ending like a module file. */
+const MODULE_SUFFIX = /^\.[cm]?[jt]s$/;
 
 const isFile = (path: string): boolean => existsSync(path) && statSync(path).isFile();
 
@@ -32,7 +35,19 @@ export function locateHandler(handler: string, rootDir: string): HandlerLocation
   const name = basename(modulePath);
   const dot = name.indexOf('.');
   if (dot <= 0 || dot === name.length - 1) return undefined;
+  // "resize.js" where only resize.mjs exists is a file that is missing, not an export named "js".
+  if (MODULE_SUFFIX.test(name.slice(dot))) return undefined;
   const stem = join(dirname(modulePath), name.slice(0, dot));
   const found = LAMBDA_EXTENSIONS.map((extension) => stem + extension).find(isFile);
   return found === undefined ? undefined : { modulePath: found, exportName: name.slice(dot + 1) };
+}
+
+/**
+ * The handler as Lambda names it (its `Handler` setting, `_HANDLER` in the
+ * environment): the module's path from the task root without its extension,
+ * a dot, the export — `lambdas/resize.handler` — whichever form the config used.
+ */
+export function lambdaHandlerName(location: HandlerLocation, rootDir: string): string {
+  const path = relative(rootDir, location.modulePath);
+  return `${path.slice(0, path.length - extname(path).length).split(sep).join('/')}.${location.exportName}`;
 }

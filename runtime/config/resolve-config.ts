@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/index.js';
 import { applyLayout, nanoFunctionName } from './apply-layout.js';
 import type { FunctionSettings, LayoutMap, LayoutName } from './config-types.js';
 import { discoverJobs } from './discover-jobs.js';
-import { locateHandler } from './handler-location.js';
+import { lambdaHandlerName, locateHandler } from './handler-location.js';
 import { ProblemList } from './problem-list.js';
 import { resolveHttpOptions } from './resolve-http.js';
 import {
@@ -49,7 +49,8 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     } else if (!/\.(mjs|cjs|js|ts|mts|cts)$/.test(modulePath)) {
       p.add(`functions.${name}.handler`, 'name a .mjs, .cjs, .js or .ts module', fn.handler);
     }
-    functions.push({ ...mergeSettings(name, [fn], p), name, kind: 'handler', modulePath, exportName, jobs: {} });
+    const lambdaHandler = lambdaHandlerName({ modulePath, exportName }, rootDir);
+    functions.push({ ...mergeSettings(name, [fn], p), name, kind: 'handler', modulePath, exportName, lambdaHandler, jobs: {} });
   }
 
   let layout: ResolvedConfig['layout'] = 'none';

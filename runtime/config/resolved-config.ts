@@ -20,6 +20,8 @@ export interface FunctionSpec {
   modulePath?: string;
   /** Export holding the handler (kind `handler`). */
   exportName: string;
+  /** The handler as Lambda names it, `path/module.export` from the root (kind `handler`). */
+  lambdaHandler?: string;
   /** Job name → absolute module path (kind `jobs`). */
   jobs: Record<string, string>;
   memoryMB: number;

@@ -57,7 +57,7 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
       }
       if (!p.object(path, fn)) continue;
       p.knownKeys(path, fn, ['handler', ...SETTINGS_KEYS]);
-      p.string(`${path}.handler`, fn.handler, /^[^#]+(#[A-Za-z_$][\w$.]*)?$/, 'be "path/to/module#exportName"');
+      p.string(`${path}.handler`, fn.handler, /^[^#]+(#[A-Za-z_$][\w$.]*)?$/, 'be "path/to/module#exportName" or Lambda\'s "path/to/module.exportName"');
       validateSettings(p, path, fn);
     }
   }

@@ -1,6 +1,7 @@
 import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compileFunction } from 'node:vm';
 import { build, type Metafile } from 'esbuild';
 import { init as initCjsLexer, parse as parseCjs } from 'cjs-module-lexer';
 import type { FunctionSpec } from '../config/index.js';
@@ -57,8 +58,10 @@ export class FunctionPackager {
     const exportRoot = spec.exportName.split('.')[0]!;
     if (/\.(mjs|cjs|js)$/.test(file)) {
       if (isCommonJs(file)) {
+        const source = readFileSync(file, 'utf8');
+        checkCommonJsSyntax(source, file, spec.name);
         await initCjsLexer();
-        const { exports, reexports } = parseCjs(readFileSync(file, 'utf8'));
+        const { exports, reexports } = parseCjs(source);
         if (reexports.length === 0 && !exports.includes(exportRoot)) {
           throw new ConfigError([`${where} must name an exported function: ${relative(process.cwd(), file)} does not export "${exportRoot}" (exports: ${exports.join(', ') || 'none'})`]);
         }
@@ -142,5 +145,24 @@ export class FunctionPackager {
     if (!exports.includes(name)) {
       throw new ConfigError([`${where} must name an exported function: ${relative(process.cwd(), file)} does not export "${name}" (exports: ${exports.join(', ') || 'none'})`]);
     }
+  }
+}
+
+/**
+ * A CommonJS handler is not bundled (ES modules are, which finds their syntax
+ * errors): compile it, unrun, so a syntax error stops the start as an ES
+ * module's does, rather than failing every call. Its own `require`s are
+ * checked when it loads.
+ */
+function checkCommonJsSyntax(source: string, file: string, name: string): void {
+  try {
+    // As Node's loader: without a byte order mark or a #! line (not valid in a function body).
+    const body = source.replace(/^\uFEFF/, '').replace(/^#!.*/, '');
+    compileFunction(body, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    // V8 heads a syntax error's stack with "file:line".
+    const line = error.stack?.startsWith(`${file}:`) ? /^\d+/.exec(error.stack.slice(file.length + 1))?.[0] : undefined;
+    throw new ConfigError([`function ${name} must build: ${relative(process.cwd(), file)}${line ? `:${line}` : ''}: ${error.message}`], { cause: error });
   }
 }

@@ -6,7 +6,7 @@ const startedAt = new Date().toISOString().replace('Z', '+0000');
 /** Lambda's FunctionConfiguration for a function (what ListFunctions and GetFunction return). */
 export function functionConfiguration(fn: RegisteredFunction): Record<string, unknown> {
   const spec = fn.spec;
-  const handler = spec.kind === 'handler' ? `${spec.modulePath?.split('/').pop()?.replace(/\.[^.]+$/, '')}.${spec.exportName}` : 'jobs';
+  const handler = spec.lambdaHandler ?? 'jobs';
   return {
     FunctionName: spec.name,
     FunctionArn: fn.arn,

@@ -218,7 +218,8 @@ export class FunctionRegistry {
           // Where jobs keep durable state of their own (the reference app's store).
           NEOLITH_STATE_DIR: config.stateDir,
           get NEOLITH_HOST_URL() { return registry.hostUrl; }, // read when an environment binds, after listen
-          _HANDLER: spec.kind === 'handler' ? `${spec.modulePath}#${spec.exportName}` : `jobs:${Object.keys(spec.jobs).join(',')}`,
+          // As Lambda sets it (tracing wrappers read it to find the handler): `path/module.export` from LAMBDA_TASK_ROOT.
+          _HANDLER: spec.lambdaHandler ?? `jobs:${Object.keys(spec.jobs).join(',')}`,
           ...spec.environment,
         },
       },

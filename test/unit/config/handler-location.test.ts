@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { locateHandler } from '../../../runtime/config/handler-location.js';
+import { lambdaHandlerName, locateHandler } from '../../../runtime/config/handler-location.js';
 
 const root = mkdtempSync(join(tmpdir(), 'neolith-handler-location-'));
 mkdirSync(join(root, 'src', 'v1.2'), { recursive: true });
@@ -35,11 +35,24 @@ describe('locateHandler', () => {
     expect(locateHandler('index', root)).toBeUndefined();
     expect(locateHandler('index.', root)).toBeUndefined();
     expect(locateHandler('.handler', root)).toBeUndefined();
+    // A module file that is not there is just missing, though a sibling has another extension.
+    expect(locateHandler('./index.js', root)).toBeUndefined();
+    expect(locateHandler('src/only.mjs', root)).toBeUndefined();
+    expect(locateHandler('src/typed.mts', root)).toBeUndefined();
     // A '#' means neolith's form: the part before it must be the file itself.
     expect(locateHandler('index.handler#x', root)).toBeUndefined();
   });
 
   it('leaves an existing file of another kind to the caller to refuse', () => {
     expect(locateHandler('./notes.txt', root)).toEqual({ modulePath: join(root, 'notes.txt'), exportName: 'handler' });
+  });
+});
+
+describe('lambdaHandlerName', () => {
+  it('names the handler as Lambda does, from the root, whichever form located it', () => {
+    expect(lambdaHandlerName(locateHandler('./src/app.mjs#main', root)!, root)).toBe('src/app.main');
+    expect(lambdaHandlerName(locateHandler('./src/only.handlers.get', root)!, root)).toBe('src/only.handlers.get');
+    expect(lambdaHandlerName(locateHandler('src/v1.2/api.handler', root)!, root)).toBe('src/v1.2/api.handler');
+    expect(lambdaHandlerName(locateHandler('index.handler', root)!, root)).toBe('index.handler');
   });
 });

@@ -46,7 +46,7 @@ describe('resolveConfig', () => {
 
   it('resolves a handler written as Lambda writes it (SAM\'s "module.export")', () => {
     const config = resolveConfig({ functions: { echo: { handler: 'handlers/echo.handler' } } }, fixtures);
-    expect(config.functions[0]).toMatchObject({ modulePath: join(fixtures, 'handlers/echo.mjs'), exportName: 'handler' });
+    expect(config.functions[0]).toMatchObject({ modulePath: join(fixtures, 'handlers/echo.mjs'), exportName: 'handler', lambdaHandler: 'handlers/echo.handler' });
   });
 
   it('reports a handler file that does not exist, and a wrong extension', () => {

@@ -42,10 +42,10 @@ describe('validateConfig', () => {
 
   it('states the rule, the path and the value for a handler without a module', () => {
     expect(validateConfig({ functions: { a: { handler: '#x' } } }).problems).toEqual([
-      'functions.a.handler must be "path/to/module#exportName" (got "#x")',
+      'functions.a.handler must be "path/to/module#exportName" or Lambda\'s "path/to/module.exportName" (got "#x")',
     ]);
     expect(validateConfig({ functions: { a: {} } }).problems).toEqual([
-      'functions.a.handler must be "path/to/module#exportName" (got undefined)',
+      'functions.a.handler must be "path/to/module#exportName" or Lambda\'s "path/to/module.exportName" (got undefined)',
     ]);
   });
 
