@@ -126,6 +126,9 @@ UnhandledPromiseRejection.prototype.name = 'Runtime.UnhandledPromiseRejection';
 // As Lambda's runtime: the failure is logged, then the runtime exits (here the thread dies, and the
 // host fails the invocation with the error and starts the next one cold). The log line goes to the
 // shared tail the host reads after the death.
+/** The exception ending this thread, once one is on its way (see the listeners below). */
+let dying: { error: unknown } | undefined;
+
 process.on('unhandledRejection', (reason, promise) => {
   const error = new UnhandledPromiseRejection(reason, promise);
   logError('Unhandled Promise Rejection', error);
@@ -133,6 +136,9 @@ process.on('unhandledRejection', (reason, promise) => {
   const thrown = new Error(error.message);
   thrown.name = error.name;
   thrown.stack = error.stack;
+  // Fatal at once: a listener the handler's code added for uncaught exceptions is not told (the
+  // runtime's own rejection listener exits before anything else hears of it).
+  dying = { error: thrown };
   throw thrown;
 });
 /**
@@ -143,7 +149,6 @@ process.on('unhandledRejection', (reason, promise) => {
  * otherwise they run after this one and the exception is thrown again a turn
  * later, to end the thread then.
  */
-let dying: { error: unknown } | undefined;
 process.on('uncaughtException', (error) => {
   if ((dying !== undefined && dying.error === error) || process.listenerCount('uncaughtException') === 1) throw error;
   dying = { error };
@@ -290,7 +295,12 @@ ImportModuleError.prototype.name = 'Runtime.ImportModuleError';
  * included, which the runtime does not wrap either.
  */
 function asInitError(thrown: unknown): unknown {
-  if (thrown instanceof SyntaxError) return new UserCodeSyntaxError(String(thrown));
+  if (thrown instanceof SyntaxError) {
+    // Its stack is the original's, as the current runtime keeps it: it says where the syntax broke.
+    const wrapped = new UserCodeSyntaxError(String(thrown));
+    if (typeof thrown.stack === 'string') wrapped.stack = thrown.stack;
+    return wrapped;
+  }
   if (thrown instanceof Error && (thrown as { code?: unknown }).code === 'MODULE_NOT_FOUND') return new ImportModuleError(String(thrown));
   return thrown;
 }
@@ -499,7 +509,8 @@ function answer(msg: InvokeMessage, s: InitSpec, durationMs: number, initDuratio
     };
     fatal = true;
   }
-  currentRequestId = 'undefined';
+  // The id stays until the next invocation: output of work the handler left behind is the last
+  // request's, as in Lambda (only init, before any request, reads "undefined").
   const out: ResultMessage = { kind: 'result', seq: msg.seq, durationMs, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
   if (initDurationMs !== undefined) out.initDurationMs = initDurationMs;
   if (error) {

@@ -212,6 +212,14 @@ describe('faults fail only their invocation', () => {
     expect(next.payload).toBe('"fine"');
   });
 
+  it('an unhandled rejection fails at once, unheard by the handler\'s own uncaughtException listener (as the runtime exits first)', async () => {
+    const result = await host.invoke('listensUncaught', { rejectLater: true }, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: rejected in background' });
+    const tail = Buffer.from(result.logResult!, 'base64').toString('utf8');
+    expect(tail).toContain('\tERROR\tUnhandled Promise Rejection ');
+    expect(tail).not.toContain('library saw');
+  });
+
   it('logs the runtime\'s Uncaught Exception line for background work that throws undefined', async () => {
     const result = await host.invoke('backgroundThrowUndefined', {}, { logType: 'Tail' });
     expect(result.functionError).toBe('Unhandled');
@@ -306,8 +314,9 @@ describe('faults fail only their invocation', () => {
     expect(result.functionError).toBe('Unhandled');
     expect(result.error!.errorType).toBe(errorType);
     expect(result.error!.errorMessage).toMatch(message);
-    // The stack's own head ("Error [ERR_MODULE_NOT_FOUND]: …" for Node's coded errors).
-    expect(result.error!.trace[0]!.startsWith(errorType)).toBe(true);
+    // The stack's own head ("Error [ERR_MODULE_NOT_FOUND]: …" for Node's coded errors); a syntax
+    // error keeps the original's stack, which says where it broke.
+    expect(result.error!.trace[0]!.startsWith(errorType === 'Runtime.UserCodeSyntaxError' ? 'SyntaxError' : errorType)).toBe(true);
     expect(result.error!.trace[0]).toContain(result.error!.errorMessage.split('\n')[0]);
     expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain(`\tundefined\tERROR\tUncaught Exception \t{"errorType":"${errorType}"`);
   });
@@ -343,9 +352,11 @@ describe('freezing between invocations', () => {
       await host.invoke('keepalive', { url });
       const first = await host.invoke('keepalive', { url });
       await new Promise((done) => setTimeout(done, 6_500));
-      const second = await host.invoke('keepalive', { url });
+      const second = await host.invoke('keepalive', { url }, { logType: 'Tail' });
       expect(second.error).toBeUndefined();
       expect(json(second.payload)).toEqual({ text: 'pong', calls: (json(first.payload).calls as number) + 1 });
+      // The timer the first call left ran on thaw, before the second began: logged under the first's id, not "undefined".
+      expect(Buffer.from(second.logResult!, 'base64').toString('utf8')).toContain(`\t${first.requestId}\tINFO\tleft behind by ${first.requestId}\n`);
     } finally {
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
@@ -395,6 +406,8 @@ describe('/tmp and environment variables', () => {
     expect(b.ONLY_A).toBeUndefined();
     expect(a.HOST_ONLY_SECRET).toBeUndefined();
     expect(a).toMatchObject({ AWS_LAMBDA_FUNCTION_NAME: 'envA', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', AWS_REGION: 'us-east-1' });
+    // _HANDLER as Lambda sets it, from the task root (tracing wrappers parse it), whichever form the config used.
+    expect(a).toMatchObject({ _HANDLER: 'env.handler', LAMBDA_TASK_ROOT: handlers });
     expect(String(a.TMPDIR).startsWith(join(state.path, 'tmp'))).toBe(true);
   });
 });
