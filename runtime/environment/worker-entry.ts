@@ -608,6 +608,13 @@ function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 
 /** When the last answer went out (epoch ms): how long the thread has been frozen. */
 let answeredAt = 0;
+/**
+ * The last handler left work behind (a timer, an immediate, a socket, a host
+ * call): the next request lets it run first, as Lambda's runtime, whose own
+ * I/O turns the event loop on every invocation. Without any, the thread's
+ * keep-alive timer is its only resource.
+ */
+let leftWork = false;
 
 /** Sends an answer, then sleeps until the next request. */
 function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
@@ -616,6 +623,7 @@ function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
   closeDrain();
   port.postMessage(message, transfer);
   answeredAt = Date.now();
+  leftWork = process.getActiveResourcesInfo().length > 1;
   idle();
 }
 
@@ -659,10 +667,10 @@ function idle(): void {
     if (entry) {
       const msg = entry.message as MainToWorker;
       // Every request answers asynchronously, through `respond`, which comes back here.
-      if (Date.now() - answeredAt < THAW_AFTER_MS) dispatch(msg);
-      // Thaw: one turn of the loop first runs the timers that fell due and reads the sockets
-      // closed meanwhile (a keep-alive connection its server dropped), so the handler does not
-      // pick a dead socket from its HTTP pool. Two hops: timers run between the two.
+      if (!leftWork && Date.now() - answeredAt < THAW_AFTER_MS) dispatch(msg);
+      // Thaw: one turn of the loop first runs what the last handler left that fell due, and reads
+      // the sockets closed meanwhile (a keep-alive connection its server dropped), so the handler
+      // does not pick a dead socket from its HTTP pool. Two hops: timers run between the two.
       else setImmediate(() => setImmediate(() => dispatch(msg)));
       return;
     }

@@ -35,6 +35,7 @@ beforeAll(async () => {
         asyncNeverSettles: fn('asyncNeverSettles'),
         plainNeverSettles: fn('plainNeverSettles'),
         succeeds: fn('succeeds'),
+        succeedsLeavingWork: fn('succeedsLeavingWork'),
         fails: fn('fails'),
         failsEmpty: fn('failsEmpty'),
         done: fn('done'),
@@ -160,6 +161,14 @@ describe('context.done, succeed and fail', () => {
     const result = await call('succeeds');
     expect(JSON.parse(result.payload!)).toEqual({ via: 'succeed' });
     expect(logOf(result)).not.toContain('timer after succeed ran');
+  });
+
+  it('work a synchronous answer left behind runs before the next invocation, however soon it comes', async () => {
+    const first = await call('succeedsLeavingWork', { n: 1 });
+    expect(logOf(first)).not.toContain('left behind by call 1 ran');
+    const second = await call('succeedsLeavingWork', { n: 2 });
+    expect(second.initDurationMs).toBeUndefined();
+    expect(logOf(second)).toContain(`\t${first.requestId}\tINFO\tleft behind by call 1 ran`);
   });
 
   it('fail and done fail or answer as the callback would; fail() with nothing is "handled"', async () => {
