@@ -262,12 +262,13 @@ async function initialise(next: InitSpec): Promise<number> {
       const table = mod.jobs as Record<string, { handler?: unknown; batch?: unknown }>;
       jobs = {};
       for (const [name, job] of Object.entries(table)) {
-        if (typeof job.handler !== 'function') throw handlerNotFound(`${name}.handler`);
+        if (typeof job.handler !== 'function') throw handlerNotFound(`${name}.handler`, job.handler);
         jobs[name] = { handler: job.handler as Handler, batch: job.batch === true, streaming: isStreaming(job.handler) };
       }
     } else {
       const found = lookup(mod, next.exportName);
-      if (typeof found !== 'function') throw handlerNotFound(next.exportName);
+      // Named as Lambda names it: the handler string (`_HANDLER`, "path/module.export").
+      if (typeof found !== 'function') throw handlerNotFound(next.env._HANDLER ?? next.exportName, found);
       handler = found as Handler;
       handlerStreaming = isStreaming(found);
     }
@@ -312,8 +313,9 @@ function lookup(mod: Record<string, unknown>, path: string): unknown {
   return value;
 }
 
-function handlerNotFound(name: string): Error {
-  const error = new Error(`${spec?.moduleUrl.split('/').pop()}.${name} is undefined or not exported`);
+/** The runtime's two wordings: nothing there, or something that is not a function. */
+function handlerNotFound(name: string, found: unknown): Error {
+  const error = new Error(found ? `${name} is not a function` : `${name} is undefined or not exported`);
   error.name = 'Runtime.HandlerNotFound';
   return error;
 }

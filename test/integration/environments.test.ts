@@ -51,6 +51,8 @@ beforeAll(async () => {
         initMissingRequire: { handler: './init-missing-require.cjs' },
         initMissingImport: { handler: './init-missing-import.mjs' },
         initBadJson: { handler: './init-bad-json.mjs' },
+        notAFunction: { handler: 'not-a-function.handler' },
+        nestedMissing: { handler: 'not-a-function.nested.fn' },
         cjs: { handler: './legacy.cjs' },
         typed: { handler: './typed.ts' },
         tmp: { handler: './tmp.mjs' },
@@ -319,6 +321,15 @@ describe('faults fail only their invocation', () => {
     expect(result.error!.trace[0]!.startsWith(errorType === 'Runtime.UserCodeSyntaxError' ? 'SyntaxError' : errorType)).toBe(true);
     expect(result.error!.trace[0]).toContain(result.error!.errorMessage.split('\n')[0]);
     expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain(`\tundefined\tERROR\tUncaught Exception \t{"errorType":"${errorType}"`);
+  });
+
+  it('a handler that is not there, or not a function, fails as the runtime words it, naming the handler string', async () => {
+    expect((await host.invoke('notAFunction', {})).error).toMatchObject({
+      errorType: 'Runtime.HandlerNotFound', errorMessage: 'not-a-function.handler is not a function',
+    });
+    expect((await host.invoke('nestedMissing', {})).error).toMatchObject({
+      errorType: 'Runtime.HandlerNotFound', errorMessage: 'not-a-function.nested.fn is undefined or not exported',
+    });
   });
 
   it('a response over 6 MB fails with Function.ResponseSizeTooLarge', async () => {
