@@ -150,7 +150,8 @@ process.on('unhandledRejection', (reason, promise) => {
  * later, to end the thread then.
  */
 process.on('uncaughtException', (error) => {
-  if ((dying !== undefined && dying.error === error) || process.listenerCount('uncaughtException') === 1) throw error;
+  // Object.is: NaN too is the same exception thrown again.
+  if ((dying !== undefined && Object.is(dying.error, error)) || process.listenerCount('uncaughtException') === 1) throw error;
   dying = { error };
   setImmediate(() => {
     throw error;
@@ -158,7 +159,7 @@ process.on('uncaughtException', (error) => {
 });
 process.on('uncaughtExceptionMonitor', (error) => {
   // The same exception thrown again to end the thread: logged the first time.
-  if (dying !== undefined && dying.error === error) return;
+  if (dying !== undefined && Object.is(dying.error, error)) return;
   let name: unknown;
   try {
     name = (error as { name?: unknown } | null)?.name;
@@ -169,6 +170,8 @@ process.on('uncaughtExceptionMonitor', (error) => {
 });
 
 function takeLogs(): string {
+  // An uncaught exception is ending the thread: its output stays in the shared tail, for the host to read.
+  if (dying) return '';
   const logs = logBuffer;
   logBuffer = '';
   logTailRing.clear();
@@ -398,6 +401,8 @@ function early(msg: InvokeMessage, initDurationMs: number | undefined, error: La
 
 /** Runs one invocation; answers through `respond`. */
 function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
+  // An uncaught exception (during an on-demand init, say) is ending the thread: the handler must not run.
+  if (dying) return;
   const s = spec!;
   currentRequestId = msg.requestId;
   if (initError) {

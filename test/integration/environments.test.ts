@@ -34,6 +34,7 @@ beforeAll(async () => {
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
         backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
         listensUncaught: { handler: './listens-uncaught.mjs' },
+        listensUncaughtInit: { handler: './listens-uncaught-init.mjs', environment: { MARK_FILE: join(state.path, 'handler-ran') } },
         backgroundThrowUndefined: { handler: './faults.mjs#backgroundThrowUndefined' },
         spins: { handler: './faults.mjs#spins', timeoutMs: 300 },
         hogs: { handler: './faults.mjs#hogs', timeoutMs: 30_000 },
@@ -212,6 +213,26 @@ describe('faults fail only their invocation', () => {
     const next = await host.invoke('listensUncaught', {});
     expect(next.initDurationMs).toBeDefined();
     expect(next.payload).toBe('"fine"');
+  });
+
+  it('an answer that comes after an uncaught exception does not take its output: the log keeps it', async () => {
+    const result = await host.invoke('listensUncaught', { throwThenAnswer: true }, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'Error', errorMessage: 'background boom' });
+    const tail = Buffer.from(result.logResult!, 'base64').toString('utf8');
+    expect(tail).toMatch(/\tINFO\tbefore\n/);
+    expect(tail).toContain('\tERROR\tUncaught Exception \t{"errorType":"Error","errorMessage":"background boom"');
+  });
+
+  it('a handler does not run once an uncaught exception from its init is ending the environment', async () => {
+    const result = await host.invoke('listensUncaughtInit', {}, { logType: 'Tail' });
+    expect(result.error).toMatchObject({ errorType: 'Error', errorMessage: 'init-time background failure' });
+    expect(existsSync(join(state.path, 'handler-ran'))).toBe(false);
+    expect(Buffer.from(result.logResult!, 'base64').toString('utf8')).toContain('\tERROR\tUncaught Exception ');
+  });
+
+  it('a NaN thrown in the background, with the handler listening, fails at once rather than at the timeout', async () => {
+    const result = await host.invoke('listensUncaught', { throwNaN: true });
+    expect(result.error).toEqual({ errorType: 'number', errorMessage: 'NaN', trace: [] });
   });
 
   it('an unhandled rejection fails at once, unheard by the handler\'s own uncaughtException listener (as the runtime exits first)', async () => {
