@@ -24,6 +24,7 @@ import { getDirectiveValues, isObjectType, type GraphQLResolveInfo } from 'graph
 import { NeolithError } from '../dist/runtime/errors/index.js';
 import type { HostCallFunction } from '../dist/runtime/environment/protocol.js';
 import { sourcesCall } from '../dist/runtime/sources/sources-api.js';
+import { openTableReads } from '../dist/runtime/sources/client/direct-table-reads.js';
 import { createYoga } from 'graphql-yoga';
 import { createHost } from '../dist/runtime/index.js';
 import { GATEWAY_SDL } from '../dist/runtime/graphql/index.js';
@@ -92,7 +93,7 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
   process.env.NEOLITH_STATE_DIR = stateDir;
   // The jobs keep their data in tables: a host with no functions serves them, in this process, as neolith's host does.
   const data = await createHost({ config: { tables: APP_SOURCES.tables, functions: {} }, rootDir: stateDir, overrides: { stateDir } }); // no schema/ there: no gateway
-  // The jobs' table calls go straight to the host's handler in this process — what an
+  // The jobs' table writes go straight to the host's handler in this process — what an
   // environment's channel reaches, minus the thread hop — so the baseline is not slowed by HTTP.
   const serve = sourcesCall(data.sources);
   const direct: HostCallFunction = async (call) => {
@@ -104,6 +105,8 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
     }
   };
   (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] = direct;
+  // Table reads as an environment of the sqlite backend does them: on a read-only connection of its own, no JSON round trip.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.tableReads')] = openTableReads({ moduleUrl: '', stateDir, tables: data.config.sources.tables });
   const schemaDir = join(ROOT, 'schema');
   const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))];
   const schema = makeExecutableSchema({ typeDefs });

@@ -91,7 +91,8 @@ export class ExecutionEnvironment {
   #terminated: Promise<void> | undefined;
   #exited = false;
 
-  constructor(memoryMB: number) {
+  /** `preload`: a module the thread loads while it boots (see worker-entry's `WorkerData`). */
+  constructor(memoryMB: number, preload?: string) {
     this.memoryMB = memoryMB;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -99,7 +100,10 @@ export class ExecutionEnvironment {
     this.#hostPort = hostChannel.port1;
     this.#worker = new Worker(WORKER_URL, {
       env: {},
-      workerData: { port: port2, signal: this.#signal, hostPort: hostChannel.port2, logTail: this.#logTail.buffer, streamInFlight: this.#streamInFlight.buffer },
+      workerData: {
+        port: port2, signal: this.#signal, hostPort: hostChannel.port2, logTail: this.#logTail.buffer, streamInFlight: this.#streamInFlight.buffer,
+        ...(preload !== undefined && { preload }),
+      },
       transferList: [port2, hostChannel.port2],
       // The thread entry and packaged handlers are plain JS: do not inherit loaders
       // such as `--import tsx` (they cost ~35 ms and ~6 MB per environment).

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { AbortedError } from '../errors/index.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
-import type { HostCallHandler, InitSpec } from './protocol.js';
+import type { HostCallHandler, InitSpec, TableReadsSpec } from './protocol.js';
 import type { SpareEnvironments } from './spare-environments.js';
 
 /** What a pool needs to know to bind environments to its function. */
@@ -16,6 +16,8 @@ export interface PoolBinding {
   maxEnvironments: number;
   /** Serves the sources client's operations in-process (else the client calls the host over HTTP). */
   hostCall?: HostCallHandler;
+  /** The table reads an environment may do itself, when the host offers them (read as each environment starts). */
+  tableReads?: () => TableReadsSpec | undefined;
 }
 
 /** A call waiting for an environment at the cap. */
@@ -226,9 +228,11 @@ export class FunctionPool {
     const env = this.#spares.take(this.#binding.init.memoryMB);
     const { init, tmpRoot } = this.#binding;
     const tmpDir = join(tmpRoot, env.id);
+    const tableReads = this.#binding.tableReads?.();
     try {
       env.bind({
         ...init,
+        ...(tableReads && { tableReads }),
         tmpDir,
         logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`,
         env: { ...init.env, TMPDIR: tmpDir },

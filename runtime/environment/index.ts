@@ -6,4 +6,4 @@ export { SpareEnvironments } from './spare-environments.js';
 export { FunctionPackager } from './function-packager.js';
 export type { FunctionPackage } from './function-packager.js';
 export type { EnvironmentRequest, EnvironmentResult, ResponseStreamTarget, StreamChunkSink } from './invocation-result.js';
-export type { LambdaErrorPayload, InitSpec, HostCall, HostCallHandler, HostCallResult } from './protocol.js';
+export type { LambdaErrorPayload, InitSpec, HostCall, HostCallHandler, HostCallResult, TableReadsSpec } from './protocol.js';

@@ -2,6 +2,7 @@
  * Every message between the host and an environment's worker thread. The
  * worker side imports only types from here, so it stays free of main-side code.
  */
+import type { ResolvedSources } from '../config/index.js';
 
 /** Lambda's error payload, as the Invoke API returns it. */
 export interface LambdaErrorPayload {
@@ -32,7 +33,31 @@ export interface InitSpec {
   ephemeralStorageMB: number;
   /** Responses longer than this many bytes fail with Function.ResponseSizeTooLarge. */
   maxResponseBytes: number;
+  /** Set when the sources client may read the host's tables itself (see `TableReadsSpec`). */
+  tableReads?: TableReadsSpec;
 }
+
+/**
+ * What an environment needs to read the host's tables on a connection of its
+ * own (the sqlite backend): a handler's get, batchGet, query and scan then
+ * skip the hop to the main thread and back, and the JSON round trip of their
+ * answer. Writes still go to the host, which orders them and records their
+ * changes; a read after a write the host acknowledged sees it.
+ */
+export interface TableReadsSpec {
+  /** file: URL of the module exporting `openTableReads` (the host's own copy). */
+  moduleUrl: string;
+  stateDir: string;
+  /** The tables' settings (key schemas), as the host resolved them. */
+  tables: ResolvedSources['tables'];
+}
+
+/**
+ * One read on the environment's own connection, the body as JSON text
+ * (parsed as the host would); published as
+ * `globalThis[Symbol.for('neolith.tableReads')]` for the client to find.
+ */
+export type TableReadFunction = (table: string, op: 'get' | 'batch-get' | 'query' | 'scan', body: string) => Promise<unknown>;
 
 /** Initialise without invoking (provisioned concurrency). */
 export interface InitMessage {

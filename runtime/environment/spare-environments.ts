@@ -11,6 +11,8 @@ export class SpareEnvironments {
   #closed = false;
   /** Threads spawned here so far (cold-start accounting). */
   spawned = 0;
+  /** A module every spare spawned from now on loads while it boots, off any caller's path (the host's table reads). */
+  preload: string | undefined;
 
   constructor(target: number) {
     this.#target = target;
@@ -32,6 +34,7 @@ export class SpareEnvironments {
     }
     if (spare && spare.state !== 'dead') return spare;
     this.spawned++;
+    // No preload: this thread is on a caller's path, which should not wait for a module its function may never use.
     return new ExecutionEnvironment(memoryMB);
   }
 
@@ -45,7 +48,7 @@ export class SpareEnvironments {
     const stock = this.#stock.get(memoryMB);
     if (!stock || this.#closed) return;
     while (stock.length < this.#target) {
-      const env = new ExecutionEnvironment(memoryMB);
+      const env = new ExecutionEnvironment(memoryMB, this.preload);
       this.spawned++;
       env.onExit(() => {
         const at = stock.indexOf(env);

@@ -16,7 +16,7 @@ import { format, types } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type {
   ChunkMessage, HostCall, HostCallFunction, HostCallMessage, HandlerStartMessage, HostReplyMessage, InitDoneMessage, InitSpec, InvokeMessage, LambdaErrorPayload,
-  MainToWorker, ResultMessage, WorkerToMain,
+  MainToWorker, ResultMessage, TableReadFunction, TableReadsSpec, WorkerToMain,
 } from './protocol.js';
 
 /** A handler wrapped by `awslambda.streamifyResponse`. */
@@ -38,8 +38,13 @@ interface WorkerData {
   logTail: SharedArrayBuffer;
   /** `[0]`: bytes of a streamed response the host has not passed to its client yet (backpressure). */
   streamInFlight: SharedArrayBuffer;
+  /**
+   * A module to load while the thread boots, before it takes requests: the
+   * table reads' (see `TableReadsSpec`), so a cold start does not pay for it.
+   */
+  preload?: string;
 }
-const { port, signal, hostPort, logTail, streamInFlight } = workerData as WorkerData;
+const { port, signal, hostPort, logTail, streamInFlight, preload } = workerData as WorkerData;
 const streamPacing = { inFlight: new Int32Array(streamInFlight), highBytes: STREAM_HIGH_WATER_BYTES };
 const logTailRing = new LogTailRing(logTail);
 const MB = 1024 * 1024;
@@ -72,6 +77,21 @@ const hostCall: HostCallFunction = (call: HostCall, transfer?: ArrayBuffer[]) =>
   hostCalls.set(id, resolve);
 });
 Object.defineProperty(globalThis, Symbol.for('neolith.hostCall'), { value: hostCall });
+
+/**
+ * The sources client's table reads on this thread's own connection, when the
+ * host offers them; the module and the connection load on the first read, so
+ * a function that reads no table never pays for them.
+ */
+function installTableReads(tableReads: TableReadsSpec | undefined): void {
+  if (!tableReads) return;
+  let opened: Promise<TableReadFunction> | undefined;
+  const read: TableReadFunction = (table, op, body) => {
+    opened ??= import(tableReads.moduleUrl).then((m: { openTableReads(s: TableReadsSpec): TableReadFunction }) => m.openTableReads(tableReads));
+    return opened.then((reads) => reads(table, op, body));
+  };
+  Object.defineProperty(globalThis, Symbol.for('neolith.tableReads'), { value: read });
+}
 
 let spec: InitSpec | undefined;
 let handler: Handler | undefined;
@@ -255,6 +275,7 @@ function withEnumerableFields(error: Error): Record<string, unknown> {
 async function initialise(next: InitSpec): Promise<number> {
   const started = performance.now();
   spec = next;
+  installTableReads(next.tableReads);
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, next.env);
   // Before the import: module scope may call awslambda.streamifyResponse.
@@ -687,4 +708,7 @@ function idle(): void {
   }
 }
 
-setImmediate(idle);
+// The preload must finish first: an idle thread is frozen in Atomics.wait, and its import with it.
+// A module that fails to load is the table reads' trouble (they fall back to the host), not the thread's.
+if (preload) import(preload).catch(() => undefined).finally(() => setImmediate(idle));
+else setImmediate(idle);

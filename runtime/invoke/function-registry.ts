@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FunctionSpec, ResolvedConfig } from '../config/index.js';
 import { nanoFunctionName } from '../config/index.js';
-import { FunctionPool, type FunctionPackage, type HostCallHandler, type PoolBinding, type SpareEnvironments } from '../environment/index.js';
+import { FunctionPool, type FunctionPackage, type HostCallHandler, type PoolBinding, type TableReadsSpec, type SpareEnvironments } from '../environment/index.js';
 import { InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 
 /** A function as the invoker knows it: its spec, its pool and its input checks. */
@@ -94,6 +94,8 @@ export class FunctionRegistry {
   hostUrl = '';
   /** Serves the sources client's operations in-process, once the host has its sources (else the client uses HTTP). */
   hostCall: HostCallHandler | undefined;
+  /** The table reads environments may do themselves (the sqlite backend); environments started after it is set get it. */
+  tableReads: TableReadsSpec | undefined;
 
   constructor(config: ResolvedConfig, packages: Map<string, FunctionPackage>, spares: SpareEnvironments) {
     this.#config = config;
@@ -191,6 +193,7 @@ export class FunctionRegistry {
       provisionedConcurrency: spec.provisionedConcurrency,
       maxEnvironments: config.maxEnvironmentsPerFunction,
       hostCall: (call) => registry.hostCall?.(call),
+      tableReads: () => registry.tableReads,
       init: {
         functionName: spec.name,
         functionVersion: '$LATEST',

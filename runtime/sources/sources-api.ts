@@ -1,12 +1,12 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
 import { decodePathSegment, readBody, sendJson } from '../http/index.js';
-import { AccessDeniedError, InvalidParameterValueError, InvalidRequestContentError, RequestTooLargeError, ResourceNotFoundError, RouteNotFoundError } from '../errors/index.js';
+import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
 import { decodeStrictBase64 } from './pull/strict-base64.js';
+import { tableReadOp } from './pull/table-read-op.js';
+import { callTooLarge as tooLarge, MAX_JSON_BYTES, parseCallBody, parseJsonObject } from './json-call-body.js';
 
-/** Largest JSON body of a data-plane call (a PutRecords of 5 MB as base64, with room). */
-const MAX_JSON_BYTES = 8 * 1024 * 1024;
 /** S3's largest (and default) max-keys of a ListObjects page. */
 const MAX_LIST_KEYS = 1000;
 const MAPPINGS = /^\/2015-03-31\/event-source-mappings\/?([^/]*)\/?$/;
@@ -176,26 +176,18 @@ const TABLE_OPS = new Set(['put', 'get', 'update', 'delete', 'query', 'batch-get
 /** One table operation (`op` one of TABLE_OPS) on its JSON body; resolves with the JSON answer. */
 async function tableOp(sources: EventSources, table: string, op: string, b: Record<string, unknown>): Promise<unknown> {
   const t = sources.tables;
+  const read = tableReadOp(t, table, op, b);
+  if (read) return read;
   const cond = (b.condition ?? {}) as { ifNotExists?: boolean; expectedVersion?: number };
   switch (op) {
     case 'put':
       return t.put(table, b.item as Record<string, unknown>, cond);
-    case 'get':
-      return { found: (await t.get(table, b.key as Record<string, unknown>)) ?? null };
     case 'update':
       return t.update(table, b.key as Record<string, unknown>, b.changes as Record<string, unknown>, cond);
     case 'delete':
       return { old: (await t.delete(table, b.key as Record<string, unknown>, cond)) ?? null };
-    case 'query':
-      return { items: await t.query(table, b.query as Parameters<typeof t.query>[1]) };
-    case 'batch-get':
-      return { found: await t.batchGet(table, b.keys as Array<Record<string, unknown>>) };
     case 'batch-put':
       return { results: await t.batchPut(table, b.items as Array<Record<string, unknown>>, cond) };
-    case 'scan':
-      return t.scan(table, {
-        ...(b.cursor !== undefined && { cursor: b.cursor as string }), ...(b.limit !== undefined && { limit: b.limit as number }),
-      });
     case 'add':
       return t.add(table, b.key as Record<string, unknown>, b.amounts as Record<string, number>);
     default:
@@ -230,7 +222,7 @@ export function sourcesCall(sources: EventSources): (call: HostCall) => Promise<
           return { json: JSON.stringify({ objects: await b.list(call.name, call.prefix, 1000) }) };
       }
     }
-    const body = parseJson(call.body);
+    const body = parseCallBody(call.body);
     switch (call.source) {
       case 'table':
         return { json: JSON.stringify(await tableOp(sources, call.name, call.op, body)) };
@@ -242,15 +234,6 @@ export function sourcesCall(sources: EventSources): (call: HostCall) => Promise<
   };
 }
 
-/** A JSON body sent over the channel: the HTTP route's size limit and parse rules. */
-function parseJson(text: string): Record<string, unknown> {
-  if (text.length * 3 > MAX_JSON_BYTES) {
-    const size = Buffer.byteLength(text);
-    if (size > MAX_JSON_BYTES) throw tooLarge(size, MAX_JSON_BYTES);
-  }
-  return parseObject(text);
-}
-
 /** `?limit=` as S3's max-keys: a whole number; above 1,000 it lists 1,000, and 0 lists nothing. */
 function listLimit(text: string | null): number {
   if (text === null) return MAX_LIST_KEYS;
@@ -258,28 +241,12 @@ function listLimit(text: string | null): number {
   return Math.min(Number(text), MAX_LIST_KEYS);
 }
 
-/** As `readBody` words it. */
-function tooLarge(size: number, limit: number): RequestTooLargeError {
-  return new RequestTooLargeError(`Request must be smaller than ${limit} bytes for the InvokeFunction operation (got at least ${size})`);
-}
-
 async function json(ctx: RequestContext): Promise<Record<string, unknown>> {
   if (ctx.body && ctx.body.length > MAX_JSON_BYTES) throw tooLarge(ctx.body.length, MAX_JSON_BYTES);
-  return parseObject((ctx.body ?? await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
+  return parseJsonObject((ctx.body ?? await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
 }
 
 /** The largest body a sources route takes (a JSON call or the largest bucket's object): the access guard reads that much. */
 export function sourcesMaxBodyBytes(sources: EventSources): number {
   return Math.max(MAX_JSON_BYTES, ...sources.buckets.names().map((name) => sources.buckets.maxObjectBytes(name)));
-}
-
-function parseObject(text: string): Record<string, unknown> {
-  if (text.length === 0) return {};
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new InvalidRequestContentError(`Could not parse request body into json: ${(error as Error).message}`, { cause: error });
-  }
 }

@@ -142,8 +142,27 @@ export type NotificationsOf = (meta: ObjectMeta) => readonly PendingNotification
 // The store
 // ---------------------------------------------------------------------------
 
+/**
+ * The table reads of a store: all a `TableReader` needs, so an environment
+ * thread can read the SQLite tables itself (see `openSqliteItemReader`).
+ */
+export interface ItemReadStore {
+  getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined>;
+  queryItems(query: ItemQuery): Promise<StoredItem[]>;
+  /** Several items at once (DynamoDB BatchGetItem), in the order asked; `undefined` for a missing one. */
+  getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>>;
+  /**
+   * One page of every item of a table (DynamoDB Scan). `cursor` is `''` for
+   * the first page, else the `next` of the previous one; no `next` means
+   * done. A page holds about `limit` items; order is the store's own.
+   */
+  scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }>;
+  /** Whether `cursor` has the shape of a `next` this store returns (a caller's bad cursor is its error, not the store's). */
+  isScanCursor(cursor: string): boolean;
+}
+
 /** Durable state of streams, tables, checkpoints, mappings and buckets. */
-export interface SourceStore {
+export interface SourceStore extends ItemReadStore {
   readonly kind: 'sqlite' | 'redis';
   /** Resolves once the store answers. */
   waitUntilReady(): Promise<void>;
@@ -160,21 +179,9 @@ export interface SourceStore {
   /** Deletes records that arrived before `before` (epoch ms); returns how many. */
   trimShard(ref: ShardRef, before: number): Promise<number>;
 
-  // -- tables --------------------------------------------------------------
-  getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined>;
+  // -- tables (the reads are ItemReadStore's) --------------------------------
   /** Checks the condition, writes, and appends the change record, atomically. */
   writeItem(write: ItemWrite): Promise<ItemWriteResult>;
-  queryItems(query: ItemQuery): Promise<StoredItem[]>;
-  /** Several items at once (DynamoDB BatchGetItem), in the order asked; `undefined` for a missing one. */
-  getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>>;
-  /**
-   * One page of every item of a table (DynamoDB Scan). `cursor` is `''` for
-   * the first page, else the `next` of the previous one; no `next` means
-   * done. A page holds about `limit` items; order is the store's own.
-   */
-  scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }>;
-  /** Whether `cursor` has the shape of a `next` this store returns (a caller's bad cursor is its error, not the store's). */
-  isScanCursor(cursor: string): boolean;
 
   // -- checkpoints ---------------------------------------------------------
   /** The last processed sequence number; `undefined` when never set. */

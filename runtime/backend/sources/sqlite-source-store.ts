@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from '../sqlite/open-database.js';
 import { rowSequence, sequenceRow } from './sequence-number.js';
+import { SqliteItemReads } from './sqlite-item-reads.js';
 import type {
   CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
   SourceStore, StoredItem,
@@ -43,6 +44,7 @@ export class SqliteSourceStore implements SourceStore {
   readonly #db: Database.Database;
   readonly #objectsDir: string;
   readonly #s;
+  readonly #reads: SqliteItemReads;
   #closed = false;
   readonly #opened: OpenDatabase;
 
@@ -58,15 +60,14 @@ export class SqliteSourceStore implements SourceStore {
       throw error;
     }
     this.#db = db;
+    this.#reads = new SqliteItemReads(db, () => this.#open());
     this.#s = {
       append: db.prepare('INSERT INTO src_records (stream, shard, pk, data, at) VALUES (?, ?, ?, ?, ?)'),
       read: db.prepare('SELECT seq, shard, pk, data, at FROM src_records WHERE stream = ? AND shard = ? AND seq > ? ORDER BY seq LIMIT ?'),
       last: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ?'),
       before: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
       trim: db.prepare('DELETE FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
-      getItem: db.prepare('SELECT item, version FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
       putItem: db.prepare('INSERT INTO src_items (tbl, pk, sk, item, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tbl, pk, sk) DO UPDATE SET item = excluded.item, version = excluded.version'),
-      scan: db.prepare('SELECT pk, sk, item, version FROM src_items WHERE tbl = ? AND (pk > ? OR (pk = ? AND sk > ?)) ORDER BY pk, sk LIMIT ?'),
       deleteItem: db.prepare('DELETE FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?'),
       getCheckpoint: db.prepare('SELECT seq FROM src_checkpoints WHERE mapping = ? AND stream = ? AND shard = ? AND lane = ?'),
       setCheckpoint: db.prepare('INSERT INTO src_checkpoints (mapping, stream, shard, lane, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET seq = excluded.seq'),
@@ -131,17 +132,14 @@ export class SqliteSourceStore implements SourceStore {
 
   // -- tables ----------------------------------------------------------------
 
-  async getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined> {
-    this.#open();
-    const row = this.#s.getItem.get(table, pk, sk) as { item: string; version: number } | undefined;
-    return row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+  getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined> {
+    return this.#reads.getItem(table, pk, sk);
   }
 
   async writeItem(w: ItemWrite): Promise<ItemWriteResult> {
     this.#open();
     return this.#db.transaction((): ItemWriteResult => {
-      const row = this.#s.getItem.get(w.table, w.pk, w.sk) as { item: string; version: number } | undefined;
-      const old = row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+      const old = this.#reads.read(w.table, w.pk, w.sk);
       if (!conditionHolds(w, old)) return { ok: false, ...(old && { current: old }) };
       if (w.item === null) {
         if (!old) return { ok: true, version: 0 };
@@ -160,54 +158,20 @@ export class SqliteSourceStore implements SourceStore {
     }).immediate();
   }
 
-  async queryItems(q: ItemQuery): Promise<StoredItem[]> {
-    this.#open();
-    const where = ['tbl = ?', 'pk = ?'];
-    const args: unknown[] = [q.table, q.pk];
-    if (q.skBeginsWith !== undefined) {
-      where.push('substr(sk, 1, length(?)) = ?');
-      args.push(q.skBeginsWith, q.skBeginsWith);
-    }
-    if (q.skFrom !== undefined) {
-      where.push('sk >= ?');
-      args.push(q.skFrom);
-    }
-    if (q.skTo !== undefined) {
-      where.push('sk <= ?');
-      args.push(q.skTo);
-    }
-    args.push(q.limit ?? 100);
-    const sql = `SELECT item, version FROM src_items WHERE ${where.join(' AND ')} ORDER BY sk ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...args) as Array<{ item: string; version: number }>;
-    return rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
+  queryItems(q: ItemQuery): Promise<StoredItem[]> {
+    return this.#reads.queryItems(q);
   }
 
-  async getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
-    this.#open();
-    // One read transaction, so the items are of one moment.
-    return this.#db.transaction(() => keys.map(({ pk, sk }) => {
-      const row = this.#s.getItem.get(table, pk, sk) as { item: string; version: number } | undefined;
-      return row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
-    }))();
+  getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
+    return this.#reads.getItems(table, keys);
   }
 
   isScanCursor(cursor: string): boolean {
-    try {
-      const parsed = JSON.parse(cursor) as unknown;
-      return Array.isArray(parsed) && parsed.length === 2 && parsed.every((part) => typeof part === 'string');
-    } catch {
-      return false;
-    }
+    return this.#reads.isScanCursor(cursor);
   }
 
-  async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
-    this.#open();
-    // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.
-    const [pk, sk] = cursor === '' ? ['', ''] : JSON.parse(cursor) as [string, string];
-    const rows = this.#s.scan.all(table, pk, pk, sk, limit) as Array<{ pk: string; sk: string; item: string; version: number }>;
-    const items = rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
-    const last = rows.at(-1);
-    return rows.length === limit && last ? { items, next: JSON.stringify([last.pk, last.sk]) } : { items };
+  scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
+    return this.#reads.scanItems(table, cursor, limit);
   }
 
   // -- checkpoints, mappings, leases ------------------------------------------

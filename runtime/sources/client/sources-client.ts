@@ -13,7 +13,7 @@ import {
   ConditionalCheckFailedError, InvalidParameterValueError, InvalidRequestContentError, NeolithError, RequestTooLargeError,
   ResourceNotFoundError, ServiceError,
 } from '../../errors/index.js';
-import type { HostCall, HostCallFunction, HostCallResult } from '../../environment/protocol.js';
+import type { HostCall, HostCallFunction, HostCallResult, TableReadFunction } from '../../environment/protocol.js';
 
 let configuredUrl: string | undefined;
 
@@ -58,13 +58,38 @@ async function viaHost(op: HostCall, transfer?: ArrayBuffer[]): Promise<HostCall
   throw toError(reply.error.type, reply.error.message);
 }
 
-/** A JSON operation: over the channel when possible, else `POST path` over HTTP. */
-async function jsonOp<R>(source: 'table' | 'topic' | 'stream', name: string, op: string, path: string, body: unknown): Promise<R> {
+/** The environment's own table reads, when its host offers them (see `TableReadsSpec`). */
+function tableReadsFn(): TableReadFunction | undefined {
+  return (globalThis as Record<symbol, TableReadFunction | undefined>)[TABLE_READS];
+}
+const TABLE_READS = Symbol.for('neolith.tableReads');
+/** Set once a read on the environment's own connection failed for a reason of its own: the host serves them from then on. */
+let tableReadsBroken = false;
+
+/**
+ * A JSON operation: over the channel when possible, else `POST path` over
+ * HTTP. A table read (`read`) inside an environment that may read the tables
+ * itself does so, with the host's answers and errors.
+ */
+async function jsonOp<T>(source: HostCall['source'], name: string, op: string, path: string, body: unknown, read = false): Promise<T> {
   if (configuredUrl === undefined && !hostCallsUnavailable && hostCallFn()) {
-    const result = await viaHost({ source, name, op, body: JSON.stringify(body) });
-    if (result) return JSON.parse((result as { json: string }).json) as R;
+    const text = JSON.stringify(body);
+    const reads = read && !tableReadsBroken ? tableReadsFn() : undefined;
+    if (reads) {
+      try {
+        return await reads(name, op as Parameters<TableReadFunction>[1], text) as T;
+      } catch (error) {
+        // The host's errors come back as the client's own classes (the module is the host's copy);
+        // anything else is the connection's trouble, not the call's: the host answers instead.
+        const type = (error as { code?: unknown })?.code;
+        if (typeof type === 'string' && type in ERRORS) throw toError(type, (error as Error).message);
+        tableReadsBroken = true;
+      }
+    }
+    const result = await viaHost({ source, name, op, body: text } as HostCall);
+    if (result) return JSON.parse((result as { json: string }).json) as T;
   }
-  return (await (await call('POST', path, body)).json()) as R;
+  return (await (await call('POST', path, body)).json()) as T;
 }
 
 async function call(method: string, path: string, body?: unknown, raw?: { data: Uint8Array; contentType: string }): Promise<Response> {
@@ -108,29 +133,30 @@ export interface WriteCondition {
 /** A DynamoDB-like table. */
 export function table<T extends object = Record<string, unknown>>(name: string) {
   const op = <R>(operation: string, body: unknown) => jsonOp<R>('table', name, operation, `/tables/${seg(name)}/${operation}`, body);
+  const read = <R>(operation: 'get' | 'batch-get' | 'query' | 'scan', body: unknown) => jsonOp<R>('table', name, operation, `/tables/${seg(name)}/${operation}`, body, true);
   return {
     /** Writes a whole item; rejects with ConditionalCheckFailedError when the condition fails. */
     put: (item: T, condition?: WriteCondition) => op<{ version: number }>('put', { item, condition }),
     /** The item and its version, or undefined. */
-    get: async (key: Partial<T>) => (await op<{ found: { item: T; version: number } | null }>('get', { key })).found ?? undefined,
+    get: async (key: Partial<T>) => (await read<{ found: { item: T; version: number } | null }>('get', { key })).found ?? undefined,
     /** Sets attributes (null removes one); creates the item when missing. */
     update: (key: Partial<T>, changes: Partial<Record<keyof T, unknown>>, condition?: WriteCondition) =>
       op<{ item: T; version: number }>('update', { key, changes, condition }),
     /** Deletes; resolves with the old item, if any. */
     delete: async (key: Partial<T>, condition?: WriteCondition) => (await op<{ old: { item: T; version: number } | null }>('delete', { key, condition })).old ?? undefined,
     /** Several items by key in one round trip (BatchGetItem, at most 100 keys), in the order asked. */
-    batchGet: async (keys: Array<Partial<T>>) => (await op<{ found: Array<{ item: T; version: number } | null> }>('batch-get', { keys })).found,
+    batchGet: async (keys: Array<Partial<T>>) => (await read<{ found: Array<{ item: T; version: number } | null> }>('batch-get', { keys })).found,
     /** Puts up to 100 items in one round trip, each under `condition`; a failed condition is reported per item, the rest are written. */
     batchPut: async (items: T[], condition?: WriteCondition) =>
       (await op<{ results: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> }>('batch-put', { items, condition })).results,
     /** One page of every item (Scan); pass `next` back as `cursor` for the next page. */
-    scan: (options: { cursor?: string; limit?: number } = {}) => op<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', options),
+    scan: (options: { cursor?: string; limit?: number } = {}) => read<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', options),
     /** Every item of the table (Scan, page after page). */
     scanAll: async () => {
       const all: Array<{ item: T; version: number }> = [];
       let cursor: string | undefined;
       do {
-        const page = await op<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', cursor === undefined ? {} : { cursor });
+        const page = await read<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', cursor === undefined ? {} : { cursor });
         all.push(...page.items);
         cursor = page.next;
       } while (cursor !== undefined);
@@ -140,7 +166,7 @@ export function table<T extends object = Record<string, unknown>>(name: string) 
     add: (key: Partial<T>, amounts: Partial<Record<keyof T, number>>) => op<{ item: T; version: number }>('add', { key, amounts }),
     /** Items of one partition by sort key. */
     query: async (query: { partitionKey: string | number; beginsWith?: string; from?: string | number; to?: string | number; limit?: number; reverse?: boolean }) =>
-      (await op<{ items: Array<{ item: T; version: number }> }>('query', { query })).items,
+      (await read<{ items: Array<{ item: T; version: number }> }>('query', { query })).items,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ShardRef, SourceStore, StoredItem, WriteCondition } from '../../backend/index.js';
+import type { ItemReadStore, ShardRef, SourceStore, StoredItem, WriteCondition } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
 import { ConditionalCheckFailedError, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import { shardFor } from './shard-hash.js';
@@ -44,19 +44,17 @@ export interface VersionedItem {
 }
 
 /**
- * DynamoDB-like tables: items by partition (+ sort) key, conditional writes,
- * and a change record per write in DynamoDB Streams' shape, appended in the
- * same atomic step as the write (so a mapping never misses or invents one).
+ * The reads of the DynamoDB-like tables: what `Tables` does for get,
+ * batchGet, scan and query, on any store that reads items — the host's, or
+ * an environment thread's own read-only SQLite connection.
  */
-export class Tables {
-  readonly #store: SourceStore;
+export class TableReader {
+  readonly #reads: ItemReadStore;
   readonly #config: ResolvedSources['tables'];
-  readonly #notify: (stream: string, shards: number[]) => void;
 
-  constructor(store: SourceStore, config: ResolvedSources['tables'], notify: (stream: string, shards: number[]) => void) {
-    this.#store = store;
+  constructor(reads: ItemReadStore, config: ResolvedSources['tables']) {
+    this.#reads = reads;
     this.#config = config;
-    this.#notify = notify;
   }
 
   names(): string[] {
@@ -68,6 +66,88 @@ export class Tables {
     const t = this.#config[name];
     if (!t) throw new ResourceNotFoundError(`Requested resource not found: Table ${JSON.stringify(name)} not found (known: ${this.names().join(', ') || 'none'})`);
     return t;
+  }
+
+  /** Reads one item. */
+  async get(name: string, keyAttrs: Record<string, unknown>): Promise<VersionedItem | undefined> {
+    const key = this.key(this.settings(name), keyAttrs);
+    return this.#reads.getItem(name, key.pk, key.sk);
+  }
+
+  /** Several items by key in one call (DynamoDB BatchGetItem, up to 100 keys), in the order asked; `null` for a missing one. */
+  async batchGet(name: string, keys: Array<Record<string, unknown>>): Promise<Array<VersionedItem | null>> {
+    const t = this.settings(name);
+    if (!Array.isArray(keys) || keys.length > TABLE_LIMITS.maxBatchGetKeys) {
+      throw new InvalidParameterValueError(`keys must be an array of at most ${TABLE_LIMITS.maxBatchGetKeys} keys (got ${Array.isArray(keys) ? keys.length : JSON.stringify(keys)?.slice(0, 80)})`);
+    }
+    const found = await this.#reads.getItems(name, keys.map((k) => this.key(t, k)));
+    return found.map((f) => f ?? null);
+  }
+
+  /**
+   * One page of every item of a table (DynamoDB Scan): pass the returned
+   * `next` back as `cursor` until there is none. A page holds about `limit`
+   * items (1–1000, default 1000); the order is the backend's own, as in DynamoDB.
+   */
+  async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<{ items: VersionedItem[]; next?: string }> {
+    this.settings(name);
+    const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
+    if (options.cursor !== undefined && (typeof options.cursor !== 'string' || (options.cursor !== '' && !this.#reads.isScanCursor(options.cursor)))) {
+      throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
+    }
+    return this.#reads.scanItems(name, options.cursor ?? '', limit);
+  }
+
+  /** Items of one partition, by sort key. */
+  async query(name: string, q: TableQuery): Promise<VersionedItem[]> {
+    const t = this.settings(name);
+    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse? } (got ${preview(q)})`);
+    const pk = keyText(q.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
+    const limit = q.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
+    if (q.reverse !== undefined && q.reverse !== null && typeof q.reverse !== 'boolean') throw new InvalidParameterValueError(`reverse must be true or false (got ${preview(q.reverse)})`);
+    const given = (v: unknown) => v !== undefined && v !== null;
+    if ((given(q.beginsWith) || given(q.from) || given(q.to)) && !t.sortKey) {
+      throw new InvalidParameterValueError(`table ${name} has no sort key: beginsWith, from and to do not apply`);
+    }
+    // Checked, not stringified: an object bound would otherwise become "[object Object]" and match nothing (or the wrong items).
+    if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${preview(q.beginsWith)})`);
+    return this.#reads.queryItems({
+      table: name, pk, limit, reverse: q.reverse === true,
+      ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(q.beginsWith!) }),
+      ...(given(q.from) && { skFrom: boundText(q.from, 'from') }),
+      ...(given(q.to) && { skTo: boundText(q.to, 'to') }),
+    });
+  }
+
+  protected key(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>): ItemKey {
+    if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) throw new InvalidParameterValueError(`key must be an object holding ${t.partitionKey}`);
+    const pkValue = ownValue(attrs, t.partitionKey);
+    const pk = keyText(pkValue, t.partitionKey, TABLE_LIMITS.maxPartitionKeyBytes);
+    let sk = '';
+    let skValue: unknown;
+    if (t.sortKey) {
+      skValue = ownValue(attrs, t.sortKey);
+      sk = keyText(skValue, t.sortKey, TABLE_LIMITS.maxSortKeyBytes);
+    }
+    return { pk, sk, pkValue, skValue, shard: shardFor(pk, t.shards) };
+  }
+}
+
+/**
+ * DynamoDB-like tables: items by partition (+ sort) key, conditional writes,
+ * and a change record per write in DynamoDB Streams' shape, appended in the
+ * same atomic step as the write (so a mapping never misses or invents one).
+ */
+export class Tables extends TableReader {
+  readonly #store: SourceStore;
+  readonly #notify: (stream: string, shards: number[]) => void;
+
+  constructor(store: SourceStore, config: ResolvedSources['tables'], notify: (stream: string, shards: number[]) => void) {
+    super(store, config);
+    this.#store = store;
+    this.#notify = notify;
   }
 
   /** The shards of a table's change stream as store refs. */
@@ -90,17 +170,11 @@ export class Tables {
   async put(name: string, item: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<{ version: number }> {
     const t = this.settings(name);
     if (!isPlainObject(item)) throw new InvalidParameterValueError(`item must be an object of attributes (got ${preview(item)})`);
-    const key = this.#key(t, item);
+    const key = this.key(t, item);
     const checked = toCondition(condition);
     checkItem(item);
     const r = await this.#write(name, key, item, checked);
     return { version: r.version };
-  }
-
-  /** Reads one item. */
-  async get(name: string, keyAttrs: Record<string, unknown>): Promise<VersionedItem | undefined> {
-    const key = this.#key(this.settings(name), keyAttrs);
-    return this.#store.getItem(name, key.pk, key.sk);
   }
 
   /**
@@ -111,7 +185,7 @@ export class Tables {
    */
   async update(name: string, keyAttrs: Record<string, unknown>, changes: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem> {
     const t = this.settings(name);
-    const key = this.#key(t, keyAttrs);
+    const key = this.key(t, keyAttrs);
     if (!isPlainObject(changes)) throw new InvalidParameterValueError(`changes must be an object mapping attribute names to values (got ${preview(changes)})`);
     refuseKeyAttributes(t, changes, 'changes');
     const guard = toCondition(condition);
@@ -139,19 +213,9 @@ export class Tables {
 
   /** Deletes an item; resolves with the old one (undefined when there was none). */
   async delete(name: string, keyAttrs: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem | undefined> {
-    const key = this.#key(this.settings(name), keyAttrs);
+    const key = this.key(this.settings(name), keyAttrs);
     const r = await this.#write(name, key, null, toCondition(condition));
     return r.old;
-  }
-
-  /** Several items by key in one call (DynamoDB BatchGetItem, up to 100 keys), in the order asked; `null` for a missing one. */
-  async batchGet(name: string, keys: Array<Record<string, unknown>>): Promise<Array<VersionedItem | null>> {
-    const t = this.settings(name);
-    if (!Array.isArray(keys) || keys.length > TABLE_LIMITS.maxBatchGetKeys) {
-      throw new InvalidParameterValueError(`keys must be an array of at most ${TABLE_LIMITS.maxBatchGetKeys} keys (got ${Array.isArray(keys) ? keys.length : JSON.stringify(keys)?.slice(0, 80)})`);
-    }
-    const found = await this.#store.getItems(name, keys.map((k) => this.#key(t, k)));
-    return found.map((f) => f ?? null);
   }
 
   /**
@@ -168,7 +232,7 @@ export class Tables {
     // A malformed item refuses the call before anything is written, not after the items before it.
     items.forEach((item, i) => {
       if (!isPlainObject(item)) throw new InvalidParameterValueError(`items[${i}] must be an object of attributes (got ${preview(item)})`);
-      this.#key(t, item);
+      this.key(t, item);
       checkItem(item);
     });
     const out: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> = [];
@@ -184,28 +248,13 @@ export class Tables {
   }
 
   /**
-   * One page of every item of a table (DynamoDB Scan): pass the returned
-   * `next` back as `cursor` until there is none. A page holds about `limit`
-   * items (1–1000, default 1000); the order is the backend's own, as in DynamoDB.
-   */
-  async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<{ items: VersionedItem[]; next?: string }> {
-    this.settings(name);
-    const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
-    if (options.cursor !== undefined && (typeof options.cursor !== 'string' || (options.cursor !== '' && !this.#store.isScanCursor(options.cursor)))) {
-      throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
-    }
-    return this.#store.scanItems(name, options.cursor ?? '', limit);
-  }
-
-  /**
    * Adds numbers to attributes, atomically (DynamoDB UpdateItem's `ADD`): a
    * missing attribute (or item) counts as 0. The atomic counter an
    * at-most-once id sequence needs, in one call.
    */
   async add(name: string, keyAttrs: Record<string, unknown>, amounts: Record<string, number>): Promise<VersionedItem> {
     const t = this.settings(name);
-    const key = this.#key(t, keyAttrs);
+    const key = this.key(t, keyAttrs);
     if (!isPlainObject(amounts) || Object.values(amounts).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
       throw new InvalidParameterValueError(`amounts must be an object mapping attribute names to finite numbers (got ${preview(amounts)})`);
     }
@@ -235,28 +284,6 @@ export class Tables {
     throw conditionFailed(name);
   }
 
-  /** Items of one partition, by sort key. */
-  async query(name: string, q: TableQuery): Promise<VersionedItem[]> {
-    const t = this.settings(name);
-    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse? } (got ${preview(q)})`);
-    const pk = keyText(q.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
-    const limit = q.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
-    if (q.reverse !== undefined && q.reverse !== null && typeof q.reverse !== 'boolean') throw new InvalidParameterValueError(`reverse must be true or false (got ${preview(q.reverse)})`);
-    const given = (v: unknown) => v !== undefined && v !== null;
-    if ((given(q.beginsWith) || given(q.from) || given(q.to)) && !t.sortKey) {
-      throw new InvalidParameterValueError(`table ${name} has no sort key: beginsWith, from and to do not apply`);
-    }
-    // Checked, not stringified: an object bound would otherwise become "[object Object]" and match nothing (or the wrong items).
-    if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${preview(q.beginsWith)})`);
-    return this.#store.queryItems({
-      table: name, pk, limit, reverse: q.reverse === true,
-      ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(q.beginsWith!) }),
-      ...(given(q.from) && { skFrom: boundText(q.from, 'from') }),
-      ...(given(q.to) && { skTo: boundText(q.to, 'to') }),
-    });
-  }
-
   async #write(name: string, key: ItemKey, item: Record<string, unknown> | null, condition: WriteCondition | undefined): Promise<{ version: number; old?: StoredItem }> {
     const t = this.settings(name);
     const r = await this.#store.writeItem({ table: name, pk: key.pk, sk: key.sk, item, change: this.#change(name, t, key), ...(condition && { condition }) });
@@ -271,18 +298,6 @@ export class Tables {
     return { stream: `dynamodb:${name}`, shard: key.shard, keys };
   }
 
-  #key(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>): ItemKey {
-    if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) throw new InvalidParameterValueError(`key must be an object holding ${t.partitionKey}`);
-    const pkValue = ownValue(attrs, t.partitionKey);
-    const pk = keyText(pkValue, t.partitionKey, TABLE_LIMITS.maxPartitionKeyBytes);
-    let sk = '';
-    let skValue: unknown;
-    if (t.sortKey) {
-      skValue = ownValue(attrs, t.sortKey);
-      sk = keyText(skValue, t.sortKey, TABLE_LIMITS.maxSortKeyBytes);
-    }
-    return { pk, sk, pkValue, skValue, shard: shardFor(pk, t.shards) };
-  }
 }
 
 interface ItemKey {
