@@ -56,6 +56,8 @@ export interface TableReadsSpec {
  * One read on the environment's own connection, the body as JSON text
  * (parsed as the host would); published as
  * `globalThis[Symbol.for('neolith.tableReads')]` for the client to find.
+ * Rejects with an error named `TableReadsNotOpen` when the connection could
+ * not be opened (this read goes to the host; the next tries to open again).
  */
 export type TableReadFunction = (table: string, op: 'get' | 'batch-get' | 'query' | 'scan', body: string) => Promise<unknown>;
 

@@ -87,7 +87,14 @@ function installTableReads(tableReads: TableReadsSpec | undefined): void {
   if (!tableReads) return;
   let opened: Promise<TableReadFunction> | undefined;
   const read: TableReadFunction = (table, op, body) => {
-    opened ??= import(tableReads.moduleUrl).then((m: { openTableReads(s: TableReadsSpec): TableReadFunction }) => m.openTableReads(tableReads));
+    opened ??= import(tableReads.moduleUrl)
+      .then((m: { openTableReads(s: TableReadsSpec): TableReadFunction }) => m.openTableReads(tableReads))
+      .catch((error: unknown) => {
+        // Not for good: a provisioned environment's init may read before the host has created the
+        // tables in a new state dir. The client asks the host this time and opening is tried again next.
+        opened = undefined;
+        throw Object.assign(new Error(`table reads could not open: ${(error as Error)?.message ?? String(error)}`, { cause: error }), { name: 'TableReadsNotOpen' });
+      });
     return opened.then((reads) => reads(table, op, body));
   };
   Object.defineProperty(globalThis, Symbol.for('neolith.tableReads'), { value: read });

@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../runtime/index.js';
 import type { HostCall } from '../../runtime/environment/index.js';
+import { SqliteSourceStore } from '../../runtime/backend/index.js';
+import { Tables } from '../../runtime/sources/pull/tables.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const handlers = resolve(import.meta.dirname, '../fixtures/handlers');
@@ -24,7 +26,7 @@ async function startHost(backend: 'sqlite' | 'redis', stateDir: string): Promise
     rootDir: handlers,
     config: {
       stateDir, backend, redisPrefix: PREFIX,
-      functions: { reader: { handler: './table-reads.mjs' }, spare: { handler: './table-reads.mjs' } },
+      functions: { reader: { handler: './table-reads.mjs' }, spare: { handler: './table-reads.mjs' }, late: { handler: './table-reads.mjs' } },
       tables: { notes: { partitionKey: 'id' }, events: { partitionKey: 'user', sortKey: 'at' } },
     },
   });
@@ -91,6 +93,10 @@ describe('table reads on the sqlite backend', () => {
     { table: 'notes', op: 'batchGet', args: [Array.from({ length: 101 }, (_, i) => ({ id: `i${i}` }))] },
     { table: 'notes', op: 'scan', args: [{ cursor: 'not a cursor' }] },
     { table: 'events', op: 'query', args: [{ partitionKey: 'u1', beginsWith: 7 }] },
+    // Names of Object.prototype's properties are no tables (the environment's copy of the config is a plain object).
+    { table: 'constructor', op: 'scan', args: [{}] },
+    { table: '__proto__', op: 'query', args: [{ partitionKey: 'x' }] },
+    { table: 'toString', op: 'get', args: [{ id: 'x' }] },
     // Over the 8 MB a JSON call may hold: refused before it is parsed, as the host's route refuses it.
     { table: 'notes', op: 'get', args: [], bigKey: 9 * 1024 * 1024 },
   ];
@@ -110,6 +116,7 @@ describe('table reads on the sqlite backend', () => {
     expect(answers.slice(0, -1)).toEqual(expected);
     expect(answers.map((a) => ('error' in a ? a.error.class : 'ok'))).toEqual([
       'ResourceNotFoundError', 'InvalidParameterValueError', 'InvalidParameterValueError', 'InvalidParameterValueError', 'InvalidParameterValueError',
+      'ResourceNotFoundError', 'ResourceNotFoundError', 'ResourceNotFoundError',
       'RequestTooLargeError',
     ]);
     expect(calls).toEqual([]);
@@ -139,6 +146,31 @@ describe('table reads on the sqlite backend', () => {
       expect(calls.map((c) => c.op)).toEqual(['get', 'get', 'batch-get', 'query', 'scan']);
     } finally {
       host.registry.tableReads = offered;
+    }
+  });
+
+  it('tries to open again on the next read when opening failed (a new state dir\'s tables appear after a provisioned init)', async () => {
+    const offered = host.registry.tableReads!;
+    const later = tempDir();
+    // `late` starts pointed at a directory with no database yet.
+    host.registry.tableReads = { ...offered, stateDir: later.path };
+    let other: SqliteSourceStore | undefined;
+    try {
+      calls.length = 0;
+      const first = await run(host, 'late', [{ table: 'notes', op: 'get', args: [{ id: 'n1' }] }]);
+      expect(first).toEqual([{ ok: { item: { id: 'n1', text: 'one' }, version: 1 } }]);
+      expect(calls.map((c) => c.op)).toEqual(['get']);
+      // The database exists now, holding a different n1: the next read opens it and answers from it.
+      other = new SqliteSourceStore(later.path);
+      await new Tables(other, offered.tables, () => {}).put('notes', { id: 'n1', text: 'other' });
+      calls.length = 0;
+      const second = await run(host, 'late', [{ table: 'notes', op: 'get', args: [{ id: 'n1' }] }]);
+      expect(second).toEqual([{ ok: { item: { id: 'n1', text: 'other' }, version: 1 } }]);
+      expect(calls).toEqual([]);
+    } finally {
+      host.registry.tableReads = offered;
+      await other?.close();
+      later.remove();
     }
   });
 });

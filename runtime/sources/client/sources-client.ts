@@ -63,7 +63,7 @@ function tableReadsFn(): TableReadFunction | undefined {
   return (globalThis as Record<symbol, TableReadFunction | undefined>)[TABLE_READS];
 }
 const TABLE_READS = Symbol.for('neolith.tableReads');
-/** Set once a read on the environment's own connection failed for a reason of its own: the host serves them from then on. */
+/** Set once a read on an open connection failed for a reason of its own: the host serves them from then on. */
 let tableReadsBroken = false;
 
 /**
@@ -83,7 +83,7 @@ async function jsonOp<T>(source: HostCall['source'], name: string, op: string, p
         // anything else is the connection's trouble, not the call's: the host answers instead.
         const type = (error as { code?: unknown })?.code;
         if (typeof type === 'string' && type in ERRORS) throw toError(type, (error as Error).message);
-        tableReadsBroken = true;
+        if ((error as Error)?.name !== 'TableReadsNotOpen') tableReadsBroken = true;
       }
     }
     const result = await viaHost({ source, name, op, body: text } as HostCall);

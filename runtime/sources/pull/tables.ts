@@ -63,7 +63,8 @@ export class TableReader {
 
   /** The table's settings; throws ResourceNotFoundError for an unknown name. */
   settings(name: string): ResolvedSources['tables'][string] {
-    const t = this.#config[name];
+    // Own properties only: the worker's copy of the config is a plain object, and `constructor` is no table.
+    const t = Object.hasOwn(this.#config, name) ? this.#config[name] : undefined;
     if (!t) throw new ResourceNotFoundError(`Requested resource not found: Table ${JSON.stringify(name)} not found (known: ${this.names().join(', ') || 'none'})`);
     return t;
   }
