@@ -15,6 +15,8 @@ export class SqliteItemReads implements ItemReadStore {
   readonly #getItem: Database.Statement;
   readonly #scan: Database.Statement;
   readonly #checkOpen: () => void;
+  /** A query's statement by its SQL: at most 16 shapes (which bounds are given, which order), each prepared once. */
+  readonly #queries = new Map<string, Database.Statement>();
 
   /** `checkOpen` throws when the owner has closed the connection. */
   constructor(db: Database.Database, checkOpen: () => void = () => undefined) {
@@ -53,7 +55,12 @@ export class SqliteItemReads implements ItemReadStore {
     }
     args.push(q.limit ?? 100);
     const sql = `SELECT item, version FROM src_items WHERE ${where.join(' AND ')} ORDER BY sk ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...args) as ItemRow[];
+    let statement = this.#queries.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#queries.set(sql, statement);
+    }
+    const rows = statement.all(...args) as ItemRow[];
     return rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
   }
 
