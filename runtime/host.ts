@@ -21,16 +21,16 @@ import { SourceWatcher } from './source-watcher.js';
 import { EventSources, sourcesApi, sourcesMaxBodyBytes } from './sources/index.js';
 import { sourcesCall } from './sources/sources-api.js';
 
-/**
- * Paths of the host's own surfaces (the Lambda API's versions, records, logs,
- * the dashboard, metrics, sources): no writes from other sites' pages. The
- * REST routes and GraphQL, which serve browser apps, have CORS instead.
- */
 /** The module an environment loads to read the tables itself; under vitest the sources are .ts, so the built copy (threads run plain JS). */
 const TABLE_READS_URL = import.meta.url.endsWith('.ts')
   ? new URL('../dist/runtime/sources/client/direct-table-reads.js', import.meta.url).href
   : new URL('./sources/client/direct-table-reads.js', import.meta.url).href;
 
+/**
+ * Paths of the host's own surfaces (the Lambda API's versions, records, logs,
+ * the dashboard, metrics, sources): no writes from other sites' pages. The
+ * REST routes and GraphQL, which serve browser apps, have CORS instead.
+ */
 const HOST_SURFACE_PREFIXES = [
   '/2015-03-31/', '/2016-08-19/', '/2017-10-31/', '/2019-09-25/', '/2019-09-30/', '/2021-11-15/',
   '/invocations', '/dead-letters', '/logs', '/dashboard', '/metrics', '/buckets', '/topics', '/streams', '/tables',

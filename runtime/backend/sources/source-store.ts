@@ -144,7 +144,7 @@ export type NotificationsOf = (meta: ObjectMeta) => readonly PendingNotification
 
 /**
  * The table reads of a store: all a `TableReader` needs, so an environment
- * thread can read the SQLite tables itself (see `openSqliteItemReader`).
+ * thread can read the SQLite tables itself (see `SqliteItemReader`).
  */
 export interface ItemReadStore {
   getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined>;

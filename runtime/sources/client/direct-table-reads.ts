@@ -4,6 +4,7 @@
  * of the thread's own. It runs the same `TableReader` and body parsing as the
  * host's route, so answers and errors are the host's.
  */
+// The reader's own file, not the backend's face: a thread loads only the table reads, not the backend's Redis and queue code.
 import { SqliteItemReader } from '../../backend/sources/sqlite-item-reads.js';
 import type { TableReadFunction, TableReadsSpec } from '../../environment/protocol.js';
 import { RouteNotFoundError } from '../../errors/index.js';

@@ -1,8 +1,5 @@
 import type { TableReader } from './tables.js';
 
-/** The table operations that only read: the ones an environment may run on its own connection. */
-export const TABLE_READ_OPS: ReadonlySet<string> = new Set(['get', 'batch-get', 'query', 'scan']);
-
 /**
  * One read operation of the tables' JSON surface on its parsed body,
  * resolving with the JSON answer; undefined when `op` is not a read.
