@@ -5,11 +5,14 @@
  * in-process (same SDL, same per-request DataLoader batching) vs neolith
  * serving the same schema in the nano, micro and mono layouts, for a
  * single-field query and for 50 posts with their authors. Same run, one
- * server under load at a time, bare measured again right before each
- * layout; server CPU is this process's (main thread + worker threads) over
- * the measured window.
+ * server under load at a time, bare and neolith measured in turns (ROUNDS
+ * windows each, medians reported); server CPU is this process's (main thread
+ * + worker threads) over each window.
  *
  *   npx tsc -p tsconfig.build.json; node --import tsx bench/graphql.ts
+ *
+ * BENCH_GRAPHQL_LAYOUTS=mono,nano and BENCH_GRAPHQL_QUERIES=posts measure only
+ * the layouts and queries whose names contain one of those words.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,13 +45,21 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CONNECTIONS = 10;
 // Long enough for every environment thread's JIT to settle: the figures are for a server that has been up a while.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+/** Each measured window; bare and neolith take turns, ROUNDS windows each. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const QUERIES = {
   'single field': '{ user(id: "u1") { id name } }',
   '50 posts + authors': '{ posts(limit: 50) { id title author { id name } } }',
 } as const;
 type QueryName = keyof typeof QUERIES;
+
+/** Whether `name` is one a comma-separated env filter asks for (no filter: every name). */
+function wanted(filter: string | undefined, name: string): boolean {
+  return !filter || filter.split(',').some((word) => word.trim() !== '' && name.includes(word.trim()));
+}
+const MEASURED_QUERIES = (Object.keys(QUERIES) as QueryName[]).filter((q) => wanted(process.env.BENCH_GRAPHQL_QUERIES, q));
 
 interface LoadResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }
 interface Cell { rps: number; cpuUsPerRequest: number; p99: number; bad: number; split: CpuSplit | undefined }
@@ -69,12 +80,15 @@ function load(url: string, query: string, seconds: number): Promise<LoadResult> 
   });
 }
 
-/** Warms up, then measures one query: requests/s and this process's CPU per request (and per kind of thread). */
+/** Checks that a server answers the query without errors. */
+async function check(url: string, query: string): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const body = await response.json() as { errors?: unknown };
+  if (!response.ok || body.errors) throw new Error(`${url} answered ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+}
+
+/** One measured window: requests/s and this process's CPU per request (and per kind of thread). */
 async function measure(url: string, query: string, preexisting: ReadonlySet<number>): Promise<Cell> {
-  const check = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  const body = await check.json() as { errors?: unknown };
-  if (!check.ok || body.errors) throw new Error(`${url} answered ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
-  await load(url, query, WARMUP_SECONDS);
   const threadsBefore = threadCpu();
   const cpu = process.cpuUsage();
   const result = await load(url, query, SECONDS);
@@ -164,20 +178,58 @@ export async function neolith(
 
 type Server = { url: string; close: () => Promise<void> };
 
-/** Measures both queries on a running server. */
-async function measureQueries(server: Server, preexisting: ReadonlySet<number>): Promise<Record<QueryName, Cell>> {
-  const cells = {} as Record<QueryName, Cell>;
-  for (const [queryName, query] of Object.entries(QUERIES) as Array<[QueryName, string]>) {
-    cells[queryName] = await measure(server.url, query, preexisting);
+/** One query on one layout: bare yoga's windows and neolith's, taken in turns. */
+interface Pairing { bare: Cell[]; neolith: Cell[] }
+
+/**
+ * Warms both servers on the query, then measures ROUNDS windows of each,
+ * bare yoga and neolith in turns: the VM's drift over a minute (±20 % on a
+ * shared 2-core machine) then falls on both sides instead of on whichever
+ * ran in the slow minute. Only the server under load uses CPU; the other idles.
+ */
+async function interleave(bare: Server, server: Server, preexisting: ReadonlySet<number>, query: string): Promise<Pairing> {
+  await check(bare.url, query);
+  await check(server.url, query);
+  await load(bare.url, query, WARMUP_SECONDS);
+  await load(server.url, query, WARMUP_SECONDS);
+  const pairing: Pairing = { bare: [], neolith: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Threads alive before bare's window are not bare yoga's (the idle layout's environments among them).
+    pairing.bare.push(await measure(bare.url, query, new Set(threadCpu().keys())));
+    pairing.neolith.push(await measure(server.url, query, preexisting));
   }
-  return cells;
+  return pairing;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The median of each figure over a pairing's windows (each figure on its own). */
+function medianCell(cells: Cell[]): Cell {
+  const splits = cells.map((c) => c.split).filter((split): split is CpuSplit => split !== undefined);
+  return {
+    rps: median(cells.map((c) => c.rps)),
+    cpuUsPerRequest: median(cells.map((c) => c.cpuUsPerRequest)),
+    p99: median(cells.map((c) => c.p99)),
+    bad: cells.reduce((sum, c) => sum + c.bad, 0),
+    split: splits.length === cells.length && splits.length > 0
+      ? { main: median(splits.map((x) => x.main)), started: median(splits.map((x) => x.started)), other: median(splits.map((x) => x.other)) }
+      : undefined,
+  };
+}
+
+/** "0.91× 1.02× 0.97×": neolith against bare yoga in each round. */
+function roundRatios(pairing: Pairing, figure: (cell: Cell) => number): string {
+  return pairing.neolith.map((cell, i) => `${(figure(cell) / figure(pairing.bare[i]!)).toFixed(2)}×`).join(' ');
 }
 
 /**
- * Measures every layout and query; each layout is compared with bare yoga
- * measured right before it, so the VM's drift over the minutes of a run (a
- * shared 2-core machine: ±20 % between minutes) does not favour whichever
- * ran first. The notes give every bare run, so the drift shows.
+ * Measures every layout and query against bare yoga in interleaved rounds
+ * (see `interleave`) and reports the median window of each side; the notes
+ * give each round's ratio, so the spread shows.
  */
 export async function run(): Promise<Row[]> {
   const layouts: Record<string, (stateDir: string) => Promise<Server>> = {
@@ -188,19 +240,18 @@ export async function run(): Promise<Row[]> {
     'mono, 2 environments': (dir) => neolith('mono', dir, 2),
   };
   const bareDir = mkdtempSync(join(tmpdir(), 'neolith-bench-graphql-bare-'));
-  // Threads alive before a server starts are not its own (V8 and libuv helpers).
-  const barePreexisting = new Set(threadCpu().keys());
   const bare = await bareYoga(bareDir);
-  const measured: Array<{ layout: string; bare: Record<QueryName, Cell>; cells: Record<QueryName, Cell> }> = [];
+  const measured: Array<{ layout: string; pairings: Record<QueryName, Pairing> }> = [];
   try {
-    for (const [layout, start] of Object.entries(layouts)) {
-      // The bare server idles (no CPU) while a layout is measured.
-      const bareCells = await measureQueries(bare, barePreexisting);
+    for (const [layout, start] of Object.entries(layouts).filter(([name]) => wanted(process.env.BENCH_GRAPHQL_LAYOUTS, name))) {
       const stateDir = mkdtempSync(join(tmpdir(), `neolith-bench-graphql-${layout.replace(/\W+/g, '-')}-`));
+      // Threads alive before a server starts are not its own (V8 and libuv helpers, bare yoga's).
       const preexisting = new Set(threadCpu().keys());
       const server = await start(stateDir);
       try {
-        measured.push({ layout, bare: bareCells, cells: await measureQueries(server, preexisting) });
+        const pairings = {} as Record<QueryName, Pairing>;
+        for (const queryName of MEASURED_QUERIES) pairings[queryName] = await interleave(bare, server, preexisting, QUERIES[queryName]);
+        measured.push({ layout, pairings });
       } finally {
         await server.close();
         rmSync(stateDir, { recursive: true, force: true });
@@ -211,23 +262,22 @@ export async function run(): Promise<Row[]> {
     rmSync(bareDir, { recursive: true, force: true });
   }
   const rows: Row[] = [];
-  for (const queryName of Object.keys(QUERIES) as QueryName[]) {
-    const bareRuns = measured.map((m) => m.bare[queryName]);
-    const spread = (values: number[], unit: string) =>
-      `${Math.round(Math.min(...values)).toLocaleString('en-US')}–${Math.round(Math.max(...values)).toLocaleString('en-US')} ${unit}`;
-    const drift = `bare over the run: ${spread(bareRuns.map((c) => c.rps), 'req/s')}, ${spread(bareRuns.map((c) => c.cpuUsPerRequest), 'µs')}`;
-    for (const { layout, bare: bareCells, cells } of measured) {
-      const bareCell = bareCells[queryName];
-      const cell = cells[queryName];
-      const note = cell.bad > 0 || bareCell.bad > 0 ? `errors: ${cell.bad} (bare ${bareCell.bad})` : `p99 ${cell.p99} ms (bare ${bareCell.p99} ms); ${drift}`;
+  for (const queryName of MEASURED_QUERIES) {
+    for (const { layout, pairings } of measured) {
+      const pairing = pairings[queryName];
+      const bareCell = medianCell(pairing.bare);
+      const cell = medianCell(pairing.neolith);
+      const rounds = `medians of ${ROUNDS} × ${SECONDS} s windows taken in turns; each round`;
+      const errors = cell.bad > 0 || bareCell.bad > 0 ? `; errors: ${cell.bad} (bare ${bareCell.bad})` : '';
       rows.push({
         name: `${queryName}, ${layout}: requests/s`, value: cell.rps, unit: 'req/s', baseline: bareCell.rps,
-        goal: '≥ 0.8× bare', pass: cell.rps >= 0.8 * bareCell.rps, note,
+        goal: '≥ 0.8× bare', pass: cell.rps >= 0.8 * bareCell.rps,
+        note: `${rounds}: ${roundRatios(pairing, (c) => c.rps)}; p99 ${cell.p99} ms (bare ${bareCell.p99} ms)${errors}`,
       });
       rows.push({
         name: `${queryName}, ${layout}: server CPU per request`, value: cell.cpuUsPerRequest, unit: 'µs', baseline: bareCell.cpuUsPerRequest,
         goal: '≤ 1.3× bare', pass: cell.cpuUsPerRequest <= 1.3 * bareCell.cpuUsPerRequest,
-        ...(cell.split && bareCell.split && { note: `${describeSplit(cell.split)} (bare: ${describeSplit(bareCell.split)})` }),
+        note: `each round: ${roundRatios(pairing, (c) => c.cpuUsPerRequest)}${cell.split && bareCell.split ? `; ${describeSplit(cell.split)} (bare: ${describeSplit(bareCell.split)})` : ''}`,
       });
     }
   }
