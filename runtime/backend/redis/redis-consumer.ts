@@ -325,7 +325,7 @@ export class RedisConsumer implements Consumer {
       clearTimeout(timer);
       if (early === STILL_RUNNING && !this.#dead) {
         try {
-          const started = await records.patch(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
+          const started = await records.patchAndRead(base(event), { status: 'RUNNING', attempts: attemptNumber, updatedAt: now });
           // Not written: final meanwhile (or pruned); the outcome reads it again before routing.
           current = started.written ? started.record : undefined;
         } catch (error) {

@@ -19,6 +19,8 @@ export class RedisKeys {
   readonly deadLetterPrefix: string;
   readonly deadLetterIndex: string;
   readonly deadLetterFunctionIndexPrefix: string;
+  /** The status indexes in `STATUS_ORDER`, built once: every record write passes all five. */
+  readonly statusIndexes: readonly string[];
   readonly #prefix: string;
 
   constructor(prefix: string) {
@@ -32,6 +34,7 @@ export class RedisKeys {
     this.deadLetterPrefix = `${prefix}:dlq:`;
     this.deadLetterIndex = `${prefix}:dlqidx:all`;
     this.deadLetterFunctionIndexPrefix = `${prefix}:dlqidx:fn:`;
+    this.statusIndexes = STATUS_ORDER.map((status) => this.statusIndex(status));
   }
 
   record(id: string): string {
@@ -44,10 +47,6 @@ export class RedisKeys {
 
   statusIndex(status: InvocationStatus): string {
     return `${this.#prefix}:ridx:status:${status}`;
-  }
-
-  statusIndexes(): string[] {
-    return STATUS_ORDER.map((status) => this.statusIndex(status));
   }
 
   deadLetter(id: string): string {

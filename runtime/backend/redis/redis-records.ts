@@ -5,6 +5,11 @@ import { DELETE_RECORD_LUA, PRUNE_RECORDS_LUA, PUT_RECORD_LUA } from './record-s
 
 /** Result of a record write; see `PUT_RECORD_LUA`. */
 export type PutRecordResult =
+  | { readonly written: true }
+  | { readonly written: false; readonly reason: 'exists' | 'final' | 'missing' };
+
+/** Result of a record write that reads the record back, as written. */
+export type PutRecordReadResult =
   | { readonly written: true; readonly record: InvocationRecord }
   | { readonly written: false; readonly reason: 'exists' | 'final' | 'missing' };
 
@@ -48,12 +53,17 @@ export class RedisRecords {
 
   async create(record: InvocationRecord): Promise<PutRecordResult> {
     const { identity, ...rest } = record;
-    return this.#put('create', record, rest, identity === undefined ? '' : JSON.stringify(identity));
+    return this.#put('create', record, rest, identity === undefined ? '' : JSON.stringify(identity), 'code');
   }
 
   /** Change a record; never touches a final one. */
   async patch(base: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt'>, patch: RecordPatch): Promise<PutRecordResult> {
-    return this.#put('patch', { ...base, ...patch }, patch, '');
+    return this.#put('patch', { ...base, ...patch }, patch, '', 'code');
+  }
+
+  /** `patch`, answering with the whole record as written (one more reply to send and parse). */
+  async patchAndRead(base: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt'>, patch: RecordPatch): Promise<PutRecordReadResult> {
+    return this.#put('patch', { ...base, ...patch }, patch, '', 'record');
   }
 
   async #put(
@@ -61,14 +71,29 @@ export class RedisRecords {
     record: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt' | 'updatedAt' | 'status'>,
     json: object,
     identity: string,
-  ): Promise<PutRecordResult> {
+    reply: 'record',
+  ): Promise<PutRecordReadResult>;
+  async #put(
+    mode: 'create' | 'patch',
+    record: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt' | 'updatedAt' | 'status'>,
+    json: object,
+    identity: string,
+    reply: 'code',
+  ): Promise<PutRecordResult>;
+  async #put(
+    mode: 'create' | 'patch',
+    record: Pick<InvocationRecord, 'id' | 'functionName' | 'createdAt' | 'updatedAt' | 'status'>,
+    json: object,
+    identity: string,
+    reply: 'record' | 'code',
+  ): Promise<PutRecordReadResult | PutRecordResult> {
     const keys = this.#keys;
     const code = await this.#redis.neolithPutRecord(
       keys.record(record.id),
       keys.allIndex,
       keys.functionIndex(record.functionName),
       keys.finalIndex,
-      ...keys.statusIndexes(),
+      ...keys.statusIndexes,
       mode,
       record.id,
       record.createdAt,
@@ -78,8 +103,10 @@ export class RedisRecords {
       keys.channel,
       record.functionName,
       identity,
+      reply,
     );
     if (typeof code === 'string') return { written: true, record: parseChangeMessage(code) };
+    if (code === 1) return { written: true };
     return { written: false, reason: code === 0 ? 'exists' : code === -1 ? 'final' : 'missing' };
   }
 
@@ -89,7 +116,7 @@ export class RedisRecords {
       keys.record(id),
       keys.allIndex,
       keys.functionIndex(functionName),
-      ...keys.statusIndexes(),
+      ...keys.statusIndexes,
       id,
     );
   }
@@ -166,7 +193,7 @@ export class RedisRecords {
       const count = await this.#redis.neolithPruneRecords(
         keys.finalIndex,
         keys.allIndex,
-        ...keys.statusIndexes(),
+        ...keys.statusIndexes,
         before,
         keys.recordPrefix,
         keys.functionIndexPrefix,
