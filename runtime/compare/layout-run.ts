@@ -92,7 +92,8 @@ export async function runLayout(options: LayoutRunOptions): Promise<LayoutResult
     host = await createHost({
       rootDir: options.config.rootDir,
       // Each layout on a fresh embedded store: never the app's own Redis keys (a dev's data), never shared between layouts.
-      config: { ...options.config.raw, ...options.overrides, stateDir, backend: 'sqlite' } as never,
+      // Lambda's scale-out unless the workload says otherwise: cold starts and peak environments are what Lambda would have.
+      config: { ...options.config.raw, scaleOut: 'lambda', ...options.overrides, stateDir, backend: 'sqlite' } as never,
       overrides: { layout, backend: 'sqlite' },
       logger: { level: 'silent' },
     });

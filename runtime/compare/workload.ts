@@ -33,8 +33,10 @@ export interface LayoutOverrides {
   concurrencyLimit?: number;
   /** Generic pre-booted environments per memory size. */
   spareEnvironments?: number;
-  /** Most environments per function; past it calls wait for a free one (unset: Lambda's scale-out). */
+  /** Most environments per function; past it calls wait for a free one (unset: no cap). */
   maxEnvironmentsPerFunction?: number;
+  /** How a function's environments grow when all are busy (the host's `scaleOut`). */
+  scaleOut?: 'warm-first' | 'lambda';
 }
 
 /** A workload file (`bench/workloads/*.json`). */
@@ -136,7 +138,9 @@ export function validateWorkload(raw: unknown): Workload {
       else if (key === 'concurrencyLimit') integer(`${path}.${key}`, v, 1, 100_000);
       else if (key === 'maxEnvironmentsPerFunction') integer(`${path}.${key}`, v, 1, 1000);
       else if (key === 'spareEnvironments') integer(`${path}.${key}`, v, 0, 64);
-      else problems.push(`${path}.${key} is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction)`);
+      else if (key === 'scaleOut') {
+        if (v !== 'warm-first' && v !== 'lambda') problems.push(`${path}.${key} must be "warm-first" or "lambda" ${got(v)}`);
+      } else problems.push(`${path}.${key} is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction, scaleOut)`);
     }
   };
   overrides('host', w.host);

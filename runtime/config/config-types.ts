@@ -142,6 +142,17 @@ export interface NeolithConfig extends SourcesConfig {
    * a new environment per concurrent call, as Lambda scales out.
    */
   maxEnvironmentsPerFunction?: number;
+  /**
+   * How a function's environments grow when a call finds them all busy.
+   * `"warm-first"`: the call waits for a busy one when that one is expected
+   * to be free and done with it before a cold start would be (judged from
+   * the function's measured warm and cold call times), else starts another;
+   * short calls under load then share a few warm environments. `"lambda"`:
+   * always start another, as Lambda scales out (one environment per
+   * concurrent call). Both stop at `maxEnvironmentsPerFunction`.
+   * @defaultValue "warm-first"
+   */
+  scaleOut?: 'warm-first' | 'lambda';
   /** @defaultValue 4000 */
   port?: number;
   /** @defaultValue "127.0.0.1" */

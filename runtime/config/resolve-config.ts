@@ -114,6 +114,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     idleTimeoutMs: config.idleTimeoutMs ?? d.idleTimeoutMs,
     spareEnvironments: config.spareEnvironments ?? d.spareEnvironments,
     maxEnvironmentsPerFunction: config.maxEnvironmentsPerFunction ?? Number.POSITIVE_INFINITY,
+    scaleOut: config.scaleOut ?? d.scaleOut,
     port: overrides.port ?? config.port ?? d.port,
     host: overrides.host ?? config.host ?? d.host,
     stateDir: resolve(rootDir, overrides.stateDir ?? config.stateDir ?? d.stateDir),

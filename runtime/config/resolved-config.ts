@@ -58,6 +58,7 @@ export interface ResolvedConfig {
   spareEnvironments: number;
   /** Infinity when unset (no cap). */
   maxEnvironmentsPerFunction: number;
+  scaleOut: 'warm-first' | 'lambda';
   port: number;
   host: string;
   stateDir: string;
@@ -97,6 +98,7 @@ export const DEFAULT_HOST_OPTIONS = {
   concurrencyLimit: 1000,
   idleTimeoutMs: 300_000,
   spareEnvironments: 1,
+  scaleOut: 'warm-first' as const,
   port: 4000,
   host: '127.0.0.1',
   stateDir: '.neolith',

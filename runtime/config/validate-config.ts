@@ -5,7 +5,7 @@ import { HTTP_TOP_LEVEL_KEYS, validateHttp } from './validate-http.js';
 import { SOURCES_TOP_LEVEL_KEYS, validateSources } from './validate-sources.js';
 
 const TOP_LEVEL_KEYS = [
-  'functions', 'jobs', 'concurrencyLimit', 'idleTimeoutMs', 'spareEnvironments', 'maxEnvironmentsPerFunction', 'port', 'host',
+  'functions', 'jobs', 'concurrencyLimit', 'idleTimeoutMs', 'spareEnvironments', 'maxEnvironmentsPerFunction', 'scaleOut', 'port', 'host',
   'stateDir', 'backend', 'redisUrl', 'redisPrefix', 'recordRetentionSeconds', 'deadLetterRetentionSeconds', 'asyncLeaseMs', 'payloadLimits', 'region', 'accountId', 'graphql',
 ] as const;
 const SETTINGS_KEYS = [
@@ -85,6 +85,9 @@ export function validateConfig(raw: unknown): { config: NeolithConfig; problems:
   if (raw.idleTimeoutMs !== undefined) p.integer('idleTimeoutMs', raw.idleTimeoutMs, 1);
   if (raw.spareEnvironments !== undefined) p.integer('spareEnvironments', raw.spareEnvironments, 0, 64);
   if (raw.maxEnvironmentsPerFunction !== undefined) p.integer('maxEnvironmentsPerFunction', raw.maxEnvironmentsPerFunction, 1, 1000);
+  if (raw.scaleOut !== undefined && raw.scaleOut !== 'warm-first' && raw.scaleOut !== 'lambda') {
+    p.add('scaleOut', 'be "warm-first" or "lambda"', raw.scaleOut);
+  }
   if (raw.port !== undefined) p.integer('port', raw.port, 0, 65535);
   if (raw.host !== undefined) p.string('host', raw.host);
   if (raw.stateDir !== undefined) p.string('stateDir', raw.stateDir);

@@ -214,6 +214,7 @@ export class ExecutionEnvironment {
       };
       if (request.job !== undefined) message.job = request.job;
       if (request.batch) message.batch = true;
+      if (request.batchShared !== undefined) message.batchShared = request.batchShared;
       if (request.clientContext !== undefined) message.clientContext = request.clientContext;
       if (request.identity !== undefined) message.identity = request.identity;
       if (request.stream) {

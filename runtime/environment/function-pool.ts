@@ -1,9 +1,18 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError } from '../errors/index.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
 import type { HostCallHandler, InitSpec, TableReadsSpec } from './protocol.js';
 import type { SpareEnvironments } from './spare-environments.js';
+
+/**
+ * How a pool grows when a call finds every environment of its function busy.
+ * `lambda`: start another one, as Lambda scales out. `warm-first`: wait for a
+ * busy one when it is expected to be free and serve the call sooner than a
+ * cold start would, else start another (see `FunctionPool#patienceMs`).
+ */
+export type ScaleOut = 'lambda' | 'warm-first';
 
 /** What a pool needs to know to bind environments to its function. */
 export interface PoolBinding {
@@ -14,17 +23,41 @@ export interface PoolBinding {
   provisionedConcurrency: number;
   /** Most environments at once; a call past it waits for one to be free. Infinity: no cap. */
   maxEnvironments: number;
+  /** @defaultValue 'lambda' */
+  scaleOut?: ScaleOut;
+  /** Cores the environments share (warm-first keeps up to one busy per core). @defaultValue this machine's */
+  cores?: number;
   /** Serves the sources client's operations in-process (else the client calls the host over HTTP). */
   hostCall?: HostCallHandler;
   /** The table reads an environment may do itself, when the host offers them (read as each environment starts). */
   tableReads?: () => TableReadsSpec | undefined;
 }
 
-/** A call waiting for an environment at the cap. */
+/** A call waiting for an environment: at the cap, or (warm-first) for a busy one to be free. */
 interface Waiter {
   resolve(env: ExecutionEnvironment): void;
   reject(error: unknown): void;
+  /** Set while the call waits by choice under the cap: when it fires, the call starts an environment of its own. */
+  patience?: NodeJS.Timeout;
 }
+
+/** Weight of the newest call in the smoothed warm and cold call times. */
+const SMOOTHING = 0.2;
+
+/**
+ * warm-first uses environments freely up to one busy per core: below that,
+ * another adds CPU the busy ones cannot use. Past it, another only adds a
+ * thread competing for the same cores.
+ */
+const MACHINE_CORES = availableParallelism();
+
+/**
+ * warm-first, before the function's first call has answered (nothing
+ * measured): how long a call past one environment per core waits for a busy
+ * one before starting its own. Short calls are served by the first
+ * environments; a slow first burst pays this once.
+ */
+const FIRST_CALLS_PATIENCE_MS = 50;
 
 /** Environments of one function, by state. */
 export interface PoolStats {
@@ -51,6 +84,9 @@ export class FunctionPool {
   #binding: PoolBinding;
   #created = 0;
   #closed = false;
+  /** Smoothed wall time of a warm call and of a cold one (init included), ms; undefined until one is seen. */
+  #warmMs: number | undefined;
+  #coldMs: number | undefined;
 
   constructor(binding: PoolBinding, spares: SpareEnvironments) {
     this.#binding = binding;
@@ -90,11 +126,16 @@ export class FunctionPool {
 
   /**
    * Runs one invocation in a warm environment, or a cold one when none is
-   * idle; at `maxEnvironments`, waits for one to be free.
+   * idle; at `maxEnvironments`, waits for one to be free. warm-first: with an
+   * environment per core busy, a short call waits for one of them instead
+   * (see `#patienceMs`).
    */
   run(request: EnvironmentRequest): Promise<EnvironmentResult> {
-    const env = this.#take();
-    if (env) return this.#runOn(env, request);
+    const patienceMs = request.startNow ? undefined : this.#patienceMs();
+    if (patienceMs !== undefined) return this.#waitForEnvironment(request, patienceMs).then((env) => this.#runOn(env, request));
+    const idle = this.#popIdle();
+    if (idle) return this.#runOn(idle, request);
+    if (this.#all.size < this.#binding.maxEnvironments) return this.#runOn(this.#create(), request);
     return this.#waitForEnvironment(request).then((free) => this.#runOn(free, request));
   }
 
@@ -102,23 +143,71 @@ export class FunctionPool {
    * Whether a call started now would run at once rather than queue at the cap.
    * The async dispatcher asks before claiming an event, so events past the cap
    * wait in the queue (status QUEUED, their age counted there) instead of here.
+   * Under the cap there is room: a call waiting there for a busy environment
+   * (warm-first) starts its own once that would be faster.
    */
   hasRoom(): boolean {
-    if (this.#waiting.length > 0) return false;
     if (this.#all.size < this.#binding.maxEnvironments) return true;
+    if (this.#waiting.length > 0) return false;
     return this.#idle.some((env) => env.state !== 'dead');
   }
 
-  /** The most recently used idle environment, else a new one while under the cap. */
-  #take(): ExecutionEnvironment | undefined {
+  /** The most recently used idle environment (LIFO keeps a few hot). */
+  #popIdle(): ExecutionEnvironment | undefined {
     let env = this.#idle.pop();
     while (env && env.state === 'dead') env = this.#idle.pop();
-    if (env) return env;
-    return this.#all.size < this.#binding.maxEnvironments ? this.#create() : undefined;
+    return env;
   }
 
-  /** Queues a call at the cap (first come, first served); its abort takes it out of the queue. */
-  #waitForEnvironment(request: EnvironmentRequest): Promise<ExecutionEnvironment> {
+  /**
+   * warm-first: how long a call waits for a busy environment rather than
+   * take an idle one or start one, or undefined not to wait. It waits only
+   * with an environment per core already busy, and only when one of them is
+   * expected to be free, and done with this call, before a cold start would
+   * be (the calls queued ahead of it counted): another environment then adds
+   * a thread competing for the same cores, with its own JIT, caches and heap
+   * to keep warm, and serves no sooner. Calls that wait on I/O take longer
+   * than a cold start and never wait. A call that has waited as long as a
+   * cold start takes stops waiting (`#outwaited`).
+   */
+  #patienceMs(position = this.#waiting.length): number | undefined {
+    if (this.#binding.scaleOut !== 'warm-first') return undefined;
+    const busy = this.#busy();
+    if (busy < (this.#binding.cores ?? MACHINE_CORES)) return undefined;
+    const warmMs = this.#warmMs;
+    const coldMs = this.#coldMs;
+    // Nothing measured yet: a first burst waits a little for the first calls, unless an idle environment is there.
+    if (warmMs === undefined || coldMs === undefined) return this.#idle.length > 0 ? undefined : FIRST_CALLS_PATIENCE_MS;
+    const expectedWaitMs = (warmMs * (position + 1)) / busy;
+    if (expectedWaitMs + warmMs >= coldMs) return undefined;
+    return coldMs - warmMs;
+  }
+
+  /** Environments running a call (or booting for one). */
+  #busy(): number {
+    return this.#all.size - this.#idle.length;
+  }
+
+  /** Folds one call's wall time into the warm or cold estimate. */
+  #learn(cold: boolean, ms: number): void {
+    const smooth = (estimate: number | undefined, sample: number) => (estimate === undefined ? sample : estimate + SMOOTHING * (sample - estimate));
+    if (cold) this.#coldMs = smooth(this.#coldMs, ms);
+    else this.#warmMs = smooth(this.#warmMs, ms);
+  }
+
+  /** Calls queued on a guess (or an older estimate) that should not wait after all start their own now. */
+  #reconsider(): void {
+    for (let i = 0; i < this.#waiting.length; i++) {
+      const waiter = this.#waiting[i]!;
+      if (waiter.patience !== undefined && this.#patienceMs(i) === undefined && this.#outwaited(waiter)) i--;
+    }
+  }
+
+  /**
+   * Queues a call (first come, first served); its abort takes it out of the
+   * queue. `patienceMs`: it waits by choice, under the cap, at most that long.
+   */
+  #waitForEnvironment(request: EnvironmentRequest, patienceMs?: number): Promise<ExecutionEnvironment> {
     if (this.#closed) return Promise.reject(new AbortedError(`invocation ${request.requestId}: the function's environments are closed`));
     if (request.signal?.aborted) {
       return Promise.reject(new AbortedError(`invocation ${request.requestId} was aborted by its caller`, { cause: request.signal.reason }));
@@ -128,43 +217,84 @@ export class FunctionPool {
       const onAbort = (): void => {
         const at = this.#waiting.indexOf(waiter);
         if (at >= 0) this.#waiting.splice(at, 1);
+        clearTimeout(waiter.patience);
         reject(new AbortedError(`invocation ${request.requestId} was aborted by its caller`, { cause: signal?.reason }));
       };
       const waiter: Waiter = {
         resolve: (env) => {
           signal?.removeEventListener('abort', onAbort);
+          clearTimeout(waiter.patience);
           resolve(env);
         },
         reject: (error) => {
           signal?.removeEventListener('abort', onAbort);
+          clearTimeout(waiter.patience);
           reject(error);
         },
       };
+      if (patienceMs !== undefined) waiter.patience = setTimeout(() => this.#outwaited(waiter), patienceMs).unref();
       this.#waiting.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  /** Hands free environments (or room for new ones) to queued calls, oldest first. */
+  /**
+   * A call waited as long as a cold start takes (or should not wait after
+   * all): it gets a new environment if there is room, else waits on at the
+   * cap. Returns whether it left the queue.
+   */
+  #outwaited(waiter: Waiter): boolean {
+    clearTimeout(waiter.patience);
+    waiter.patience = undefined;
+    const at = this.#waiting.indexOf(waiter);
+    if (at < 0 || this.#closed) return false;
+    let env = this.#popIdle();
+    if (!env && this.#all.size >= this.#binding.maxEnvironments) return false;
+    this.#waiting.splice(at, 1);
+    try {
+      env ??= this.#create();
+    } catch (error) {
+      waiter.reject(error);
+      return true;
+    }
+    waiter.resolve(env);
+    return true;
+  }
+
+  /**
+   * Hands free environments to queued calls, oldest first, and room under the
+   * cap to calls that wait there because of it; a call waiting by choice
+   * (warm-first) is served by a free one once fewer than one per core are
+   * busy or, when its patience runs out, by an idle or a new one.
+   */
   #serveWaiting(): void {
     while (this.#waiting.length > 0 && !this.#closed) {
-      let env: ExecutionEnvironment | undefined;
-      try {
-        env = this.#take();
-      } catch (error) {
-        // A new environment could not be made (its /tmp): that call fails, not the one releasing.
-        this.#waiting.shift()!.reject(error);
-        continue;
+      const patient = this.#waiting[0]!.patience !== undefined;
+      // A call waiting by choice takes an environment once fewer than one per core are busy.
+      if (patient && this.#busy() >= (this.#binding.cores ?? MACHINE_CORES)) return;
+      let env = this.#popIdle();
+      if (!env) {
+        if (patient || this.#all.size >= this.#binding.maxEnvironments) return;
+        try {
+          env = this.#create();
+        } catch (error) {
+          // A new environment could not be made (its /tmp): that call fails, not the one releasing.
+          this.#waiting.shift()!.reject(error);
+          continue;
+        }
       }
-      if (!env) return;
       this.#waiting.shift()!.resolve(env);
     }
   }
 
   #runOn(chosen: ExecutionEnvironment, request: EnvironmentRequest): Promise<EnvironmentResult> {
+    const cold = !chosen.initialised;
+    const started = performance.now();
     return chosen.invoke(request).then(
       (result) => {
+        this.#learn(cold, performance.now() - started);
         this.#release(chosen);
+        if (this.#waiting.length > 0) this.#reconsider();
         return result;
       },
       (error: unknown) => {

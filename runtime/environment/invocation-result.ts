@@ -27,10 +27,18 @@ export interface EnvironmentRequest {
   payload: string;
   job?: string;
   batch?: boolean;
+  /** JSON text of an object whose fields go into every item of a batch (see `InvokeOptions.batchShared`). */
+  batchShared?: string;
   clientContext?: string;
   identity?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Run in an idle or a new environment now, never wait for a busy one by
+   * choice (warm-first): a queued event that is claimed runs, or stays in its
+   * queue; it does not wait in the pool marked RUNNING.
+   */
+  startNow?: boolean;
   /**
    * Stream the response (InvokeWithResponseStream): a streaming handler's
    * writes reach `onChunk` as it makes them, up to `limitBytes` in all; a

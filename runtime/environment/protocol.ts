@@ -81,6 +81,8 @@ export interface InvokeMessage {
    * not declare `batch = true` is run once per item and the results collected.
    */
   batch?: boolean;
+  /** JSON text of an object whose fields the thread adds to every item of the batch, once parsed (shared). */
+  batchShared?: string;
   /** Epoch ms after which the host times the invocation out (on a cold start: set again once init is done). */
   deadline: number;
   /** The function's timeout: on a cold start the handler gets all of it after init, as in Lambda. */

@@ -467,6 +467,11 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   let event: unknown;
   try {
     event = JSON.parse(msg.payload);
+    // The batch's common fields came once: each item gets them (the same objects), after its own.
+    if (msg.batchShared !== undefined && Array.isArray(event)) {
+      const shared = JSON.parse(msg.batchShared) as object;
+      for (const item of event) if (typeof item === 'object' && item !== null) Object.assign(item, shared);
+    }
   } catch (thrown) {
     Promise.reject(thrown).then(done, failed);
     return;

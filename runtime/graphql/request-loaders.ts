@@ -74,7 +74,10 @@ export class RequestLoaders {
     }
     let result;
     try {
-      result = await this.#host.invoke(binding.job, events, { batch: true });
+      const shared = sharedContext(events);
+      result = shared
+        ? await this.#host.invoke(binding.job, events.map((event) => ({ arguments: event.arguments, source: event.source })), { batch: true, batchShared: shared })
+        : await this.#host.invoke(binding.job, events, { batch: true });
     } catch (error) {
       throw toGraphqlError(error);
     }
@@ -89,6 +92,24 @@ export class RequestLoaders {
     }
     return items.map((item) => (isItemError(item) ? functionError(item) : item));
   }
+}
+
+/**
+ * The identity, request and info of a batch whose events all have the same
+ * (one request, one field, one selection: the usual case), to send once
+ * rather than in every item; undefined when an alias or fragment gave some
+ * items another selection.
+ */
+function sharedContext(events: readonly DirectLambdaEvent[]): Pick<DirectLambdaEvent, 'identity' | 'request' | 'info'> | undefined {
+  const first = events[0];
+  if (!first || events.length < 2) return undefined;
+  for (const event of events) {
+    if (event.identity !== first.identity || event.request.headers !== first.request.headers) return undefined;
+    const info = event.info;
+    if (info.selectionSetList !== first.info.selectionSetList || info.selectionSetGraphQL !== first.info.selectionSetGraphQL
+      || info.variables !== first.info.variables || info.fieldName !== first.info.fieldName || info.parentTypeName !== first.info.parentTypeName) return undefined;
+  }
+  return { identity: first.identity, request: first.request, info: first.info };
 }
 
 /**

@@ -192,6 +192,7 @@ export class FunctionRegistry {
       tmpRoot: join(config.stateDir, 'tmp'),
       provisionedConcurrency: spec.provisionedConcurrency,
       maxEnvironments: config.maxEnvironmentsPerFunction,
+      scaleOut: config.scaleOut,
       hostCall: (call) => registry.hostCall?.(call),
       tableReads: () => registry.tableReads,
       init: {

@@ -20,6 +20,14 @@ export interface InvokeOptions {
   job?: string;
   /** The payload is an array of events for one batched call (AppSync BatchInvoke). */
   batch?: boolean;
+  /**
+   * With `batch`: fields every event of the batch has, given once instead of
+   * in each item (AppSync's identity, request and info are the same for
+   * every item of a resolver's batch). The handler gets each item with these
+   * fields added, the items sharing the same objects; the payload limit
+   * counts them in every item.
+   */
+  batchShared?: Record<string, unknown>;
   /** Request id to use (async retries keep theirs); a fresh UUID by default. */
   requestId?: string;
 }

@@ -11,7 +11,7 @@ import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import type { EventQueue } from './event-queue.js';
 import type { FunctionRegistry, Target } from './function-registry.js';
 import { GuardedSink } from './guarded-sink.js';
-import type { InvocationOutcome, InvocationThrottle, InvokeOptions, InvokeResult, StreamSink } from './invocation-types.js';
+import type { InvocationOutcome, InvocationThrottle, InvocationType, InvokeOptions, InvokeResult, StreamSink } from './invocation-types.js';
 
 /**
  * Most bytes one streamed response may carry: Lambda's 20 MB (a soft limit
@@ -110,11 +110,14 @@ export class Invoker {
     const type = options.type ?? 'RequestResponse';
     const limit = type === 'Event' ? this.#limits.asyncEventBytes : this.#limits.syncRequestBytes;
     const text = this.#payloadText(payload, limit);
+    const sharedText = options.batchShared === undefined ? undefined : this.#batchSharedText(options, type, payload, text, limit);
     const job = options.job ?? target.job;
     const check = job !== undefined ? target.fn.jobValidators.get(job) ?? target.fn.validate : target.fn.validate;
     // Text that JSON.stringify made is JSON: parse only bytes from outside, or to validate.
     if (check || payload instanceof Uint8Array) {
       const event = this.#parse(text);
+      // Validated as the handler will see each item: with the batch's shared fields.
+      if (options.batchShared !== undefined && Array.isArray(event)) for (const item of event) Object.assign(item, options.batchShared);
       if (check) {
         const name = job ?? target.fn.spec.name;
         // A batch (AppSync BatchInvoke) is an array of events: the schema is each event's.
@@ -149,7 +152,7 @@ export class Invoker {
     const delivery = sink && new GuardedSink(sink);
     let run: EnvironmentResult;
     try {
-      run = await this.#run(target, job, text, requestId, options, delivery?.sink);
+      run = await this.#run(target, job, text, requestId, options, { ...(delivery && { sink: delivery.sink }), ...(sharedText !== undefined && { sharedText }) });
     } finally {
       this.#governor.release(functionName, reserved);
     }
@@ -190,16 +193,27 @@ export class Invoker {
       ...(options.identity !== undefined && { identity: options.identity }),
       ...(options.signal && { signal: options.signal }),
       ...(options.clientContext !== undefined && { clientContext: JSON.parse(options.clientContext) as unknown }),
-    });
+    }, { startNow: true });
     this.#finish(target, job, 'Event', options.requestId, run);
     return run;
   }
 
-  #run(target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions, sink?: StreamSink): Promise<EnvironmentResult> {
+  /**
+   * Hands one run to the function's pool. `run`: where a streamed response
+   * goes, the batch's shared fields as JSON, and whether the run must start
+   * now (a claimed event: see `EnvironmentRequest.startNow`).
+   */
+  #run(
+    target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions,
+    run: { sink?: StreamSink; sharedText?: string; startNow?: boolean } = {},
+  ): Promise<EnvironmentResult> {
+    const { sink, sharedText } = run;
     // Set only what is present: absent fields cost the thread hand-off too.
     const request: EnvironmentRequest = { requestId, payload: text, timeoutMs: target.fn.spec.timeoutMs };
+    if (run.startNow) request.startNow = true;
     if (job !== undefined) request.job = job;
     if (options.batch) request.batch = true;
+    if (sharedText !== undefined) request.batchShared = sharedText;
     if (options.signal) request.signal = options.signal;
     if (options.clientContext !== undefined) request.clientContext = JSON.stringify(options.clientContext);
     if (options.identity !== undefined) request.identity = JSON.stringify(options.identity);
@@ -252,6 +266,24 @@ export class Invoker {
     }
     // Lambda passes an empty body to the handler as {}.
     return text.length === 0 ? '{}' : text;
+  }
+
+  /**
+   * The JSON of a batch's shared fields, once the batch is known to fit: the
+   * limit counts them in every item, as the handler gets them.
+   */
+  #batchSharedText(options: InvokeOptions, type: InvocationType, payload: unknown, itemsText: string, limit: number): string {
+    if (!options.batch || type === 'Event' || !Array.isArray(payload) || !payload.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) {
+      throw new InvalidParameterValueError('batchShared needs a batch (options.batch) of objects, invoked RequestResponse or DryRun');
+    }
+    const sharedText = JSON.stringify(options.batchShared);
+    if (sharedText === undefined || !sharedText.startsWith('{')) throw new InvalidParameterValueError('batchShared must be a JSON-serialisable object');
+    // Each item gains the shared fields, a comma and the text between the braces: at most this many bytes more.
+    if ((itemsText.length + payload.length * sharedText.length) * 3 > limit) {
+      const bytes = Buffer.byteLength(itemsText) + payload.length * Buffer.byteLength(sharedText);
+      if (bytes > limit) throw tooLarge(bytes, limit);
+    }
+    return sharedText;
   }
 
   #parse(text: string): unknown {

@@ -502,6 +502,26 @@ describe('DryRun and payload checks', () => {
     });
   });
 
+  it('gives every item of a batch the fields sent once for all (batchShared), validated and size-checked as each item', async () => {
+    const shared = { identity: { sub: 'u1' }, info: { fieldName: 'author', selectionSetList: ['id'] } };
+    const result = await host.invoke('strict', [{ name: 'a' }, { name: 'b' }], { batch: true, batchShared: shared });
+    expect((JSON.parse(result.payload!) as Array<{ event: unknown }>).map((r) => r.event)).toEqual([{ name: 'a', ...shared }, { name: 'b', ...shared }]);
+    // The schema's required name comes from the shared fields here: items are checked as the handler gets them.
+    const named = await host.invoke('strict', [{ n: 1 }, { n: 2 }], { batch: true, batchShared: { name: 'shared' } });
+    expect((JSON.parse(named.payload!) as Array<{ event: unknown }>).map((r) => r.event)).toEqual([{ n: 1, name: 'shared' }, { n: 2, name: 'shared' }]);
+    // 2.5 MB sent once is 7.5 MB in three items: over the 6 MB limit, as the handler would get it.
+    await expect(host.invoke('echo', [{}, {}, {}], { batch: true, batchShared: { big: 'x'.repeat(2.5 * 1024 * 1024) } }))
+      .rejects.toMatchObject({ code: 'RequestTooLargeException' });
+    for (const [payload, options] of [
+      [{ a: 1 }, { batchShared: { x: 1 } }],
+      [[1, 2], { batch: true, batchShared: { x: 1 } }],
+      [[{}], { batch: true, type: 'Event', batchShared: { x: 1 } }],
+      [[{}], { batch: true, batchShared: [1] }],
+    ] as const) {
+      await expect(host.invoke('echo', payload, options as never)).rejects.toMatchObject({ code: 'InvalidParameterValueException' });
+    }
+  });
+
   it('treats an empty body as {} as Lambda does', async () => {
     expect(json((await host.invoke('echo', Buffer.alloc(0))).payload).event).toEqual({});
   });

@@ -74,7 +74,7 @@ describe('validateWorkload', () => {
       'workload: arrival.idleMs must be a non-negative number (got undefined)',
       'workload: durationMs must be a positive number (got "long")',
       'workload: host.idleTimeoutMs must be a positive number (got 0)',
-      'workload: host.port is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction)',
+      'workload: host.port is not a host setting a workload may override (idleTimeoutMs, concurrencyLimit, spareEnvironments, maxEnvironmentsPerFunction, scaleOut)',
       'workload: layouts.pico must be nano, micro or mono',
       'workload: seed must be an integer (got 1.5)',
     ]);
@@ -84,7 +84,7 @@ describe('validateWorkload', () => {
     let error: ConfigError | undefined;
     try {
       validateWorkload({
-        ...valid, name: 42, layouts: { mono: { concurrencyLimit: 1.5, spareEnvironments: 65, maxEnvironmentsPerFunction: 0 } },
+        ...valid, name: 42, layouts: { mono: { concurrencyLimit: 1.5, spareEnvironments: 65, maxEnvironmentsPerFunction: 0, scaleOut: 'eager' } },
         prices: { requestsPerMillion: '<img src=x onerror=alert(1)>', granularityMs: 0, billInit: 'yes', tax: 1 },
       });
     } catch (e) {
@@ -94,6 +94,7 @@ describe('validateWorkload', () => {
       'workload: layouts.mono.concurrencyLimit must be an integer from 1 to 100000 (got 1.5)',
       'workload: layouts.mono.spareEnvironments must be an integer from 0 to 64 (got 65)',
       'workload: layouts.mono.maxEnvironmentsPerFunction must be an integer from 1 to 1000 (got 0)',
+      'workload: layouts.mono.scaleOut must be "warm-first" or "lambda" (got "eager")',
       'workload: name must be a string (got 42)',
       'workload: prices.requestsPerMillion must be a non-negative number (got "<img src=x onerror=alert(1)>")',
       'workload: prices.granularityMs must be a positive number (got 0)',

@@ -9,7 +9,7 @@ describe('validateConfig', () => {
     expect(validateConfig({
       functions: { resize: { handler: './h.mjs#main', memoryMB: 256, timeoutMs: 1000, reservedConcurrency: 2, provisionedConcurrency: 1, environment: { A: 'b' }, ephemeralStorageMB: 1024, inputSchema: { type: 'object' }, async: { maxRetries: 0, maxEventAgeSeconds: 60, retryDelaysMs: [10], onFailure: 'dlq' } } },
       jobs: { dir: 'resolvers', layout: 'nano', defaults: { memoryMB: 256 }, settings: { 'a/b': { timeoutMs: 5 } } },
-      concurrencyLimit: 10, idleTimeoutMs: 1000, spareEnvironments: 0, port: 0, host: '0.0.0.0', stateDir: 's',
+      concurrencyLimit: 10, idleTimeoutMs: 1000, spareEnvironments: 0, scaleOut: 'lambda', port: 0, host: '0.0.0.0', stateDir: 's',
       backend: 'redis', redisUrl: 'redis://x:1', region: 'eu-west-1', accountId: '123456789012',
       payloadLimits: { syncRequestBytes: 10 },
     }).problems).toEqual([]);
@@ -91,6 +91,8 @@ describe('validateConfig', () => {
     [{ host: '' }, 'host must be a non-empty string (got "")'],
     [{ stateDir: 5 }, 'stateDir must be a non-empty string (got 5)'],
     [{ backend: 'postgres' }, 'backend must be "sqlite" or "redis" (got "postgres")'],
+    [{ scaleOut: 'eager' }, 'scaleOut must be "warm-first" or "lambda" (got "eager")'],
+    [{ scaleOut: { toString: 'x' } }, 'scaleOut must be "warm-first" or "lambda" (got {"toString":"x"})'],
     [{ redisUrl: 'http://x' }, 'redisUrl must be a redis:// or rediss:// URL (got "http://x")'],
     [{ redisPrefix: 'a b' }, 'redisPrefix must be 1–64 letters, digits, ".", "-" or "_" (got "a b")'],
     [{ asyncLeaseMs: 10 }, 'asyncLeaseMs must be an integer from 300 to 3600000 (got 10)'],

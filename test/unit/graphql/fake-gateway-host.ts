@@ -46,7 +46,9 @@ export class FakeGatewayHost implements GatewayHost {
     };
   }
 
-  async invoke(name: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+  async invoke(name: string, sent: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    // What the job gets, as the host builds it: each item with the batch's shared fields.
+    const payload = options.batchShared && Array.isArray(sent) ? sent.map((item: object) => ({ ...item, ...options.batchShared })) : sent;
     this.calls.push({ name, payload, options });
     const job = this.jobs[name];
     if (!job) throw new ResourceNotFoundError(`Function not found: ${name}`);

@@ -148,6 +148,25 @@ describe('GraphQL gateway: resolution and batching', () => {
     expect(authorEvent!.info).toMatchObject({ fieldName: 'author', parentTypeName: 'Post', selectionSetList: ['id', 'name'] });
   });
 
+  it('sends what every item of a batch has in common once (batchShared), and each item whole when selections differ', async () => {
+    const { host, yoga } = build();
+    await gql(yoga, '{ posts(n: 3) { author { id } } }', undefined, { 'x-trace': 'abc' });
+    const shared = host.calls[1]!.options.batchShared as Record<string, any>;
+    expect(Object.keys(shared)).toEqual(['identity', 'request', 'info']);
+    expect(shared.request.headers['x-trace']).toBe('abc');
+    expect(shared.info).toMatchObject({ fieldName: 'author', parentTypeName: 'Post', selectionSetList: ['id'] });
+    expect((host.calls[1]!.payload as Array<Record<string, unknown>>)[2]).toEqual({
+      arguments: {}, source: { id: 'p2', authorId: 'u2' }, ...shared,
+    });
+    // Two aliases of one field: one batch, two selections; each item carries its own.
+    host.calls.length = 0;
+    const { body } = await gql(yoga, '{ posts(n: 1) { a: author { id } b: author { name } } }');
+    expect(body.data.posts).toEqual([{ a: { id: 'u0' }, b: { name: 'name of u0' } }]);
+    const authors = host.calls[1]!;
+    expect(authors.options.batchShared).toBeUndefined();
+    expect((authors.payload as Array<{ info: { selectionSetList: string[] } }>).map((e) => e.info.selectionSetList)).toEqual([['id'], ['name']]);
+  });
+
   it('merges a field asked for twice into one selection, as GraphQL merges its answer', async () => {
     const { host, yoga } = build();
     await gql(yoga, '{ posts(n: 1) { id } posts(n: 1) { author { name } } }');
