@@ -44,6 +44,9 @@ interface Waiter {
 /** Weight of the newest call in the smoothed warm and cold call times. */
 const SMOOTHING = 0.2;
 
+/** Longest a call waits by choice, whatever the estimates say (one cold call that ran a long job, say). */
+const MAX_PATIENCE_MS = 1000;
+
 /**
  * warm-first uses environments freely up to one busy per core: below that,
  * another adds CPU the busy ones cannot use. Past it, another only adds a
@@ -180,16 +183,19 @@ export class FunctionPool {
     if (warmMs === undefined || coldMs === undefined) return this.#idle.length > 0 ? undefined : FIRST_CALLS_PATIENCE_MS;
     const expectedWaitMs = (warmMs * (position + 1)) / busy;
     if (expectedWaitMs + warmMs >= coldMs) return undefined;
-    return coldMs - warmMs;
+    return Math.max(1, Math.min(coldMs - warmMs, MAX_PATIENCE_MS));
   }
 
-  /** Environments running a call (or booting for one). */
+  /** Environments running a call (or booting for one); not those dead or retired, which serve no one again. */
   #busy(): number {
-    return this.#all.size - this.#idle.length;
+    let gone = 0;
+    for (const env of this.#all) if (env.state === 'dead' || env.retired) gone++;
+    return this.#all.size - this.#idle.length - gone;
   }
 
-  /** Folds one call's wall time into the warm or cold estimate. */
-  #learn(cold: boolean, ms: number): void {
+  /** Folds one call's wall time into the warm or cold estimate (failed calls, timeouts among them, are left out). */
+  #learn(cold: boolean, ms: number, result: EnvironmentResult): void {
+    if (result.error) return;
     const smooth = (estimate: number | undefined, sample: number) => (estimate === undefined ? sample : estimate + SMOOTHING * (sample - estimate));
     if (cold) this.#coldMs = smooth(this.#coldMs, ms);
     else this.#warmMs = smooth(this.#warmMs, ms);
@@ -232,7 +238,8 @@ export class FunctionPool {
           reject(error);
         },
       };
-      if (patienceMs !== undefined) waiter.patience = setTimeout(() => this.#outwaited(waiter), patienceMs).unref();
+      // Not unref'd: a waiting call is pending work (at most MAX_PATIENCE_MS).
+      if (patienceMs !== undefined) waiter.patience = setTimeout(() => this.#outwaited(waiter), patienceMs);
       this.#waiting.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -274,7 +281,8 @@ export class FunctionPool {
       if (patient && this.#busy() >= (this.#binding.cores ?? MACHINE_CORES)) return;
       let env = this.#popIdle();
       if (!env) {
-        if (patient || this.#all.size >= this.#binding.maxEnvironments) return;
+        // Fewer than one per core busy (one died, say) and none idle: a call waiting by choice starts one, as run() would.
+        if (this.#all.size >= this.#binding.maxEnvironments) return;
         try {
           env = this.#create();
         } catch (error) {
@@ -292,13 +300,15 @@ export class FunctionPool {
     const started = performance.now();
     return chosen.invoke(request).then(
       (result) => {
-        this.#learn(cold, performance.now() - started);
+        this.#learn(cold, performance.now() - started, result);
         this.#release(chosen);
         if (this.#waiting.length > 0) this.#reconsider();
         return result;
       },
       (error: unknown) => {
         this.#release(chosen);
+        // The environment may be gone: a call waiting for it by choice may start its own (#serveWaiting).
+        if (this.#waiting.length > 0) this.#serveWaiting();
         throw error;
       },
     );

@@ -467,10 +467,13 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   let event: unknown;
   try {
     event = JSON.parse(msg.payload);
-    // The batch's common fields came once: each item gets them (the same objects), after its own.
+    // The batch's common fields came once: each item gets them, after its own. A batch job shares
+    // one copy; items run one by one (runItems) each get their own, as separate invocations would.
     if (msg.batchShared !== undefined && Array.isArray(event)) {
-      const shared = JSON.parse(msg.batchShared) as object;
-      for (const item of event) if (typeof item === 'object' && item !== null) Object.assign(item, shared);
+      const sharedText = msg.batchShared;
+      const perItem = msg.batch === true && !batchAware;
+      const shared = perItem ? undefined : JSON.parse(sharedText) as object;
+      for (const item of event) if (typeof item === 'object' && item !== null) Object.assign(item, shared ?? JSON.parse(sharedText));
     }
   } catch (thrown) {
     Promise.reject(thrown).then(done, failed);

@@ -117,7 +117,7 @@ export class Invoker {
     if (check || payload instanceof Uint8Array) {
       const event = this.#parse(text);
       // Validated as the handler will see each item: with the batch's shared fields.
-      if (options.batchShared !== undefined && Array.isArray(event)) for (const item of event) Object.assign(item, options.batchShared);
+      if (sharedText !== undefined && Array.isArray(event)) for (const item of event) Object.assign(item, JSON.parse(sharedText));
       if (check) {
         const name = job ?? target.fn.spec.name;
         // A batch (AppSync BatchInvoke) is an array of events: the schema is each event's.

@@ -64,6 +64,7 @@ beforeAll(async () => {
         gatedFree: { handler: './gated.mjs', timeoutMs: 10_000 },
         provisioned: { handler: './echo.mjs', provisionedConcurrency: 2 },
         strict: { handler: './echo.mjs', inputSchema: { type: 'object', required: ['name'] } },
+        marksInfo: { handler: './marks-info.mjs' },
         unnamedSubclass: { handler: './error-shapes.mjs#unnamedSubclass' },
         withFields: { handler: './error-shapes.mjs#withFields' },
         throwsString: { handler: './error-shapes.mjs#throwsString' },
@@ -509,6 +510,9 @@ describe('DryRun and payload checks', () => {
     // The schema's required name comes from the shared fields here: items are checked as the handler gets them.
     const named = await host.invoke('strict', [{ n: 1 }, { n: 2 }], { batch: true, batchShared: { name: 'shared' } });
     expect((JSON.parse(named.payload!) as Array<{ event: unknown }>).map((r) => r.event)).toEqual([{ n: 1, name: 'shared' }, { n: 2, name: 'shared' }]);
+    // A handler run once per item gets each item's own copy, as separate invocations would.
+    const marks = await host.invoke('marksInfo', [{}, {}, {}], { batch: true, batchShared: { info: { fieldName: 'x' } } });
+    expect(JSON.parse(marks.payload!)).toEqual([1, 1, 1]);
     // 2.5 MB sent once is 7.5 MB in three items: over the 6 MB limit, as the handler would get it.
     await expect(host.invoke('echo', [{}, {}, {}], { batch: true, batchShared: { big: 'x'.repeat(2.5 * 1024 * 1024) } }))
       .rejects.toMatchObject({ code: 'RequestTooLargeException' });

@@ -116,15 +116,24 @@ class TimedEnvironment extends FakeEnvironment {
     super();
     this.timing = { ...timing };
   }
-  override invoke(): Promise<{ durationMs: number; logs: string; environmentId: string }> {
+  /** Ends the running call as a crash would: its caller gets an error, the environment exits. */
+  crash: () => void = () => undefined;
+  override invoke(): Promise<{ durationMs: number; logs: string; environmentId: string; initDurationMs?: number }> {
     this.state = 'busy';
     this.invocations++;
     const initMs = this.initialised ? 0 : this.timing.initMs;
     this.initialised = true;
-    return new Promise((resolve) => setTimeout(() => {
-      this.state = 'idle';
-      resolve({ durationMs: this.timing.callMs, logs: '', environmentId: this.id });
-    }, initMs + this.timing.callMs));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.state = 'idle';
+        resolve({ durationMs: this.timing.callMs, logs: '', environmentId: this.id, ...(initMs > 0 && { initDurationMs: initMs }) });
+      }, initMs + this.timing.callMs);
+      this.crash = () => {
+        clearTimeout(timer);
+        void this.terminate();
+        reject(new Error('environment crashed'));
+      };
+    });
   }
 }
 
@@ -213,6 +222,26 @@ describe('FunctionPool scale-out', () => {
     // It ran in the new environment (~100 ms waited, 100 ms init) rather than after the slow call.
     expect(result.environmentId).toBe(made[1]!.id);
     expect(answeredAt! - start).toBeLessThan(300);
+    await p.close();
+  });
+
+  it('warm-first: a call waiting for the only busy environment starts its own at once when that one crashes', async () => {
+    const { pool: p, made } = timedPool('warm-first', { initMs: 300, callMs: 2 });
+    await burst(p, 1, 'first');
+    await burst(p, 1, 'warm');
+    made[0]!.timing.callMs = 1000;
+    const crashing = p.run(request('crashing'));
+    const waiting = p.run(request('waiting'));
+    let answeredAt: number | undefined;
+    void waiting.then(() => (answeredAt = performance.now()), () => undefined);
+    const start = performance.now();
+    await vi.advanceTimersByTimeAsync(10);
+    made[0]!.crash();
+    await expect(crashing).rejects.toThrow('environment crashed');
+    await vi.advanceTimersByTimeAsync(400);
+    // Served by a new environment (300 ms init) right after the crash, not after the 300 ms patience too.
+    expect(made).toHaveLength(2);
+    expect(answeredAt! - start).toBeLessThan(400);
     await p.close();
   });
 

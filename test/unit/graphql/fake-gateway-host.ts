@@ -17,7 +17,10 @@ export type FakeJob = (event: any, options: InvokeOptions) => unknown;
 
 export interface InvokeCall {
   name: string;
+  /** What the job got: with a batch's shared fields added to each item. */
   payload: unknown;
+  /** What the gateway sent. */
+  sent: unknown;
   options: InvokeOptions;
 }
 
@@ -49,7 +52,7 @@ export class FakeGatewayHost implements GatewayHost {
   async invoke(name: string, sent: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
     // What the job gets, as the host builds it: each item with the batch's shared fields.
     const payload = options.batchShared && Array.isArray(sent) ? sent.map((item: object) => ({ ...item, ...options.batchShared })) : sent;
-    this.calls.push({ name, payload, options });
+    this.calls.push({ name, payload, sent, options });
     const job = this.jobs[name];
     if (!job) throw new ResourceNotFoundError(`Function not found: ${name}`);
     const base = { requestId: randomUUID(), functionName: name.split('/')[0]!, executedVersion: '$LATEST' };

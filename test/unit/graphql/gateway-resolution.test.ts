@@ -155,6 +155,7 @@ describe('GraphQL gateway: resolution and batching', () => {
     expect(Object.keys(shared)).toEqual(['identity', 'request', 'info']);
     expect(shared.request.headers['x-trace']).toBe('abc');
     expect(shared.info).toMatchObject({ fieldName: 'author', parentTypeName: 'Post', selectionSetList: ['id'] });
+    expect((host.calls[1]!.sent as unknown[])[2]).toEqual({ arguments: {}, source: { id: 'p2', authorId: 'u2' } });
     expect((host.calls[1]!.payload as Array<Record<string, unknown>>)[2]).toEqual({
       arguments: {}, source: { id: 'p2', authorId: 'u2' }, ...shared,
     });
