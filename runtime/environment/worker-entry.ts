@@ -470,10 +470,8 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
     // The batch's common fields came once: each item gets them, after its own. A batch job shares
     // one copy; items run one by one (runItems) each get their own, as separate invocations would.
     if (msg.batchShared !== undefined && Array.isArray(event)) {
-      const sharedText = msg.batchShared;
-      const perItem = msg.batch === true && !batchAware;
-      const shared = perItem ? undefined : JSON.parse(sharedText) as object;
-      for (const item of event) if (typeof item === 'object' && item !== null) Object.assign(item, shared ?? JSON.parse(sharedText));
+      const shared = msg.batch === true && !batchAware ? undefined : JSON.parse(msg.batchShared) as object;
+      for (const item of event) if (typeof item === 'object' && item !== null) Object.assign(item, shared ?? JSON.parse(msg.batchShared));
     }
   } catch (thrown) {
     Promise.reject(thrown).then(done, failed);

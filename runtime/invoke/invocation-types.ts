@@ -24,8 +24,9 @@ export interface InvokeOptions {
    * With `batch`: fields every event of the batch has, given once instead of
    * in each item (AppSync's identity, request and info are the same for
    * every item of a resolver's batch). The handler gets each item with these
-   * fields added, the items sharing the same objects; the payload limit
-   * counts them in every item.
+   * fields added — a batch job's items share the same objects, items run one
+   * by one get their own copies; the payload limit and `inputSchema` count
+   * them in every item.
    */
   batchShared?: Record<string, unknown>;
   /** Request id to use (async retries keep theirs); a fresh UUID by default. */

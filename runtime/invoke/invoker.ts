@@ -207,10 +207,10 @@ export class Invoker {
     target: Target, job: string | undefined, text: string, requestId: string, options: InvokeOptions,
     run: { sink?: StreamSink; sharedText?: string; startNow?: boolean } = {},
   ): Promise<EnvironmentResult> {
-    const { sink, sharedText } = run;
+    const { sink, sharedText, startNow } = run;
     // Set only what is present: absent fields cost the thread hand-off too.
     const request: EnvironmentRequest = { requestId, payload: text, timeoutMs: target.fn.spec.timeoutMs };
-    if (run.startNow) request.startNow = true;
+    if (startNow) request.startNow = true;
     if (job !== undefined) request.job = job;
     if (options.batch) request.batch = true;
     if (sharedText !== undefined) request.batchShared = sharedText;
