@@ -88,10 +88,19 @@ export class RedisConsumer implements Consumer {
   readonly #active = new Map<string, ActiveAttempt>();
   /** How often each job was refused by canStart, for its back-off. Bounded below. */
   readonly #refusals = new Map<string, number>();
-  /** Jobs waiting in process for their function to have room, by job id; each resumed by wake(). */
-  readonly #held = new Map<string, () => void>();
-  /** Most jobs held at once: the rest of the worker's slots stay free for other functions. */
-  readonly #holdLimit: number;
+  /**
+   * Jobs waiting in process for their function to have room: per function, by
+   * job id, oldest first. wake() resumes only the oldest of a function with
+   * room, and a job that starts wakes the next: resuming them all at every
+   * attempt's end re-held all but one each time, a cost growing with the queue.
+   */
+  readonly #held = new Map<string, Map<string, () => void>>();
+  #heldCount = 0;
+  /** The worker's slots: running, held and being fetched. */
+  readonly #slots: number;
+  /** Resolves when close begins: a put-back's pause ends at once. */
+  readonly #stopped: Promise<void>;
+  #stop!: () => void;
   #holdTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #closing: Promise<void> | undefined;
@@ -105,8 +114,8 @@ export class RedisConsumer implements Consumer {
     this.#onFinal = resolved.onFinal;
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
-    // Half the slots at most; none with a single slot (holding it would stop every other function).
-    this.#holdLimit = Math.floor(resolved.concurrency / 2);
+    this.#slots = resolved.concurrency;
+    this.#stopped = new Promise((resolve) => (this.#stop = resolve));
     this.#worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
@@ -132,7 +141,7 @@ export class RedisConsumer implements Consumer {
     // BullMQ only reports a lock it could not renew (Redis away, event loop stalled): a held job
     // whose lock is gone may already run elsewhere, so it lets go at once rather than run later.
     this.#worker.on('lockRenewalFailed', (ids) => {
-      for (const id of ids) if (this.#held.has(id)) this.#worker.cancelJob(id, 'lock lost');
+      for (const id of ids) if ([...this.#held.values()].some((jobs) => jobs.has(id))) this.#worker.cancelJob(id, 'lock lost');
     });
     this.#worker.on('failed', (job, error) => {
       if (job && job.finishedOn) void this.#failedByQueue(job, error);
@@ -147,34 +156,49 @@ export class RedisConsumer implements Consumer {
     return this.#worker.waitUntilReady().then(() => undefined);
   }
 
-  /** An attempt ended (or capacity may have returned): held jobs ask canStart again. */
+  /**
+   * An attempt ended (or capacity may have returned): for each function with
+   * room, its oldest held job goes on to start (all of them when stopping, to
+   * be put back).
+   */
   wake(): void {
-    if (this.#dead || this.#held.size === 0) return;
-    const held = [...this.#held.values()];
-    this.#held.clear();
-    clearInterval(this.#holdTimer);
-    this.#holdTimer = undefined;
-    for (const resume of held) resume();
+    if (this.#dead || this.#heldCount === 0) return;
+    for (const [functionName, jobs] of this.#held) {
+      if (this.#stopping) {
+        for (const [id, resume] of jobs) this.#release(functionName, id, resume);
+        continue;
+      }
+      if (!this.#canStart(functionName)) continue;
+      const [id, resume] = jobs.entries().next().value!;
+      this.#release(functionName, id, resume);
+    }
   }
 
-  /** Resolves at the next wake(); capacity freed by sync invocations calls no wake(), so also now and then. */
-  #hold(id: string, signal: AbortSignal | undefined): Promise<void> {
+  #release(functionName: string, id: string, resume: () => void): void {
+    const jobs = this.#held.get(functionName);
+    if (!jobs?.delete(id)) return;
+    if (jobs.size === 0) this.#held.delete(functionName);
+    if (--this.#heldCount === 0) {
+      clearInterval(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
+    resume();
+  }
+
+  /** Resolves once wake() picks it; capacity freed by sync invocations calls no wake(), so wake() also runs now and then. */
+  #hold(id: string, functionName: string, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
       // Cancelled (its lock was lost, above): stop holding it at once.
-      const onAbort = (): void => {
-        this.#held.delete(id);
-        if (this.#held.size === 0) {
-          clearInterval(this.#holdTimer);
-          this.#holdTimer = undefined;
-        }
-        resume();
-      };
+      const onAbort = (): void => this.#release(functionName, id, resume);
       const resume = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      if (signal?.aborted) return resolve();
-      this.#held.set(id, resume);
+      let jobs = this.#held.get(functionName);
+      if (!jobs) this.#held.set(functionName, (jobs = new Map()));
+      jobs.set(id, resume);
+      this.#heldCount++;
       this.#holdTimer ??= setInterval(() => this.wake(), this.#blockedRetryMs).unref();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -192,6 +216,7 @@ export class RedisConsumer implements Consumer {
    */
   async abandon(): Promise<void> {
     this.#dead = true;
+    this.#stop();
     // Held jobs stay held, as in a killed process: their locks expire and another worker takes them.
     clearInterval(this.#holdTimer);
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
@@ -205,6 +230,7 @@ export class RedisConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     // Held jobs go back to the queue now rather than wait for room.
     this.#stopping = true;
+    this.#stop();
     this.wake();
     // BullMQ's close stops fetching and waits for the running jobs.
     const closed = this.#worker.close();
@@ -276,14 +302,16 @@ export class RedisConsumer implements Consumer {
     }
     const knownAt = performance.now();
     // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
-    // away): held here until an attempt ends, or, past the hold limit, back in the queue with a
-    // growing delay. Asked right before the start, with no await in between: the owner counts the
-    // attempt when the handler is called (the invoker's governor takes its slot synchronously), so
-    // this answer cannot go stale. Answers given before an await can: every job fetched meanwhile
-    // would be admitted too, and the surplus throttled into a spent attempt and a retry delay.
+    // away): held here, in its worker slot, until wake() picks it. One slot always stays free to
+    // fetch: a job it fetches that cannot start either is put back in the queue with a growing
+    // delay, so events behind a busy function's backlog are still reached. Asked right before the
+    // start, with no await in between: the owner counts the attempt when the handler is called (the
+    // invoker's governor takes its slot synchronously), so this answer cannot go stale. Answers
+    // given before an await can: every job fetched meanwhile would be admitted too, and the surplus
+    // throttled into a spent attempt and a retry delay.
     while (!this.#canStart(event.functionName)) {
-      if (this.#stopping || this.#held.size >= this.#holdLimit) return this.#putBack(job, token, id);
-      await this.#hold(id, signal);
+      if (this.#stopping || this.#active.size + this.#heldCount >= this.#slots - 1) return this.#putBack(job, token, id);
+      await this.#hold(id, event.functionName, signal);
       // No longer ours: another worker may have it; BullMQ's own move of it will fail on the lock.
       if (signal?.aborted) throw new Error(`event ${id} was let go while it waited for room: ${String(signal.reason)}`);
       if (this.#stopping) return this.#putBack(job, token, id);
@@ -294,6 +322,8 @@ export class RedisConsumer implements Consumer {
       }
     }
     this.#refusals.delete(id);
+    // There may be room for more than this one: the next held job of the function asks in turn.
+    if (this.#heldCount > 0) queueMicrotask(() => this.wake());
 
     const controller = new AbortController();
     const onQueueAbort = (): void => controller.abort(signal?.reason);
@@ -371,7 +401,10 @@ export class RedisConsumer implements Consumer {
    * Offer a refused event again later, delay doubling up to `MAX_BLOCKED_DELAY_MS`.
    * One atomic move from active (our lock) to delayed: a crash before it leaves
    * the job active, and once the lock expires another worker's stalled check
-   * puts it back to wait; after it, any worker promotes it when due.
+   * puts it back to wait; after it, any worker promotes it when due. The slot
+   * then rests for `blockedRetryMs` before it fetches again: the job it would
+   * fetch next is most likely from the same backlog, and putting a backlog back
+   * one event after another costs more than the events behind it gain.
    */
   async #putBack(job: Job<QueuedEvent>, token: string | undefined, id: string): Promise<never> {
     const refusals = (this.#refusals.get(id) ?? 0) + 1;
@@ -379,6 +412,11 @@ export class RedisConsumer implements Consumer {
     this.#refusals.set(id, refusals);
     const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
     await job.moveToDelayed(Date.now() + delay, token);
+    if (!this.#stopping && !this.#dead) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#stopped, new Promise((resolve) => (timer = setTimeout(resolve, this.#blockedRetryMs)))]);
+      clearTimeout(timer);
+    }
     throw new DelayedError();
   }
 

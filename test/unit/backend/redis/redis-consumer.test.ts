@@ -114,3 +114,74 @@ describe('RedisConsumer records', () => {
     }
   });
 });
+
+describe('RedisConsumer holding events back', () => {
+  it('holds a backlog in its slots and, as each attempt ends, asks only the oldest held event of the function', async () => {
+    const backlog = 30;
+    let running = 0;
+    let asked = 0;
+    let peak = 0;
+    let allFinished!: () => void;
+    const finished = new Promise<void>((resolve) => (allFinished = resolve));
+    let done = 0;
+    const consumer = backend.consume(
+      async (): Promise<AttemptOutcome> => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        // As the dispatcher does when an attempt ends.
+        consumer.wake();
+        return { ok: true, result: 'null' };
+      },
+      {
+        // Room for the whole backlog with a slot to spare; no timer wakes within the test.
+        concurrency: backlog + 2,
+        blockedRetryMs: 60_000,
+        canStart: () => {
+          asked += 1;
+          return running < 1;
+        },
+        onFinal: async () => {
+          if (++done === backlog) allFinished();
+        },
+        onError: (error) => { throw error; },
+      },
+    );
+    try {
+      await consumer.waitUntilReady();
+      await Promise.all(Array.from({ length: backlog }, () => backend.enqueue({ ...event(), functionName: 'limited' })));
+      // A put-back would come again only after blockedRetryMs (a minute): finishing shows none was.
+      await finished;
+      expect(peak).toBe(1);
+      // Each event: asked once when fetched, once when picked by wake(), and about once more when
+      // the event before it starts and wakes the next. Waking every held event at each end asks ~n²/2.
+      expect(asked).toBeLessThanOrEqual(4 * backlog);
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('keeps a slot fetching while one function\'s backlog fills the rest, so other functions still run', async () => {
+    let otherRan = false;
+    const consumer = backend.consume(
+      async (claimed): Promise<AttemptOutcome> => {
+        if (claimed.functionName === 'other') otherRan = true;
+        return { ok: true, result: 'null' };
+      },
+      { concurrency: 4, blockedRetryMs: 5, canStart: (functionName) => functionName !== 'busy', onError: (error) => { throw error; } },
+    );
+    try {
+      const busy = Array.from({ length: 10 }, () => ({ ...event(), functionName: 'busy' }));
+      for (const queued of busy) await backend.enqueue(queued);
+      const other = { ...event(), functionName: 'other' };
+      const changes = changesUntilFinal(other.requestId);
+      await backend.enqueue(other);
+      expect((await changes).at(-1)).toMatchObject({ status: 'SUCCEEDED' });
+      expect(otherRan).toBe(true);
+      for (const queued of busy) expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    } finally {
+      await consumer.close({ drainTimeoutMs: 1000 });
+    }
+  });
+});
