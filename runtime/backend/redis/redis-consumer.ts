@@ -96,11 +96,19 @@ export class RedisConsumer implements Consumer {
    */
   readonly #held = new Map<string, Map<string, () => void>>();
   #heldCount = 0;
-  /** The worker's slots: running, held and being fetched. */
-  readonly #slots: number;
-  /** Resolves when close begins: a put-back's pause ends at once. */
-  readonly #stopped: Promise<void>;
-  #stop!: () => void;
+  /**
+   * Per function, the held job wake() let go that has not asked canStart yet:
+   * until it has, no other of that function is let go (a second wake() in the
+   * same tick would let the next one overtake it and be held again at the back).
+   */
+  readonly #released = new Map<string, string>();
+  /** Put-back slots resting before they fetch again; close ends the rests. */
+  readonly #resting = new Set<() => void>();
+  /**
+   * Worker slots that may run or hold jobs. The rest (an eighth, at least one)
+   * stay free to fetch, so events of other functions behind a backlog are reached.
+   */
+  readonly #holdRoom: number;
   #holdTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #closing: Promise<void> | undefined;
@@ -114,8 +122,7 @@ export class RedisConsumer implements Consumer {
     this.#onFinal = resolved.onFinal;
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
-    this.#slots = resolved.concurrency;
-    this.#stopped = new Promise((resolve) => (this.#stop = resolve));
+    this.#holdRoom = resolved.concurrency - Math.max(1, Math.floor(resolved.concurrency / 8));
     this.#worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
@@ -168,10 +175,16 @@ export class RedisConsumer implements Consumer {
         for (const [id, resume] of jobs) this.#release(functionName, id, resume);
         continue;
       }
-      if (!this.#canStart(functionName)) continue;
+      if (this.#released.has(functionName) || !this.#canStart(functionName)) continue;
       const [id, resume] = jobs.entries().next().value!;
+      this.#released.set(functionName, id);
       this.#release(functionName, id, resume);
     }
+  }
+
+  /** Whether jobs of the function are held, or let go and not started yet. */
+  #waitingAhead(functionName: string): boolean {
+    return this.#held.has(functionName) || this.#released.has(functionName);
   }
 
   #release(functionName: string, id: string, resume: () => void): void {
@@ -216,7 +229,7 @@ export class RedisConsumer implements Consumer {
    */
   async abandon(): Promise<void> {
     this.#dead = true;
-    this.#stop();
+    this.#endRests();
     // Held jobs stay held, as in a killed process: their locks expire and another worker takes them.
     clearInterval(this.#holdTimer);
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
@@ -230,7 +243,7 @@ export class RedisConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     // Held jobs go back to the queue now rather than wait for room.
     this.#stopping = true;
-    this.#stop();
+    this.#endRests();
     this.wake();
     // BullMQ's close stops fetching and waits for the running jobs.
     const closed = this.#worker.close();
@@ -302,16 +315,25 @@ export class RedisConsumer implements Consumer {
     }
     const knownAt = performance.now();
     // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
-    // away): held here, in its worker slot, until wake() picks it. One slot always stays free to
-    // fetch: a job it fetches that cannot start either is put back in the queue with a growing
+    // away): held here, in its worker slot, until wake() picks it. Some slots always stay free to
+    // fetch: a job they fetch that cannot start either is put back in the queue with a growing
     // delay, so events behind a busy function's backlog are still reached. Asked right before the
     // start, with no await in between: the owner counts the attempt when the handler is called (the
     // invoker's governor takes its slot synchronously), so this answer cannot go stale. Answers
     // given before an await can: every job fetched meanwhile would be admitted too, and the surplus
     // throttled into a spent attempt and a retry delay.
-    while (!this.#canStart(event.functionName)) {
-      if (this.#stopping || this.#active.size + this.#heldCount >= this.#slots - 1) return this.#putBack(job, token, id);
+    // A job new to this consumer queues behind the held ones of its function: started ahead of
+    // them, it would take the room wake() just gave the oldest, which would be held again at the back.
+    let waited = false;
+    while ((!waited && this.#waitingAhead(event.functionName)) || !this.#canStart(event.functionName)) {
+      if (this.#stopping || this.#active.size + this.#heldCount >= this.#holdRoom) return this.#putBack(job, token, id);
+      // The room it was refused because of goes to the oldest.
+      if (!waited) queueMicrotask(() => this.wake());
+      waited = true;
       await this.#hold(id, event.functionName, signal);
+      if (this.#released.get(event.functionName) === id) this.#released.delete(event.functionName);
+      // Let go without starting (below): the room it was given goes to the next held job.
+      if (signal?.aborted || isExpired(event, Date.now())) queueMicrotask(() => this.wake());
       // No longer ours: another worker may have it; BullMQ's own move of it will fail on the lock.
       if (signal?.aborted) throw new Error(`event ${id} was let go while it waited for room: ${String(signal.reason)}`);
       if (this.#stopping) return this.#putBack(job, token, id);
@@ -399,25 +421,39 @@ export class RedisConsumer implements Consumer {
 
   /**
    * Offer a refused event again later, delay doubling up to `MAX_BLOCKED_DELAY_MS`.
-   * One atomic move from active (our lock) to delayed: a crash before it leaves
-   * the job active, and once the lock expires another worker's stalled check
-   * puts it back to wait; after it, any worker promotes it when due. The slot
-   * then rests for `blockedRetryMs` before it fetches again: the job it would
-   * fetch next is most likely from the same backlog, and putting a backlog back
-   * one event after another costs more than the events behind it gain.
+   * The slot first rests `blockedRetryMs` (unless closing), the job still ours and
+   * its lock renewed: the job it would fetch next is most likely from the same
+   * backlog, and putting a backlog back one event after another costs more than
+   * the events behind it gain. Then one atomic move from active (our lock) to
+   * delayed: a crash before it leaves the job active, and once the lock expires
+   * another worker's stalled check puts it back to wait; after it, any worker
+   * promotes it when due.
    */
   async #putBack(job: Job<QueuedEvent>, token: string | undefined, id: string): Promise<never> {
     const refusals = (this.#refusals.get(id) ?? 0) + 1;
     if (this.#refusals.size > 10_000) this.#refusals.clear();
     this.#refusals.set(id, refusals);
+    if (!this.#stopping && !this.#dead) await this.#rest();
     const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
     await job.moveToDelayed(Date.now() + delay, token);
-    if (!this.#stopping && !this.#dead) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.#stopped, new Promise((resolve) => (timer = setTimeout(resolve, this.#blockedRetryMs)))]);
-      clearTimeout(timer);
-    }
     throw new DelayedError();
+  }
+
+  /** Resolves after `blockedRetryMs`, or at once when close begins. */
+  #rest(): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.#resting.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, this.#blockedRetryMs);
+      this.#resting.add(end);
+    });
+  }
+
+  #endRests(): void {
+    for (const end of [...this.#resting]) end();
   }
 
   /** BullMQ failed the job for good by itself (an unexpected error on the last attempt). */

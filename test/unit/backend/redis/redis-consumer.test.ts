@@ -135,8 +135,8 @@ describe('RedisConsumer holding events back', () => {
         return { ok: true, result: 'null' };
       },
       {
-        // Room for the whole backlog with a slot to spare; no timer wakes within the test.
-        concurrency: backlog + 2,
+        // Room to hold the whole backlog besides the slots kept free to fetch (an eighth); no timer wakes within the test.
+        concurrency: backlog + 10,
         blockedRetryMs: 60_000,
         canStart: () => {
           asked += 1;
@@ -157,6 +157,50 @@ describe('RedisConsumer holding events back', () => {
       // Each event: asked once when fetched, once when picked by wake(), and about once more when
       // the event before it starts and wakes the next. Waking every held event at each end asks ~n²/2.
       expect(asked).toBeLessThanOrEqual(4 * backlog);
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('starts held events in the order they were held, however often wake() is called', async () => {
+    const backlog = 20;
+    const keys = new RedisKeys(prefix);
+    const activeList = `${keys.bullPrefix}:${keys.queueName}:active`;
+    let running = 0;
+    const started: string[] = [];
+    let allFinished!: () => void;
+    const finished = new Promise<void>((resolve) => (allFinished = resolve));
+    let done = 0;
+    const consumer = backend.consume(
+      async (claimed): Promise<AttemptOutcome> => {
+        running += 1;
+        started.push(claimed.requestId);
+        // The first holds its slot until the whole backlog is fetched (and so held, in that order).
+        if (started.length === 1) while ((await admin.llen(activeList)) < backlog) await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        // Two wake-ups for one free slot: the second must not let a younger event overtake.
+        consumer.wake();
+        consumer.wake();
+        return { ok: true, result: 'null' };
+      },
+      {
+        concurrency: backlog + 10,
+        blockedRetryMs: 60_000,
+        canStart: () => running < 1,
+        onFinal: async () => {
+          if (++done === backlog) allFinished();
+        },
+        onError: (error) => { throw error; },
+      },
+    );
+    try {
+      await consumer.waitUntilReady();
+      const events = Array.from({ length: backlog }, () => ({ ...event(), functionName: 'ordered' }));
+      for (const queued of events) await backend.enqueue(queued);
+      await finished;
+      // BullMQ hands them out in the order they were queued; held, they keep it.
+      expect(started.map((id) => events.findIndex((queued) => queued.requestId === id))).toEqual(events.map((_, n) => n));
     } finally {
       await consumer.close();
     }
@@ -183,5 +227,28 @@ describe('RedisConsumer holding events back', () => {
     } finally {
       await consumer.close({ drainTimeoutMs: 1000 });
     }
+  });
+
+  it('ends a put-back slot\'s rest when closed, and leaves the event queued', async () => {
+    let refused!: () => void;
+    const wasRefused = new Promise<void>((resolve) => (refused = resolve));
+    const consumer = backend.consume(async () => ({ ok: true, result: 'null' }), {
+      // One slot: nothing can be held, so the refused event is put back after a rest of a minute.
+      concurrency: 1,
+      blockedRetryMs: 60_000,
+      canStart: () => {
+        refused();
+        return false;
+      },
+      onError: (error) => { throw error; },
+    });
+    const queued = { ...event(), functionName: 'refused' };
+    await backend.enqueue(queued);
+    await wasRefused;
+    const closedAt = performance.now();
+    await consumer.close();
+    // Well short of the minute's rest (the test's own timeout would end it first anyway).
+    expect(performance.now() - closedAt).toBeLessThan(5000);
+    expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
   });
 });
