@@ -70,9 +70,24 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const BULLMQ_MAX_STALLED = 1_000_000;
 /** Longest back-off for an event refused by `canStart` over and over. */
 const MAX_BLOCKED_DELAY_MS = 2000;
+/**
+ * Most BullMQ workers one consumer splits its slots among. A worker fills
+ * every free slot one fetch (a round trip) at a time before it starts any of
+ * the jobs fetched: with all 64 slots in one worker, a burst that arrived on
+ * an idle host started nothing for 64 round trips (200–550 ms while the
+ * host was busy accepting the burst). Workers of 8 slots fill side by side,
+ * and the first jobs start after 8.
+ */
+const MAX_WORKERS = 8;
+
+/** `concurrency` slots split as evenly as can be among at most MAX_WORKERS workers. */
+export function workerSlots(concurrency: number): number[] {
+  const workers = Math.min(MAX_WORKERS, concurrency);
+  return Array.from({ length: workers }, (_, i) => Math.floor(concurrency / workers) + (i < concurrency % workers ? 1 : 0));
+}
 
 /**
- * A BullMQ worker running the handler. BullMQ does the claiming, locks,
+ * BullMQ workers running the handler. BullMQ does the claiming, locks,
  * retry delays (a custom backoff reading the event's policy) and recovery of
  * events whose host vanished (stalled jobs); this class maps each job to
  * record changes and to the final outcome.
@@ -84,7 +99,8 @@ export class RedisConsumer implements Consumer {
   readonly #onFinal: ConsumeOptions['onFinal'];
   readonly #onError: (error: unknown) => void;
   readonly #blockedRetryMs: number;
-  readonly #worker: Worker<QueuedEvent>;
+  /** The consumer's slots, split among a few workers (see MAX_WORKERS). */
+  readonly #workers: Array<Worker<QueuedEvent>>;
   readonly #active = new Map<string, ActiveAttempt>();
   /** How often each job was refused by canStart, for its back-off. Bounded below. */
   readonly #refusals = new Map<string, number>();
@@ -123,14 +139,19 @@ export class RedisConsumer implements Consumer {
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
     this.#holdRoom = resolved.concurrency - Math.max(1, Math.floor(resolved.concurrency / 8));
-    this.#worker = new Worker<QueuedEvent>(
+    this.#workers = workerSlots(resolved.concurrency).map((slots) => this.#startWorker(slots));
+  }
+
+  #startWorker(slots: number): Worker<QueuedEvent> {
+    const context = this.#context;
+    const worker = new Worker<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
       {
         // The worker's blocking connection must wait for Redis forever, hence null.
         connection: { url: context.redisUrl, maxRetriesPerRequest: null },
         prefix: context.bullPrefix,
-        concurrency: options.concurrency,
+        concurrency: slots,
         lockDuration: context.lockDurationMs,
         stalledInterval: context.stalledIntervalMs,
         maxStalledCount: BULLMQ_MAX_STALLED,
@@ -142,17 +163,18 @@ export class RedisConsumer implements Consumer {
         },
       },
     );
-    this.#worker.on('error', (error) => {
+    worker.on('error', (error) => {
       if (!this.#dead) this.#onError(error);
     });
     // BullMQ only reports a lock it could not renew (Redis away, event loop stalled): a held job
     // whose lock is gone may already run elsewhere, so it lets go at once rather than run later.
-    this.#worker.on('lockRenewalFailed', (ids) => {
-      for (const id of ids) if ([...this.#held.values()].some((jobs) => jobs.has(id))) this.#worker.cancelJob(id, 'lock lost');
+    worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) if ([...this.#held.values()].some((jobs) => jobs.has(id))) worker.cancelJob(id, 'lock lost');
     });
-    this.#worker.on('failed', (job, error) => {
+    worker.on('failed', (job, error) => {
       if (job && job.finishedOn) void this.#failedByQueue(job, error);
     });
+    return worker;
   }
 
   get running(): number {
@@ -160,7 +182,7 @@ export class RedisConsumer implements Consumer {
   }
 
   waitUntilReady(): Promise<void> {
-    return this.#worker.waitUntilReady().then(() => undefined);
+    return Promise.all(this.#workers.map((worker) => worker.waitUntilReady())).then(() => undefined);
   }
 
   /**
@@ -233,11 +255,8 @@ export class RedisConsumer implements Consumer {
     // Held jobs stay held, as in a killed process: their locks expire and another worker takes them.
     clearInterval(this.#holdTimer);
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
-    try {
-      await this.#worker.close(true);
-    } catch {
-      // A killed host reports nothing.
-    }
+    // A killed host reports nothing.
+    await Promise.allSettled(this.#workers.map((worker) => worker.close(true)));
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
@@ -246,7 +265,11 @@ export class RedisConsumer implements Consumer {
     this.#endRests();
     this.wake();
     // BullMQ's close stops fetching and waits for the running jobs.
-    const closed = this.#worker.close();
+    const closed = Promise.allSettled(this.#workers.map((worker) => worker.close())).then((results) => {
+      // Every worker has stopped, each in its own time; the first failure is reported.
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
     closed.catch(() => undefined);
     const timedOut = !(await settlesWithin(closed, drainTimeoutMs));
     if (timedOut) {
@@ -273,7 +296,7 @@ export class RedisConsumer implements Consumer {
     }
     try {
       if (gaveUp) {
-        await this.#worker.disconnect();
+        await Promise.all(this.#workers.map((worker) => worker.disconnect()));
         throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
       }
       await closed;
@@ -313,7 +336,6 @@ export class RedisConsumer implements Consumer {
     } else {
       known = recordFromEvent(event);
     }
-    const knownAt = performance.now();
     // Refused events wait without spending an attempt (Lambda: events wait, they are not throttled
     // away): held here, in its worker slot, until wake() picks it. Some slots always stay free to
     // fetch: a job they fetch that cannot start either is put back in the queue with a growing
@@ -344,6 +366,10 @@ export class RedisConsumer implements Consumer {
       }
     }
     this.#refusals.delete(id);
+    // Known good from here on: while held, BullMQ renewed the job's lock (a lock it lost ended the
+    // hold above), so no other host can have taken the event. Counted from before the hold, a
+    // backlog's events all read their record again before routing: a round trip each.
+    const knownAt = performance.now();
     // There may be room for more than this one: the next held job of the function asks in turn.
     if (this.#heldCount > 0) queueMicrotask(() => this.wake());
 

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createBackend, type AsyncEvent, type AttemptOutcome, type FinalEvent, type InvocationRecord } from '../../../../runtime/backend/index.js';
-import { RUNNING_RECORD_AFTER_MS } from '../../../../runtime/backend/redis/redis-consumer.js';
+import { RUNNING_RECORD_AFTER_MS, workerSlots } from '../../../../runtime/backend/redis/redis-consumer.js';
 import { RedisKeys } from '../../../../runtime/backend/redis/redis-keys.js';
 import { RedisRecords } from '../../../../runtime/backend/redis/redis-records.js';
 import { deleteRedisKeys } from '../../../support/delete-redis-keys.js';
@@ -250,5 +252,56 @@ describe('RedisConsumer holding events back', () => {
     // Well short of the minute's rest (the test's own timeout would end it first anyway).
     expect(performance.now() - closedAt).toBeLessThan(5000);
     expect(await backend.getRecord(queued.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+  });
+});
+
+describe('RedisConsumer fetching', () => {
+  it('splits its slots among at most 8 BullMQ workers, as evenly as can be', () => {
+    expect(workerSlots(64)).toEqual([8, 8, 8, 8, 8, 8, 8, 8]);
+    expect(workerSlots(10)).toEqual([2, 2, 1, 1, 1, 1, 1, 1]);
+    expect(workerSlots(3)).toEqual([1, 1, 1]);
+    expect(workerSlots(1)).toEqual([1]);
+    expect(workerSlots(100).reduce((a, b) => a + b)).toBe(100);
+  });
+
+  it('starts the first event of a queued burst after a few fetches, not after one fetch for every slot', async () => {
+    // Each fetch made slow, as on a host busy accepting the burst. A worker fills all its free
+    // slots one fetch at a time before it starts a job: one worker of 64 slots started nothing
+    // for 64 fetches (~320 ms here); workers of 8 slots fill side by side (~40 ms).
+    const FETCH_MS = 5;
+    // BullMQ's fetch (protected: the worker's own).
+    const workers = Worker.prototype as unknown as { moveToActive(...args: unknown[]): Promise<unknown> };
+    const moveToActive = workers.moveToActive;
+    const slowFetch = vi.spyOn(workers, 'moveToActive').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      await delay(FETCH_MS);
+      return moveToActive.apply(this, args);
+    });
+    const burst = Array.from({ length: 80 }, () => ({ ...event(), functionName: 'burst' }));
+    for (const queued of burst) await backend.enqueue(queued);
+    let firstStart: number | undefined;
+    let finished = 0;
+    let allFinished!: () => void;
+    const done = new Promise<void>((resolve) => (allFinished = resolve));
+    const created = performance.now();
+    const consumer = backend.consume(
+      async () => {
+        firstStart ??= performance.now();
+        return { ok: true, result: 'null' };
+      },
+      {
+        concurrency: 64,
+        onFinal: async () => {
+          if (++finished === burst.length) allFinished();
+        },
+        onError: (error) => { throw error; },
+      },
+    );
+    try {
+      await done;
+      expect(firstStart! - created).toBeLessThan(32 * FETCH_MS);
+    } finally {
+      slowFetch.mockRestore();
+      await consumer.close();
+    }
   });
 });
