@@ -55,7 +55,7 @@ class Coded extends Error {
  * Connections: one command connection without an offline queue (a Redis
  * outage rejects at once with `BackendUnavailableError`, it never hangs),
  * shared by the BullMQ `Queue`; one subscriber; each consumer's BullMQ
- * worker owns its blocking connections.
+ * workers (up to 8, see RedisConsumer) own theirs, two each.
  */
 export class RedisBackend implements Backend {
   readonly kind = 'redis' as const;
