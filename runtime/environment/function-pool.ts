@@ -1,10 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AbortedError } from '../errors/index.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
 import type { EnvironmentRequest, EnvironmentResult } from './invocation-result.js';
 import type { HostCallHandler, InitSpec, TableReadsSpec } from './protocol.js';
 import type { SpareEnvironments } from './spare-environments.js';
+import { usableCores } from './usable-cores.js';
 
 /**
  * How a pool grows when a call finds every environment of its function busy.
@@ -25,7 +25,7 @@ export interface PoolBinding {
   maxEnvironments: number;
   /** @defaultValue 'lambda' */
   scaleOut?: ScaleOut;
-  /** Cores the environments share (warm-first keeps up to one busy per core). @defaultValue this machine's */
+  /** Cores the environments share (warm-first keeps up to one busy per core). @defaultValue the cores this process can use (a cgroup CPU quota counted) */
   cores?: number;
   /** Serves the sources client's operations in-process (else the client calls the host over HTTP). */
   hostCall?: HostCallHandler;
@@ -52,7 +52,7 @@ const MAX_PATIENCE_MS = 1000;
  * another adds CPU the busy ones cannot use. Past it, another only adds a
  * thread competing for the same cores.
  */
-const MACHINE_CORES = availableParallelism();
+const MACHINE_CORES = usableCores();
 
 /**
  * warm-first, before the function's first call has answered (nothing
