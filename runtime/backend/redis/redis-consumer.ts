@@ -80,6 +80,9 @@ const MAX_BLOCKED_DELAY_MS = 2000;
  */
 const MAX_WORKERS = 8;
 
+/** How long the same error from the workers' connections counts as one (see `#reportedJustNow`). */
+const REPEATED_ERROR_WINDOW_MS = 1000;
+
 /** `concurrency` slots split as evenly as can be among at most MAX_WORKERS workers. */
 export function workerSlots(concurrency: number): number[] {
   const workers = Math.min(MAX_WORKERS, concurrency);
@@ -126,6 +129,8 @@ export class RedisConsumer implements Consumer {
    */
   readonly #holdRoom: number;
   #holdTimer: NodeJS.Timeout | undefined;
+  /** When each of the workers' errors (by message) was last reported, so each connection's copy is reported once. */
+  readonly #workerErrors = new Map<string, number>();
   #stopping = false;
   #closing: Promise<void> | undefined;
   #dead = false;
@@ -164,7 +169,7 @@ export class RedisConsumer implements Consumer {
       },
     );
     worker.on('error', (error) => {
-      if (!this.#dead) this.#onError(error);
+      if (!this.#dead && !this.#reportedJustNow(error)) this.#onError(error);
     });
     // BullMQ only reports a lock it could not renew (Redis away, event loop stalled): a held job
     // whose lock is gone may already run elsewhere, so it lets go at once rather than run later.
@@ -175,6 +180,22 @@ export class RedisConsumer implements Consumer {
       if (job && job.finishedOn) void this.#failedByQueue(job, error);
     });
     return worker;
+  }
+
+  /**
+   * Whether the same error (by message) was reported within the last
+   * second: in a Redis outage each worker's two connections say the same
+   * thing, and one report per condition is enough.
+   */
+  #reportedJustNow(error: unknown): boolean {
+    const message = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    const last = this.#workerErrors.get(message);
+    if (last !== undefined && now - last < REPEATED_ERROR_WINDOW_MS) return true;
+    // Bounded: messages that vary (ids in them) are forgotten once their window has passed.
+    if (this.#workerErrors.size >= 64) for (const [seen, at] of this.#workerErrors) if (now - at >= REPEATED_ERROR_WINDOW_MS) this.#workerErrors.delete(seen);
+    this.#workerErrors.set(message, now);
+    return false;
   }
 
   get running(): number {
@@ -346,6 +367,7 @@ export class RedisConsumer implements Consumer {
     // throttled into a spent attempt and a retry delay.
     // A job new to this consumer queues behind the held ones of its function: started ahead of
     // them, it would take the room wake() just gave the oldest, which would be held again at the back.
+    let knownAt = performance.now();
     let waited = false;
     while ((!waited && this.#waitingAhead(event.functionName)) || !this.#canStart(event.functionName)) {
       if (this.#stopping || this.#active.size + this.#heldCount >= this.#holdRoom) return this.#putBack(job, token, id);
@@ -366,10 +388,12 @@ export class RedisConsumer implements Consumer {
       }
     }
     this.#refusals.delete(id);
-    // Known good from here on: while held, BullMQ renewed the job's lock (a lock it lost ended the
-    // hold above), so no other host can have taken the event. Counted from before the hold, a
-    // backlog's events all read their record again before routing: a round trip each.
-    const knownAt = performance.now();
+    // A hold leaves the record as known while the lock taken with the job (at processedOn, for
+    // lockDurationMs) cannot have lapsed: no other host can have run the event meanwhile. Past half
+    // of it, the lock lives only through renewals, and BullMQ learns of a failed one late (at its
+    // next renewal, or only as an 'error'), so the outcome reads the record again before routing.
+    // Counted from before every hold, each event of a backlog read its record again: a round trip.
+    if (waited && job.processedOn !== undefined && Date.now() - job.processedOn < this.#context.lockDurationMs / 2) knownAt = performance.now();
     // There may be room for more than this one: the next held job of the function asks in turn.
     if (this.#heldCount > 0) queueMicrotask(() => this.wake());
 
