@@ -47,6 +47,8 @@ export function cgroupCpuQuota(read: ReadText): number | undefined {
     const match = /^(\d+):([^:]*):(\/.*)$/.exec(line.trim());
     if (!match) continue;
     const [, hierarchy, controllers, path] = match as unknown as [string, string, string, string];
+    // A cgroup outside this namespace's root (`/../x`): not under the mount, nothing to read there.
+    if (path.split('/').includes('..')) continue;
     if (hierarchy === '0' && controllers === '') {
       for (const dir of ancestors(path)) consider(cpuMaxQuota(read(posix.join('/sys/fs/cgroup', dir, 'cpu.max'))));
     } else if (controllers.split(',').includes('cpu')) {

@@ -57,6 +57,8 @@ describe('usableCores', () => {
     expect(usableCores(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': 'max 100000' }), 6)).toBe(6);
     expect(usableCores(files({ '/proc/self/cgroup': 'garbage\n\n::\n0::relative\n', '/sys/fs/cgroup/cpu.max': '100000 100000' }), 6)).toBe(6);
     expect(usableCores(files({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '\u0000\u0000 x' }), 6)).toBe(6);
+    // A cgroup outside the namespace's root is not read through `..` (here: /sys/fs/cpu.max).
+    expect(usableCores(files({ '/proc/self/cgroup': '0::/../other\n', '/sys/fs/cpu.max': '100000 100000', '/sys/fs/cgroup/cpu.max': '100000 100000' }), 6)).toBe(6);
   });
 
   it('on this machine: between one core and the CPUs Node sees', () => {
