@@ -21,6 +21,10 @@ export class PrivateRedis {
     const port = await freePort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const redis = new PrivateRedis(`redis://127.0.0.1:${port}`, child);
+    // Not left running by a test that timed out before its cleanup.
+    const killOnExit = (): void => void child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     // Answers once it listens: ask until it does, or until it exits.
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} before it answered`);
@@ -37,6 +41,11 @@ export class PrivateRedis {
       }
     }
     return redis;
+  }
+
+  /** Stops the server answering (SIGSTOP), as a Redis behind a partition: connections stay open, replies never come. */
+  freeze(): void {
+    this.#child.kill('SIGSTOP');
   }
 
   /** Kills the server at once (SIGKILL), as a crashed Redis; resolves once it has exited. */

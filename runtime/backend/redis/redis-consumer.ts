@@ -83,6 +83,21 @@ const MAX_WORKERS = 8;
 /** How long the same error from the workers' connections counts as one (see `#reportedJustNow`). */
 const REPEATED_ERROR_WINDOW_MS = 1000;
 
+/**
+ * Stops a worker whose Redis is away: its lock renewals and stalled checks
+ * (BullMQ's own members: its close would stop them only after the fetch it
+ * waits for) and its command and blocking connections, without the goodbyes
+ * Redis would have to answer.
+ */
+async function dropConnections(worker: Worker<QueuedEvent>): Promise<void> {
+  // Left running, they fail on the dropped connections over and over and keep the process alive.
+  const timers = worker as unknown as { lockManager?: { close(): Promise<void> | void }; stalledCheckStopper?: () => void };
+  await timers.lockManager?.close();
+  timers.stalledCheckStopper?.();
+  await worker.backend.disconnectBlocking(false);
+  (await worker.backend.client).disconnect();
+}
+
 /** `concurrency` slots split as evenly as can be among at most MAX_WORKERS workers. */
 export function workerSlots(concurrency: number): number[] {
   const workers = Math.min(MAX_WORKERS, concurrency);
@@ -319,6 +334,15 @@ export class RedisConsumer implements Consumer {
       if (gaveUp) {
         await Promise.all(this.#workers.map((worker) => worker.disconnect()));
         throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
+      }
+      const graceMs = Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS);
+      if (!(await settlesWithin(closed, graceMs))) {
+        // Redis is away: BullMQ's close waits for the fetch in flight, which waits for Redis, and its
+        // forced close and disconnect wait too (for the same close, for an 'end' a reconnecting client
+        // never sends). So the workers are stopped here, as a killed host's would be: their events'
+        // locks lapse and a host's stalled check takes them back.
+        await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), graceMs);
+        throw new Error(`closed without Redis answering within ${graceMs} ms: the workers' connections and timers were dropped; their events are recovered once their locks lapse`);
       }
       await closed;
     } catch (error) {

@@ -437,9 +437,32 @@ describe('RedisConsumer in a Redis outage', () => {
       // Each thing said once (the connections may also disagree on what they saw first).
       expect(errors).toEqual([...new Set(errors)]);
     } finally {
-      // Not close(): BullMQ's close waits for Redis to come back (see the README's known limits).
-      await backend.abandon();
+      await backend.close();
       await redis.kill();
+    }
+  });
+
+  it('closes within its drain time and a grace, saying so, when Redis stops answering (BullMQ\'s own close waited for it forever)', async () => {
+    const redis = await PrivateRedis.start();
+    const backend = new RedisBackend({ kind: 'redis', prefix: 'outage', redisUrl: redis.url, commandTimeoutMs: 300 });
+    const errors: string[] = [];
+    try {
+      await backend.waitUntilReady();
+      const consumer = backend.consume(async () => ({ ok: true, result: 'null' }), {
+        concurrency: 16,
+        onError: (error) => errors.push((error as Error).message),
+      });
+      await consumer.waitUntilReady();
+      // The workers' fetches are out: a frozen Redis never answers them.
+      redis.freeze();
+      const closing = performance.now();
+      await consumer.close({ drainTimeoutMs: 100 });
+      // The drain time (100 ms), then a second for BullMQ's close, then the workers are stopped.
+      expect(performance.now() - closing).toBeLessThan(3500);
+      expect(errors.at(-1)).toMatch(/^closed without Redis answering within 1000 ms: the workers' connections and timers were dropped/);
+    } finally {
+      await redis.kill();
+      await backend.close();
     }
   });
 });
