@@ -332,7 +332,8 @@ export class RedisConsumer implements Consumer {
     }
     try {
       if (gaveUp) {
-        await Promise.all(this.#workers.map((worker) => worker.disconnect()));
+        // Not BullMQ's disconnect: it waits for an 'end' a client reconnecting to an absent Redis never sends.
+        await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS));
         throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
       }
       const graceMs = Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS);
