@@ -325,24 +325,24 @@ export class RedisConsumer implements Consumer {
     // back in one call) at least EVICTED_MOVE_GRACE_MS — bounded for all, as an evicted attempt whose
     // outcome came in first goes on to route. Past it the worker's connections are dropped: its locks
     // stop being renewed and lapse, and another worker's stalled check recovers those events.
+    const graceMs = Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS);
     let gaveUp = false;
     if (timedOut && this.#active.size > 0) {
       const attempts = [...this.#active.values()].map((attempt) => attempt.settled);
-      gaveUp = !(await settlesWithin(Promise.all(attempts), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS)));
+      gaveUp = !(await settlesWithin(Promise.all(attempts), graceMs));
     }
     try {
       if (gaveUp) {
         // Not BullMQ's disconnect: it waits for an 'end' a client reconnecting to an absent Redis never sends.
-        await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS));
+        await this.#dropWorkers(graceMs);
         throw new Error(`closed with ${this.#active.size} event(s) still routing their outcome; they are recovered once their locks lapse`);
       }
-      const graceMs = Math.max(drainTimeoutMs, EVICTED_MOVE_GRACE_MS);
       if (!(await settlesWithin(closed, graceMs))) {
         // Redis is away: BullMQ's close waits for the fetch in flight, which waits for Redis, and its
         // forced close and disconnect wait too (for the same close, for an 'end' a reconnecting client
         // never sends). So the workers are stopped here, as a killed host's would be: their events'
         // locks lapse and a host's stalled check takes them back.
-        await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), graceMs);
+        await this.#dropWorkers(graceMs);
         throw new Error(`closed without Redis answering within ${graceMs} ms: the workers' connections and timers were dropped; their events are recovered once their locks lapse`);
       }
       await closed;
@@ -354,6 +354,11 @@ export class RedisConsumer implements Consumer {
     } catch (error) {
       this.#onError(error);
     }
+  }
+
+  /** Stops every worker where it is (see `dropConnections`), waiting at most `ms`. */
+  async #dropWorkers(ms: number): Promise<void> {
+    await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), ms);
   }
 
   async #process(job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
