@@ -31,6 +31,7 @@ import { openTableReads } from '../dist/runtime/sources/client/direct-table-read
 import { createYoga } from 'graphql-yoga';
 import { createHost } from '../dist/runtime/index.js';
 import { GATEWAY_SDL } from '../dist/runtime/graphql/index.js';
+import { useQueryOrderedExecution } from '../dist/runtime/graphql/query-ordered-execution.js';
 import { runStandalone, type Row } from './run.js';
 import { splitCpu, threadCpu, type CpuSplit } from './thread-cpu.js';
 import app from '../neolith.config.js';
@@ -150,7 +151,8 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
       };
     }
   }
-  const yoga = createYoga({ schema, graphiql: false, landingPage: false, context: () => ({ loaders: new Map() }) });
+  // The executor neolith's gateway uses (graphql-js, for the query's field order): the ratio is then neolith's own cost.
+  const yoga = createYoga({ schema, graphiql: false, landingPage: false, plugins: [useQueryOrderedExecution()], context: () => ({ loaders: new Map() }) });
   const server = createServer(yoga);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

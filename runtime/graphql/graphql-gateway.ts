@@ -16,6 +16,8 @@ import type { GatewayHost } from './gateway-host.js';
 import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
 import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
 import { useMalformedParamsAsBadRequest } from './malformed-params.js';
+import { useQueryOrderedExecution } from './query-ordered-execution.js';
+import { useUnsupportedMediaTypeExplained } from './unsupported-media-type.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -79,6 +81,8 @@ export class GraphqlGateway {
         // must carry a header only a preflighted request can: CSRF, even with CORS off.
         useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'] }),
         useMalformedParamsAsBadRequest(),
+        useUnsupportedMediaTypeExplained(),
+        useQueryOrderedExecution(),
         EnvelopArmorPlugin({
           maxDepth: { n: options.maxDepth },
           maxAliases: { n: options.maxAliases },

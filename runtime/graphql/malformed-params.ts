@@ -2,6 +2,11 @@ import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
 
+/** yoga's error for a POST body that is not JSON. */
+const INVALID_JSON_BODY = 'POST body sent invalid JSON.';
+/** Longest reason a refusal of an invalid body quotes. */
+const MAX_REASON_CHARS = 200;
+
 /** The parameters yoga reads as JSON text from a query string or a form body. */
 const JSON_PARAMS = ['variables', 'extensions'] as const;
 
@@ -11,7 +16,9 @@ const JSON_PARAMS = ['variables', 'extensions'] as const;
  * be parsed. yoga's GET and form parsers call `JSON.parse` on them bare, so
  * the SyntaxError would reach the client as a masked 500
  * INTERNAL_SERVER_ERROR (and the log as a stack trace) — the client's
- * mistake reported as the host's. Other parser failures pass unchanged.
+ * mistake reported as the host's. A POST body that is not JSON keeps yoga's
+ * 400, without the body itself, which V8's parse error quotes whole (a 1 MB
+ * bad body came back as a 1 MB error). Other parser failures pass unchanged.
  */
 export function useMalformedParamsAsBadRequest(): Plugin {
   return {
@@ -22,6 +29,7 @@ export function useMalformedParamsAsBadRequest(): Plugin {
         try {
           return await requestParser(request);
         } catch (error) {
+          if (error instanceof GraphQLError && error.message === INVALID_JSON_BODY) throw shortInvalidJson(error);
           if (error instanceof GraphQLError || !(error instanceof SyntaxError)) throw error;
           throw badParams(url, error);
         }
@@ -47,4 +55,13 @@ function isJson(text: string | null): boolean {
   } catch {
     return false;
   }
+}
+
+function shortInvalidJson(error: GraphQLError): GraphQLError {
+  const original = error.extensions.originalError as { message?: unknown } | undefined;
+  // V8 says where the text breaks, then quotes the text: `…at position 310, "{\"query…" is not valid JSON`.
+  const reason = typeof original?.message === 'string' ? original.message.replace(/, ".*" is not valid JSON$/s, '').slice(0, MAX_REASON_CHARS) : undefined;
+  return createGraphQLError(reason ? `POST body sent invalid JSON: ${reason}` : INVALID_JSON_BODY, {
+    extensions: { code: GATEWAY_ERROR_CODES.badRequest, http: { status: 400 } },
+  });
 }

@@ -182,4 +182,17 @@ describe('GraphQL gateway: resolution and batching', () => {
     expect(host.calls.filter((c) => c.name === 'users/getUser').map((c) => (c.payload as unknown[]).length)).toEqual([1, 1]);
     expect((await gql(yoga, '{ plain }')).body).toEqual({ data: { plain: null } });
   });
+
+  it('answers fields in the order the query asks for them, whichever job answers first (spec 7.2.2)', async () => {
+    // The last field's job answers first; the first one's only after it.
+    let lastAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => { lastAnswered = resolve; });
+    const { yoga } = build({
+      'users/getUser': async (events: Event[]) => { await answered; return users(events); },
+      'x/echo': (events: Event[]) => { setImmediate(lastAnswered); return events.map(() => 'echoed'); },
+    });
+    const { body } = await gql(yoga, '{ first: user(id: "u1") { name id } plain second: echo(a: 1) }');
+    expect(body.errors).toBeUndefined();
+    expect(JSON.stringify(body.data)).toBe('{"first":{"name":"name of u1","id":"u1"},"plain":null,"second":"echoed"}');
+  });
 });

@@ -72,11 +72,31 @@ describe('GraphQL requests that cannot be parsed', () => {
     expectClean(answer);
   });
 
-  it('answers a POST whose body is not JSON with 400 BAD_REQUEST', async () => {
+  it('answers a POST whose body is not JSON with 400 BAD_REQUEST saying where it breaks', async () => {
     const answer = await post('{"query":');
     expect(answer.status).toBe(400);
-    expect(answer.errors[0]).toMatchObject({ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } });
+    expect(answer.errors).toEqual([{ message: 'POST body sent invalid JSON: Unexpected end of JSON input', extensions: { code: 'BAD_REQUEST' } }]);
     expectClean(answer);
+  });
+
+  it('does not quote an invalid body back: a 1 MB one gets a short answer', async () => {
+    const answer = await post(`{"query":"${'a'.repeat(1024 * 1024)}`);
+    expect(answer.status).toBe(400);
+    expect(answer.text.length).toBeLessThan(400);
+    expect(answer.errors).toEqual([{ message: 'POST body sent invalid JSON: Unterminated string in JSON at position 1048586', extensions: { code: 'BAD_REQUEST' } }]);
+    expectClean(answer);
+  });
+
+  it('answers a body of a type it cannot read with 415 saying what it accepts', async () => {
+    for (const type of ['text/plain', 'application/xml']) {
+      const answer = await post('{"query":"{ __typename }"}', type);
+      expect(answer.status, type).toBe(415);
+      expect(answer.errors).toEqual([{
+        message: expect.stringContaining(`cannot read a POST body of type "${type}": send a GET with query parameters, or a POST of application/json`),
+        extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      }]);
+      expectClean(answer);
+    }
   });
 
   it('answers a JSON array (a batch) with 400: batching is off', async () => {
