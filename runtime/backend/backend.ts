@@ -187,7 +187,10 @@ export interface InvocationRecord {
   readonly updatedAt: number;
   /** JSON text of the result once SUCCEEDED. */
   readonly result?: string;
-  /** The last failed attempt's error (kept while retrying). */
+  /**
+   * The last failed attempt's error: kept while retrying and on FAILED or
+   * EXPIRED, never on SUCCEEDED (the success is the outcome, as in Lambda).
+   */
   readonly error?: InvocationError;
   readonly logTail?: string;
   readonly identity?: unknown;

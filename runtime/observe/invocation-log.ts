@@ -58,12 +58,25 @@ export class InvocationLog {
     this.#maxChars = options.maxChars ?? 64 * 1024 * 1024;
   }
 
-  /** Records an invocation; returns its full log text. */
+  /**
+   * Records an invocation; returns its full log text. A request id seen
+   * before (an async retry: every attempt has the event's request id) gets
+   * one entry holding all its attempts, which replaces the earlier one by id
+   * and in its function's list.
+   */
   record(report: InvocationReport): InvocationLogEntry {
     const id = report.requestId;
     const previous = this.#byRequest.get(id);
-    const entry = new LazyEntry(report, Date.now(), previous?.text);
-    if (previous) this.#byRequest.delete(id);
+    const now = Date.now();
+    const entry = new LazyEntry(report, now, previous?.text);
+    if (previous) {
+      this.#byRequest.delete(id);
+      // The new entry repeats the earlier attempts' text: left in the list, a listing would show them
+      // twice. Searched from the end, and only on a retry, which is rare next to first attempts.
+      const list = this.#byFunction.get(previous.functionName);
+      const at = list ? list.lastIndexOf(previous) : -1;
+      if (at >= 0) list!.splice(at, 1);
+    }
     this.#byRequest.set(id, entry);
     this.#queue.push(entry);
     this.#chars += entry.size;
@@ -84,7 +97,11 @@ export class InvocationLog {
     list.push(entry);
     // Trimmed in bulk: a splice per record moves the whole list (~1 µs at 1000 entries).
     if (list.length >= 2 * this.#maxPerFunction) list.splice(0, list.length - this.#maxPerFunction);
-    for (const listener of this.#listeners) listener(entry);
+    if (this.#listeners.size > 0) {
+      // A follower has been sent the earlier attempts already: it gets this attempt's text alone.
+      const news = previous ? new LazyEntry(report, now, undefined) : entry;
+      for (const listener of this.#listeners) listener(news);
+    }
     return entry;
   }
 
@@ -99,7 +116,11 @@ export class InvocationLog {
     return kept.slice(-Math.min(limit, this.#maxPerFunction));
   }
 
-  /** Calls `listener` for each new entry until the returned function is called. */
+  /**
+   * Calls `listener` for each new entry until the returned function is called.
+   * A retried request's later attempt comes as an entry of its own, holding
+   * that attempt's log only (the follower saw the earlier ones as they ended).
+   */
   follow(listener: (entry: InvocationLogEntry) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -41,10 +41,12 @@ function frameOf(entry: InvocationLogEntry, format: 'json' | 'text'): string {
  * `GET /logs`: function logs (START / output / END / REPORT, as Lambda
  * writes them to CloudWatch) by function or by request id, and followed live.
  *
- * - `?function=NAME[&limit=N]` — the last N entries (default 100, at most 1000), oldest first
- * - `?requestId=ID[&function=NAME]` — one invocation's log; 404 when unknown
+ * - `?function=NAME[&limit=N]` — the last N entries (default 100, at most 1000), oldest first; an
+ *   async request retried is one entry holding each attempt once, placed by its last attempt
+ * - `?requestId=ID[&function=NAME]` — one invocation's log (every attempt); 404 when unknown
  * - `&follow=true` — `text/event-stream`: the last `limit` entries (default 0), then each new one
- *   as an `event: log` whose data is the entry's JSON; without `function`, every function's
+ *   as an `event: log` whose data is the entry's JSON (a retry's entry: that attempt's log only);
+ *   without `function`, every function's
  * - `&format=text` — the log text itself instead of JSON entries
  *
  * Follow streams are ended by `close()` (the host calls it before the

@@ -413,7 +413,40 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     const event = makeEvent();
     await backend.enqueue(event);
     const record = await finalRecord(backend, event.requestId);
-    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2, error: { errorType: 'TypeError', errorMessage: 'handler bug' } });
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(record.error).toBeUndefined();
+  });
+
+  it('stores a success after a failed attempt without the earlier error, in the store and in the feed', async () => {
+    const backend = await open();
+    const event = makeEvent({ policy: { ...FAST_POLICY, retryDelaysMs: [10] } });
+    const changes: InvocationRecord[] = [];
+    // Awaited on the feed itself: the store may answer final before the feed delivered every change.
+    const succeeded = deferred();
+    backend.watchRecords((record) => {
+      if (record.id !== event.requestId) return;
+      changes.push(record);
+      if (record.status === 'SUCCEEDED') succeeded.resolve();
+    });
+    const finals: FinalEvent[] = [];
+    consume(backend, async (claimed) => (claimed.attempt === 1 ? fail('first') : { ...ok('second'), logTail: 'log of second' }), {
+      onFinal: async (final) => void finals.push(final),
+    });
+    await backend.enqueue(event);
+    await succeeded.promise;
+
+    // Read back from the store, as `GET /invocations/{id}` and the CLI do, not only from the feed.
+    const stored = await backend.getRecord(event.requestId);
+    expect(stored).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: JSON.stringify('second'), logTail: 'log of second' });
+    expect(stored).not.toHaveProperty('error');
+    const [listed] = await backend.listRecords({ functionName: 'echo', status: 'SUCCEEDED' });
+    expect(listed).toEqual(stored);
+    // The retry's wait still shows why it is retried; the success does not.
+    expect(changes.find((c) => c.status === 'QUEUED' && c.attempts === 1)?.error).toMatchObject({ errorMessage: 'first' });
+    expect(changes.at(-1)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(changes.at(-1)).not.toHaveProperty('error');
+    expect(finals.map((f) => f.condition)).toEqual(['Success']);
+    expect(finals[0]?.record).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
   });
 
   it('expires an event older than its maximum age instead of running it', async () => {

@@ -25,7 +25,15 @@ beforeAll(async () => {
   host = await createHost({
     rootDir: handlers,
     logger: { level: 'debug', destination },
-    config: { stateDir: state.path, functions: { echo: { handler: './echo.mjs' }, throws: { handler: './faults.mjs#throws' } } },
+    config: {
+      stateDir: state.path,
+      functions: {
+        echo: { handler: './echo.mjs' },
+        throws: { handler: './faults.mjs#throws' },
+        // Retried at once: a test waits for the retry, not for Lambda's minute.
+        flaky: { handler: './flaky.mjs', async: { retryDelaysMs: [10] } },
+      },
+    },
   });
   ({ url } = await host.listen({ port: 0 }));
 });
@@ -224,9 +232,49 @@ describe('neolith logs', () => {
   });
 });
 
+describe('the log of a retried Event invocation', () => {
+  it('holds each attempt once, listed by the API and the CLI and followed live', async () => {
+    const follow = await fetch(`${url}/logs?function=flaky&follow=true&limit=0`);
+    const stream = events(follow.body!);
+    try {
+      expect(await stream.next()).toBe(': following');
+      const { requestId } = await host.invoke('flaky', { failTimes: 1 }, { type: 'Event' });
+      expect(await host.invocations.waitForFinal(requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+      /** How many times each attempt's START and its own output appear in a text. */
+      const counts = (text: string) => ({
+        starts: text.split('\n').filter((line) => line.startsWith(`START RequestId: ${requestId} `)).length,
+        first: text.split(`attempt 1 of ${requestId}`).length - 1,
+        second: text.split(`attempt 2 of ${requestId}`).length - 1,
+      });
+      const once = { starts: 2, first: 1, second: 1 };
+
+      const { entries } = (await (await fetch(`${url}/logs?function=flaky`)).json()) as { entries: InvocationLogEntry[] };
+      expect(entries.map((e) => e.requestId)).toEqual([requestId]);
+      expect(counts(entries[0]!.text)).toEqual(once);
+      expect(entries[0]!.text).toBe(host.log.get(requestId)!.text);
+      const listed = await cli('logs', 'flaky', '--url', url);
+      expect(listed.code).toBe(0);
+      expect(counts(listed.stdout)).toEqual(once);
+      expect(counts((await cli('logs', 'flaky', '--url', url, '--request-id', requestId)).stdout)).toEqual(once);
+
+      // Both attempts were logged before the record went final: their events are on the stream.
+      const followed: InvocationLogEntry[] = [];
+      while (followed.length < 2) {
+        const block = (await stream.next())!;
+        if (!block.startsWith('event: log')) continue;
+        followed.push(JSON.parse(block.split('\n').find((line) => line.startsWith('data: '))!.slice('data: '.length)) as InvocationLogEntry);
+      }
+      expect(followed.map((e) => e.requestId)).toEqual([requestId, requestId]);
+      expect(counts(followed.map((e) => e.text).join(''))).toEqual(once);
+    } finally {
+      await stream.cancel();
+    }
+  });
+});
+
 describe('host logs', () => {
   it('are structured JSON lines apart from function output', () => {
-    expect(hostLines).toContainEqual(expect.objectContaining({ name: 'neolith', level: 30, msg: 'host ready', functions: 2 }));
+    expect(hostLines).toContainEqual(expect.objectContaining({ name: 'neolith', level: 30, msg: 'host ready', functions: 3 }));
     expect(hostLines).toContainEqual(expect.objectContaining({ msg: 'listening', url }));
     expect(hostLines).toContainEqual(expect.objectContaining({ level: 20, msg: 'invocation', function: 'throws', errorType: 'ValidationError' }));
     expect(JSON.stringify(hostLines)).not.toContain('echo {');

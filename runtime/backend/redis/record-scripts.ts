@@ -40,6 +40,9 @@ else
   if final[old] then return -1 end
   local record = cjson.decode(stored[2])
   for k, v in pairs(cjson.decode(ARGV[6])) do record[k] = v end
+  -- A success is the final outcome (as in Lambda): a patch only adds fields, so the error an earlier
+  -- attempt left while retrying is dropped here, where every writer of a SUCCEEDED record passes.
+  if ARGV[5] == 'SUCCEEDED' then record.error = nil end
   json = cjson.encode(record)
   identity = stored[3]
   if old ~= ARGV[5] then redis.call('ZREM', KEYS[statusKeys[old]], ARGV[2]) end

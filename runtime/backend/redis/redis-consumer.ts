@@ -612,7 +612,9 @@ export class RedisConsumer implements Consumer {
     // The caller usually knows the record from the RUNNING write; read it otherwise.
     const current = known ?? (await this.#context.records.get(event.requestId));
     if (current && FINAL_STATUSES.has(current.status)) return;
-    const record: InvocationRecord = { ...(current ?? recordFromEvent(event)), ...patch };
+    const { error: earlierError, ...before } = current ?? recordFromEvent(event);
+    // A success carries no earlier attempt's error (the record script drops it from the stored record too).
+    const record: InvocationRecord = { ...before, ...(status !== 'SUCCEEDED' && earlierError !== undefined ? { error: earlierError } : {}), ...patch };
     // Route first, then store: a crash in between re-runs the event rather than
     // losing its destination (at-least-once, as Lambda's destinations).
     if (this.#onFinal) {

@@ -378,9 +378,12 @@ export class SqliteConsumer implements Consumer {
   ): Promise<void> {
     const now = Date.now();
     const status = condition === 'Success' ? 'SUCCEEDED' : condition === 'EventAgeExceeded' ? 'EXPIRED' : 'FAILED';
-    const base = rowToRecord(row);
+    // The row still holds the error an earlier attempt left while retrying: a success does not carry it
+    // (the store drops it too), so the record routed is the one stored.
+    const { error: previousError, ...base } = rowToRecord(row);
     const record: InvocationRecord = {
       ...base,
+      ...(status !== 'SUCCEEDED' && previousError !== undefined ? { error: previousError } : {}),
       status,
       updatedAt: now,
       ...(status === 'FAILED' ? { attempts: row.attempts } : {}),

@@ -93,7 +93,10 @@ export class SqliteStore {
       this.#finish = db.prepare(`UPDATE invocations
         SET status = @status, updated_at = @now, lease_owner = NULL, lease_until = NULL,
             failures = failures + CASE WHEN @status = 'FAILED' THEN 1 ELSE 0 END,
-            result = @result, error = COALESCE(@error, error), log_tail = COALESCE(@logTail, log_tail)
+            result = @result, log_tail = COALESCE(@logTail, log_tail),
+            -- A success is the final outcome (as in Lambda): an earlier attempt's error, kept while
+            -- retrying, must not outlive it. FAILED brings its own error; EXPIRED keeps the last one.
+            error = CASE WHEN @status = 'SUCCEEDED' THEN NULL ELSE COALESCE(@error, error) END
         WHERE id = @id AND status = 'RUNNING' AND lease_owner = @owner
         RETURNING *`);
       this.#retry = db.prepare(`UPDATE invocations

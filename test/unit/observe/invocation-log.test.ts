@@ -28,6 +28,33 @@ describe('InvocationLog', () => {
     expect(log.get('r')!.text).toMatch(/first[\s\S]*second/);
   });
 
+  it('lists a retried request id once in its function’s log, each attempt once, placed by its last attempt', () => {
+    const log = new InvocationLog();
+    log.record(report('r', { handlerLogs: 'first\n' }));
+    log.record(report('other'));
+    log.record(report('r', { handlerLogs: 'second\n' }));
+    const recent = log.recent('f');
+    expect(recent.map((e) => e.requestId)).toEqual(['other', 'r']);
+    const text = recent.map((e) => e.text).join('');
+    expect(text.match(/START RequestId: r /g)).toHaveLength(2);
+    expect(text.match(/first/g)).toHaveLength(1);
+    expect(recent[1]).toBe(log.get('r'));
+  });
+
+  it('sends a follower each attempt of a retried request once', () => {
+    const log = new InvocationLog();
+    const seen: string[] = [];
+    const stop = log.follow((e) => seen.push(e.text));
+    const first = log.record(report('r', { handlerLogs: 'first\n' }));
+    log.record(report('r', { handlerLogs: 'second\n' }));
+    stop();
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(first.text);
+    expect(seen[1]).toMatch(/^START RequestId: r [^]*second\n/);
+    expect(seen[1]).not.toContain('first');
+    expect(seen.join('')).toBe(log.get('r')!.text);
+  });
+
   it('stays bounded overall and per function', () => {
     const log = new InvocationLog({ maxEntries: 3, maxEntriesPerFunction: 2 });
     for (const id of ['a', 'b', 'c', 'd']) log.record(report(id));
