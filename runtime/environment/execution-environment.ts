@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { AbortedError, NeolithError } from '../errors/index.js';
+import { boundErrorPayload } from './error-payload.js';
 import type { EnvironmentRequest, EnvironmentResult, StreamChunkSink } from './invocation-result.js';
 import { LogTailRing } from './log-tail-ring.js';
 import type {
@@ -384,6 +385,7 @@ export class ExecutionEnvironment {
       return;
     }
     if (message.kind === 'init-done') {
+      if (message.error) message.error = this.#bound(message.error);
       this.#initWaiter?.(message);
       return;
     }
@@ -405,9 +407,18 @@ export class ExecutionEnvironment {
       result.payloadBytes = message.payloadBytes;
       result.payload = Buffer.from(message.payloadBytes.buffer, message.payloadBytes.byteOffset, message.payloadBytes.byteLength).toString('utf8');
     }
-    if (message.error) result.error = message.error;
+    if (message.error) result.error = this.#bound(message.error);
     if (message.initDurationMs !== undefined) result.initDurationMs = message.initDurationMs;
     return result;
+  }
+
+  /**
+   * The thread bounds its errors before it sends them, but beside the handler's code, which may have
+   * replaced what that bound uses (Buffer, String and RegExp methods). Checked again here, where an
+   * error of ordinary size costs a sum of its lengths.
+   */
+  #bound(error: LambdaErrorPayload): LambdaErrorPayload {
+    return boundErrorPayload(error, this.#init!.maxResponseBytes);
   }
 
   #timeOut(): void {
@@ -459,6 +470,8 @@ export class ExecutionEnvironment {
         fault = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${pending.requestId} Error: Runtime exited with error: exit status ${exitCode ?? 0}`, trace: [] };
       }
       const outOfMemory = fault.errorType === 'Runtime.OutOfMemory';
+      // An uncaught exception's text is the handler's, made into a payload here, never by the thread.
+      fault = this.#bound(fault);
       pending.resolve(this.#faultResult(pending, fault, performance.now() - pending.startedAt, outOfMemory ? this.memoryMB : undefined));
     }
     // 'error' is followed by 'exit': tell the listeners once.

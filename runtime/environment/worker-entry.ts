@@ -10,6 +10,7 @@ import { highWaterMarkOf, installAwsLambdaGlobal, isStreaming } from './awslambd
 import { LogTailRing } from './log-tail-ring.js';
 import { ResponseStream, type ResponseSink } from './response-stream.js';
 import { closeDrain, openDrain } from './event-loop-drain.js';
+import { boundErrorPayload } from './error-payload.js';
 import { callHandler, type Handler, type LambdaContext } from './handler-call.js';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { format, types } from 'node:util';
@@ -305,7 +306,8 @@ async function initialise(next: InitSpec): Promise<number> {
     }
   } catch (thrown) {
     const error = asInitError(thrown);
-    initError = toLambdaError(error);
+    // Bounded once here: it answers the init and every invocation until the environment goes.
+    initError = boundErrorPayload(toLambdaError(error), next.maxResponseBytes);
     // The runtime logs a failed init as an uncaught exception, outside any request (its id reads "undefined").
     logError('Uncaught Exception', error);
   }
@@ -417,7 +419,8 @@ function memoryUsedMB(): number {
 
 /** An answer that needs no handler run (init failed, no such job). */
 function early(msg: InvokeMessage, initDurationMs: number | undefined, error: LambdaErrorPayload, fatal: boolean): void {
-  const out: ResultMessage = { kind: 'result', seq: msg.seq, error, durationMs: 0, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
+  const bounded = boundErrorPayload(error, spec!.maxResponseBytes);
+  const out: ResultMessage = { kind: 'result', seq: msg.seq, error: bounded, durationMs: 0, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
   if (fatal) {
     out.fatal = true;
     out.initError = true;
@@ -484,7 +487,7 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   // From here the loop ends when the handler's own work does (callback answers, NodeJsExit).
   openDrain();
   if (msg.batch && !batchAware && Array.isArray(event)) {
-    runItems(fn, event, context).then(done, failed);
+    runItems(fn, event, context, s.maxResponseBytes).then(done, failed);
     return;
   }
   // The answer comes from a promise job, off `idle`'s stack.
@@ -496,13 +499,15 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
  * environment call, side by side — as AppSync would run one invocation per
  * item at once — so a batch takes about one item's time within the timeout.
  */
-function runItems(fn: Handler, items: unknown[], context: LambdaContext): Promise<unknown[]> {
+function runItems(fn: Handler, items: unknown[], context: LambdaContext, limitBytes: number): Promise<unknown[]> {
   return Promise.all(items.map(async (item) => {
     try {
       // Each item has its own callback members (and answers once), as its own invocation would.
       return await callHandler(fn, item, { ...context });
     } catch (itemError) {
-      const { errorType, errorMessage } = toLambdaError(itemError);
+      // Bounded as the item's own invocation would be, by what it reports (no trace): one item's
+      // giant error becomes its own ResponseSizeTooLarge, not the whole batch's.
+      const { errorType, errorMessage } = boundErrorPayload({ ...toLambdaError(itemError), trace: [] }, limitBytes);
       return { errorType, errorMessage };
     }
   }));
@@ -555,7 +560,9 @@ function answer(msg: InvokeMessage, s: InitSpec, durationMs: number, initDuratio
   const out: ResultMessage = { kind: 'result', seq: msg.seq, durationMs, maxMemoryMB: memoryUsedMB(), logs: takeLogs() };
   if (initDurationMs !== undefined) out.initDurationMs = initDurationMs;
   if (error) {
-    out.error = error;
+    // Every failure of a run passes here (thrown, marshal, streamed): bounded once, before it is
+    // cloned to the host. Successful answers skip it.
+    out.error = boundErrorPayload(error, s.maxResponseBytes);
     if (fatal) out.fatal = true;
   }
   return out;
