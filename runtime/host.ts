@@ -216,7 +216,9 @@ export class Host {
     const bindHost = options.host ?? this.config.host;
     // Before anything binds: a host reachable from other machines needs auth (or --insecure).
     assertSafeBind(bindHost, this.config.http.auth, options.insecure ?? false);
-    const server = new HttpServer({ port: options.port ?? this.config.port, host: bindHost, allowedHosts: this.config.http.allowedHosts });
+    const server = new HttpServer({
+      port: options.port ?? this.config.port, host: bindHost, allowedHosts: this.config.http.allowedHosts, requestTimeoutMs: this.config.http.requestTimeoutMs,
+    });
     server.use(crossSiteWriteGuard(HOST_SURFACE_PREFIXES));
     const api = createApiSurface({ config: this.config, invoker: this.invoker, registry: this.registry });
     this.api = api;

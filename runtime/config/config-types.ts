@@ -195,6 +195,14 @@ export interface NeolithConfig extends SourcesConfig {
    * so a web page cannot reach this host by DNS rebinding. @defaultValue []
    */
   allowedHosts?: string[];
+  /**
+   * Longest time a client may take to send a whole request, head and body, in
+   * ms (1000–900000); a slower one is answered 408 RequestTimeoutException and
+   * its connection closed. It bounds receiving only, not how long the
+   * function then runs. The head alone must arrive within 10 s.
+   * @defaultValue 30000
+   */
+  requestTimeoutMs?: number;
 }
 
 /** Identity helper for typed config files. */

@@ -162,6 +162,8 @@ export interface ResolvedHttpOptions {
   auth?: ResolvedAuth;
   /** Host names a loopback-bound host answers besides loopback ones; `.suffix` entries allow subdomains. */
   allowedHosts: string[];
+  /** Longest time a client may take to send a whole request (head and body), ms. */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_CORS_OPTIONS: ResolvedCors = {
@@ -177,4 +179,5 @@ export const DEFAULT_HTTP_OPTIONS = {
   routePrefix: '/api',
   anonymous: 'loopback-only' as const,
   clockSkewSeconds: 300,
+  requestTimeoutMs: 30_000,
 };

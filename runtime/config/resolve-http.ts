@@ -32,6 +32,7 @@ export function resolveHttpOptions(
   }
   const resolved: ResolvedHttpOptions = {
     routes, routePrefix: config.routePrefix ?? DEFAULT_HTTP_OPTIONS.routePrefix, allowedHosts: (config.allowedHosts ?? []).map((h) => h.toLowerCase()),
+    requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_HTTP_OPTIONS.requestTimeoutMs,
   };
   if (config.cors) resolved.cors = { ...DEFAULT_CORS_OPTIONS, ...(config.cors === true ? {} : config.cors) };
   if (config.cors && resolved.cors) {

@@ -2,7 +2,7 @@ import { isPlainObject, type ProblemList } from './problem-list.js';
 import { parseRouteKey, routeShape } from './route-key.js';
 
 /** Top-level keys this part validates. */
-export const HTTP_TOP_LEVEL_KEYS = ['routes', 'routePrefix', 'cors', 'auth', 'allowedHosts'] as const;
+export const HTTP_TOP_LEVEL_KEYS = ['routes', 'routePrefix', 'cors', 'auth', 'allowedHosts', 'requestTimeoutMs'] as const;
 
 const ROUTE_KEYS = ['function', 'invocation', 'auth'] as const;
 const CORS_KEYS = ['allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials', 'maxAge'] as const;
@@ -14,7 +14,7 @@ const TARGET = /^[\w-]+(\/[\w-]+)?$/;
 const ACCESS_KEY_ID = /^\w{16,128}$/;
 
 /**
- * Checks the shape of `routes`, `routePrefix`, `cors` and `auth`: route keys
+ * Checks the shape of `routes`, `routePrefix`, `cors`, `auth`, `allowedHosts` and `requestTimeoutMs`: route keys
  * and conflicts, target syntax, principals and permissions. Whether targets
  * and principals exist is checked by `resolveHttpOptions`.
  */
@@ -28,6 +28,8 @@ export function validateHttp(p: ProblemList, raw: Record<string, unknown>): void
   if (raw.cors !== undefined && typeof raw.cors !== 'boolean') validateCors(p, raw.cors);
   if (raw.auth !== undefined) validateAuth(p, raw.auth);
   if (raw.allowedHosts !== undefined) validateAllowedHosts(p, raw.allowedHosts);
+  // Under a second a slow but honest link cannot send a request; past Lambda's longest timeout it no longer guards anything.
+  if (raw.requestTimeoutMs !== undefined) p.integer('requestTimeoutMs', raw.requestTimeoutMs, 1_000, 900_000);
 }
 
 /** A DNS name (letters, digits, hyphens, dots), or one with a leading dot for its subdomains. */

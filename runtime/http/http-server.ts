@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { DEFAULT_HTTP_OPTIONS } from '../config/index.js';
+import { continueOnRead } from './expect-continue.js';
 import { HostHeaderGuard } from './host-header-guard.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { sendError, sendJson } from './send.js';
@@ -15,10 +18,22 @@ export interface HttpServerOptions {
   maxHeaderSize?: number;
   /** Names besides loopback ones a loopback-bound server answers to (see HostHeaderGuard). @defaultValue [] */
   allowedHosts?: readonly string[];
+  /**
+   * Longest time a client may take to send a whole request, head and body,
+   * counted from its first byte (from the connection, for its first request).
+   * Past it the request is answered 408 RequestTimeoutException and the
+   * connection closed. It bounds receiving only: once the request is in, its
+   * handler may run as long as its function's timeout allows (up to 900 s).
+   * The head alone must arrive within 10 s, or within this if shorter.
+   * @defaultValue 30000
+   */
+  requestTimeoutMs?: number;
 }
 
 /** How long close() waits for open connections before cutting them. */
 const CLOSE_GRACE_MS = 10_000;
+/** Longest time a request's head may take to arrive (node's `headersTimeout`, 60 s by default). */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * The host's one HTTP port: a list of routes tried in order, each a part of
@@ -32,20 +47,33 @@ export class HttpServer {
   #closed: Promise<void> | undefined;
 
   constructor(options: HttpServerOptions = {}) {
-    this.#options = { port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, allowedHosts: [], ...options };
+    this.#options = {
+      port: 4000, host: '127.0.0.1', maxHeaderSize: 16384, allowedHosts: [], requestTimeoutMs: DEFAULT_HTTP_OPTIONS.requestTimeoutMs, ...options,
+    };
     this.#hosts = new HostHeaderGuard(this.#options.host, this.#options.allowedHosts);
-    this.#server = createServer({ maxHeaderSize: this.#options.maxHeaderSize }, (req, res) => void this.#handle(req, res));
+    const requestTimeout = this.#options.requestTimeoutMs;
+    // node refuses a headersTimeout longer than the requestTimeout.
+    const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
+    this.#server = createServer({
+      maxHeaderSize: this.#options.maxHeaderSize,
+      // node counts both from the start of a request (of the connection, for its first) and stops watching
+      // a request once its body is complete (ConnectionsList::Expired in src/node_http_parser.cc): a handler
+      // running long after its request arrived is never cut.
+      requestTimeout,
+      headersTimeout,
+      // node looks for expired requests only this often (every 30 s by default), so a timeout fires up to
+      // this late: look often enough that it fires within a tenth of its length, at most once a second.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 10))),
+    }, (req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 5_000;
-    // Requests node refuses before any route sees them (header overflow, bad framing) still get Lambda's error shape.
-    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
-      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify({ Type: 'User', message: tooLarge ? 'Request header fields too large' : 'Malformed HTTP request' });
-      socket.end(
-        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n`
-        + `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
-        + `x-amzn-ErrorType: ${tooLarge ? 'RequestHeaderFieldsTooLargeException' : 'BadRequestException'}\r\nconnection: close\r\n\r\n${body}`,
-      );
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      refuseMalformed(error, socket, `the request's head must arrive within ${headersTimeout} ms and all of it within ${requestTimeout} ms`);
+    });
+    // Expect: 100-continue. Left to node, 100 Continue goes out before any route looks at the request,
+    // and the client uploads the whole body just to hear it is too large or its function unknown.
+    this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      continueOnRead(req, res);
+      void this.#handle(req, res);
     });
     this.#routes.push(({ url, res }) => {
       if (url.pathname !== '/healthz') return false;
@@ -140,6 +168,33 @@ export class HttpServer {
       sendError(res, error, requestId);
     }
   }
+}
+
+/**
+ * Answers a request node refused before any route saw it (header overflow, bad framing, too slow) in
+ * Lambda's error shape, then closes the connection: the rest of what the client sends cannot be parsed.
+ */
+function refuseMalformed(error: NodeJS.ErrnoException, socket: Duplex, timeoutRule: string): void {
+  // A response this socket already began cannot be followed by another; node's own handler only cuts it then.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, type, message] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? ['431 Request Header Fields Too Large', 'RequestHeaderFieldsTooLargeException', 'Request header fields too large']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      // RequestTimeoutException is an error code the AWS SDK retries as transient.
+      ? ['408 Request Timeout', 'RequestTimeoutException', `Request not received in time: ${timeoutRule}`]
+      : ['400 Bad Request', 'BadRequestException', 'Malformed HTTP request'];
+  const body = JSON.stringify({ Type: 'User', message });
+  // Destroyed once written: node leaves the socket to this handler, and an HTTP socket is half-open, so
+  // end() alone would go on reading whatever a slow client still sends.
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`
+    + `x-amzn-ErrorType: ${type}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 /** A read that failed because the client closed its connection. */

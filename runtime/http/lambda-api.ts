@@ -362,7 +362,8 @@ function decodeClientContext(value: string | undefined): unknown {
   const decoded = Buffer.from(value, 'base64');
   try {
     const parsed: unknown = JSON.parse(decoded.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+    // Lambda hands the function an object (context.clientContext): an array or null is refused like bad JSON.
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     return parsed;
   } catch (error) {
     throw new InvalidRequestContentError('Client context must be a valid Base64-encoded JSON object.', { cause: error });

@@ -26,6 +26,7 @@ describe('routes, cors and auth config', () => {
     expect(config.http).toEqual({
       routePrefix: '/api',
       allowedHosts: [],
+      requestTimeoutMs: 30_000,
       routes: [
         { key: 'GET /x/{id}', method: 'GET', path: '/x/{id}', target: 'echo', invocation: 'RequestResponse', auth: 'none' },
         { key: 'POST /y', method: 'POST', path: '/y', target: 'other', invocation: 'Event', auth: 'none' },
@@ -39,6 +40,14 @@ describe('routes, cors and auth config', () => {
       expect(() => resolveConfig({ ...base, allowedHosts: [bad] }, handlers), bad).toThrow('allowedHosts[0] must be a host name ("myapp.test") or a leading-dot suffix (".myapp.test")');
     }
     expect(() => resolveConfig({ ...base, allowedHosts: 'x.test' as never }, handlers)).toThrow('allowedHosts must be an array of at most 100 host names');
+  });
+
+  it('takes requestTimeoutMs as an integer from 1000 to 900000 ms, and refuses anything else', () => {
+    expect(resolveConfig({ ...base, requestTimeoutMs: 1_000 }, handlers).http.requestTimeoutMs).toBe(1_000);
+    expect(resolveConfig({ ...base, requestTimeoutMs: 900_000 }, handlers).http.requestTimeoutMs).toBe(900_000);
+    for (const [bad, shown] of [[999, '999'], [900_001, '900001'], [0, '0'], [1500.5, '1500.5'], ['30000', '"30000"'], [null, 'null']] as const) {
+      expect(problemsOf({ requestTimeoutMs: bad }), String(bad)).toEqual([`requestTimeoutMs must be an integer from 1000 to 900000 (got ${shown})`]);
+    }
   });
 
   it.each([

@@ -17,7 +17,9 @@ function fakeRecords() {
 function contextOf(path: string): { ctx: RequestContext; sent: () => { status: number; body: unknown } } {
   let status = 0;
   let text = '';
+  const req = { method: 'GET', headers: {} } as IncomingMessage;
   const res = {
+    req,
     writeHead(s: number) {
       status = s;
       return this;
@@ -27,7 +29,7 @@ function contextOf(path: string): { ctx: RequestContext; sent: () => { status: n
     },
   } as unknown as ServerResponse;
   const ctx: RequestContext = {
-    req: { method: 'GET', headers: {} } as IncomingMessage, res, url: new URL(path, 'http://localhost'), requestId: 'r1', signal: new AbortController().signal,
+    req, res, url: new URL(path, 'http://localhost'), requestId: 'r1', signal: new AbortController().signal,
   };
   return { ctx, sent: () => ({ status, body: JSON.parse(text) as unknown }) };
 }
