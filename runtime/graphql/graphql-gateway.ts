@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { GraphqlOptions } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { HttpRoute, RequestContext } from '../http/index.js';
+import { armorRefusal } from './armor-refusal.js';
 import { AsyncInvocations } from './async-invocations.js';
 import { bindFunctions, type GatewayContext, type RequestScope, type SdlFile } from './bind-functions.js';
 import type { GatewayHost } from './gateway-host.js';
@@ -84,11 +85,11 @@ export class GraphqlGateway {
         useUnsupportedMediaTypeExplained(),
         useQueryOrderedExecution(),
         EnvelopArmorPlugin({
-          maxDepth: { n: options.maxDepth },
-          maxAliases: { n: options.maxAliases },
-          maxTokens: { n: options.maxTokens },
-          maxDirectives: { n: options.maxDirectives },
-          costLimit: { maxCost: options.maxCost },
+          maxDepth: { n: options.maxDepth, onReject: [armorRefusal('maxDepth')] },
+          maxAliases: { n: options.maxAliases, onReject: [armorRefusal('maxAliases')] },
+          maxTokens: { n: options.maxTokens, onReject: [armorRefusal('maxTokens')] },
+          maxDirectives: { n: options.maxDirectives, onReject: [armorRefusal('maxDirectives')] },
+          costLimit: { maxCost: options.maxCost, onReject: [armorRefusal('maxCost')] },
           blockFieldSuggestion: { enabled: options.maskErrors },
         }),
       ],

@@ -33,7 +33,7 @@ describe('abuse limits (graphql-armor)', () => {
   it('refuses a query deeper than maxDepth without invoking anything', async () => {
     const { host, yoga } = build({ maxDepth: 4 });
     const { body } = await gql(yoga, nested(8));
-    expect(body.errors![0]!.message).toBe('Syntax Error: Query depth limit of 4 exceeded, found 10.');
+    expect(body.errors).toEqual([{ message: 'Query depth limit of 4 exceeded, found 10.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxDepth' } }]);
     expect(body.data).toBeUndefined();
     expect(host.calls).toEqual([]);
   });
@@ -42,26 +42,26 @@ describe('abuse limits (graphql-armor)', () => {
     const { yoga } = build({ maxAliases: 3 });
     const aliases = Array.from({ length: 5 }, (_, i) => `a${i}: node { id }`).join(' ');
     const { body } = await gql(yoga, `{ ${aliases} }`);
-    expect(body.errors![0]!.message).toBe('Syntax Error: Aliases limit of 3 exceeded, found 5.');
+    expect(body.errors).toEqual([{ message: 'Aliases limit of 3 exceeded, found 5.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxAliases' } }]);
   });
 
   it('refuses a document of more than maxTokens tokens', async () => {
     const { yoga } = build({ maxTokens: 50 });
     const wide = `{ node { ${Array.from({ length: 60 }, () => 'id').join(' ')} } }`;
     const { body } = await gql(yoga, wide);
-    expect(body.errors![0]!.message).toBe('Syntax Error: Token limit of 50 exceeded.');
+    expect(body.errors).toEqual([{ message: 'Token limit of 50 exceeded.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxTokens' } }]);
   });
 
   it('refuses more directives than maxDirectives', async () => {
     const { yoga } = build({ maxDirectives: 2 });
     const { body } = await gql(yoga, '{ node @include(if: true) @include(if: true) @skip(if: false) { id } }');
-    expect(body.errors![0]!.message).toBe('Syntax Error: Directives limit of 2 exceeded, found 3.');
+    expect(body.errors).toEqual([{ message: 'Directives limit of 2 exceeded, found 3.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxDirectives' } }]);
   });
 
   it('refuses an operation costlier than maxCost', async () => {
     const { yoga } = build({ maxCost: 20 });
     const { body } = await gql(yoga, nested(6));
-    expect(body.errors![0]!.message).toMatch(/^Syntax Error: Query Cost limit of 20 exceeded, found [\d.]+\.$/);
+    expect(body.errors).toEqual([{ message: expect.stringMatching(/^Query Cost limit of 20 exceeded, found [\d.]+\.$/), extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxCost' } }]);
   });
 
   it('hides field suggestions while masking errors', async () => {
