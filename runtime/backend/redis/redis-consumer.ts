@@ -1,5 +1,4 @@
 import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   FINAL_STATUSES,
   type AttemptOutcome,
@@ -87,8 +86,8 @@ const REPEATED_ERROR_WINDOW_MS = 1000;
 /**
  * Stops a worker whose Redis is away: its lock renewals and stalled checks
  * (BullMQ's own members: its close would stop them only after the fetch it
- * waits for) and its blocking connection, without the goodbye Redis would
- * have to answer. The command connection is the consumer's, dropped by it.
+ * waits for) and its command and blocking connections, without the goodbyes
+ * Redis would have to answer.
  */
 async function dropConnections(worker: Worker<QueuedEvent>): Promise<void> {
   // Left running, they fail on the dropped connections over and over and keep the process alive.
@@ -96,6 +95,7 @@ async function dropConnections(worker: Worker<QueuedEvent>): Promise<void> {
   await timers.lockManager?.close();
   timers.stalledCheckStopper?.();
   await worker.backend.disconnectBlocking(false);
+  (await worker.backend.client).disconnect();
 }
 
 /** `concurrency` slots split as evenly as can be among at most MAX_WORKERS workers. */
@@ -119,15 +119,6 @@ export class RedisConsumer implements Consumer {
   readonly #blockedRetryMs: number;
   /** The consumer's slots, split among a few workers (see MAX_WORKERS). */
   readonly #workers: Array<Worker<QueuedEvent>>;
-  /**
-   * The workers' one command connection (each keeps its own blocking one),
-   * auto-pipelined: the fetches, lock renewals and moves to finished that
-   * the workers issue in one tick go out in one socket write. A connection
-   * per worker wrote each command alone; sharing cut the host's CPU per event
-   * by about a fifth. BullMQ leaves a connection it was given open: the
-   * consumer closes it.
-   */
-  readonly #commands: Redis;
   readonly #active = new Map<string, ActiveAttempt>();
   /** How often each job was refused by canStart, for its back-off. Bounded below. */
   readonly #refusals = new Map<string, number>();
@@ -168,10 +159,6 @@ export class RedisConsumer implements Consumer {
     this.#onError = resolved.onError;
     this.#blockedRetryMs = resolved.blockedRetryMs;
     this.#holdRoom = resolved.concurrency - Math.max(1, Math.floor(resolved.concurrency / 8));
-    // Waits for Redis forever (null), as BullMQ asks of a worker's connection; close bounds the wait.
-    this.#commands = new Redis(context.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-    // Its errors reach the workers' 'error' listeners (below) through BullMQ.
-    this.#commands.on('error', () => undefined);
     this.#workers = workerSlots(resolved.concurrency).map((slots) => this.#startWorker(slots));
   }
 
@@ -181,8 +168,8 @@ export class RedisConsumer implements Consumer {
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
       {
-        // BullMQ makes the worker's blocking connection as a duplicate of this one.
-        connection: this.#commands,
+        // The worker's blocking connection must wait for Redis forever, hence null.
+        connection: { url: context.redisUrl, maxRetriesPerRequest: null },
         prefix: context.bullPrefix,
         concurrency: slots,
         lockDuration: context.lockDurationMs,
@@ -306,7 +293,6 @@ export class RedisConsumer implements Consumer {
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
     // A killed host reports nothing.
     await Promise.allSettled(this.#workers.map((worker) => worker.close(true)));
-    this.#commands.disconnect();
   }
 
   async #close(drainTimeoutMs: number): Promise<void> {
@@ -360,12 +346,9 @@ export class RedisConsumer implements Consumer {
         throw new Error(`closed without Redis answering within ${graceMs} ms: the workers' connections and timers were dropped; their events are recovered once their locks lapse`);
       }
       await closed;
-      await this.#commands.quit();
     } catch (error) {
       this.#onError(error);
     }
-    // Whichever way the close went, the connection goes with it.
-    if (this.#commands.status !== 'end') this.#commands.disconnect();
     try {
       this.#context.onClosed(this);
     } catch (error) {
@@ -376,7 +359,6 @@ export class RedisConsumer implements Consumer {
   /** Stops every worker where it is (see `dropConnections`), waiting at most `ms`. */
   async #dropWorkers(ms: number): Promise<void> {
     await settlesWithin(Promise.allSettled(this.#workers.map((worker) => dropConnections(worker))), ms);
-    this.#commands.disconnect();
   }
 
   async #process(job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
