@@ -1,5 +1,5 @@
 import { httpStatusOf } from '../errors/index.js';
-import type { AsyncRetryPolicy, AttemptOutcome, FinalCondition, InvocationError, QueuedEvent } from './backend.js';
+import type { AsyncRetryPolicy, AttemptOutcome, FinalCondition, InvocationError, InvocationRecord, InvocationStatus, QueuedEvent } from './backend.js';
 
 /**
  * The decisions both backends share, kept pure so they agree exactly: when an
@@ -15,6 +15,17 @@ export type AttemptDecision =
 /** Whether the event is older than its maximum age at `now` (Lambda checks before each attempt). */
 export function isExpired(event: Pick<QueuedEvent, 'acceptedAt' | 'policy'>, now: number): boolean {
   return now - event.acceptedAt >= event.policy.maxEventAgeSeconds * 1000;
+}
+
+/**
+ * The record a final write starts from: a success does not carry the error an
+ * earlier attempt left while retrying (the success is the outcome, as in
+ * Lambda); a failure or an expiry keeps it.
+ */
+export function finalRecordBase(record: InvocationRecord, status: InvocationStatus): InvocationRecord {
+  if (status !== 'SUCCEEDED' || record.error === undefined) return record;
+  const { error: _earlier, ...rest } = record;
+  return rest;
 }
 
 /** Delay before the attempt after `failedAttempt` (1-based); the last configured delay repeats. */

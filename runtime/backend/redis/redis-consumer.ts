@@ -15,6 +15,7 @@ import {
 import {
   decideAfterAttempt,
   decideAfterRoutingFailure,
+  finalRecordBase,
   isExpired,
   outcomeFromThrown,
   retryDelayMs,
@@ -594,9 +595,8 @@ export class RedisConsumer implements Consumer {
     // The caller usually knows the record from the RUNNING write; read it otherwise.
     const current = known ?? (await this.#context.records.get(event.requestId));
     if (current && FINAL_STATUSES.has(current.status)) return;
-    const { error: earlierError, ...before } = current ?? recordFromEvent(event);
-    // A success carries no earlier attempt's error (the record script drops it from the stored record too).
-    const record: InvocationRecord = { ...before, ...(status !== 'SUCCEEDED' && earlierError !== undefined ? { error: earlierError } : {}), ...patch };
+    // The record script drops an earlier attempt's error on success too, so the record routed is the one stored.
+    const record: InvocationRecord = { ...finalRecordBase(current ?? recordFromEvent(event), status), ...patch };
     // Route first, then store: a crash in between re-runs the event rather than
     // losing its destination (at-least-once, as Lambda's destinations).
     if (this.#onFinal) {

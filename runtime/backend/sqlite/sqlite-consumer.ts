@@ -10,7 +10,7 @@ import type {
   InvocationRecord,
   QueuedEvent,
 } from '../backend.js';
-import { decideAfterAttempt, decideAfterRoutingFailure, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
+import { decideAfterAttempt, decideAfterRoutingFailure, finalRecordBase, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
 import { rowToEvent, rowToRecord, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { resolveConsumeOptions } from '../backend-options.js';
@@ -378,12 +378,9 @@ export class SqliteConsumer implements Consumer {
   ): Promise<void> {
     const now = Date.now();
     const status = condition === 'Success' ? 'SUCCEEDED' : condition === 'EventAgeExceeded' ? 'EXPIRED' : 'FAILED';
-    // The row still holds the error an earlier attempt left while retrying: a success does not carry it
-    // (the store drops it too), so the record routed is the one stored.
-    const { error: previousError, ...base } = rowToRecord(row);
+    // The store drops an earlier attempt's error on success too, so the record routed is the one stored.
     const record: InvocationRecord = {
-      ...base,
-      ...(status !== 'SUCCEEDED' && previousError !== undefined ? { error: previousError } : {}),
+      ...finalRecordBase(rowToRecord(row), status),
       status,
       updatedAt: now,
       ...(status === 'FAILED' ? { attempts: row.attempts } : {}),
