@@ -6,6 +6,7 @@ export type { LambdaApiParts } from './lambda-api.js';
 export type { HttpRoute, RequestContext } from './http-route.js';
 export { sendJson, sendError } from './send.js';
 export { readBody } from './read-body.js';
+export { parseJsonObjectBody } from './json-object-body.js';
 export { decodePathSegment } from './decode-path-segment.js';
 export { invocationsApi } from './invocations-api.js';
 export type { InvocationsApiOptions } from './invocations-api.js';

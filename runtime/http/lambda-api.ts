@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { callerIdentity, type AccessGate, type Principal } from '../auth/index.js';
 import { InvalidParameterValueError, InvalidRequestContentError, NeolithError, ResourceNotFoundError } from '../errors/index.js';
 import type { Invoker, FunctionRegistry, InvocationType, InvokeOptions, InvokeResult, RegisteredFunction, Target } from '../invoke/index.js';
@@ -6,6 +7,7 @@ import { functionConfiguration } from './function-configuration.js';
 import type { FunctionManager } from './function-manager.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { readBody } from './read-body.js';
+import { parseJsonObjectBody } from './json-object-body.js';
 import { sendJson } from './send.js';
 
 const INVOCATION_TYPES = new Set<InvocationType>(['RequestResponse', 'Event', 'DryRun']);
@@ -215,17 +217,7 @@ function qualifierOf(call: Call): string | undefined {
 }
 
 async function jsonBody(call: Call): Promise<Record<string, unknown>> {
-  const body = call.body ?? await readBody(call.ctx.req, MAX_MANAGEMENT_BODY_BYTES);
-  let parsed: unknown;
-  try {
-    parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new InvalidRequestContentError(`Could not parse request body into json: ${(error as Error).message}`, { cause: error });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidRequestContentError('Could not parse request body into json: the body must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
+  return parseJsonObjectBody(call.body ?? await readBody(call.ctx.req, MAX_MANAGEMENT_BODY_BYTES));
 }
 
 /** Invoke and InvokeWithResponseStream: the same checks, limits and errors; different answers. */
@@ -361,6 +353,7 @@ function decodeClientContext(value: string | undefined): unknown {
   }
   const decoded = Buffer.from(value, 'base64');
   try {
+    if (!isUtf8(decoded)) throw new Error('not UTF-8');
     const parsed: unknown = JSON.parse(decoded.toString('utf8'));
     // Lambda hands the function an object (context.clientContext): an array or null is refused like bad JSON.
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');

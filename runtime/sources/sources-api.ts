@@ -1,11 +1,11 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
-import { decodePathSegment, readBody, sendJson } from '../http/index.js';
+import { decodePathSegment, parseJsonObjectBody, readBody, sendJson } from '../http/index.js';
 import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
 import { decodeStrictBase64 } from './pull/strict-base64.js';
 import { tableReadOp } from './pull/table-read-op.js';
-import { callTooLarge as tooLarge, MAX_JSON_BYTES, parseCallBody, parseJsonObject } from './json-call-body.js';
+import { callTooLarge as tooLarge, MAX_JSON_BYTES, parseCallBody } from './json-call-body.js';
 
 /** S3's largest (and default) max-keys of a ListObjects page. */
 const MAX_LIST_KEYS = 1000;
@@ -243,7 +243,7 @@ function listLimit(text: string | null): number {
 
 async function json(ctx: RequestContext): Promise<Record<string, unknown>> {
   if (ctx.body && ctx.body.length > MAX_JSON_BYTES) throw tooLarge(ctx.body.length, MAX_JSON_BYTES);
-  return parseJsonObject((ctx.body ?? await readBody(ctx.req, MAX_JSON_BYTES)).toString('utf8'));
+  return parseJsonObjectBody(ctx.body ?? await readBody(ctx.req, MAX_JSON_BYTES));
 }
 
 /** The largest body a sources route takes (a JSON call or the largest bucket's object): the access guard reads that much. */

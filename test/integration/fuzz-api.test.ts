@@ -163,6 +163,34 @@ for (const mode of ['auth off', 'auth on'] as const) {
       }
     });
 
+    it('refuses management bodies and client contexts that are not valid UTF-8, and stores nothing', async () => {
+      const send = mode === 'auth on' ? signed : (m: string, p: string, b: string | Buffer, h?: Record<string, string>) => raw(url, m, p, h ?? {}, b);
+      const statement = Buffer.concat([Buffer.from('{"StatementId":"s'), Buffer.from([0xff]), Buffer.from('1","Action":"lambda:InvokeFunction","Principal":"*"}')]);
+      const bodies: Array<[string, string, Buffer]> = [
+        ['POST', '/2015-03-31/functions/echo/policy', statement],
+        ['PUT', '/2019-09-25/functions/echo/event-invoke-config', Buffer.from('{"MaximumRetryAttempts":1,"x":"\xc3"}', 'latin1')],
+      ];
+      for (const [method, path, body] of bodies) {
+        const r = await send(method, path, body);
+        expectClear4xx(r, `${method} ${path}`);
+        if (mode === 'auth off') {
+          expect(r.status).toBe(400);
+          expect(r.headers['x-amzn-errortype']).toBe('InvalidRequestContentException');
+          expect(JSON.parse(r.body).message).toBe('Could not parse request body into json: the body is not valid UTF-8');
+        }
+      }
+      // The client context is base64 of JSON; bytes that are not UTF-8 inside it are refused too.
+      const context = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]).toString('base64');
+      const invoked = await send('POST', '/2015-03-31/functions/echo/invocations', Buffer.from('{}'), { 'x-amz-client-context': context });
+      expectClear4xx(invoked, 'client context');
+      expect(invoked.status).toBe(400);
+      if (mode === 'auth off') {
+        const policy = await raw(url, 'GET', '/2015-03-31/functions/echo/policy');
+        expect(policy.body).not.toContain('"s');
+        expect((await raw(url, 'GET', '/2019-09-25/functions/echo/event-invoke-config')).status).toBe(404);
+      }
+    });
+
     it('refuses hostile REST requests with API Gateway’s shape', async () => {
       for (const [method, path, body] of [
         ['GET', '/api/../../etc/passwd', undefined],
