@@ -39,6 +39,7 @@ export function toBackendError(code: BackendErrorCode, detail: BackendErrorDetai
     case 'DUPLICATE_DEAD_LETTER':
       return new DuplicateRequestIdError(`${where}: dead letter ${detail.id} already exists`, options);
     case 'DEAD_LETTER_NOT_FOUND':
-      return new DeadLetterNotFoundError(`${where}: dead letter ${detail.id} does not exist`, options);
+      // Worded as the HTTP API's show and delete word a missing letter: the caller sees one message for one fact.
+      return new DeadLetterNotFoundError(`Dead letter not found: ${detail.id}`, options);
   }
 }

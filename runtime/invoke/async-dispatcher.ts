@@ -1,6 +1,5 @@
 import type { AttemptOutcome, Backend, ClaimedEvent, Consumer, FinalEvent } from '../backend/index.js';
 import { NeolithError, ResourceNotFoundError } from '../errors/index.js';
-import { InvocationLog } from '../observe/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import { destinationRecord } from './destination-record.js';
 import type { AcceptedEvent, EventQueue } from './event-queue.js';
@@ -99,14 +98,13 @@ export class AsyncDispatcher implements EventQueue {
       return { ok: false, retryable: !disabled, error: { errorType: 'TooManyRequestsException', errorMessage: `Rate Exceeded. (${reason})` } };
     }
     try {
-      const run = await invoker.runAccepted(fn.spec.name, claimed.payload, {
+      const { run, logTail } = await invoker.runAccepted(fn.spec.name, claimed.payload, {
         requestId: claimed.requestId,
         signal,
         ...(claimed.job !== undefined && { job: claimed.job }),
         ...(claimed.identity !== undefined && { identity: claimed.identity }),
         ...(claimed.clientContext !== undefined && { clientContext: claimed.clientContext }),
       });
-      const logTail = Buffer.from(InvocationLog.tail(run.logs), 'base64').toString('utf8');
       if (run.error) return { ok: false, retryable: true, error: run.error, logTail };
       return { ok: true, result: run.payload!, logTail };
     } catch (error) {

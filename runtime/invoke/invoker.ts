@@ -29,6 +29,13 @@ export interface InvokerParts {
   events?: EventQueue;
 }
 
+/** An accepted event's run, with the tail of its log for the invocation record. */
+export interface AcceptedRun {
+  run: EnvironmentResult;
+  /** The last 4 KB of its log as Lambda writes it (START, output, END, REPORT), every attempt so far. */
+  logTail: string;
+}
+
 /**
  * The one way into a function, for every caller (HTTP, GraphQL, CLI, the
  * async dispatcher): resolve the target, check the payload, take a
@@ -186,7 +193,7 @@ export class Invoker {
    */
   async runAccepted(
     name: string, text: string, options: { requestId: string; job?: string; clientContext?: string; identity?: unknown; signal?: AbortSignal },
-  ): Promise<EnvironmentResult> {
+  ): Promise<AcceptedRun> {
     const target = this.#registry.resolve(name);
     const job = options.job ?? target.job;
     const run = await this.#run(target, job, text, options.requestId, {
@@ -194,8 +201,8 @@ export class Invoker {
       ...(options.signal && { signal: options.signal }),
       ...(options.clientContext !== undefined && { clientContext: JSON.parse(options.clientContext) as unknown }),
     }, { startNow: true });
-    this.#finish(target, job, 'Event', options.requestId, run);
-    return run;
+    const entry = this.#finish(target, job, 'Event', options.requestId, run);
+    return { run, logTail: InvocationLog.tailText(entry) };
   }
 
   /**

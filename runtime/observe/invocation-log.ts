@@ -131,6 +131,23 @@ export class InvocationLog {
     const bytes = Buffer.from(text, 'utf8');
     return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
   }
+
+  /**
+   * The last 4 KB of an entry's text (START, output, END and REPORT, every
+   * attempt of a retried event) as text — an async invocation record's
+   * `logTail`. It starts at a whole character, and renders the entry without
+   * keeping the text in it (see LazyEntry).
+   */
+  static tailText(entry: InvocationLogEntry): string {
+    const text = entry instanceof LazyEntry ? entry.renderedText() : entry.text;
+    // At most 3 UTF-8 bytes per UTF-16 unit: a short text fits without encoding it.
+    if (text.length * 3 <= TAIL_BYTES) return text;
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length <= TAIL_BYTES) return text;
+    let start = bytes.length - TAIL_BYTES;
+    while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+    return bytes.subarray(start).toString('utf8');
+  }
 }
 
 /**
@@ -163,18 +180,24 @@ class LazyEntry implements InvocationLogEntry {
   }
   get text(): string {
     if (this.#text === undefined) {
-      const report = this.#report!;
-      const id = report.requestId;
-      const billed = Math.max(1, Math.ceil(report.durationMs));
-      const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
-      const text =
-        `START RequestId: ${id} Version: $LATEST\n${report.handlerLogs}END RequestId: ${id}\n` +
-        `REPORT RequestId: ${id}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\t` +
-        `Memory Size: ${report.memoryMB} MB\tMax Memory Used: ${report.maxMemoryMB} MB${init}\t\n`;
-      this.#text = this.#prefix ? this.#prefix + text : text;
+      this.#text = this.renderedText();
       this.#report = undefined; this.#prefix = undefined;
     }
     return this.#text;
+  }
+
+  /** The text, rendered now if it was never read, and not kept. */
+  renderedText(): string {
+    if (this.#text !== undefined) return this.#text;
+    const report = this.#report!;
+    const id = report.requestId;
+    const billed = Math.max(1, Math.ceil(report.durationMs));
+    const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
+    const text =
+      `START RequestId: ${id} Version: $LATEST\n${report.handlerLogs}END RequestId: ${id}\n` +
+      `REPORT RequestId: ${id}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\t` +
+      `Memory Size: ${report.memoryMB} MB\tMax Memory Used: ${report.maxMemoryMB} MB${init}\t\n`;
+    return this.#prefix ? this.#prefix + text : text;
   }
 
   /** A plain entry for JSON (the text is a getter, which JSON.stringify would skip). */

@@ -736,7 +736,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
 
     const missing = await backend.redriveDeadLetter('no-such-letter').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(DeadLetterNotFoundError);
-    expect(missing).toMatchObject({ code: 'ResourceNotFoundException' });
+    expect(missing).toMatchObject({ code: 'ResourceNotFoundException', message: 'Dead letter not found: no-such-letter' });
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(true);
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(false);
     expect(await backend.listDeadLetters()).toEqual([]);

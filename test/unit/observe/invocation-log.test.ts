@@ -85,6 +85,24 @@ describe('InvocationLog', () => {
     expect(InvocationLog.tail('short')).toBe(Buffer.from('short').toString('base64'));
   });
 
+  it('tails an entry as text for a record: START to REPORT of every attempt, starting at a whole character', () => {
+    const log = new InvocationLog();
+    log.record(report('r', { handlerLogs: 'first\n' }));
+    const retried = log.record(report('r', { handlerLogs: 'second\n' }));
+    const tail = InvocationLog.tailText(retried);
+    expect(tail).toMatch(/^START RequestId: r Version: \$LATEST\nfirst\nEND RequestId: r\nREPORT RequestId: r\t[^\n]*\nSTART RequestId: r [^\n]*\nsecond\nEND RequestId: r\nREPORT RequestId: r\tDuration: 1\.23 ms\t[^\n]*\n$/);
+    expect(tail).toBe(retried.text);
+
+    // 'é' is two bytes: 4,096 bytes back from the end falls inside one, which is skipped rather than decoded to U+FFFD.
+    const long = log.record(report('long', { handlerLogs: `${'é'.repeat(3000)}x\n` }));
+    const cut = InvocationLog.tailText(long);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(cut)).toBeGreaterThan(4090);
+    expect(cut).not.toContain('\ufffd');
+    expect(cut.startsWith('é')).toBe(true);
+    expect(long.text.endsWith(cut)).toBe(true);
+  });
+
   it('tells followers about each new entry until they stop', () => {
     const log = new InvocationLog();
     const seen: string[] = [];
