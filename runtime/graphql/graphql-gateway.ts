@@ -15,12 +15,12 @@ import { AsyncInvocations } from './async-invocations.js';
 import { bindFunctions, type GatewayContext, type RequestScope, type SdlFile } from './bind-functions.js';
 import type { GatewayHost } from './gateway-host.js';
 import { resolveGraphqlOptions, type ResolvedGraphqlOptions } from './gateway-options.js';
+import { GraphiqlPage } from './graphiql-page.js';
 import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
 import { useMalformedParamsAsBadRequest } from './malformed-params.js';
 import { useQueryOrderedExecution } from './query-ordered-execution.js';
 import { useUnsupportedMediaTypeExplained } from './unsupported-media-type.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { corsOptions } from './yoga-cors.js';
 import { GATEWAY_ERROR_CODES } from './gateway-errors.js';
@@ -52,6 +52,7 @@ export class GraphqlGateway {
   readonly #invocations: AsyncInvocations;
   readonly #closers: Array<() => Promise<void> | void> = [];
   readonly #allowedOrigins: readonly string[];
+  readonly #graphiql = new GraphiqlPage('neolith');
   #closed: Promise<void> | undefined;
 
   private constructor(host: GatewayHost, options: ResolvedGraphqlOptions, files: SdlFile[]) {
@@ -66,9 +67,8 @@ export class GraphqlGateway {
       schema,
       graphqlEndpoint: GRAPHQL_PATH,
       landingPage: false,
-      graphiql: { title: 'neolith' },
-      // The bundled GraphiQL: works offline (yoga's default loads its assets from a CDN).
-      renderGraphiQL,
+      // route() serves GraphiQL itself, rendered and compressed once (see GraphiqlPage).
+      graphiql: false,
       // route() already read the body within graphql.maxRequestBytes; yoga's own limit would
       // pipe the same bytes through a stream again (~10% of a small request's CPU).
       maxRequestBodySize: false,
@@ -142,6 +142,9 @@ export class GraphqlGateway {
       } else if (!decodesToText(ctx.url.search)) {
         // As for a body: URLSearchParams would turn bad escapes into U+FFFD and run what was never sent.
         sendBadRequest(res, 'The query string is not valid: a percent-escape is malformed or not UTF-8');
+        return true;
+      } else if (GraphiqlPage.wanted(req)) {
+        await this.#graphiql.serve(req, res);
         return true;
       }
       // The listener takes extra server context at run time; its type only names (req, res).

@@ -3,6 +3,7 @@
  * threads, SQLite in a temp state dir), graphql-request for queries and
  * mutations, graphql-sse and graphql-ws for subscriptions.
  */
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,11 +138,33 @@ describe('GraphQL gateway over a real port', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 403 /);
   });
 
-  it('serves GraphiQL to a browser GET', async () => {
-    const response = await fetch(`${url}/graphql`, { headers: { accept: 'text/html' } });
+  it('serves GraphiQL to a browser GET: bundled, gzipped when the browser takes it, revalidated by ETag', async () => {
+    const response = await fetch(`${url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': 'gzip' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await response.text()).toContain('<title>neolith</title>');
+    expect(response.headers.get('content-encoding')).toBe('gzip');
+    const html = await response.text();
+    expect(html).toContain('<title>neolith</title>');
+    const compressed = Number(response.headers.get('content-length'));
+
+    // A client that takes no encoding gets the same page as it is (node:http does not decompress).
+    const plain = await new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((done, fail) => {
+      httpGet(`${url}/graphql`, { headers: { accept: 'text/html' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => done({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', fail);
+    });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toBe(html);
+    expect(compressed).toBeLessThan(plain.body.length / 2);
+
+    const etag = response.headers.get('etag')!;
+    expect(plain.headers.etag).toBe(etag);
+    const again = await fetch(`${url}/graphql`, { headers: { accept: 'text/html', 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    // A GET that does not ask for HTML is still a GraphQL request.
+    const query = await fetch(`${url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } });
+    expect(await query.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('refuses a body over maxRequestBytes with 413 and a GraphQL error, and a deep query with a clear error', async () => {
