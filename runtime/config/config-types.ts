@@ -199,7 +199,8 @@ export interface NeolithConfig extends SourcesConfig {
    * Longest time a client may take to send a whole request, head and body, in
    * ms (1000–900000); a slower one is answered 408 RequestTimeoutException and
    * its connection closed. It bounds receiving only, not how long the
-   * function then runs. The head alone must arrive within 10 s.
+   * function then runs. The head alone must arrive within 10 s. A client
+   * that reads nothing of its response for this long is disconnected too.
    * @defaultValue 30000
    */
   requestTimeoutMs?: number;

@@ -25,6 +25,7 @@ export interface HttpServerOptions {
    * connection closed. It bounds receiving only: once the request is in, its
    * handler may run as long as its function's timeout allows (up to 900 s).
    * The head alone must arrive within 10 s, or within this if shorter.
+   * A client that reads nothing of its response for this long is cut too.
    * @defaultValue 30000
    */
   requestTimeoutMs?: number;
@@ -66,6 +67,11 @@ export class HttpServer {
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 10))),
     }, (req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 5_000;
+    // A client that stops reading its response would hold the socket and the unsent bytes for ever.
+    // node times a socket out after this long without progress either way (a write the kernel is
+    // still taking counts as progress); with a listener here it leaves the decision to cutStalled.
+    this.#server.timeout = requestTimeout;
+    this.#server.on('timeout', cutStalled);
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       refuseMalformed(error, socket, `the request's head must arrive within ${headersTimeout} ms and all of it within ${requestTimeout} ms`);
     });
@@ -130,6 +136,7 @@ export class HttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    servedSockets.add(req.socket);
     const requestId = randomUUID();
     const controller = new AbortController();
     // 'close' before the response finished means the client went away: cancel its work.
@@ -169,6 +176,22 @@ export class HttpServer {
     }
   }
 }
+
+/**
+ * A socket without progress for the request timeout: cut it if a response is
+ * waiting for the client to read it, or if it is idle between requests (the
+ * keep-alive timeout, which node would cut itself without a listener). A
+ * handler still working on its answer is left alone: its function's timeout
+ * bounds it.
+ */
+function cutStalled(socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight ? socket.writableLength > 0 : servedSockets.has(socket)) socket.destroy();
+  // Otherwise a connection still to send its first request: its head timeout answers it 408.
+}
+
+/** Connections that have had a request: one idle without a response in flight is between requests. */
+const servedSockets = new WeakSet<Duplex>();
 
 /**
  * Answers a request node refused before any route saw it (header overflow, bad framing, too slow) in

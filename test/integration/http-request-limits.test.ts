@@ -83,12 +83,25 @@ describe('clients that send too slowly (requestTimeoutMs 500)', () => {
   let port: number;
   let releaseHeld: () => void = () => {};
   const held = new Promise<void>((done) => { releaseHeld = done; });
+  const BIG_BYTES = 64 * 1024 * 1024;
+  /** Told when a /big response closes (written, or cut). */
+  let bigClosed: () => void = () => {};
+  const nextBigClose = (): Promise<number> => new Promise((done) => {
+    bigClosed = () => done(Date.now());
+  });
   const warnings: string[] = [];
   const onWarning = (warning: Error): void => void warnings.push(warning.message);
 
   beforeAll(async () => {
     process.on('warning', onWarning);
     server = new HttpServer({ port: 0, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    server.use(async ({ res, url }) => {
+      if (url.pathname !== '/big') return false;
+      // More than the loopback socket's buffers take: a client that reads nothing leaves most of it unsent.
+      res.on('close', () => bigClosed());
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG_BYTES }).end(Buffer.alloc(BIG_BYTES, 0x61));
+      return true;
+    });
     server.use(async ({ req, res, url }) => {
       if (url.pathname !== '/echo' && url.pathname !== '/held') return false;
       const body = await readBody(req, 1_000_000);
@@ -169,6 +182,56 @@ describe('clients that send too slowly (requestTimeoutMs 500)', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ got: '{"n":42}\n' });
     expect(answer.headers['connection']).toBe('keep-alive');
+  });
+
+  /** Resumes a paused socket and counts what it reads to its end. */
+  function countToEnd(socket: Socket): Promise<number> {
+    let got = 0;
+    socket.on('data', (chunk: Buffer) => { got += chunk.length; });
+    socket.resume();
+    return new Promise((done) => socket.once('end', () => done(got)));
+  }
+
+  async function paused(): Promise<Socket> {
+    const socket = connect(port, '127.0.0.1');
+    sockets.add(socket);
+    socket.on('error', () => {});
+    await new Promise<void>((done) => socket.once('connect', () => done()));
+    socket.pause();
+    return socket;
+  }
+
+  it('cuts a client that stops reading its response, and lets one that reads slowly finish', async () => {
+    const request = 'GET /big HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+    // Reads nothing: the server's writes stop once the socket buffers are full.
+    const stalled = await paused();
+    const cut = nextBigClose();
+    const began = Date.now();
+    stalled.write(request);
+    const gaveUpAt = await cut;
+    expect(gaveUpAt - began).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
+    expect(gaveUpAt - began).toBeLessThan(5_000);
+    // What the kernel buffers held still arrives (at most tens of MB here); the rest was dropped.
+    expect(await countToEnd(stalled)).toBeLessThan(BIG_BYTES);
+
+    // Stops reading for 150 ms after every 8 MB: longer than the timeout in all, never stalled for it.
+    const slow = await paused();
+    let got = 0;
+    let nextPause = 8 * 1024 * 1024;
+    const ended = new Promise<void>((done) => slow.once('end', () => done()));
+    slow.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      if (got < nextPause) return;
+      nextPause += 8 * 1024 * 1024;
+      slow.pause();
+      setTimeout(() => slow.resume(), 150);
+    });
+    const started = Date.now();
+    slow.write(request);
+    slow.resume();
+    await ended;
+    expect(got).toBeGreaterThan(BIG_BYTES);
+    expect(Date.now() - started).toBeGreaterThan(REQUEST_TIMEOUT_MS);
   });
 
   it('answers a prompt request as usual', async () => {
