@@ -2,6 +2,7 @@ import type { AttemptOutcome, Backend, ClaimedEvent, Consumer, FinalEvent } from
 import { NeolithError, ResourceNotFoundError } from '../errors/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import { destinationRecord } from './destination-record.js';
+import { compactDestinationRecord } from './dead-letter-record.js';
 import type { AcceptedEvent, EventQueue } from './event-queue.js';
 import type { FunctionRegistry } from './function-registry.js';
 import type { Invoker } from './invoker.js';
@@ -132,7 +133,8 @@ export class AsyncDispatcher implements EventQueue {
           event: final.event,
           condition: final.condition,
           attempts: final.record.attempts,
-          destinationRecord: JSON.stringify(record),
+          // The letter holds the event and the error already: the record is stored without them.
+          destinationRecord: compactDestinationRecord(record, final.record.error),
           ...(final.record.error && { error: final.record.error }),
         });
         return;

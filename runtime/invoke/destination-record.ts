@@ -1,4 +1,4 @@
-import type { FinalEvent } from '../backend/index.js';
+import type { FinalEvent, InvocationError } from '../backend/index.js';
 
 /**
  * Lambda's destination record for an async invocation's outcome — what an
@@ -16,7 +16,7 @@ export function destinationRecord(final: FinalEvent, functionArn: string): Recor
       condition,
       approximateInvokeCount: record.attempts,
     },
-    requestPayload: parseOr(event.payload),
+    requestPayload: payloadValue(event.payload),
   };
   if (outcome) {
     record0.responseContext = {
@@ -25,13 +25,19 @@ export function destinationRecord(final: FinalEvent, functionArn: string): Recor
       ...(!outcome.ok && { functionError: 'Unhandled' }),
     };
     record0.responsePayload = outcome.ok
-      ? parseOr(outcome.result)
-      : { errorType: outcome.error.errorType, errorMessage: outcome.error.errorMessage, trace: outcome.error.trace ?? [] };
+      ? payloadValue(outcome.result)
+      : errorResponsePayload(outcome.error);
   }
   return record0;
 }
 
-function parseOr(text: string): unknown {
+/** A failed invocation's `responsePayload`: Lambda's error payload, its trace always present. */
+export function errorResponsePayload(error: InvocationError): { errorType: string; errorMessage: string; trace: readonly string[] } {
+  return { errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace ?? [] };
+}
+
+/** A payload's JSON value, or the text itself when it is not JSON. */
+export function payloadValue(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

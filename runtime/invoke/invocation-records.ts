@@ -1,6 +1,7 @@
 import type {
   Backend, DeadLetter, DeadLetterQuery, InvocationRecord, RecordListener, RecordQuery, RedriveOptions,
 } from '../backend/index.js';
+import { withFullDestinationRecord } from './dead-letter-record.js';
 
 /**
  * Async invocations as callers see them: records by id, their changes as
@@ -63,8 +64,11 @@ export class InvocationRecords {
   }
 
   readonly deadLetters = {
-    list: (query?: DeadLetterQuery): Promise<DeadLetter[]> => this.#backend.listDeadLetters(query),
-    get: (id: string): Promise<DeadLetter | undefined> => this.#backend.getDeadLetter(id),
+    list: async (query?: DeadLetterQuery): Promise<DeadLetter[]> => (await this.#backend.listDeadLetters(query)).map(withFullDestinationRecord),
+    get: async (id: string): Promise<DeadLetter | undefined> => {
+      const letter = await this.#backend.getDeadLetter(id);
+      return letter && withFullDestinationRecord(letter);
+    },
     redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),
   };

@@ -109,9 +109,14 @@ describe('Event invocations', () => {
     expect(letter).toMatchObject({ condition: 'RetriesExhausted', attempts: 2, event: { payload: '{"n":1}' } });
     expect(JSON.parse(letter.destinationRecord!)).toMatchObject({
       requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 2 },
+      requestPayload: { n: 1 },
       responseContext: { functionError: 'Unhandled' },
       responsePayload: { errorType: 'ValidationError', errorMessage: 'bad input' },
     });
+    // Stored once: the letter's event and error are not repeated inside its stored record.
+    const stored = await host.backend.getDeadLetter(letter.id);
+    expect(stored?.destinationRecord).not.toContain('bad input');
+    expect(JSON.parse(stored!.destinationRecord!)).not.toHaveProperty('requestPayload');
     const viaHttp = await (await fetch(`${url}/dead-letters/${letter.id}`)).json();
     expect(viaHttp).toMatchObject({ id: letter.id, condition: 'RetriesExhausted' });
     const redriven = await (await fetch(`${url}/dead-letters/${letter.id}/redrive`, { method: 'POST' })).json() as { id: string };
