@@ -238,6 +238,13 @@ export interface DeadLetterQuery {
   readonly limit?: number;
 }
 
+/** A dead letter's id and the size of its stored form, what {@link Backend.deadLetterSizes} gives. */
+export interface DeadLetterSize {
+  readonly id: string;
+  /** Length of the stored letter's JSON text (characters on SQLite, UTF-8 bytes on Redis). */
+  readonly bytes: number;
+}
+
 /** Options of {@link Backend.redriveDeadLetter}. */
 export interface RedriveOptions {
   /**
@@ -308,6 +315,13 @@ export interface Backend {
   // -- dead letters --------------------------------------------------------
   putDeadLetter(input: DeadLetterInput): Promise<DeadLetter>;
   listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+  /**
+   * The ids and stored sizes of the letters `listDeadLetters(query)` would
+   * give, in its order, without reading a letter: a reader can then take
+   * only as many as fit in memory (a letter holds up to a 1 MB event and a
+   * 6 MB error).
+   */
+  deadLetterSizes(query?: DeadLetterQuery): Promise<DeadLetterSize[]>;
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;
   /**
    * Enqueue the dead letter's original event again as a fresh series of

@@ -12,6 +12,7 @@ export type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
+  DeadLetterSize,
   EventHandler,
   FinalCondition,
   FinalEvent,

@@ -19,7 +19,16 @@ export interface InvocationsApiOptions {
    * @defaultValue the name as given, which must then be a function name (1–64 letters, digits, "-" or "_")
    */
   resolveFunction?: (name: string) => string;
+  /**
+   * Most stored bytes of dead letters one `GET /dead-letters` reads (at least
+   * one letter is always read); letters past it are left out of the page and
+   * the answer says `truncated`.
+   * @defaultValue 16 MB
+   */
+  maxListBytes?: number;
 }
+
+const DEFAULT_MAX_LIST_BYTES = 16 * 1024 * 1024;
 
 /**
  * Async invocation records and dead letters over HTTP:
@@ -29,6 +38,7 @@ export interface InvocationsApiOptions {
  */
 export function invocationsApi(records: InvocationRecords, options: InvocationsApiOptions = {}): HttpRoute {
   const functionOf = (ctx: RequestContext) => functionParam(ctx, options.resolveFunction);
+  const maxListBytes = options.maxListBytes ?? DEFAULT_MAX_LIST_BYTES;
   return async (ctx) => {
     const { pathname } = ctx.url;
     const method = ctx.req.method;
@@ -46,8 +56,18 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/dead-letters' && method === 'GET') {
       const fn = visibleFunction(ctx, functionOf(ctx));
       const visible = ctx.canRead && ((l: DeadLetter) => canRead(ctx, l.event.functionName, l.event.job));
-      const letters = await visiblePage((limit) => records.deadLetters.list({ limit, ...(fn && { functionName: fn }) }), limitOf(ctx), visible);
-      sendJson(ctx.res, 200, { deadLetters: letters });
+      let truncated = false;
+      const letters = await visiblePage(async (limit) => {
+        const page = await records.deadLetters.listWithin({ limit, ...(fn && { functionName: fn }) }, maxListBytes);
+        truncated = page.truncated;
+        return page.letters;
+      }, limitOf(ctx), visible);
+      sendJson(ctx.res, 200, truncated
+        ? {
+          deadLetters: letters, truncated,
+          message: `letters past ${maxListBytes} bytes were left out of this page: ask for fewer (limit), filter by function, or read each by id`,
+        }
+        : { deadLetters: letters });
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {

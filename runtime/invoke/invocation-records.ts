@@ -69,6 +69,22 @@ export class InvocationRecords {
       const letter = await this.#backend.getDeadLetter(id);
       return letter && withFullDestinationRecord(letter);
     },
+    /**
+     * A page as `list` gives it, read only while the letters' stored size stays
+     * within `maxBytes` (the first letter is always read): one letter may hold
+     * a 1 MB event and a 6 MB error, so a thousand would not fit in memory.
+     * `truncated` says letters of the page were left out.
+     */
+    listWithin: async (query: DeadLetterQuery, maxBytes: number): Promise<{ letters: DeadLetter[]; truncated: boolean }> => {
+      const sizes = await this.#backend.deadLetterSizes(query);
+      let taken = 0;
+      let total = 0;
+      while (taken < sizes.length && (taken === 0 || total + sizes[taken]!.bytes <= maxBytes)) total += sizes[taken++]!.bytes;
+      const read = await Promise.all(sizes.slice(0, taken).map(({ id }) => this.#backend.getDeadLetter(id)));
+      // A letter redriven or deleted since its size was read is simply not there.
+      const letters = read.filter((letter): letter is DeadLetter => letter !== undefined).map(withFullDestinationRecord);
+      return { letters, truncated: taken < sizes.length };
+    },
     redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),
   };

@@ -717,6 +717,11 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.getDeadLetter(letter.id)).toEqual(letter);
     expect((await backend.listDeadLetters()).map((l) => l.id).sort()).toEqual([letter.id, 'fixed-id'].sort());
     expect((await backend.listDeadLetters({ functionName: 'payments' })).map((l) => l.id)).toEqual([letter.id]);
+    // Sizes without the letters: the same ids in the same order, each its stored JSON's length.
+    const listed = await backend.listDeadLetters();
+    expect(await backend.deadLetterSizes()).toEqual(listed.map((l) => ({ id: l.id, bytes: JSON.stringify(l).length })));
+    expect(await backend.deadLetterSizes({ functionName: 'payments' })).toEqual([{ id: letter.id, bytes: JSON.stringify(letter).length }]);
+    expect(await backend.deadLetterSizes({ limit: 1 })).toEqual([{ id: listed[0]!.id, bytes: JSON.stringify(listed[0]).length }]);
     // Counted for the metrics without reading a letter.
     expect((await backend.stats()).deadLetters).toBe(2);
 
@@ -740,6 +745,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(true);
     expect(await backend.deleteDeadLetter('fixed-id')).toBe(false);
     expect(await backend.listDeadLetters()).toEqual([]);
+    expect(await backend.deadLetterSizes()).toEqual([]);
     expect((await backend.stats()).deadLetters).toBe(0);
   });
 

@@ -9,6 +9,7 @@ import type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
+  DeadLetterSize,
   EventHandler,
   InvocationRecord,
   PruneOptions,
@@ -261,13 +262,35 @@ export class RedisBackend implements Backend {
 
   listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     return this.#call('listDeadLetters', undefined, async () => {
-      const keys = this.#keys;
-      const index = query.functionName === undefined ? keys.deadLetterIndex : keys.deadLetterFunctionIndex(query.functionName);
-      const ids = await this.#client.zrevrange(index, 0, (query.limit ?? DEFAULT_LIST_LIMIT) - 1);
+      const ids = await this.#deadLetterIds(query);
       if (ids.length === 0) return [];
-      const bodies = await this.#client.mget(ids.map((id) => keys.deadLetter(id)));
+      const bodies = await this.#client.mget(ids.map((id) => this.#keys.deadLetter(id)));
       return bodies.filter((body): body is string => body !== null).map((body) => JSON.parse(body) as DeadLetter);
     });
+  }
+
+  deadLetterSizes(query: DeadLetterQuery = {}): Promise<DeadLetterSize[]> {
+    return this.#call('deadLetterSizes', undefined, async () => {
+      const ids = await this.#deadLetterIds(query);
+      if (ids.length === 0) return [];
+      const pipeline = this.#client.pipeline();
+      for (const id of ids) pipeline.strlen(this.#keys.deadLetter(id));
+      const lengths = (await pipeline.exec()) ?? [];
+      const sizes: DeadLetterSize[] = [];
+      ids.forEach((id, i) => {
+        const [error, bytes] = lengths[i] ?? [new Error('no reply')];
+        if (error) throw error;
+        // 0: deleted since the index was read (a letter is never empty).
+        if ((bytes as number) > 0) sizes.push({ id, bytes: bytes as number });
+      });
+      return sizes;
+    });
+  }
+
+  /** The ids of a dead-letter page, newest first. */
+  #deadLetterIds(query: DeadLetterQuery): Promise<string[]> {
+    const index = query.functionName === undefined ? this.#keys.deadLetterIndex : this.#keys.deadLetterFunctionIndex(query.functionName);
+    return this.#client.zrevrange(index, 0, (query.limit ?? DEFAULT_LIST_LIMIT) - 1);
   }
 
   getDeadLetter(id: string): Promise<DeadLetter | undefined> {

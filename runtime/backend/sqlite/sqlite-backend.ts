@@ -7,6 +7,7 @@ import type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
+  DeadLetterSize,
   EventHandler,
   InvocationRecord,
   PruneOptions,
@@ -207,6 +208,11 @@ export class SqliteBackend implements Backend {
   async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     const store = this.#use('listDeadLetters');
     return this.#run('listDeadLetters', () => store.listDeadLetters(query.functionName, query.limit ?? DEFAULT_LIST_LIMIT));
+  }
+
+  async deadLetterSizes(query: DeadLetterQuery = {}): Promise<DeadLetterSize[]> {
+    const store = this.#use('deadLetterSizes');
+    return this.#run('deadLetterSizes', () => store.deadLetterSizes(query.functionName, query.limit ?? DEFAULT_LIST_LIMIT));
   }
 
   async getDeadLetter(id: string): Promise<DeadLetter | undefined> {

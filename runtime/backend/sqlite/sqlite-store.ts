@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from './open-database.js';
-import type { DeadLetter, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
+import type { DeadLetter, DeadLetterSize, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
 import { SCHEMA_SQL, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 
 type Statement = Database.Statement;
@@ -63,6 +63,8 @@ export class SqliteStore {
   readonly #getDeadLetter: Statement;
   readonly #listDeadLetters: Statement;
   readonly #listDeadLettersByFunction: Statement;
+  readonly #deadLetterSizes: Statement;
+  readonly #deadLetterSizesByFunction: Statement;
   readonly #deleteDeadLetter: Statement;
   readonly #pruneDeadLetters: Statement;
 
@@ -138,6 +140,11 @@ export class SqliteStore {
       this.#listDeadLetters = db.prepare(`SELECT body FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
       this.#listDeadLettersByFunction = db.prepare(
         `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
+      );
+      // length() of TEXT counts characters without reading the text (SQLite stores its length).
+      this.#deadLetterSizes = db.prepare(`SELECT id, length(body) AS bytes FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
+      this.#deadLetterSizesByFunction = db.prepare(
+        `SELECT id, length(body) AS bytes FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
       );
       this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
       this.#pruneDeadLetters = db.prepare(`DELETE FROM dead_letters WHERE created_at < ?`);
@@ -287,6 +294,12 @@ export class SqliteStore {
         : this.#listDeadLettersByFunction.all(functionName, limit)
     ) as { body: string }[];
     return rows.map((row) => JSON.parse(row.body) as DeadLetter);
+  }
+
+  deadLetterSizes(functionName: string | undefined, limit: number): DeadLetterSize[] {
+    return (functionName === undefined
+      ? this.#deadLetterSizes.all(limit)
+      : this.#deadLetterSizesByFunction.all(functionName, limit)) as DeadLetterSize[];
   }
 
   deleteDeadLetter(id: string): boolean {

@@ -9,7 +9,7 @@ function fakeRecords() {
   const queries: Array<{ what: string; query: unknown }> = [];
   const records = {
     list: async (query: unknown) => (queries.push({ what: 'invocations', query }), []),
-    deadLetters: { list: async (query: unknown) => (queries.push({ what: 'dead letters', query }), []) },
+    deadLetters: { listWithin: async (query: unknown) => (queries.push({ what: 'dead letters', query }), { letters: [], truncated: false }) },
   } as unknown as InvocationRecords;
   return { records, queries };
 }
@@ -86,5 +86,28 @@ describe('invocationsApi: the function filter', () => {
     // Dead letters of a function no longer configured are still listed by its name.
     await route(contextOf('/dead-letters?function=gone').ctx);
     expect(queries.at(-1)).toEqual({ what: 'dead letters', query: { limit: 100, functionName: 'gone' } });
+  });
+});
+
+describe('invocationsApi: GET /dead-letters within a size budget', () => {
+  it('passes maxListBytes (16 MB by default) and says when letters were left out', async () => {
+    const budgets: number[] = [];
+    let truncated = false;
+    const records = {
+      deadLetters: {
+        listWithin: async (_query: unknown, maxBytes: number) => (budgets.push(maxBytes), { letters: [{ id: 'newest' }], truncated }),
+      },
+    } as unknown as InvocationRecords;
+    const whole = contextOf('/dead-letters');
+    await invocationsApi(records)(whole.ctx);
+    expect(whole.sent()).toEqual({ status: 200, body: { deadLetters: [{ id: 'newest' }] } });
+    truncated = true;
+    const cut = contextOf('/dead-letters?limit=1000');
+    await invocationsApi(records, { maxListBytes: 1000 })(cut.ctx);
+    expect(cut.sent()).toEqual({
+      status: 200,
+      body: { deadLetters: [{ id: 'newest' }], truncated: true, message: expect.stringMatching(/past 1000 bytes were left out .* read each by id/) },
+    });
+    expect(budgets).toEqual([16 * 1024 * 1024, 1000]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend, InvocationRecord, RecordListener } from '../../../runtime/backend/index.js';
+import type { Backend, DeadLetter, InvocationRecord, RecordListener } from '../../../runtime/backend/index.js';
 import { InvocationRecords } from '../../../runtime/invoke/invocation-records.js';
 
 const FINAL: InvocationRecord = { id: 'r1', functionName: 'f', status: 'SUCCEEDED', attempts: 1, createdAt: 1, updatedAt: 2 };
@@ -66,5 +66,43 @@ describe('InvocationRecords.waitForFinal', () => {
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
     expect(listeners.size).toBe(0);
+  });
+});
+
+describe('InvocationRecords.deadLetters.listWithin: a page read within a size budget', () => {
+  const letterOf = (id: string): DeadLetter => ({
+    id, createdAt: 1, condition: 'RetriesExhausted', attempts: 1,
+    event: { requestId: `req-${id}`, functionName: 'f', payload: '{}', acceptedAt: 1, policy: { maxRetries: 0, maxEventAgeSeconds: 60, retryDelaysMs: [] } },
+  });
+  /** Letters a..d with the sizes given; `gone` were deleted after their sizes were read. */
+  function sizedBackend(bytes: number[], gone: string[] = []) {
+    const ids = ['a', 'b', 'c', 'd'].slice(0, bytes.length);
+    const read: string[] = [];
+    const backend = {
+      deadLetterSizes: async () => ids.map((id, i) => ({ id, bytes: bytes[i]! })),
+      getDeadLetter: async (id: string) => (read.push(id), gone.includes(id) ? undefined : letterOf(id)),
+    } as unknown as Backend;
+    return { records: new InvocationRecords(backend), read };
+  }
+
+  it('reads letters, in order, while their sizes fit, and says the rest were left out', async () => {
+    const { records, read } = sizedBackend([40, 50, 20, 5]);
+    const page = await records.deadLetters.listWithin({}, 100);
+    expect(page.letters.map((l) => l.id)).toEqual(['a', 'b']);
+    expect(page.truncated).toBe(true);
+    // The letter past the budget and those after it are never read.
+    expect(read).toEqual(['a', 'b']);
+  });
+
+  it('reads the first letter even when it alone passes the budget', async () => {
+    const { records, read } = sizedBackend([500, 1]);
+    expect(await records.deadLetters.listWithin({}, 100)).toMatchObject({ letters: [{ id: 'a' }], truncated: true });
+    expect(read).toEqual(['a']);
+  });
+
+  it('a page that fits is whole and not truncated; a letter deleted meanwhile is skipped', async () => {
+    const { records } = sizedBackend([10, 10, 10], ['b']);
+    expect(await records.deadLetters.listWithin({}, 30)).toMatchObject({ letters: [{ id: 'a' }, { id: 'c' }], truncated: false });
+    expect(await sizedBackend([]).records.deadLetters.listWithin({}, 30)).toEqual({ letters: [], truncated: false });
   });
 });
