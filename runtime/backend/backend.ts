@@ -238,10 +238,10 @@ export interface DeadLetterQuery {
   readonly limit?: number;
 }
 
-/** A dead letter's id and the size of its stored form, what {@link Backend.deadLetterSizes} gives. */
-export interface DeadLetterSize {
+/** A record's or dead letter's id and the size of what a read of it loads, as {@link Backend.deadLetterSizes} and {@link Backend.recordSizes} give. */
+export interface StoredSize {
   readonly id: string;
-  /** Length of the stored letter's JSON text (characters on SQLite, UTF-8 bytes on Redis). */
+  /** Length of its stored text (characters on SQLite, UTF-8 bytes on Redis): a letter's JSON; a record's result, error, log tail and identity. */
   readonly bytes: number;
 }
 
@@ -303,6 +303,12 @@ export interface Backend {
   getRecord(id: string): Promise<InvocationRecord | undefined>;
   listRecords(query?: RecordQuery): Promise<InvocationRecord[]>;
   /**
+   * The ids and stored sizes of the records `listRecords(query)` would give,
+   * in its order, without reading a record (a record may hold a 6 MB result).
+   * The status filter is the index's: a record may have moved on since.
+   */
+  recordSizes(query?: RecordQuery): Promise<StoredSize[]>;
+  /**
    * Subscribe to record changes. Listening starts synchronously; returns the
    * unsubscribe function. Redis reports the changes of every host sharing the
    * store (pub/sub, subscribed by `waitUntilReady`); SQLite, one host per
@@ -321,7 +327,7 @@ export interface Backend {
    * only as many as fit in memory (a letter holds up to a 1 MB event and a
    * 6 MB error).
    */
-  deadLetterSizes(query?: DeadLetterQuery): Promise<DeadLetterSize[]>;
+  deadLetterSizes(query?: DeadLetterQuery): Promise<StoredSize[]>;
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;
   /**
    * Enqueue the dead letter's original event again as a fresh series of

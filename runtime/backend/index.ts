@@ -12,7 +12,7 @@ export type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
-  DeadLetterSize,
+  StoredSize,
   EventHandler,
   FinalCondition,
   FinalEvent,

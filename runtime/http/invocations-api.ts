@@ -20,9 +20,9 @@ export interface InvocationsApiOptions {
    */
   resolveFunction?: (name: string) => string;
   /**
-   * Most stored bytes of dead letters one `GET /dead-letters` reads (at least
-   * one letter is always read); letters past it are left out of the page and
-   * the answer says `truncated`.
+   * Most stored bytes of records or dead letters one `GET /invocations` or
+   * `GET /dead-letters` reads (the first entry is always read); entries past
+   * it are left out of the page and the answer says `truncated`.
    * @defaultValue 16 MB
    */
   maxListBytes?: number;
@@ -46,7 +46,13 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/invocations' && method === 'GET') {
       const query = listQuery(ctx, visibleFunction(ctx, functionOf(ctx)));
       const visible = ctx.canRead && ((r: InvocationRecord) => canRead(ctx, r.functionName, r.job));
-      sendJson(ctx.res, 200, { invocations: await visiblePage((limit) => records.list({ ...query, limit }), query.limit, visible) });
+      let truncated = false;
+      const invocations = await visiblePage(async (limit) => {
+        const page = await records.listWithin({ ...query, limit }, maxListBytes);
+        truncated = page.truncated;
+        return page.records;
+      }, query.limit, visible);
+      sendJson(ctx.res, 200, truncated ? { invocations, truncated, message: leftOut('records', maxListBytes) } : { invocations });
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -62,12 +68,7 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
         truncated = page.truncated;
         return page.letters;
       }, limitOf(ctx), visible);
-      sendJson(ctx.res, 200, truncated
-        ? {
-          deadLetters: letters, truncated,
-          message: `letters past ${maxListBytes} bytes were left out of this page: ask for fewer (limit), filter by function, or read each by id`,
-        }
-        : { deadLetters: letters });
+      sendJson(ctx.res, 200, truncated ? { deadLetters: letters, truncated, message: leftOut('letters', maxListBytes) } : { deadLetters: letters });
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
@@ -96,6 +97,11 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     }
     return false;
   };
+}
+
+/** What a page cut by its size budget tells the caller. */
+function leftOut(what: string, maxBytes: number): string {
+  return `${what} past ${maxBytes} bytes were left out of this page: ask for fewer (limit), filter it, or read each by id`;
 }
 
 function canRead(ctx: RequestContext, functionName: string, job?: string): boolean {

@@ -2,6 +2,7 @@ import type {
   Backend, DeadLetter, DeadLetterQuery, InvocationRecord, RecordListener, RecordQuery, RedriveOptions,
 } from '../backend/index.js';
 import { withFullDestinationRecord } from './dead-letter-record.js';
+import { readWithinBudget } from './read-within-budget.js';
 
 /**
  * Async invocations as callers see them: records by id, their changes as
@@ -22,6 +23,18 @@ export class InvocationRecords {
   /** Records, newest first. */
   list(query?: RecordQuery): Promise<InvocationRecord[]> {
     return this.#backend.listRecords(query);
+  }
+
+  /**
+   * A page as `list` gives it, read only while the records' stored size stays
+   * within `maxBytes` (the first is always read): a record may hold a 6 MB
+   * result, so a thousand would not fit in memory. `truncated` says records
+   * of the page were left out.
+   */
+  async listWithin(query: RecordQuery, maxBytes: number): Promise<{ records: InvocationRecord[]; truncated: boolean }> {
+    const { entries, truncated } = await readWithinBudget(await this.#backend.recordSizes(query), maxBytes, (id) => this.#backend.getRecord(id));
+    // A record read after its size may have moved on to another status: the record has the last word.
+    return { records: query.status === undefined ? entries : entries.filter((record) => record.status === query.status), truncated };
   }
 
   /** Calls `listener` with each record change; returns the unsubscribe function. */
@@ -76,14 +89,8 @@ export class InvocationRecords {
      * `truncated` says letters of the page were left out.
      */
     listWithin: async (query: DeadLetterQuery, maxBytes: number): Promise<{ letters: DeadLetter[]; truncated: boolean }> => {
-      const sizes = await this.#backend.deadLetterSizes(query);
-      let taken = 0;
-      let total = 0;
-      while (taken < sizes.length && (taken === 0 || total + sizes[taken]!.bytes <= maxBytes)) total += sizes[taken++]!.bytes;
-      const read = await Promise.all(sizes.slice(0, taken).map(({ id }) => this.#backend.getDeadLetter(id)));
-      // A letter redriven or deleted since its size was read is simply not there.
-      const letters = read.filter((letter): letter is DeadLetter => letter !== undefined).map(withFullDestinationRecord);
-      return { letters, truncated: taken < sizes.length };
+      const { entries, truncated } = await readWithinBudget(await this.#backend.deadLetterSizes(query), maxBytes, (id) => this.#backend.getDeadLetter(id));
+      return { letters: entries.map(withFullDestinationRecord), truncated };
     },
     redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),

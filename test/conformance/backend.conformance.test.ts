@@ -749,6 +749,24 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect((await backend.stats()).deadLetters).toBe(0);
   });
 
+  it('gives the ids and stored sizes of the records a listing would read, in its order, without reading them', async () => {
+    const backend = await open();
+    consume(backend, async () => ok('r'.repeat(50_000)), { canStart: (fn) => fn !== 'held' });
+    const done = makeEvent();
+    const waiting = makeEvent({ functionName: 'held' });
+    await backend.enqueue(done);
+    await finalRecord(backend, done.requestId);
+    await backend.enqueue(waiting);
+    for (const query of [{}, { functionName: 'echo' }, { status: 'QUEUED' as const }, { functionName: 'echo', status: 'SUCCEEDED' as const }, { limit: 1 }]) {
+      expect((await backend.recordSizes(query)).map((s) => s.id)).toEqual((await backend.listRecords(query)).map((r) => r.id));
+    }
+    const sizes = new Map((await backend.recordSizes()).map((s) => [s.id, s.bytes]));
+    // The result is counted: what a read of the finished record loads is far more than the queued one's.
+    expect(sizes.get(done.requestId)).toBeGreaterThan(50_000);
+    expect(sizes.get(waiting.requestId)).toBeLessThan(2_000);
+    expect(await backend.recordSizes({ functionName: 'nobody' })).toEqual([]);
+  });
+
   it('prunes final records past retention and keeps queued ones', async () => {
     const backend = await open();
     consume(backend, async () => ok(), { canStart: (fn) => fn !== 'held' });
@@ -1102,5 +1120,8 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     const error = await backend.enqueue(makeEvent()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error).toMatchObject({ name: 'ServiceException', code: 'ServiceException' });
+    // The size reads too, not only the writes.
+    await expect(backend.recordSizes()).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(backend.deadLetterSizes()).rejects.toBeInstanceOf(BackendUnavailableError);
   });
 });

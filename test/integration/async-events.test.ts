@@ -171,6 +171,26 @@ describe('Event invocations', () => {
     expect((await host.invocations.list({ limit: 1000 })).length).toBe(before);
   });
 
+  it('reads a page of large records over HTTP only up to its size budget, and says so', async () => {
+    // 20 results of ~900 KB: 18 MB, past the 16 MB a page reads; the newest come whole, the rest are left out.
+    const blob = 'b'.repeat(900_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await host.invoke('echo', { blob, i }, { type: 'Event' })).requestId);
+    for (const id of ids) expect((await host.invocations.waitForFinal(id)).status).toBe('SUCCEEDED');
+    const response = await fetch(`${url}/invocations?function=echo&limit=1000`);
+    const text = await response.text();
+    const page = JSON.parse(text) as { invocations: Array<{ id: string; result: string }>; truncated?: boolean; message?: string };
+    expect(response.status).toBe(200);
+    expect(page).toMatchObject({ truncated: true, message: expect.stringMatching(/left out of this page/) });
+    const large = page.invocations.filter((r) => ids.includes(r.id));
+    expect(large.length).toBeGreaterThan(10);
+    expect(large.length).toBeLessThan(20);
+    for (const record of large) expect(JSON.parse(record.result)).toMatchObject({ event: { blob } });
+    expect(text.length).toBeLessThan(17 * 1024 * 1024);
+    // A smaller page that fits is whole.
+    expect(await (await fetch(`${url}/invocations?function=echo&limit=3`)).json()).not.toHaveProperty('truncated');
+  });
+
   it('serves records over HTTP, waiting for the final state with ?wait=', async () => {
     const accepted = await host.invoke('echo', { http: true }, { type: 'Event' });
     const record = await (await fetch(`${url}/invocations/${accepted.requestId}?wait=10`)).json() as { status: string };

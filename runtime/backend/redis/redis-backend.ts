@@ -9,7 +9,7 @@ import type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
-  DeadLetterSize,
+  StoredSize,
   EventHandler,
   InvocationRecord,
   PruneOptions,
@@ -231,6 +231,10 @@ export class RedisBackend implements Backend {
     return this.#call('listRecords', undefined, () => this.#records.list(query, query.limit ?? DEFAULT_LIST_LIMIT));
   }
 
+  recordSizes(query: RecordQuery = {}): Promise<StoredSize[]> {
+    return this.#call('recordSizes', undefined, () => this.#records.sizes(query, query.limit ?? DEFAULT_LIST_LIMIT));
+  }
+
   watchRecords(listener: RecordListener): () => void {
     this.#listeners.add(listener);
     return () => {
@@ -269,14 +273,14 @@ export class RedisBackend implements Backend {
     });
   }
 
-  deadLetterSizes(query: DeadLetterQuery = {}): Promise<DeadLetterSize[]> {
+  deadLetterSizes(query: DeadLetterQuery = {}): Promise<StoredSize[]> {
     return this.#call('deadLetterSizes', undefined, async () => {
       const ids = await this.#deadLetterIds(query);
       if (ids.length === 0) return [];
       const pipeline = this.#client.pipeline();
       for (const id of ids) pipeline.strlen(this.#keys.deadLetter(id));
       const lengths = (await pipeline.exec()) ?? [];
-      const sizes: DeadLetterSize[] = [];
+      const sizes: StoredSize[] = [];
       ids.forEach((id, i) => {
         const [error, bytes] = lengths[i] ?? [new Error('no reply')];
         if (error) throw error;

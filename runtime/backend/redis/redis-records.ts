@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { InvocationRecord, InvocationStatus, RecordQuery } from '../backend.js';
+import type { InvocationRecord, InvocationStatus, RecordQuery, StoredSize } from '../backend.js';
 import { RedisKeys } from './redis-keys.js';
 import { DELETE_RECORD_LUA, PRUNE_RECORDS_LUA, PUT_RECORD_LUA } from './record-scripts.js';
 
@@ -127,9 +127,36 @@ export class RedisRecords {
   }
 
   async list(query: RecordQuery, limit: number): Promise<InvocationRecord[]> {
+    // Both filters walk pages of ids: the status may change between the index read and the record
+    // read, and the record has the last word.
+    const recheck = query.functionName !== undefined ? query.status : undefined;
+    return this.#page(query, limit, (ids) => this.#read(ids, recheck));
+  }
+
+  /** `list`'s ids and the length of each record's stored text, without reading one. */
+  async sizes(query: RecordQuery, limit: number): Promise<StoredSize[]> {
+    return this.#page(query, limit, async (ids) => {
+      if (ids.length === 0) return [];
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hstrlen(this.#keys.record(id), 'json').hstrlen(this.#keys.record(id), 'identity');
+      const replies = (await pipeline.exec()) ?? [];
+      const sizes: StoredSize[] = [];
+      ids.forEach((id, i) => {
+        const [jsonError, json] = replies[2 * i] ?? [new Error('no reply')];
+        const [identityError, identity] = replies[2 * i + 1] ?? [new Error('no reply')];
+        if (jsonError || identityError) throw jsonError ?? identityError;
+        // 0: pruned between the two reads.
+        if ((json as number) > 0) sizes.push({ id, bytes: (json as number) + (identity as number) });
+      });
+      return sizes;
+    });
+  }
+
+  /** One page, newest first, of what `take` makes of the ids the query's index holds. */
+  async #page<T>(query: RecordQuery, limit: number, take: (ids: string[]) => Promise<T[]>): Promise<T[]> {
     const keys = this.#keys;
     if (query.functionName !== undefined && query.status !== undefined) {
-      return this.#listBoth(keys.functionIndex(query.functionName), keys.statusIndex(query.status), query.status, limit);
+      return this.#walkBoth(keys.functionIndex(query.functionName), keys.statusIndex(query.status), limit, take);
     }
     const index =
       query.functionName !== undefined
@@ -137,8 +164,7 @@ export class RedisRecords {
         : query.status !== undefined
           ? keys.statusIndex(query.status)
           : keys.allIndex;
-    const ids = await this.#redis.zrevrange(index, 0, limit - 1);
-    return this.#read(ids, undefined);
+    return take(await this.#redis.zrevrange(index, 0, limit - 1));
   }
 
   /**
@@ -146,11 +172,11 @@ export class RedisRecords {
    * other one holds (one ZMSCORE a page), so a rare status among many
    * records of a function is found however far back it is.
    */
-  async #listBoth(functionIndex: string, statusIndex: string, status: InvocationStatus, limit: number): Promise<InvocationRecord[]> {
+  async #walkBoth<T>(functionIndex: string, statusIndex: string, limit: number, take: (ids: string[]) => Promise<T[]>): Promise<T[]> {
     const [byFunction, byStatus] = await Promise.all([this.#redis.zcard(functionIndex), this.#redis.zcard(statusIndex)]);
     const [walk, other] = byFunction <= byStatus ? [functionIndex, statusIndex] : [statusIndex, functionIndex];
     const page = Math.max(limit, 500);
-    const found: InvocationRecord[] = [];
+    const found: T[] = [];
     // Pages are by rank in an index that changes meanwhile (a status index): an entry may show up twice.
     const seen = new Set<string>();
     for (let start = 0; found.length < limit; start += page) {
@@ -159,9 +185,8 @@ export class RedisRecords {
       const scores = await this.#redis.zmscore(other, ...ids);
       const matched = ids.filter((id, i) => scores[i] !== null && !seen.has(id));
       for (const id of matched) seen.add(id);
-      // The status may change between the index read and the record read: the record has the last word.
-      for (const record of await this.#read(matched, status)) {
-        found.push(record);
+      for (const item of await take(matched)) {
+        found.push(item);
         if (found.length === limit) break;
       }
       if (ids.length < page) break;

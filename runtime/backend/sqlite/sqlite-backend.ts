@@ -7,7 +7,7 @@ import type {
   DeadLetter,
   DeadLetterInput,
   DeadLetterQuery,
-  DeadLetterSize,
+  StoredSize,
   EventHandler,
   InvocationRecord,
   PruneOptions,
@@ -178,6 +178,11 @@ export class SqliteBackend implements Backend {
     return this.#run('listRecords', () => store.list(query, query.limit ?? DEFAULT_LIST_LIMIT)).map(rowToRecord);
   }
 
+  async recordSizes(query: RecordQuery = {}): Promise<StoredSize[]> {
+    const store = this.#use('recordSizes');
+    return this.#run('recordSizes', () => store.recordSizes(query, query.limit ?? DEFAULT_LIST_LIMIT));
+  }
+
   watchRecords(listener: RecordListener): () => void {
     this.#listeners.add(listener);
     return () => {
@@ -210,7 +215,7 @@ export class SqliteBackend implements Backend {
     return this.#run('listDeadLetters', () => store.listDeadLetters(query.functionName, query.limit ?? DEFAULT_LIST_LIMIT));
   }
 
-  async deadLetterSizes(query: DeadLetterQuery = {}): Promise<DeadLetterSize[]> {
+  async deadLetterSizes(query: DeadLetterQuery = {}): Promise<StoredSize[]> {
     const store = this.#use('deadLetterSizes');
     return this.#run('deadLetterSizes', () => store.deadLetterSizes(query.functionName, query.limit ?? DEFAULT_LIST_LIMIT));
   }

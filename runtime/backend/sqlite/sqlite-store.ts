@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from './open-database.js';
-import type { DeadLetter, DeadLetterSize, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
+import type { DeadLetter, StoredSize, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
 import { SCHEMA_SQL, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 
 type Statement = Database.Statement;
@@ -252,20 +252,15 @@ export class SqliteStore {
   }
 
   list(query: RecordQuery, limit: number): InvocationRow[] {
-    // Few combinations: build the filter rather than keep one statement per shape.
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.functionName !== undefined) {
-      where.push('function_name = ?');
-      params.push(query.functionName);
-    }
-    if (query.status !== undefined) {
-      where.push('status = ?');
-      params.push(query.status);
-    }
-    const sql = `SELECT * FROM invocations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, id LIMIT ?`;
-    return this.#db.prepare(sql).all(...params, limit) as InvocationRow[];
+    const { where, params } = recordFilter(query);
+    return this.#db.prepare(`SELECT * FROM invocations ${where} ORDER BY created_at DESC, id LIMIT ?`).all(...params, limit) as InvocationRow[];
+  }
+
+  /** `list`'s ids and the length of what reading each loads beyond its fixed columns. SQLite knows a text's length without reading it. */
+  recordSizes(query: RecordQuery, limit: number): StoredSize[] {
+    const { where, params } = recordFilter(query);
+    const bytes = ['result', 'error', 'log_tail', 'identity'].map((column) => `ifnull(length(${column}), 0)`).join(' + ');
+    return this.#db.prepare(`SELECT id, ${bytes} AS bytes FROM invocations ${where} ORDER BY created_at DESC, id LIMIT ?`).all(...params, limit) as StoredSize[];
   }
 
   prune(before: number): number {
@@ -296,10 +291,10 @@ export class SqliteStore {
     return rows.map((row) => JSON.parse(row.body) as DeadLetter);
   }
 
-  deadLetterSizes(functionName: string | undefined, limit: number): DeadLetterSize[] {
+  deadLetterSizes(functionName: string | undefined, limit: number): StoredSize[] {
     return (functionName === undefined
       ? this.#deadLetterSizes.all(limit)
-      : this.#deadLetterSizesByFunction.all(functionName, limit)) as DeadLetterSize[];
+      : this.#deadLetterSizesByFunction.all(functionName, limit)) as StoredSize[];
   }
 
   deleteDeadLetter(id: string): boolean {
@@ -326,4 +321,19 @@ export class SqliteStore {
   close(): Promise<void> {
     return this.#opened.close();
   }
+}
+
+/** The WHERE clause of a record listing. Few combinations: built rather than one statement per shape. */
+function recordFilter(query: RecordQuery): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.functionName !== undefined) {
+    clauses.push('function_name = ?');
+    params.push(query.functionName);
+  }
+  if (query.status !== undefined) {
+    clauses.push('status = ?');
+    params.push(query.status);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }

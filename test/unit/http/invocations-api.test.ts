@@ -8,7 +8,7 @@ import type { InvocationRecords } from '../../../runtime/invoke/index.js';
 function fakeRecords() {
   const queries: Array<{ what: string; query: unknown }> = [];
   const records = {
-    list: async (query: unknown) => (queries.push({ what: 'invocations', query }), []),
+    listWithin: async (query: unknown) => (queries.push({ what: 'invocations', query }), { records: [], truncated: false }),
     deadLetters: { listWithin: async (query: unknown) => (queries.push({ what: 'dead letters', query }), { letters: [], truncated: false }) },
   } as unknown as InvocationRecords;
   return { records, queries };
@@ -89,24 +89,27 @@ describe('invocationsApi: the function filter', () => {
   });
 });
 
-describe('invocationsApi: GET /dead-letters within a size budget', () => {
-  it('passes maxListBytes (16 MB by default) and says when letters were left out', async () => {
+describe('invocationsApi: list pages within a size budget', () => {
+  it.each([
+    { path: '/dead-letters', key: 'deadLetters', what: 'letters', fake: (entries: unknown[], truncated: boolean) => ({ deadLetters: { listWithin: async () => ({ letters: entries, truncated }) } }) },
+    { path: '/invocations', key: 'invocations', what: 'records', fake: (entries: unknown[], truncated: boolean) => ({ listWithin: async () => ({ records: entries, truncated }) }) },
+  ])('$path passes maxListBytes (16 MB by default) and says when entries were left out', async ({ path, key, what, fake }) => {
     const budgets: number[] = [];
-    let truncated = false;
-    const records = {
-      deadLetters: {
-        listWithin: async (_query: unknown, maxBytes: number) => (budgets.push(maxBytes), { letters: [{ id: 'newest' }], truncated }),
-      },
-    } as unknown as InvocationRecords;
-    const whole = contextOf('/dead-letters');
-    await invocationsApi(records)(whole.ctx);
-    expect(whole.sent()).toEqual({ status: 200, body: { deadLetters: [{ id: 'newest' }] } });
-    truncated = true;
-    const cut = contextOf('/dead-letters?limit=1000');
-    await invocationsApi(records, { maxListBytes: 1000 })(cut.ctx);
+    const recordsOf = (truncated: boolean) => {
+      const face = fake([{ id: 'newest' }], truncated) as Record<string, unknown>;
+      const owner = (key === 'deadLetters' ? face.deadLetters : face) as { listWithin: (q: unknown, maxBytes: number) => Promise<unknown> };
+      const listWithin = owner.listWithin;
+      owner.listWithin = async (q: unknown, maxBytes: number) => (budgets.push(maxBytes), listWithin(q, maxBytes));
+      return face as unknown as InvocationRecords;
+    };
+    const whole = contextOf(path);
+    await invocationsApi(recordsOf(false))(whole.ctx);
+    expect(whole.sent()).toEqual({ status: 200, body: { [key]: [{ id: 'newest' }] } });
+    const cut = contextOf(`${path}?limit=1000`);
+    await invocationsApi(recordsOf(true), { maxListBytes: 1000 })(cut.ctx);
     expect(cut.sent()).toEqual({
       status: 200,
-      body: { deadLetters: [{ id: 'newest' }], truncated: true, message: expect.stringMatching(/past 1000 bytes were left out .* read each by id/) },
+      body: { [key]: [{ id: 'newest' }], truncated: true, message: expect.stringMatching(new RegExp(`^${what} past 1000 bytes were left out .* read each by id`)) },
     });
     expect(budgets).toEqual([16 * 1024 * 1024, 1000]);
   });

@@ -106,3 +106,21 @@ describe('InvocationRecords.deadLetters.listWithin: a page read within a size bu
     expect(await sizedBackend([]).records.deadLetters.listWithin({}, 30)).toEqual({ letters: [], truncated: false });
   });
 });
+
+describe('InvocationRecords.listWithin: records read within a size budget', () => {
+  it('reads only the records that fit, drops one whose status moved on since the index said otherwise, and says when it cut', async () => {
+    const stored: Record<string, InvocationRecord> = {
+      a: { ...FINAL, id: 'a', status: 'FAILED' },
+      b: { ...FINAL, id: 'b', status: 'SUCCEEDED' }, // FAILED in the index, redriven and done since
+      c: { ...FINAL, id: 'c', status: 'FAILED' },
+    };
+    const read: string[] = [];
+    const backend = {
+      recordSizes: async () => [{ id: 'a', bytes: 10 }, { id: 'b', bytes: 10 }, { id: 'c', bytes: 10 }, { id: 'd', bytes: 6_000_000 }],
+      getRecord: async (id: string) => (read.push(id), stored[id]),
+    } as unknown as Backend;
+    const page = await new InvocationRecords(backend).listWithin({ status: 'FAILED' }, 1000);
+    expect(page).toEqual({ records: [stored.a, stored.c], truncated: true });
+    expect(read).toEqual(['a', 'b', 'c']);
+  });
+});
