@@ -241,7 +241,7 @@ export interface DeadLetterQuery {
 /** A record's or dead letter's id and the size of what a read of it loads, as {@link Backend.deadLetterSizes} and {@link Backend.recordSizes} give. */
 export interface StoredSize {
   readonly id: string;
-  /** Length of its stored text (characters on SQLite, UTF-8 bytes on Redis): a letter's JSON; a record's result, error, log tail and identity. */
+  /** UTF-8 bytes of its stored text: a letter's JSON; a record's result, error, log tail and identity. */
   readonly bytes: number;
 }
 

@@ -46,13 +46,10 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/invocations' && method === 'GET') {
       const query = listQuery(ctx, visibleFunction(ctx, functionOf(ctx)));
       const visible = ctx.canRead && ((r: InvocationRecord) => canRead(ctx, r.functionName, r.job));
-      let truncated = false;
-      const invocations = await visiblePage(async (limit) => {
+      sendJson(ctx.res, 200, await budgetedPage(ctx, 'invocations', 'records', query.limit, visible, async (limit) => {
         const page = await records.listWithin({ ...query, limit }, maxListBytes);
-        truncated = page.truncated;
-        return page.records;
-      }, query.limit, visible);
-      sendJson(ctx.res, 200, truncated ? { invocations, truncated, message: leftOut('records', maxListBytes) } : { invocations });
+        return { entries: page.records, leftOut: page.leftOut };
+      }, maxListBytes));
       return true;
     }
     if ((match = /^\/invocations\/([\w-]{1,128})$/.exec(pathname)) && method === 'GET') {
@@ -62,13 +59,10 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     if (pathname === '/dead-letters' && method === 'GET') {
       const fn = visibleFunction(ctx, functionOf(ctx));
       const visible = ctx.canRead && ((l: DeadLetter) => canRead(ctx, l.event.functionName, l.event.job));
-      let truncated = false;
-      const letters = await visiblePage(async (limit) => {
+      sendJson(ctx.res, 200, await budgetedPage(ctx, 'deadLetters', 'letters', limitOf(ctx), visible, async (limit) => {
         const page = await records.deadLetters.listWithin({ limit, ...(fn && { functionName: fn }) }, maxListBytes);
-        truncated = page.truncated;
-        return page.letters;
-      }, limitOf(ctx), visible);
-      sendJson(ctx.res, 200, truncated ? { deadLetters: letters, truncated, message: leftOut('letters', maxListBytes) } : { deadLetters: letters });
+        return { entries: page.letters, leftOut: page.leftOut };
+      }, maxListBytes));
       return true;
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
@@ -99,9 +93,27 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
   };
 }
 
-/** What a page cut by its size budget tells the caller. */
-function leftOut(what: string, maxBytes: number): string {
-  return `${what} past ${maxBytes} bytes were left out of this page: ask for fewer (limit), filter it, or read each by id`;
+/**
+ * A list page read within its size budget (see `visiblePage` for `visible`).
+ * It says `truncated` only when the caller's page came short of its limit:
+ * a full page lost nothing asked for.
+ */
+async function budgetedPage<T>(
+  ctx: RequestContext, key: string, what: string, limit: number, visible: ((entry: T) => boolean) | undefined,
+  read: (limit: number) => Promise<{ entries: T[]; leftOut: string[] }>, maxBytes: number,
+): Promise<Record<string, unknown>> {
+  let leftOut: string[] = [];
+  const entries = await visiblePage(async (asked) => {
+    const page = await read(asked);
+    leftOut = page.leftOut;
+    return page.entries;
+  }, limit, visible);
+  if (leftOut.length === 0 || entries.length >= limit) return { [key]: entries };
+  const cut = `${what} past ${maxBytes} bytes were left out of this page`;
+  // The ids are named only to a caller who may read every entry: others' could be ones it may not see.
+  return ctx.canRead
+    ? { [key]: entries, truncated: true, message: `${cut}: narrow it with a filter` }
+    : { [key]: entries, truncated: true, leftOut, message: `${cut}: read each by id (leftOut), or narrow it with a filter` };
 }
 
 function canRead(ctx: RequestContext, functionName: string, job?: string): boolean {

@@ -10,7 +10,10 @@ import { errorResponsePayload, payloadValue } from './destination-record.js';
  */
 export function compactDestinationRecord(record: Record<string, unknown>, error: InvocationError | undefined): string {
   const { requestPayload: _fromEvent, responsePayload, ...rest } = record;
-  const fromError = error !== undefined && isErrorPayload(responsePayload, error);
+  const responseContext = record.responseContext;
+  // Only a failure's payload is rebuilt from the error (a success's result is kept whatever it holds).
+  const failed = isObject(responseContext) && responseContext.functionError !== undefined;
+  const fromError = failed && error !== undefined && isErrorPayload(responsePayload, error);
   return JSON.stringify(fromError || responsePayload === undefined ? rest : { ...rest, responsePayload });
 }
 

@@ -28,13 +28,13 @@ export class InvocationRecords {
   /**
    * A page as `list` gives it, read only while the records' stored size stays
    * within `maxBytes` (the first is always read): a record may hold a 6 MB
-   * result, so a thousand would not fit in memory. `truncated` says records
-   * of the page were left out.
+   * result, so a thousand would not fit in memory. `leftOut` names the
+   * records of the page left out.
    */
-  async listWithin(query: RecordQuery, maxBytes: number): Promise<{ records: InvocationRecord[]; truncated: boolean }> {
-    const { entries, truncated } = await readWithinBudget(await this.#backend.recordSizes(query), maxBytes, (id) => this.#backend.getRecord(id));
+  async listWithin(query: RecordQuery, maxBytes: number): Promise<{ records: InvocationRecord[]; leftOut: string[] }> {
+    const { entries, leftOut } = await readWithinBudget(await this.#backend.recordSizes(query), maxBytes, (id) => this.#backend.getRecord(id));
     // A record read after its size may have moved on to another status: the record has the last word.
-    return { records: query.status === undefined ? entries : entries.filter((record) => record.status === query.status), truncated };
+    return { records: query.status === undefined ? entries : entries.filter((record) => record.status === query.status), leftOut };
   }
 
   /** Calls `listener` with each record change; returns the unsubscribe function. */
@@ -86,11 +86,11 @@ export class InvocationRecords {
      * A page as `list` gives it, read only while the letters' stored size stays
      * within `maxBytes` (the first letter is always read): one letter may hold
      * a 1 MB event and a 6 MB error, so a thousand would not fit in memory.
-     * `truncated` says letters of the page were left out.
+     * `leftOut` names the letters of the page left out.
      */
-    listWithin: async (query: DeadLetterQuery, maxBytes: number): Promise<{ letters: DeadLetter[]; truncated: boolean }> => {
-      const { entries, truncated } = await readWithinBudget(await this.#backend.deadLetterSizes(query), maxBytes, (id) => this.#backend.getDeadLetter(id));
-      return { letters: entries.map(withFullDestinationRecord), truncated };
+    listWithin: async (query: DeadLetterQuery, maxBytes: number): Promise<{ letters: DeadLetter[]; leftOut: string[] }> => {
+      const { entries, leftOut } = await readWithinBudget(await this.#backend.deadLetterSizes(query), maxBytes, (id) => this.#backend.getDeadLetter(id));
+      return { letters: entries.map(withFullDestinationRecord), leftOut };
     },
     redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),

@@ -23,6 +23,7 @@ import {
   type ClaimedEvent,
   type ConsumeOptions,
   type Consumer,
+  type DeadLetter,
   type EventHandler,
   type FinalEvent,
   type InvocationRecord,
@@ -704,7 +705,8 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       event: { ...original, acceptedAt: queued.createdAt },
       condition: 'RetriesExhausted',
       attempts: 3,
-      error: { errorType: 'Error', errorMessage: 'card declined' },
+      // Not ASCII: sizes are UTF-8 bytes on both backends, not characters.
+      error: { errorType: 'Error', errorMessage: 'card declined — café' },
       destinationRecord: '{"version":"1.0"}',
     });
     const other = await backend.putDeadLetter({
@@ -717,11 +719,12 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await backend.getDeadLetter(letter.id)).toEqual(letter);
     expect((await backend.listDeadLetters()).map((l) => l.id).sort()).toEqual([letter.id, 'fixed-id'].sort());
     expect((await backend.listDeadLetters({ functionName: 'payments' })).map((l) => l.id)).toEqual([letter.id]);
-    // Sizes without the letters: the same ids in the same order, each its stored JSON's length.
+    // Sizes without the letters: the same ids in the same order, each its stored JSON's UTF-8 bytes.
     const listed = await backend.listDeadLetters();
-    expect(await backend.deadLetterSizes()).toEqual(listed.map((l) => ({ id: l.id, bytes: JSON.stringify(l).length })));
-    expect(await backend.deadLetterSizes({ functionName: 'payments' })).toEqual([{ id: letter.id, bytes: JSON.stringify(letter).length }]);
-    expect(await backend.deadLetterSizes({ limit: 1 })).toEqual([{ id: listed[0]!.id, bytes: JSON.stringify(listed[0]).length }]);
+    const bytesOf = (l: DeadLetter) => Buffer.byteLength(JSON.stringify(l));
+    expect(await backend.deadLetterSizes()).toEqual(listed.map((l) => ({ id: l.id, bytes: bytesOf(l) })));
+    expect(await backend.deadLetterSizes({ functionName: 'payments' })).toEqual([{ id: letter.id, bytes: bytesOf(letter) }]);
+    expect(await backend.deadLetterSizes({ limit: 1 })).toEqual([{ id: listed[0]!.id, bytes: bytesOf(listed[0]!) }]);
     // Counted for the metrics without reading a letter.
     expect((await backend.stats()).deadLetters).toBe(2);
 

@@ -141,10 +141,10 @@ export class SqliteStore {
       this.#listDeadLettersByFunction = db.prepare(
         `SELECT body FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
       );
-      // length() of TEXT counts characters without reading the text (SQLite stores its length).
-      this.#deadLetterSizes = db.prepare(`SELECT id, length(body) AS bytes FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
+      // octet_length() reads a text's size from the row header; length() would read the text to count characters.
+      this.#deadLetterSizes = db.prepare(`SELECT id, octet_length(body) AS bytes FROM dead_letters ORDER BY created_at DESC, id LIMIT ?`);
       this.#deadLetterSizesByFunction = db.prepare(
-        `SELECT id, length(body) AS bytes FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
+        `SELECT id, octet_length(body) AS bytes FROM dead_letters WHERE function_name = ? ORDER BY created_at DESC, id LIMIT ?`,
       );
       this.#deleteDeadLetter = db.prepare(`DELETE FROM dead_letters WHERE id = ?`);
       this.#pruneDeadLetters = db.prepare(`DELETE FROM dead_letters WHERE created_at < ?`);
@@ -256,10 +256,10 @@ export class SqliteStore {
     return this.#db.prepare(`SELECT * FROM invocations ${where} ORDER BY created_at DESC, id LIMIT ?`).all(...params, limit) as InvocationRow[];
   }
 
-  /** `list`'s ids and the length of what reading each loads beyond its fixed columns. SQLite knows a text's length without reading it. */
+  /** `list`'s ids and the bytes of what reading each loads beyond its fixed columns, without reading them (octet_length). */
   recordSizes(query: RecordQuery, limit: number): StoredSize[] {
     const { where, params } = recordFilter(query);
-    const bytes = ['result', 'error', 'log_tail', 'identity'].map((column) => `ifnull(length(${column}), 0)`).join(' + ');
+    const bytes = ['result', 'error', 'log_tail', 'identity'].map((column) => `ifnull(octet_length(${column}), 0)`).join(' + ');
     return this.#db.prepare(`SELECT id, ${bytes} AS bytes FROM invocations ${where} ORDER BY created_at DESC, id LIMIT ?`).all(...params, limit) as StoredSize[];
   }
 

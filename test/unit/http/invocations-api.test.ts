@@ -8,8 +8,8 @@ import type { InvocationRecords } from '../../../runtime/invoke/index.js';
 function fakeRecords() {
   const queries: Array<{ what: string; query: unknown }> = [];
   const records = {
-    listWithin: async (query: unknown) => (queries.push({ what: 'invocations', query }), { records: [], truncated: false }),
-    deadLetters: { listWithin: async (query: unknown) => (queries.push({ what: 'dead letters', query }), { letters: [], truncated: false }) },
+    listWithin: async (query: unknown) => (queries.push({ what: 'invocations', query }), { records: [], leftOut: [] }),
+    deadLetters: { listWithin: async (query: unknown) => (queries.push({ what: 'dead letters', query }), { letters: [], leftOut: [] }) },
   } as unknown as InvocationRecords;
   return { records, queries };
 }
@@ -90,27 +90,52 @@ describe('invocationsApi: the function filter', () => {
 });
 
 describe('invocationsApi: list pages within a size budget', () => {
-  it.each([
-    { path: '/dead-letters', key: 'deadLetters', what: 'letters', fake: (entries: unknown[], truncated: boolean) => ({ deadLetters: { listWithin: async () => ({ letters: entries, truncated }) } }) },
-    { path: '/invocations', key: 'invocations', what: 'records', fake: (entries: unknown[], truncated: boolean) => ({ listWithin: async () => ({ records: entries, truncated }) }) },
-  ])('$path passes maxListBytes (16 MB by default) and says when entries were left out', async ({ path, key, what, fake }) => {
+  /** Records whose list pages answer `entries`, leaving `leftOut` out, and remember each budget asked. */
+  function budgeted(entries: Array<{ id: string; functionName: string; event?: unknown }>, leftOut: string[]) {
     const budgets: number[] = [];
-    const recordsOf = (truncated: boolean) => {
-      const face = fake([{ id: 'newest' }], truncated) as Record<string, unknown>;
-      const owner = (key === 'deadLetters' ? face.deadLetters : face) as { listWithin: (q: unknown, maxBytes: number) => Promise<unknown> };
-      const listWithin = owner.listWithin;
-      owner.listWithin = async (q: unknown, maxBytes: number) => (budgets.push(maxBytes), listWithin(q, maxBytes));
-      return face as unknown as InvocationRecords;
-    };
-    const whole = contextOf(path);
-    await invocationsApi(recordsOf(false))(whole.ctx);
-    expect(whole.sent()).toEqual({ status: 200, body: { [key]: [{ id: 'newest' }] } });
-    const cut = contextOf(`${path}?limit=1000`);
-    await invocationsApi(recordsOf(true), { maxListBytes: 1000 })(cut.ctx);
-    expect(cut.sent()).toEqual({
+    const records = {
+      listWithin: async (_query: unknown, maxBytes: number) => (budgets.push(maxBytes), { records: entries, leftOut }),
+      deadLetters: { listWithin: async (_query: unknown, maxBytes: number) => (budgets.push(maxBytes), { letters: entries, leftOut }) },
+    } as unknown as InvocationRecords;
+    return { records, budgets };
+  }
+  const entry = { id: 'newest', functionName: 'f', event: { functionName: 'f' } };
+
+  it.each([
+    { path: '/dead-letters', key: 'deadLetters', what: 'letters' },
+    { path: '/invocations', key: 'invocations', what: 'records' },
+  ])('$path passes maxListBytes (16 MB by default) and names the entries it left out', async ({ path, key, what }) => {
+    const whole = budgeted([entry], []);
+    const page = contextOf(path);
+    await invocationsApi(whole.records)(page.ctx);
+    expect(page.sent()).toEqual({ status: 200, body: { [key]: [entry] } });
+    expect(whole.budgets).toEqual([16 * 1024 * 1024]);
+
+    const cut = budgeted([entry], ['older-1', 'older-2']);
+    const short = contextOf(`${path}?limit=1000`);
+    await invocationsApi(cut.records, { maxListBytes: 1000 })(short.ctx);
+    expect(short.sent()).toEqual({
       status: 200,
-      body: { [key]: [{ id: 'newest' }], truncated: true, message: expect.stringMatching(new RegExp(`^${what} past 1000 bytes were left out .* read each by id`)) },
+      body: {
+        [key]: [entry], truncated: true, leftOut: ['older-1', 'older-2'],
+        message: `${what} past 1000 bytes were left out of this page: read each by id (leftOut), or narrow it with a filter`,
+      },
     });
-    expect(budgets).toEqual([16 * 1024 * 1024, 1000]);
+    expect(cut.budgets).toEqual([1000]);
+  });
+
+  it('a page that holds all it asked for is not truncated, whatever lay past it', async () => {
+    const { records } = budgeted([entry], ['older']);
+    const full = contextOf('/dead-letters?limit=1');
+    await invocationsApi(records, { maxListBytes: 10 })(full.ctx);
+    expect(full.sent().body).toEqual({ deadLetters: [entry] });
+  });
+
+  it('names no ids to a caller who may not read every function: they could be ones it may not see', async () => {
+    const { records } = budgeted([entry], ['hidden-or-not']);
+    const { ctx, sent } = contextOf('/invocations');
+    ctx.canRead = () => true;
+    await invocationsApi(records, { maxListBytes: 10 })(ctx);
+    expect(sent().body).toEqual({ invocations: [entry], truncated: true, message: 'records past 10 bytes were left out of this page: narrow it with a filter' });
   });
 });

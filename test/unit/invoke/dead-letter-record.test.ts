@@ -54,6 +54,13 @@ describe('dead letters store the destination record without the event and error 
     expect(withFullDestinationRecord(letter).destinationRecord).toBe(whole);
   });
 
+  it('a success whose result looks exactly like the error on its record still keeps its result', () => {
+    const lookalike = { errorType: ERROR.errorType, errorMessage: ERROR.errorMessage, trace: ERROR.trace };
+    const { letter, whole } = routed('Success', { ok: true, result: JSON.stringify(lookalike) }, ERROR);
+    expect(JSON.parse(letter.destinationRecord!)).toHaveProperty('responsePayload');
+    expect(withFullDestinationRecord(letter).destinationRecord).toBe(whole);
+  });
+
   it('an event that expired before it ran has no response: only the request comes back', () => {
     const { letter, whole } = routed('EventAgeExceeded', undefined, undefined);
     const full = JSON.parse(withFullDestinationRecord(letter).destinationRecord!) as Record<string, unknown>;

@@ -89,21 +89,21 @@ describe('InvocationRecords.deadLetters.listWithin: a page read within a size bu
     const { records, read } = sizedBackend([40, 50, 20, 5]);
     const page = await records.deadLetters.listWithin({}, 100);
     expect(page.letters.map((l) => l.id)).toEqual(['a', 'b']);
-    expect(page.truncated).toBe(true);
+    expect(page.leftOut).toEqual(['c', 'd']);
     // The letter past the budget and those after it are never read.
     expect(read).toEqual(['a', 'b']);
   });
 
   it('reads the first letter even when it alone passes the budget', async () => {
     const { records, read } = sizedBackend([500, 1]);
-    expect(await records.deadLetters.listWithin({}, 100)).toMatchObject({ letters: [{ id: 'a' }], truncated: true });
+    expect(await records.deadLetters.listWithin({}, 100)).toMatchObject({ letters: [{ id: 'a' }], leftOut: ['b'] });
     expect(read).toEqual(['a']);
   });
 
   it('a page that fits is whole and not truncated; a letter deleted meanwhile is skipped', async () => {
     const { records } = sizedBackend([10, 10, 10], ['b']);
-    expect(await records.deadLetters.listWithin({}, 30)).toMatchObject({ letters: [{ id: 'a' }, { id: 'c' }], truncated: false });
-    expect(await sizedBackend([]).records.deadLetters.listWithin({}, 30)).toEqual({ letters: [], truncated: false });
+    expect(await records.deadLetters.listWithin({}, 30)).toMatchObject({ letters: [{ id: 'a' }, { id: 'c' }], leftOut: [] });
+    expect(await sizedBackend([]).records.deadLetters.listWithin({}, 30)).toEqual({ letters: [], leftOut: [] });
   });
 });
 
@@ -120,7 +120,7 @@ describe('InvocationRecords.listWithin: records read within a size budget', () =
       getRecord: async (id: string) => (read.push(id), stored[id]),
     } as unknown as Backend;
     const page = await new InvocationRecords(backend).listWithin({ status: 'FAILED' }, 1000);
-    expect(page).toEqual({ records: [stored.a, stored.c], truncated: true });
+    expect(page).toEqual({ records: [stored.a, stored.c], leftOut: ['d'] });
     expect(read).toEqual(['a', 'b', 'c']);
   });
 });
