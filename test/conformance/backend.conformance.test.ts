@@ -630,6 +630,33 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(records.map((r) => [r.status, r.attempts])).toEqual([['SUCCEEDED', 1], ['SUCCEEDED', 1], ['SUCCEEDED', 1]]);
   });
 
+  it('runs a backlog past its hold room without waiting out the put-back delays once room returns', async () => {
+    const backend = await open();
+    let running = 0;
+    const events = Array.from({ length: 40 }, (_, n) => makeEvent({ functionName: 'single', payload: JSON.stringify({ n }) }));
+    for (const event of events) await backend.enqueue(event);
+    const consumer: Consumer = consume(
+      backend,
+      async (claimed) => {
+        running += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        // As the dispatcher does when an attempt ends and its slot is free again.
+        queueMicrotask(() => consumer.wake());
+        return ok(claimed.attempt);
+      },
+      // One at a time, 40 events, 16 slots of which 14 may run or hold a job: the rest are refused with
+      // no room to hold them and put back (on Redis). Their rest and delay would be a minute: the
+      // backlog must not wait for them once room returns.
+      { concurrency: 16, blockedRetryMs: 60_000, canStart: () => running < 1 },
+    );
+    const records = await Promise.race([
+      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('events waited out their put-back delay')), 10_000).unref()),
+    ]);
+    expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
+  });
+
   it('finishes on a surviving instance the events a dead one was holding back with canStart', async () => {
     const limit = 2;
     const events = Array.from({ length: 8 }, (_, n) =>

@@ -1,4 +1,4 @@
-import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
+import { DelayedError, ErrorCode, type Job, WaitingError, Worker } from 'bullmq';
 import {
   FINAL_STATUSES,
   type AttemptOutcome,
@@ -81,6 +81,9 @@ const MAX_BLOCKED_DELAY_MS = 2000;
  */
 const MAX_WORKERS = 8;
 
+/** How long a promoted put-back job counts against the hold room before it is fetched again here. */
+const PROMOTED_FETCH_GRACE_MS = 1000;
+
 /** How long the same error from the workers' connections counts as one (see `#reportedJustNow`). */
 const REPEATED_ERROR_WINDOW_MS = 1000;
 
@@ -137,6 +140,19 @@ export class RedisConsumer implements Consumer {
    * same tick would let the next one overtake it and be held again at the back).
    */
   readonly #released = new Map<string, string>();
+  /**
+   * Per function, the jobs this consumer put back (delayed, see `#putBack`),
+   * oldest first: once there is room to hold jobs again (the backlog is
+   * ending), they are promoted instead of sitting out their delays (up to
+   * MAX_BLOCKED_DELAY_MS) while their function idles. Bounded below.
+   */
+  readonly #parked = new Map<string, Map<string, Job<QueuedEvent>>>();
+  #parkedCount = 0;
+  /**
+   * Put-back jobs promoted and not fetched again yet: they will take hold
+   * room. Forgotten after PROMOTED_FETCH_GRACE_MS (another host took it).
+   */
+  readonly #promoting = new Set<string>();
   /** Put-back slots resting before they fetch again; close ends the rests. */
   readonly #resting = new Set<() => void>();
   /**
@@ -228,7 +244,13 @@ export class RedisConsumer implements Consumer {
    * be put back).
    */
   wake(): void {
-    if (this.#dead || this.#heldCount === 0) return;
+    if (this.#dead) return;
+    if (!this.#stopping && this.#holdRoomLeft() > 0) {
+      // Room came back (the backlog is ending): resting slots go on at once, and put-back jobs return.
+      if (this.#resting.size > 0) this.#endRests();
+      if (this.#parkedCount > 0) this.#promoteParked();
+    }
+    if (this.#heldCount === 0) return;
     for (const [functionName, jobs] of this.#held) {
       if (this.#stopping) {
         for (const [id, resume] of jobs) this.#release(functionName, id, resume);
@@ -239,6 +261,41 @@ export class RedisConsumer implements Consumer {
       this.#released.set(functionName, id);
       this.#release(functionName, id, resume);
     }
+  }
+
+  /**
+   * While there is room to hold more jobs, put-back jobs go back to wait now,
+   * oldest first, rather than sit out their delays: fetched again, they are
+   * held in order behind their function's others and start when it has room.
+   */
+  #promoteParked(): void {
+    let room = this.#holdRoomLeft();
+    for (const [functionName, jobs] of this.#parked) {
+      for (const [id, job] of jobs) {
+        if (room-- <= 0) return;
+        this.#unpark(functionName, id);
+        this.#promoting.add(id);
+        setTimeout(() => this.#promoting.delete(id), PROMOTED_FETCH_GRACE_MS).unref();
+        job.promote().catch((error: unknown) => {
+          this.#promoting.delete(id);
+          // Due meanwhile and moved by BullMQ, or taken, finished or removed since: nothing to promote.
+          const code = (error as { code?: unknown }).code;
+          if (code !== ErrorCode.JobNotInState && code !== ErrorCode.JobNotExist && !this.#dead) this.#onError(error);
+        });
+      }
+    }
+  }
+
+  /** Jobs this consumer may still take in, held or running, counting the promoted ones on their way back. */
+  #holdRoomLeft(): number {
+    return this.#holdRoom - this.#active.size - this.#heldCount - this.#promoting.size;
+  }
+
+  #unpark(functionName: string, id: string): void {
+    const jobs = this.#parked.get(functionName);
+    if (!jobs?.delete(id)) return;
+    this.#parkedCount--;
+    if (jobs.size === 0) this.#parked.delete(functionName);
   }
 
   /** Whether jobs of the function are held, or let go and not started yet. */
@@ -364,6 +421,8 @@ export class RedisConsumer implements Consumer {
 
   async #process(job: Job<QueuedEvent>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     const event = job.data;
+    if (this.#parkedCount > 0) this.#unpark(event.functionName, job.id ?? event.requestId);
+    this.#promoting.delete(job.id ?? event.requestId);
     const records = this.#context.records;
     const attemptNumber = job.attemptsMade + 1;
     const now = Date.now();
@@ -517,10 +576,25 @@ export class RedisConsumer implements Consumer {
     if (!this.#stopping && !this.#dead) await this.#rest();
     const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
     await job.moveToDelayed(Date.now() + delay, token);
+    this.#park(job, id);
+    // The room may have come back while it rested (the backlog's last attempts ending): no attempt
+    // may end after this one to wake it.
+    this.#promoteParked();
     throw new DelayedError();
   }
 
-  /** Resolves after `blockedRetryMs`, or at once when close begins. */
+  #park(job: Job<QueuedEvent>, id: string): void {
+    // Bounded as #refusals: past it, put-back jobs just wait out their delays.
+    if (this.#parkedCount >= 10_000) return;
+    const functionName = job.data.functionName;
+    let jobs = this.#parked.get(functionName);
+    if (!jobs) this.#parked.set(functionName, (jobs = new Map()));
+    if (jobs.has(id)) return;
+    jobs.set(id, job);
+    this.#parkedCount++;
+  }
+
+  /** Resolves after `blockedRetryMs`, or at once when close begins or room returns (see wake). */
   #rest(): Promise<void> {
     return new Promise((resolve) => {
       const end = (): void => {
