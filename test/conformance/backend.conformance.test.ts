@@ -645,9 +645,9 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
         queueMicrotask(() => consumer.wake());
         return ok(claimed.attempt);
       },
-      // One at a time, 40 events, 16 slots of which 14 may run or hold a job: the rest are refused with
-      // no room to hold them and put back (on Redis). Their rest and delay would be a minute: the
-      // backlog must not wait for them once room returns.
+      // One at a time, 40 events, 16 slots of which 14 may run or hold a job: on Redis, the others
+      // rest before they are put back, here for a minute. Once room returns the backlog must not wait
+      // for them.
       { concurrency: 16, blockedRetryMs: 60_000, canStart: () => running < 1 },
     );
     const records = await Promise.race([

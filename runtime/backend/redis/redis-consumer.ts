@@ -83,6 +83,10 @@ const MAX_WORKERS = 8;
 
 /** How long a promoted put-back job counts against the hold room before it is fetched again here. */
 const PROMOTED_FETCH_GRACE_MS = 1000;
+/** A put-back job this close to due is left to BullMQ, which moves it by itself. */
+const PROMOTE_MARGIN_MS = 5;
+/** How long after its put-back a job may be promoted: its processor call has surely returned to BullMQ. */
+const PARK_SETTLE_MS = 50;
 
 /** How long the same error from the workers' connections counts as one (see `#reportedJustNow`). */
 const REPEATED_ERROR_WINDOW_MS = 1000;
@@ -146,13 +150,16 @@ export class RedisConsumer implements Consumer {
    * ending), they are promoted instead of sitting out their delays (up to
    * MAX_BLOCKED_DELAY_MS) while their function idles. Bounded below.
    */
-  readonly #parked = new Map<string, Map<string, Job<QueuedEvent>>>();
+  readonly #parked = new Map<string, Map<string, { job: Job<QueuedEvent>; parkedAt: number; dueAt: number }>>();
+  /** Runs #promoteParked again once the newest put-back jobs have settled (see PARK_SETTLE_MS). */
+  #promoteTimer: NodeJS.Timeout | undefined;
   #parkedCount = 0;
   /**
    * Put-back jobs promoted and not fetched again yet: they will take hold
-   * room. Forgotten after PROMOTED_FETCH_GRACE_MS (another host took it).
+   * room until it is (by id: when it stops counting), or until
+   * PROMOTED_FETCH_GRACE_MS passed (another host took it).
    */
-  readonly #promoting = new Set<string>();
+  readonly #promoting = new Map<string, number>();
   /** Put-back slots resting before they fetch again; close ends the rests. */
   readonly #resting = new Set<() => void>();
   /**
@@ -269,15 +276,33 @@ export class RedisConsumer implements Consumer {
    * held in order behind their function's others and start when it has room.
    */
   #promoteParked(): void {
+    if (this.#stopping || this.#dead) return;
+    const now = Date.now();
     let room = this.#holdRoomLeft();
     for (const [functionName, jobs] of this.#parked) {
-      for (const [id, job] of jobs) {
-        if (room-- <= 0) return;
+      for (const [id, { job, parkedAt, dueAt }] of jobs) {
+        // Due (or nearly): BullMQ moves it itself, and any host may have taken it since, run it and
+        // delayed it again for a retry, which a promote would cut short. Only a job not yet due is
+        // surely still the one this consumer put back.
+        if (now >= dueAt - PROMOTE_MARGIN_MS) {
+          this.#unpark(functionName, id);
+          continue;
+        }
+        if (room <= 0) return;
+        // Just put back: BullMQ stops tracking its lock only once its processor call has returned (a
+        // round trip later); fetched again here before that, the job would lose its lock renewals.
+        if (now - parkedAt < PARK_SETTLE_MS) {
+          this.#promoteTimer ??= setTimeout(() => {
+            this.#promoteTimer = undefined;
+            this.#promoteParked();
+          }, PARK_SETTLE_MS).unref();
+          continue;
+        }
+        room--;
         this.#unpark(functionName, id);
-        this.#promoting.add(id);
-        setTimeout(() => this.#promoting.delete(id), PROMOTED_FETCH_GRACE_MS).unref();
+        this.#promoting.set(id, now + PROMOTED_FETCH_GRACE_MS);
         job.promote().catch((error: unknown) => {
-          this.#promoting.delete(id);
+          if (this.#promoting.get(id) === now + PROMOTED_FETCH_GRACE_MS) this.#promoting.delete(id);
           // Due meanwhile and moved by BullMQ, or taken, finished or removed since: nothing to promote.
           const code = (error as { code?: unknown }).code;
           if (code !== ErrorCode.JobNotInState && code !== ErrorCode.JobNotExist && !this.#dead) this.#onError(error);
@@ -288,6 +313,10 @@ export class RedisConsumer implements Consumer {
 
   /** Jobs this consumer may still take in, held or running, counting the promoted ones on their way back. */
   #holdRoomLeft(): number {
+    if (this.#promoting.size > 0) {
+      const now = Date.now();
+      for (const [id, until] of this.#promoting) if (until <= now) this.#promoting.delete(id);
+    }
     return this.#holdRoom - this.#active.size - this.#heldCount - this.#promoting.size;
   }
 
@@ -348,6 +377,7 @@ export class RedisConsumer implements Consumer {
     this.#endRests();
     // Held jobs stay held, as in a killed process: their locks expire and another worker takes them.
     clearInterval(this.#holdTimer);
+    clearTimeout(this.#promoteTimer);
     for (const attempt of this.#active.values()) attempt.controller.abort(new Error('consumer abandoned'));
     // A killed host reports nothing.
     await Promise.allSettled(this.#workers.map((worker) => worker.close(true)));
@@ -356,6 +386,7 @@ export class RedisConsumer implements Consumer {
   async #close(drainTimeoutMs: number): Promise<void> {
     // Held jobs go back to the queue now rather than wait for room.
     this.#stopping = true;
+    clearTimeout(this.#promoteTimer);
     this.#endRests();
     this.wake();
     // BullMQ's close stops fetching and waits for the running jobs.
@@ -460,7 +491,12 @@ export class RedisConsumer implements Consumer {
     let knownAt = performance.now();
     let waited = false;
     while ((!waited && this.#waitingAhead(event.functionName)) || !this.#canStart(event.functionName)) {
-      if (this.#stopping || this.#active.size + this.#heldCount >= this.#holdRoom) return this.#putBack(job, token, id);
+      if (this.#stopping || this.#active.size + this.#heldCount >= this.#holdRoom) {
+        // The slot first rests (see #putBack); room may come back meanwhile (the backlog ending: wake
+        // ends the rest), and then the job is held like any other instead of put back.
+        if (!this.#stopping && !this.#dead) await this.#rest();
+        if (this.#stopping || this.#dead || this.#active.size + this.#heldCount >= this.#holdRoom) return this.#putBack(job, token, id);
+      }
       // The room it was refused because of goes to the oldest.
       if (!waited) queueMicrotask(() => this.wake());
       waited = true;
@@ -561,7 +597,7 @@ export class RedisConsumer implements Consumer {
 
   /**
    * Offer a refused event again later, delay doubling up to `MAX_BLOCKED_DELAY_MS`.
-   * The slot first rests `blockedRetryMs` (unless closing), the job still ours and
+   * The slot has first rested `blockedRetryMs` (unless closing), the job still ours and
    * its lock renewed: the job it would fetch next is most likely from the same
    * backlog, and putting a backlog back one event after another costs more than
    * the events behind it gain. Then one atomic move from active (our lock) to
@@ -573,24 +609,21 @@ export class RedisConsumer implements Consumer {
     const refusals = (this.#refusals.get(id) ?? 0) + 1;
     if (this.#refusals.size > 10_000) this.#refusals.clear();
     this.#refusals.set(id, refusals);
-    if (!this.#stopping && !this.#dead) await this.#rest();
     const delay = Math.min(this.#blockedRetryMs * 2 ** Math.min(refusals - 1, 6), MAX_BLOCKED_DELAY_MS);
-    await job.moveToDelayed(Date.now() + delay, token);
-    this.#park(job, id);
-    // The room may have come back while it rested (the backlog's last attempts ending): no attempt
-    // may end after this one to wake it.
-    this.#promoteParked();
+    const dueAt = Date.now() + delay;
+    await job.moveToDelayed(dueAt, token);
+    this.#park(job, id, dueAt);
     throw new DelayedError();
   }
 
-  #park(job: Job<QueuedEvent>, id: string): void {
+  #park(job: Job<QueuedEvent>, id: string, dueAt: number): void {
     // Bounded as #refusals: past it, put-back jobs just wait out their delays.
     if (this.#parkedCount >= 10_000) return;
     const functionName = job.data.functionName;
     let jobs = this.#parked.get(functionName);
     if (!jobs) this.#parked.set(functionName, (jobs = new Map()));
     if (jobs.has(id)) return;
-    jobs.set(id, job);
+    jobs.set(id, { job, parkedAt: Date.now(), dueAt });
     this.#parkedCount++;
   }
 
