@@ -155,9 +155,9 @@ export class RedisConsumer implements Consumer {
   #promoteTimer: NodeJS.Timeout | undefined;
   #parkedCount = 0;
   /**
-   * Put-back jobs promoted and not fetched again yet: they will take hold
-   * room until it is (by id: when it stops counting), or until
-   * PROMOTED_FETCH_GRACE_MS passed (another host took it).
+   * Put-back jobs promoted and not fetched again yet, by id, with when they
+   * stop counting: each takes hold room until this consumer fetches it, or
+   * until PROMOTED_FETCH_GRACE_MS passed (another host took it).
    */
   readonly #promoting = new Map<string, number>();
   /** Put-back slots resting before they fetch again; close ends the rests. */
