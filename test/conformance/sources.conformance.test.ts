@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSourceStore, type ItemChange, type ObjectMeta, type PendingNotification, type SourceStore } from '../../runtime/backend/index.js';
+import { createSourceStore, ITEM_PAGE_BYTES, type ItemChange, type ObjectMeta, type PendingNotification, type SourceStore } from '../../runtime/backend/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -128,12 +128,114 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
       await s.writeItem({ table: 'events', pk: 'u1', sk, item: { user: 'u1', at: sk } });
     }
     await s.writeItem({ table: 'events', pk: 'u2', sk: '2024-01', item: { user: 'u2', at: '2024-01' } });
-    const at = (items: Array<{ item: Record<string, unknown> }>) => items.map((i) => i.item.at);
+    const at = (page: { items: Array<{ item: Record<string, unknown> }> }) => page.items.map((i) => i.item.at);
     expect(at(await s.queryItems({ table: 'events', pk: 'u1' }))).toEqual(['2024-01', '2024-02', '2025-01', '2025-02']);
     expect(at(await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: '2025' }))).toEqual(['2025-01', '2025-02']);
     expect(at(await s.queryItems({ table: 'events', pk: 'u1', skFrom: '2024-02', skTo: '2025-01' }))).toEqual(['2024-02', '2025-01']);
     expect(at(await s.queryItems({ table: 'events', pk: 'u1', reverse: true, limit: 2 }))).toEqual(['2025-02', '2025-01']);
-    expect(await s.queryItems({ table: 'events', pk: 'nobody' })).toEqual([]);
+    expect(await s.queryItems({ table: 'events', pk: 'nobody' })).toEqual({ items: [] });
+  });
+
+  it('pages a query from a cursor, forward and reverse, inside its bounds', async () => {
+    const s = store();
+    const sks = ['a1', 'a2', 'a3', 'b1', 'b2', 'c1'];
+    for (const sk of sks) await s.writeItem({ table: 'events', pk: 'u1', sk, item: { at: sk } });
+    const at = (page: { items: Array<{ item: Record<string, unknown> }> }) => page.items.map((i) => i.item.at);
+    const first = await s.queryItems({ table: 'events', pk: 'u1', limit: 4 });
+    expect(first).toMatchObject({ next: 'b1' });
+    expect(at(first)).toEqual(['a1', 'a2', 'a3', 'b1']);
+    // The rest, and a full last page says there may be more: the page after it is empty.
+    const second = await s.queryItems({ table: 'events', pk: 'u1', limit: 2, after: first.next! });
+    expect(at(second)).toEqual(['b2', 'c1']);
+    expect(await s.queryItems({ table: 'events', pk: 'u1', limit: 2, after: second.next! })).toEqual({ items: [] });
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', reverse: true, after: 'b1' }))).toEqual(['a3', 'a2', 'a1']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: 'a', after: 'a1' }))).toEqual(['a2', 'a3']);
+    // A cursor outside the bounds narrows nothing and widens nothing.
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skFrom: 'a3', skTo: 'b2', after: 'a' }))).toEqual(['a3', 'b1', 'b2']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skFrom: 'a3', skTo: 'b2', reverse: true, after: 'z' }))).toEqual(['b2', 'b1', 'a3']);
+    expect(at(await s.queryItems({ table: 'events', pk: 'u1', skTo: 'b1', after: 'b1' }))).toEqual([]);
+    // A table without a sort key stores '' as the sort key: a query still finds the item.
+    await s.writeItem({ table: 'flat', pk: 'k', sk: '', item: { at: 'only' } });
+    expect(at(await s.queryItems({ table: 'flat', pk: 'k' }))).toEqual(['only']);
+  });
+
+  it('stops a query or scan page at 1 MB of items, whatever its limit (DynamoDB\'s cap)', async () => {
+    const s = store();
+    const body = 'x'.repeat(300 * 1024);
+    for (let n = 0; n < 6; n++) await s.writeItem({ table: 'big', pk: 'p', sk: `s${n}`, item: { n, body } });
+    const first = await s.queryItems({ table: 'big', pk: 'p', limit: 1000 });
+    // 4 × 300 KB passes 1 MB: the page ends with the item that reached it.
+    expect(first.items.map((i) => i.item.n)).toEqual([0, 1, 2, 3]);
+    expect(first.next).toBe('s3');
+    const rest = await s.queryItems({ table: 'big', pk: 'p', limit: 1000, after: first.next! });
+    expect(rest).toEqual({ items: [{ item: { n: 4, body }, version: 1 }, { item: { n: 5, body }, version: 1 }] });
+    const reversed = await s.queryItems({ table: 'big', pk: 'p', reverse: true, limit: 1000 });
+    expect(reversed.items.map((i) => i.item.n)).toEqual([5, 4, 3, 2]);
+
+    // Small items first, then large ones: the page still stops at the item that reached 1 MB.
+    for (let n = 0; n < 8; n++) await s.writeItem({ table: 'big', pk: 'mixed', sk: `a${n}`, item: { n } });
+    for (let n = 0; n < 10; n++) await s.writeItem({ table: 'big', pk: 'mixed', sk: `b${n}`, item: { n: 100 + n, body } });
+    const mixed = await s.queryItems({ table: 'big', pk: 'mixed', limit: 1000 });
+    expect(mixed.items.map((i) => i.item.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103]);
+    expect(mixed.next).toBe('b3');
+
+    /** Scans a whole table; each page's items' JSON must stay under `most` bytes. */
+    const scanAll = async (table: string, most: number): Promise<{ seen: number[]; pages: number }> => {
+      const seen: number[] = [];
+      let cursor = '';
+      let pages = 0;
+      do {
+        const page = await s.scanItems(table, cursor, 1000);
+        expect(Buffer.byteLength(JSON.stringify(page.items.map((i) => i.item)))).toBeLessThan(most);
+        seen.push(...page.items.map((i) => i.item.n as number));
+        cursor = page.next ?? '';
+        pages++;
+      } while (cursor !== '' && pages < 100);
+      return { seen: seen.sort((a, b) => a - b), pages };
+    };
+    const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
+    for (let n = 0; n < 20; n++) await s.writeItem({ table: 'wide', pk: `large${n}`, sk: '', item: { n, body } });
+    // Items of one size: SQLite stops at the item that reached 1 MB; Redis (which cannot stop inside one
+    // HSCAN reply) sizes its steps by the items seen, and passes 1 MB by a bucket chain at most.
+    const wide = await scanAll('wide', ITEM_PAGE_BYTES + 3 * body.length);
+    expect(wide.seen).toEqual(upTo(20));
+    expect(wide.pages).toBeGreaterThanOrEqual(5);
+    // Small and large items mixed: on Redis a step sized by small items may bring up to 32 large ones.
+    for (let n = 0; n < 20; n++) await s.writeItem({ table: 'mixed', pk: `small${n}`, sk: '', item: { n } });
+    for (let n = 20; n < 40; n++) await s.writeItem({ table: 'mixed', pk: `large${n}`, sk: '', item: { n, body } });
+    const mixedScan = await scanAll('mixed', ITEM_PAGE_BYTES + (s.kind === 'sqlite' ? 1 : 32) * body.length + 4096);
+    expect(mixedScan.seen).toEqual(upTo(40));
+  });
+
+  it('pages a long query to its end, each key once and in order, both ways', async () => {
+    const s = store();
+    const sks = Array.from({ length: 40 }, (_, n) => `k${String(n).padStart(2, '0')}`);
+    for (const sk of [...sks].reverse()) await s.writeItem({ table: 'events', pk: 'u1', sk, item: { sk } });
+    await s.writeItem({ table: 'events', pk: 'u1', sk: 'z', item: { sk: 'z' } });
+    for (const reverse of [false, true]) {
+      const seen: unknown[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: 'k', limit: 7, reverse, ...(after !== undefined && { after }) });
+        seen.push(...page.items.map((i) => i.item.sk));
+        after = page.next;
+        pages++;
+      } while (after !== undefined && pages < 100);
+      expect(seen).toEqual(reverse ? [...sks].reverse() : sks);
+      expect(pages).toBe(6);
+    }
+  });
+
+  it('counts only keys with the prefix toward a query\'s limit, whatever its other bounds', async () => {
+    const s = store();
+    for (const sk of ['a1', 'a2', 'a3', ...Array.from({ length: 50 }, (_, n) => `b${String(n).padStart(3, '0')}`)]) {
+      await s.writeItem({ table: 'events', pk: 'u1', sk, item: { sk } });
+    }
+    expect(await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: 'a', skTo: 'z', reverse: true, limit: 5 })).toEqual({
+      items: [{ item: { sk: 'a3' }, version: 1 }, { item: { sk: 'a2' }, version: 1 }, { item: { sk: 'a1' }, version: 1 }],
+    });
+    expect((await s.queryItems({ table: 'events', pk: 'u1', skBeginsWith: 'b', skFrom: 'a', limit: 2 })).items.map((i) => i.item.sk)).toEqual(['b000', 'b001']);
   });
 
   it('gets several items at once, in the order asked, and scans a whole table page by page', async () => {

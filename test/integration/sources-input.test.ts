@@ -98,6 +98,8 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       expect400(await call('POST', '/tables/readings/query', { query: { partitionKey: 's1', to: [1] } }), 'to must be a string or a finite number');
       expect400(await call('POST', '/tables/readings/query', { query: { partitionKey: 's1', beginsWith: { a: 1 } } }), 'beginsWith must be a string (got {"a":1})');
       expect400(await call('POST', '/tables/readings/query', { query: null }), 'query must be an object');
+      expect400(await call('POST', '/tables/readings/query', { query: { partitionKey: 's1', cursor: 12 } }), 'cursor must be the "next" of the previous page');
+      expect400(await call('POST', '/tables/readings/query', { query: { partitionKey: 's1', cursor: `["${'x'.repeat(10_000)}"]` } }), 'cursor must be the "next"');
     });
   });
 

@@ -53,7 +53,9 @@ async function hostAnswer(host: Host, { table, op, args }: Step): Promise<Answer
     switch (op) {
       case 'get': return { ok: (await t.get!(table, args[0])) ?? null };
       case 'batchGet': return { ok: await t.batchGet!(table, args[0]) };
-      case 'query': return { ok: await t.query!(table, args[0]) };
+      // The client's query gathers pages up to its limit (one here); queryPage is one page, as the host answers it.
+      case 'query': return { ok: ((await t.query!(table, args[0])) as { items: unknown[] }).items };
+      case 'queryPage': return { ok: await t.query!(table, args[0]) };
       case 'scan': return { ok: await t.scan!(table, args[0] ?? {}) };
       default: throw new Error(`no ${op}`);
     }
@@ -86,6 +88,7 @@ describe('table reads on the sqlite backend', () => {
     { table: 'notes', op: 'batchGet', args: [[{ id: 'n2' }, { id: 'missing' }, { id: 'n1' }]] },
     { table: 'events', op: 'query', args: [{ partitionKey: 'u1', from: 2, reverse: true }] },
     { table: 'notes', op: 'scan', args: [{ limit: 1 }] },
+    { table: 'events', op: 'queryPage', args: [{ partitionKey: 'u1', limit: 2 }] },
   ];
   const refused: Step[] = [
     { table: 'nope', op: 'get', args: [{ id: 'x' }] },
@@ -93,6 +96,7 @@ describe('table reads on the sqlite backend', () => {
     { table: 'notes', op: 'batchGet', args: [Array.from({ length: 101 }, (_, i) => ({ id: `i${i}` }))] },
     { table: 'notes', op: 'scan', args: [{ cursor: 'not a cursor' }] },
     { table: 'events', op: 'query', args: [{ partitionKey: 'u1', beginsWith: 7 }] },
+    { table: 'events', op: 'queryPage', args: [{ partitionKey: 'u1', cursor: '["never given' }] },
     // Names of Object.prototype's properties are no tables (the environment's copy of the config is a plain object).
     { table: 'constructor', op: 'scan', args: [{}] },
     { table: '__proto__', op: 'query', args: [{ partitionKey: 'x' }] },
@@ -116,10 +120,23 @@ describe('table reads on the sqlite backend', () => {
     expect(answers.slice(0, -1)).toEqual(expected);
     expect(answers.map((a) => ('error' in a ? a.error.class : 'ok'))).toEqual([
       'ResourceNotFoundError', 'InvalidParameterValueError', 'InvalidParameterValueError', 'InvalidParameterValueError', 'InvalidParameterValueError',
-      'ResourceNotFoundError', 'ResourceNotFoundError', 'ResourceNotFoundError',
+      'InvalidParameterValueError', 'ResourceNotFoundError', 'ResourceNotFoundError', 'ResourceNotFoundError',
       'RequestTooLargeError',
     ]);
     expect(calls).toEqual([]);
+  });
+
+  it('stops a query page at 1 MB, and the client\'s query reads on to its limit', async () => {
+    const body = 'x'.repeat(300 * 1024);
+    for (let at = 1; at <= 5; at++) await host.sources.tables.put('events', { user: 'big', at, body });
+    const [all, page] = await run(host, 'reader', [
+      { table: 'events', op: 'query', args: [{ partitionKey: 'big', limit: 5 }] },
+      { table: 'events', op: 'queryPage', args: [{ partitionKey: 'big', limit: 5 }] },
+    ]) as Array<{ ok: unknown }>;
+    expect((all!.ok as Array<{ item: { at: number } }>).map((v) => v.item.at)).toEqual([1, 2, 3, 4, 5]);
+    const first = page!.ok as { items: Array<{ item: { at: number } }>; next?: string };
+    expect(first.items.map((v) => v.item.at)).toEqual([1, 2, 3, 4]);
+    expect(first.next).toEqual(expect.any(String));
   });
 
   it('sees the handler\'s own write in the read right after it', async () => {
@@ -143,7 +160,7 @@ describe('table reads on the sqlite backend', () => {
       calls.length = 0;
       const answers = await run(host, 'spare', reads);
       expect(answers).toEqual(await Promise.all(reads.map((step) => hostAnswer(host, step))));
-      expect(calls.map((c) => c.op)).toEqual(['get', 'get', 'batch-get', 'query', 'scan']);
+      expect(calls.map((c) => c.op)).toEqual(['get', 'get', 'batch-get', 'query', 'scan', 'query']);
     } finally {
       host.registry.tableReads = offered;
     }

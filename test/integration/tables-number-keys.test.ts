@@ -36,9 +36,9 @@ describe.each(['sqlite', 'redis'] as const)('tables with numeric sort keys (%s)'
     const tables = host.sources.tables;
     for (const at of [10, 2, -5, 1.5, 100]) await tables.put('readings', { sensor: 's1', at, v: at * 2 });
     await tables.put('readings', { sensor: 's1', at: '1', v: 'text key' });
-    const numeric = (await tables.query('readings', { partitionKey: 's1' })).map((r) => r.item.at).filter((at) => typeof at === 'number');
+    const numeric = (await tables.query('readings', { partitionKey: 's1' })).items.map((r) => r.item.at).filter((at) => typeof at === 'number');
     expect(numeric).toEqual([-5, 1.5, 2, 10, 100]);
-    expect((await tables.query('readings', { partitionKey: 's1', from: 2, to: 10 })).map((r) => r.item.at)).toEqual([2, 10]);
+    expect((await tables.query('readings', { partitionKey: 's1', from: 2, to: 10 })).items.map((r) => r.item.at)).toEqual([2, 10]);
     expect((await tables.get('readings', { sensor: 's1', at: 1 }))).toBeUndefined();
     expect((await tables.get('readings', { sensor: 's1', at: '1' }))?.item.v).toBe('text key');
     expect((await tables.get('readings', { sensor: 's1', at: 10 }))?.item.v).toBe(20);
@@ -52,8 +52,8 @@ describe.each(['sqlite', 'redis'] as const)('tables with numeric sort keys (%s)'
     await tables.put('readings', { sensor: forged, at: 5, v: 'string partition' });
     expect((await tables.get('readings', { sensor: 's2', at: 5 }))?.item.v).toBe('number');
     expect((await tables.get('readings', { sensor: 's2', at: forged }))?.item.v).toBe('string');
-    expect((await tables.query('readings', { partitionKey: forged })).map((r) => r.item.v)).toEqual(['string partition']);
+    expect((await tables.query('readings', { partitionKey: forged })).items.map((r) => r.item.v)).toEqual(['string partition']);
     // Numbers keep their order with the forged string among them.
-    expect((await tables.query('readings', { partitionKey: 's2', from: 0, to: 10 })).map((r) => r.item.v)).toEqual(['number']);
+    expect((await tables.query('readings', { partitionKey: 's2', from: 0, to: 10 })).items.map((r) => r.item.v)).toEqual(['number']);
   });
 });

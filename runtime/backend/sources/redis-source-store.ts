@@ -1,10 +1,90 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { ITEM_PAGE_BYTES, LARGEST_ITEM_BYTES } from './item-page-budget.js';
+import { lexRange } from './redis-lex-range.js';
 import { sequenceStreamId, streamIdSequence } from './sequence-number.js';
 import type {
-  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
+  CheckpointRef, ItemPage, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
   SourceStore, StoredItem,
 } from './source-store.js';
+
+/**
+ * One query page: the partition's sort keys in range, then their items and
+ * versions until `limit` or until they hold 1 MB, all in Redis, so no item
+ * past the cap leaves it. Lua's `#` is a string's length in bytes.
+ *
+ * KEYS: items hash, versions hash, sort-key zset
+ * ARGV: min, max, reverse ('1'/'0'), limit, cap bytes, field prefix (a field is the prefix and the sort key)
+ * Returns { bodies and versions, interleaved; the sort key the page stopped at, when it did }.
+ */
+const QUERY_PAGE = `
+local sks
+if ARGV[3] == '1' then
+  sks = redis.call('ZREVRANGEBYLEX', KEYS[3], ARGV[2], ARGV[1], 'LIMIT', 0, ARGV[4])
+else
+  sks = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], ARGV[2], 'LIMIT', 0, ARGV[4])
+end
+local cap = tonumber(ARGV[5])
+local out = {}
+local bytes = 0
+for _, sk in ipairs(sks) do
+  local field = ARGV[6] .. sk
+  local body = redis.call('HGET', KEYS[1], field)
+  if body then
+    out[#out + 1] = body
+    out[#out + 1] = redis.call('HGET', KEYS[2], field) or '1'
+    bytes = bytes + #body
+    if bytes >= cap then return {out, sk} end
+  end
+end
+if #sks == tonumber(ARGV[4]) then return {out, sks[#sks]} end
+return {out}
+`;
+
+/**
+ * One scan page: HSCAN in steps, each sized so that items as large as the
+ * largest seen on the page so far (the largest allowed, before any) do not
+ * take it past 1 MB, and at most 32. HSCAN cannot resume inside a reply, so
+ * a step's items all go on the page: only items larger than those before
+ * them (at most 32 of them), bucket chains (COUNT is a hint) and a hash Redis
+ * stores compactly (which comes whole) take a page past the cap.
+ *
+ * KEYS: items hash, versions hash
+ * ARGV: cursor, limit, cap bytes, largest item bytes allowed
+ * Returns { the cursor to go on from ('0': done), bodies and versions interleaved }.
+ */
+const SCAN_PAGE = `
+local cursor = ARGV[1]
+local limit = tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+local largest = tonumber(ARGV[4])
+local seen = 0
+local out = {}
+local n = 0
+local bytes = 0
+repeat
+  local size = largest
+  if seen > 0 then size = seen end
+  local count = math.max(1, math.min(limit - n, 32, math.floor((cap - bytes) / size)))
+  local reply = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', count)
+  cursor = reply[1]
+  local flat = reply[2]
+  if #flat > 0 then
+    local fields = {}
+    for i = 1, #flat, 2 do fields[#fields + 1] = flat[i] end
+    local versions = redis.call('HMGET', KEYS[2], unpack(fields))
+    for i = 1, #flat, 2 do
+      local body = flat[i + 1]
+      out[#out + 1] = body
+      out[#out + 1] = versions[(i + 1) / 2] or '1'
+      n = n + 1
+      bytes = bytes + #body
+      if #body > seen then seen = #body end
+    end
+  end
+until cursor == '0' or n >= limit or bytes >= cap
+return {cursor, out}
+`;
 
 /**
  * Checks the condition, writes or deletes the item, keeps the sort-key index,
@@ -116,6 +196,8 @@ export class RedisSourceStore implements SourceStore {
     this.#client.defineCommand('takeLease', { numberOfKeys: 1, lua: TAKE_LEASE });
     this.#client.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
     this.#client.defineCommand('deleteObject', { numberOfKeys: 4, lua: DELETE_OBJECT });
+    this.#client.defineCommand('queryPage', { numberOfKeys: 3, lua: QUERY_PAGE });
+    this.#client.defineCommand('scanPage', { numberOfKeys: 2, lua: SCAN_PAGE });
   }
 
   async waitUntilReady(): Promise<void> {
@@ -186,29 +268,14 @@ export class RedisSourceStore implements SourceStore {
     return { ok: true, version: Number(version), ...(old && { old }), ...(id && { sequenceNumber: streamIdSequence(id) }) };
   }
 
-  async queryItems(q: ItemQuery): Promise<StoredItem[]> {
+  async queryItems(q: ItemQuery): Promise<ItemPage> {
     const [items, versions, index] = this.#itemKeys(q.table, q.pk);
-    let min = q.skFrom !== undefined ? `[${q.skFrom}` : '-';
-    let max = q.skTo !== undefined ? `[${q.skTo}` : '+';
-    if (q.skBeginsWith !== undefined && q.skBeginsWith !== '') {
-      if (q.skFrom === undefined || q.skFrom < q.skBeginsWith) min = `[${q.skBeginsWith}`;
-      // The smallest string above every string with this prefix.
-      const upper = `(${q.skBeginsWith}\u{10FFFF}`;
-      if (q.skTo === undefined) max = upper;
-    }
-    const limit = q.limit ?? 100;
-    const sks = q.reverse
-      ? await this.#client.zrevrangebylex(index, max, min, 'LIMIT', 0, limit)
-      : await this.#client.zrangebylex(index, min, max, 'LIMIT', 0, limit);
-    const filtered = q.skBeginsWith ? sks.filter((sk) => sk.startsWith(q.skBeginsWith!)) : sks;
-    if (filtered.length === 0) return [];
-    const fields = filtered.map((sk) => itemField(q.pk, sk));
-    const [bodies, vers] = await Promise.all([this.#client.hmget(items, ...fields), this.#client.hmget(versions, ...fields)]);
-    const out: StoredItem[] = [];
-    bodies.forEach((body, i) => {
-      if (body) out.push({ item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) });
-    });
-    return out;
+    const { min, max } = lexRange(q);
+    const [flat, stoppedAt] = (await (this.#client as unknown as { queryPage: (...args: unknown[]) => Promise<[string[], string?]> }).queryPage(
+      items, versions, index, min, max, q.reverse ? '1' : '0', q.limit ?? 100, ITEM_PAGE_BYTES, itemField(q.pk, ''),
+    ));
+    const page = { items: storedItems(flat) };
+    return stoppedAt === undefined ? page : { ...page, next: stoppedAt };
   }
 
   async getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
@@ -225,19 +292,14 @@ export class RedisSourceStore implements SourceStore {
     return /^\d{1,20}$/.test(cursor);
   }
 
-  async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
+  async scanItems(table: string, cursor: string, limit: number): Promise<ItemPage> {
     const [items, versions] = this.#itemKeys(table, '');
     // HSCAN's cursor is the page cursor; COUNT is a hint, as Scan's page size is in DynamoDB.
-    const [nextCursor, flat] = await this.#client.hscan(items, cursor === '' ? '0' : cursor, 'COUNT', limit);
-    const fields: string[] = [];
-    const bodies: string[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      fields.push(flat[i]!);
-      bodies.push(flat[i + 1]!);
-    }
-    const vers = fields.length === 0 ? [] : await this.#client.hmget(versions, ...fields);
-    const out = bodies.map((body, i) => ({ item: JSON.parse(body) as Record<string, unknown>, version: Number(vers[i] ?? 1) }));
-    return nextCursor === '0' ? { items: out } : { items: out, next: nextCursor };
+    const [next, flat] = (await (this.#client as unknown as { scanPage: (...args: unknown[]) => Promise<[string, string[]]> }).scanPage(
+      items, versions, cursor === '' ? '0' : cursor, limit, ITEM_PAGE_BYTES, LARGEST_ITEM_BYTES,
+    ));
+    const page = { items: storedItems(flat) };
+    return next === '0' ? page : { ...page, next };
   }
 
   // -- checkpoints: consumer groups --------------------------------------------
@@ -403,6 +465,13 @@ export class RedisSourceStore implements SourceStore {
  * `("a\0b", "c")` and `("a", "b\0c")` are different items. Fields are never
  * parsed back: items carry their keys.
  */
+/** Items from a page script's reply: body, version, body, version… */
+function storedItems(flat: readonly string[]): StoredItem[] {
+  const out: StoredItem[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push({ item: JSON.parse(flat[i]!) as Record<string, unknown>, version: Number(flat[i + 1]) });
+  return out;
+}
+
 function itemField(pk: string, sk: string): string {
   return pk.includes('\u0000') ? `\u0000${pk.length}\u0000${pk}${sk}` : `${pk}\u0000${sk}`;
 }

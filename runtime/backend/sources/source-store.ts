@@ -94,6 +94,18 @@ export interface ItemQuery {
   readonly limit?: number;
   /** Descending sort key. @defaultValue false */
   readonly reverse?: boolean;
+  /** Start after this sort key, in the query's order: the `next` of the previous page. */
+  readonly after?: string;
+}
+
+/**
+ * One page of a Query or Scan. It ends at `limit` items or once it holds
+ * 1 MB of them (`ITEM_PAGE_BYTES`, DynamoDB's cap); `next` is set when it
+ * ended so, and is where the next page starts.
+ */
+export interface ItemPage {
+  readonly items: StoredItem[];
+  readonly next?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -148,15 +160,17 @@ export type NotificationsOf = (meta: ObjectMeta) => readonly PendingNotification
  */
 export interface ItemReadStore {
   getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined>;
-  queryItems(query: ItemQuery): Promise<StoredItem[]>;
+  /** One page of one partition by sort key; `next` is the last sort key on it (pass it back as `after`). */
+  queryItems(query: ItemQuery): Promise<ItemPage>;
   /** Several items at once (DynamoDB BatchGetItem), in the order asked; `undefined` for a missing one. */
   getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>>;
   /**
    * One page of every item of a table (DynamoDB Scan). `cursor` is `''` for
    * the first page, else the `next` of the previous one; no `next` means
-   * done. A page holds about `limit` items; order is the store's own.
+   * done. A page holds about `limit` items (Redis may add a few) and stops
+   * once it holds 1 MB of them; order is the store's own.
    */
-  scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }>;
+  scanItems(table: string, cursor: string, limit: number): Promise<ItemPage>;
   /** Whether `cursor` has the shape of a `next` this store returns (a caller's bad cursor is its error, not the store's). */
   isScanCursor(cursor: string): boolean;
 }

@@ -1,8 +1,13 @@
 import { resolve, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ItemQuery, ItemReadStore, StoredItem } from './source-store.js';
+import { ItemPageBudget } from './item-page-budget.js';
+import type { ItemPage, ItemQuery, ItemReadStore, StoredItem } from './source-store.js';
 
 interface ItemRow { item: string; version: number }
+/** A page's row, raw (an array: no object per row): the item's JSON, its version, then its key. */
+type PageRow = [item: string, version: number, ...key: string[]];
+type QueryRow = [item: string, version: number, sk: string];
+type ScanRow = [item: string, version: number, pk: string, sk: string];
 
 /**
  * The table reads on one SQLite connection: the host's store uses them on its
@@ -15,7 +20,7 @@ export class SqliteItemReads implements ItemReadStore {
   readonly #getItem: Database.Statement;
   readonly #scan: Database.Statement;
   readonly #checkOpen: () => void;
-  /** A query's statement by its SQL: at most 16 shapes (which bounds are given, which order), each prepared once. */
+  /** A query's statement by its SQL: at most 32 shapes (which bounds are given, which order, whether after a key), each prepared once. */
   readonly #queries = new Map<string, Database.Statement>();
 
   /** `checkOpen` throws when the owner has closed the connection. */
@@ -23,7 +28,7 @@ export class SqliteItemReads implements ItemReadStore {
     this.#db = db;
     this.#checkOpen = checkOpen;
     this.#getItem = db.prepare('SELECT item, version FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?');
-    this.#scan = db.prepare('SELECT pk, sk, item, version FROM src_items WHERE tbl = ? AND (pk > ? OR (pk = ? AND sk > ?)) ORDER BY pk, sk LIMIT ?');
+    this.#scan = db.prepare('SELECT item, version, pk, sk FROM src_items WHERE tbl = ? AND (pk > ? OR (pk = ? AND sk > ?)) ORDER BY pk, sk LIMIT ?').raw();
   }
 
   /** The item row as it is now (also the read inside the store's write transactions). */
@@ -37,31 +42,40 @@ export class SqliteItemReads implements ItemReadStore {
     return this.read(table, pk, sk);
   }
 
-  async queryItems(q: ItemQuery): Promise<StoredItem[]> {
+  async queryItems(q: ItemQuery): Promise<ItemPage> {
     this.#checkOpen();
-    const where = ['tbl = ?', 'pk = ?'];
+    const clauses = ['tbl = ?', 'pk = ?'];
     const args: unknown[] = [q.table, q.pk];
     if (q.skBeginsWith !== undefined) {
-      where.push('substr(sk, 1, length(?)) = ?');
+      clauses.push('substr(sk, 1, length(?)) = ?');
       args.push(q.skBeginsWith, q.skBeginsWith);
     }
     if (q.skFrom !== undefined) {
-      where.push('sk >= ?');
+      clauses.push('sk >= ?');
       args.push(q.skFrom);
     }
     if (q.skTo !== undefined) {
-      where.push('sk <= ?');
+      clauses.push('sk <= ?');
       args.push(q.skTo);
     }
-    args.push(q.limit ?? 100);
-    const sql = `SELECT item, version FROM src_items WHERE ${where.join(' AND ')} ORDER BY sk ${q.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
+    const order = q.reverse ? 'DESC' : 'ASC';
+    const sql = `SELECT item, version, sk FROM src_items WHERE ${clauses.join(' AND ')}`;
+    const statement = q.after === undefined
+      ? this.#statement(`${sql} ORDER BY sk ${order} LIMIT ?`)
+      : this.#statement(`${sql} AND sk ${q.reverse ? '<' : '>'} ? ORDER BY sk ${order} LIMIT ?`);
+    const limit = q.limit ?? 100;
+    const rows = (q.after === undefined ? statement.iterate(...args, limit) : statement.iterate(...args, q.after, limit)) as IterableIterator<QueryRow>;
+    return this.#page(rows, limit, (last) => last[2]);
+  }
+
+  /** A query's statement, prepared once per shape, answering raw rows. */
+  #statement(sql: string): Database.Statement {
     let statement = this.#queries.get(sql);
     if (!statement) {
-      statement = this.#db.prepare(sql);
+      statement = this.#db.prepare(sql).raw();
       this.#queries.set(sql, statement);
     }
-    const rows = statement.all(...args) as ItemRow[];
-    return rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
+    return statement;
   }
 
   async getItems(table: string, keys: ReadonlyArray<{ pk: string; sk: string }>): Promise<Array<StoredItem | undefined>> {
@@ -79,14 +93,27 @@ export class SqliteItemReads implements ItemReadStore {
     }
   }
 
-  async scanItems(table: string, cursor: string, limit: number): Promise<{ items: StoredItem[]; next?: string }> {
+  async scanItems(table: string, cursor: string, limit: number): Promise<ItemPage> {
     this.#checkOpen();
     // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.
     const [pk, sk] = cursor === '' ? ['', ''] : JSON.parse(cursor) as [string, string];
-    const rows = this.#scan.all(table, pk, pk, sk, limit) as Array<{ pk: string; sk: string; item: string; version: number }>;
-    const items = rows.map((r) => ({ item: JSON.parse(r.item) as Record<string, unknown>, version: r.version }));
-    const last = rows.at(-1);
-    return rows.length === limit && last ? { items, next: JSON.stringify([last.pk, last.sk]) } : { items };
+    return this.#page(this.#scan.iterate(table, pk, pk, sk, limit) as IterableIterator<ScanRow>, limit, (last) => JSON.stringify([last[2], last[3]]));
+  }
+
+  /**
+   * A page of the rows a statement yields, read one at a time and stopped at
+   * `limit` or 1 MB (`ItemPageBudget`), so the rows past the cap are never
+   * loaded; `cursorOf` makes the `next` of a page that ended at a row.
+   */
+  #page<R extends PageRow>(rows: IterableIterator<R>, limit: number, cursorOf: (last: R) => string): ItemPage {
+    const budget = new ItemPageBudget(limit);
+    const items: StoredItem[] = [];
+    // Leaving the loop early ends the statement (the iterator's return()).
+    for (const row of rows) {
+      items.push({ item: JSON.parse(row[0]) as Record<string, unknown>, version: row[1] });
+      if (!budget.add(row[0])) return { items, next: cursorOf(row) };
+    }
+    return { items };
   }
 }
 

@@ -6,7 +6,7 @@ import { openDatabase, type OpenDatabase } from '../sqlite/open-database.js';
 import { rowSequence, sequenceRow } from './sequence-number.js';
 import { SqliteItemReads } from './sqlite-item-reads.js';
 import type {
-  CheckpointRef, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
+  CheckpointRef, ItemPage, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
   SourceStore, StoredItem,
 } from './source-store.js';
 
@@ -158,7 +158,7 @@ export class SqliteSourceStore implements SourceStore {
     }).immediate();
   }
 
-  queryItems(q: ItemQuery): Promise<StoredItem[]> {
+  queryItems(q: ItemQuery): Promise<ItemPage> {
     return this.#reads.queryItems(q);
   }
 

@@ -14,6 +14,7 @@ import {
   ResourceNotFoundError, ServiceError,
 } from '../../errors/index.js';
 import type { HostCall, HostCallFunction, HostCallResult, TableReadFunction } from '../../environment/protocol.js';
+import type { TableQuery } from '../pull/tables.js';
 
 let configuredUrl: string | undefined;
 
@@ -130,6 +131,15 @@ export interface WriteCondition {
   expectedVersion?: number;
 }
 
+/** What a table query asks for: one partition, sort keys by prefix or range (the host's own type, less the cursor). */
+export type TableQueryOptions = Omit<TableQuery, 'cursor'>;
+
+/** One page of a query or scan; `next` is set when more may follow. */
+export interface ItemsPage<T> {
+  items: Array<{ item: T; version: number }>;
+  next?: string;
+}
+
 /** A DynamoDB-like table. */
 export function table<T extends object = Record<string, unknown>>(name: string) {
   const op = <R>(operation: string, body: unknown) => jsonOp<R>('table', name, operation, `/tables/${seg(name)}/${operation}`, body);
@@ -150,13 +160,13 @@ export function table<T extends object = Record<string, unknown>>(name: string) 
     batchPut: async (items: T[], condition?: WriteCondition) =>
       (await op<{ results: Array<{ version: number } | { error: 'ConditionalCheckFailedException' }> }>('batch-put', { items, condition })).results,
     /** One page of every item (Scan); pass `next` back as `cursor` for the next page. */
-    scan: (options: { cursor?: string; limit?: number } = {}) => read<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', options),
+    scan: (options: { cursor?: string; limit?: number } = {}) => read<ItemsPage<T>>('scan', options),
     /** Every item of the table (Scan, page after page). */
     scanAll: async () => {
       const all: Array<{ item: T; version: number }> = [];
       let cursor: string | undefined;
       do {
-        const page = await read<{ items: Array<{ item: T; version: number }>; next?: string }>('scan', cursor === undefined ? {} : { cursor });
+        const page = await read<ItemsPage<T>>('scan', cursor === undefined ? {} : { cursor });
         all.push(...page.items);
         cursor = page.next;
       } while (cursor !== undefined);
@@ -164,9 +174,24 @@ export function table<T extends object = Record<string, unknown>>(name: string) 
     },
     /** Adds to number attributes atomically (UpdateItem's ADD; missing counts as 0); resolves with the new item. */
     add: (key: Partial<T>, amounts: Partial<Record<keyof T, number>>) => op<{ item: T; version: number }>('add', { key, amounts }),
-    /** Items of one partition by sort key. */
-    query: async (query: { partitionKey: string | number; beginsWith?: string; from?: string | number; to?: string | number; limit?: number; reverse?: boolean }) =>
-      (await read<{ items: Array<{ item: T; version: number }> }>('query', { query })).items,
+    /**
+     * Items of one partition by sort key: up to `limit` (default 100), page
+     * after page when they pass the 1 MB a page holds.
+     */
+    query: async (query: TableQueryOptions) => {
+      const all: Array<{ item: T; version: number }> = [];
+      let left = query.limit ?? 100;
+      let cursor: string | undefined;
+      do {
+        const page = await read<ItemsPage<T>>('query', { query: { ...query, limit: left, ...(cursor !== undefined && { cursor }) } });
+        all.push(...page.items);
+        left -= page.items.length;
+        cursor = page.next;
+      } while (cursor !== undefined && left > 0);
+      return all;
+    },
+    /** One page of a query (DynamoDB Query): at most `limit` items, stopping at 1 MB; pass `next` back as `cursor`. */
+    queryPage: (query: TableQueryOptions & { cursor?: string }) => read<ItemsPage<T>>('query', { query }),
   };
 }
 

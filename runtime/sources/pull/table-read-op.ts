@@ -9,7 +9,7 @@ export function tableReadOp(t: TableReader, table: string, op: string, b: Record
     case 'get':
       return t.get(table, b.key as Record<string, unknown>).then((found) => ({ found: found ?? null }));
     case 'query':
-      return t.query(table, b.query as Parameters<TableReader['query']>[1]).then((items) => ({ items }));
+      return t.query(table, b.query as Parameters<TableReader['query']>[1]);
     case 'batch-get':
       return t.batchGet(table, b.keys as Array<Record<string, unknown>>).then((found) => ({ found }));
     case 'scan':

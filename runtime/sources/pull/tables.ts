@@ -1,11 +1,11 @@
-import type { ItemReadStore, ShardRef, SourceStore, StoredItem, WriteCondition } from '../../backend/index.js';
+import { LARGEST_ITEM_BYTES, type ItemReadStore, type ShardRef, type SourceStore, type StoredItem, type WriteCondition } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
 import { ConditionalCheckFailedError, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import { shardFor } from './shard-hash.js';
 
 /** DynamoDB's limits: 400 KB items, 2048-byte partition keys, 1024-byte sort keys. */
 export const TABLE_LIMITS = {
-  maxItemBytes: 400 * 1024, maxPartitionKeyBytes: 2048, maxSortKeyBytes: 1024, maxQueryLimit: 1000,
+  maxItemBytes: LARGEST_ITEM_BYTES, maxPartitionKeyBytes: 2048, maxSortKeyBytes: 1024, maxQueryLimit: 1000,
   /** BatchGetItem's 100 keys per call. */
   maxBatchGetKeys: 100,
   /** Puts per batchPut call (TransactWriteItems' 100). */
@@ -35,6 +35,15 @@ export interface TableQuery {
   limit?: number;
   /** Newest sort key first. @defaultValue false */
   reverse?: boolean;
+  /** Where this page starts: the `next` of the previous page of the same query. */
+  cursor?: string;
+}
+
+/** One page of a query or scan. A page holds at most `limit` items and stops at 1 MB of them (DynamoDB's cap). */
+export interface ItemsPage {
+  items: VersionedItem[];
+  /** Set when more may follow: pass it back as `cursor`. */
+  next?: string;
 }
 
 /** An item with its version. */
@@ -90,7 +99,7 @@ export class TableReader {
    * `next` back as `cursor` until there is none. A page holds about `limit`
    * items (1–1000, default 1000); the order is the backend's own, as in DynamoDB.
    */
-  async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<{ items: VersionedItem[]; next?: string }> {
+  async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<ItemsPage> {
     this.settings(name);
     const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
     if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
@@ -100,10 +109,14 @@ export class TableReader {
     return this.#reads.scanItems(name, options.cursor ?? '', limit);
   }
 
-  /** Items of one partition, by sort key. */
-  async query(name: string, q: TableQuery): Promise<VersionedItem[]> {
+  /**
+   * One page of the items of one partition, by sort key (DynamoDB Query):
+   * at most `limit` items (1–1000, default 100), stopping at 1 MB of them;
+   * pass `next` back as `cursor` for the rest.
+   */
+  async query(name: string, q: TableQuery): Promise<ItemsPage> {
     const t = this.settings(name);
-    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse? } (got ${preview(q)})`);
+    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse?, cursor? } (got ${preview(q)})`);
     const pk = keyText(q.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
     const limit = q.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
@@ -114,12 +127,15 @@ export class TableReader {
     }
     // Checked, not stringified: an object bound would otherwise become "[object Object]" and match nothing (or the wrong items).
     if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${preview(q.beginsWith)})`);
-    return this.#reads.queryItems({
+    const page = await this.#reads.queryItems({
       table: name, pk, limit, reverse: q.reverse === true,
-      ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(q.beginsWith!) }),
+      ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(refuseLoneSurrogate(q.beginsWith!, 'beginsWith')) }),
       ...(given(q.from) && { skFrom: boundText(q.from, 'from') }),
       ...(given(q.to) && { skTo: boundText(q.to, 'to') }),
+      ...(given(q.cursor) && { after: queryCursorKey(q.cursor) }),
     });
+    // The cursor is the last sort key as stored, wrapped so that a missing one and an empty one differ.
+    return page.next === undefined ? { items: page.items } : { items: page.items, next: JSON.stringify([page.next]) };
   }
 
   protected key(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>): ItemKey {
@@ -314,6 +330,7 @@ function keyText(value: unknown, attr: string, maxBytes: number): string {
     throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a finite number (got ${typeof value === 'number' ? value : preview(value)})`);
   }
   if (typeof value === 'number') return numberKeyText(value);
+  refuseLoneSurrogate(value, `key attribute ${attr}`);
   // DynamoDB's limit is on the value; the escape stringKeyText may add is this store's own.
   if (Buffer.byteLength(value) > maxBytes) throw new InvalidParameterValueError(`key attribute ${attr} must be at most ${maxBytes} bytes (got ${Buffer.byteLength(value)})`);
   return stringKeyText(value);
@@ -358,9 +375,42 @@ export function numberKeyText(value: number): string {
 /** A query bound as stored-key text: numbers in their ordered form, strings escaped as keys are. */
 function boundText(value: unknown, name: 'from' | 'to'): string {
   if (typeof value === 'number' && Number.isFinite(value)) return numberKeyText(value);
-  if (typeof value === 'string') return stringKeyText(value);
+  if (typeof value === 'string') return stringKeyText(refuseLoneSurrogate(value, name));
   throw new InvalidParameterValueError(`${name} must be a string or a finite number, as the sort key is (got ${preview(value)})`);
 }
+
+/**
+ * Keys are stored as UTF-8, where a lone surrogate has no encoding: it
+ * would become U+FFFD, so two keys would meet as one and a prefix would
+ * match other keys than JavaScript's startsWith does. DynamoDB refuses such
+ * strings too.
+ */
+function refuseLoneSurrogate(value: string, what: string): string {
+  if (LONE_SURROGATE.test(value)) throw new InvalidParameterValueError(`${what} must be well-formed Unicode text: it holds a lone surrogate (got ${preview(value)})`);
+  return value;
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * The stored sort key a query cursor (`JSON.stringify([sk])`) holds. Only its
+ * shape is checked: a key outside the query's bounds just ends the page early.
+ */
+function queryCursorKey(cursor: unknown): string {
+  let parsed: unknown;
+  try {
+    parsed = typeof cursor === 'string' && cursor.length <= QUERY_CURSOR_CHARS ? JSON.parse(cursor) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 1 || typeof parsed[0] !== 'string' || LONE_SURROGATE.test(parsed[0])) {
+    throw new InvalidParameterValueError(`cursor must be the "next" of the previous page of this query (got ${preview(cursor)})`);
+  }
+  return parsed[0];
+}
+
+/** Longest query cursor: a sort key of maxSortKeyBytes, its escape, all of it \u-escaped in JSON. */
+const QUERY_CURSOR_CHARS = 6 * (TABLE_LIMITS.maxSortKeyBytes + 2) + 4;
 
 /**
  * Checks an item before it is serialised: lists and maps nested at most 32

@@ -57,10 +57,10 @@ describe('table inputs', () => {
       const tables = setup();
       const keys = ['\u0000z', '\u0001', '\u0001\u0001', '\u0001a', numberKeyText(1), 'a', 'b'];
       for (const sk of [...keys].reverse()) await tables.put('sorted', { pk: 'p', sk, v: sk });
-      expect((await tables.query('sorted', { partitionKey: 'p' })).map((r) => r.item.sk)).toEqual([...keys].sort());
-      expect((await tables.query('sorted', { partitionKey: 'p', beginsWith: '\u0001' })).map((r) => r.item.sk))
+      expect((await tables.query('sorted', { partitionKey: 'p' })).items.map((r) => r.item.sk)).toEqual([...keys].sort());
+      expect((await tables.query('sorted', { partitionKey: 'p', beginsWith: '\u0001' })).items.map((r) => r.item.sk))
         .toEqual(['\u0001', '\u0001\u0001', '\u0001a', numberKeyText(1)]);
-      expect((await tables.query('sorted', { partitionKey: 'p', from: '\u0001\u0001', to: 'a' })).map((r) => r.item.sk))
+      expect((await tables.query('sorted', { partitionKey: 'p', from: '\u0001\u0001', to: 'a' })).items.map((r) => r.item.sk))
         .toEqual(['\u0001\u0001', '\u0001a', numberKeyText(1), 'a']);
       await tables.put('sorted', { pk: 'p', sk: 1, v: 'number one' });
       expect((await tables.get('sorted', { pk: 'p', sk: 1 }))?.item.v).toBe('number one');
@@ -75,6 +75,20 @@ describe('table inputs', () => {
       await tables.put('items', { id: numberKeyText(5), v: 1 });
       expect(await store.getItem('items', `\u0001${numberKeyText(5)}`, '')).toMatchObject({ version: 1 });
       expect(await store.getItem('items', numberKeyText(5), '')).toBeUndefined();
+    });
+
+    it('refuses keys, bounds, prefixes and cursors holding a lone surrogate (UTF-8 has no encoding for one)', async () => {
+      const tables = setup();
+      await tables.put('sorted', { pk: 'p', sk: '\u{1F600}x' });
+      expect((await refusal(tables.put('items', { id: 'a\uD83D' }))).message).toMatch(/^key attribute id must be well-formed Unicode text: it holds a lone surrogate/);
+      await refusal(tables.put('sorted', { pk: 'p', sk: '\uDE00' }));
+      await refusal(tables.get('items', { id: '\uDE00b' }));
+      await refusal(tables.query('sorted', { partitionKey: '\uD83D' }));
+      // JavaScript's startsWith would match '\u{1F600}x' here; the stored bytes could not.
+      expect((await refusal(tables.query('sorted', { partitionKey: 'p', beginsWith: '\uD83D' }))).message).toMatch(/^beginsWith must be well-formed/);
+      await refusal(tables.query('sorted', { partitionKey: 'p', from: '\uD83D' }));
+      await refusal(tables.query('sorted', { partitionKey: 'p', cursor: JSON.stringify(['\uD83D']) }));
+      expect((await tables.query('sorted', { partitionKey: 'p', beginsWith: '\u{1F600}' })).items).toHaveLength(1);
     });
 
     it('reads key attributes from the key object itself, not from Object.prototype', async () => {
@@ -213,6 +227,25 @@ describe('table inputs', () => {
       await refusal(tables.query('sorted', null as never));
       await refusal(tables.query('sorted', undefined as never));
       await refusal(tables.query('sorted', { partitionKey: 'p', reverse: 'yes' as never }));
+    });
+
+    it('pages with the cursor it gave, number sort keys included, and refuses one it could not have given', async () => {
+      const tables = setup();
+      for (const sk of [3, 1, 2, 'a', 'b']) await tables.put('sorted', { pk: 'p', sk });
+      const first = await tables.query('sorted', { partitionKey: 'p', limit: 2 });
+      expect(first.items.map((r) => r.item.sk)).toEqual([1, 2]);
+      const second = await tables.query('sorted', { partitionKey: 'p', limit: 2, cursor: first.next! });
+      expect(second.items.map((r) => r.item.sk)).toEqual([3, 'a']);
+      const last = await tables.query('sorted', { partitionKey: 'p', limit: 2, cursor: second.next! });
+      expect(last).toEqual({ items: [{ item: { pk: 'p', sk: 'b' }, version: 1 }] });
+      const backwards = await tables.query('sorted', { partitionKey: 'p', reverse: true, cursor: second.next! });
+      expect(backwards.items.map((r) => r.item.sk)).toEqual([3, 2, 1]);
+      for (const cursor of [5, {}, ['a'], '', 'a', '["a", "b"]', '[1]', '{"0":"a"}', `["${'a'.repeat(7000)}"]`]) {
+        expect((await refusal(tables.query('sorted', { partitionKey: 'p', cursor: cursor as never }))).message)
+          .toMatch(/^cursor must be the "next" of the previous page of this query \(got /);
+      }
+      // A null cursor is no cursor, as null bounds are.
+      expect((await tables.query('sorted', { partitionKey: 'p', cursor: null as never })).items).toHaveLength(5);
     });
   });
 });
