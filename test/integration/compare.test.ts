@@ -33,10 +33,10 @@ beforeAll(async () => {
   const config = resolve(root, 'neolith.config.ts');
   const json = await cli('compare', '--workload', file, '--config', config, '--json', '--html', html);
   expect(json.stderr).toContain('neolith compare: nano (1/3), 20 requests…');
-  expect(json.code).toBe(0);
+  expect(json.code, json.stderr + json.stdout.slice(0, 2000)).toBe(0);
   report = JSON.parse(json.stdout) as ComparisonReport;
   const text = await cli('compare', '--workload', file, '--config', config, '--layouts', 'mono', '--duration-ms', '300');
-  expect(text.code).toBe(0);
+  expect(text.code, text.stderr + text.stdout.slice(0, 2000)).toBe(0);
   table = text.stdout;
 }, 60_000);
 
