@@ -458,13 +458,6 @@ export class RedisSourceStore implements SourceStore {
   }
 }
 
-/**
- * An item's field in its table's hash. `pk NUL sk` when the partition key
- * holds no NUL (every field stored so far); otherwise `NUL length NUL pk sk`,
- * which no plain field can be, as partition keys are never empty. So
- * `("a\0b", "c")` and `("a", "b\0c")` are different items. Fields are never
- * parsed back: items carry their keys.
- */
 /** Items from a page script's reply: body, version, body, version… */
 function storedItems(flat: readonly string[]): StoredItem[] {
   const out: StoredItem[] = [];
@@ -472,6 +465,13 @@ function storedItems(flat: readonly string[]): StoredItem[] {
   return out;
 }
 
+/**
+ * An item's field in its table's hash. `pk NUL sk` when the partition key
+ * holds no NUL (every field stored so far); otherwise `NUL length NUL pk sk`,
+ * which no plain field can be, as partition keys are never empty. So
+ * `("a\0b", "c")` and `("a", "b\0c")` are different items. Fields are never
+ * parsed back: items carry their keys.
+ */
 function itemField(pk: string, sk: string): string {
   return pk.includes('\u0000') ? `\u0000${pk.length}\u0000${pk}${sk}` : `${pk}\u0000${sk}`;
 }

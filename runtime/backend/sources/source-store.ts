@@ -167,8 +167,9 @@ export interface ItemReadStore {
   /**
    * One page of every item of a table (DynamoDB Scan). `cursor` is `''` for
    * the first page, else the `next` of the previous one; no `next` means
-   * done. A page holds about `limit` items (Redis may add a few) and stops
-   * once it holds 1 MB of them; order is the store's own.
+   * done. A page holds at most `limit` items and stops once it holds 1 MB
+   * of them; order is the store's own. (Redis cannot stop inside one HSCAN
+   * reply: its pages may pass both a little, and a small hash comes whole.)
    */
   scanItems(table: string, cursor: string, limit: number): Promise<ItemPage>;
   /** Whether `cursor` has the shape of a `next` this store returns (a caller's bad cursor is its error, not the store's). */
