@@ -172,10 +172,14 @@ export class GraphqlGateway {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     };
     server.on('upgrade', onUpgrade);
-    type Envelope = ReturnType<typeof this.yoga.getEnveloped>;
+    // Each operation's enveloped execute and subscribe, found by its context. Not carried as the
+    // rootValue (yoga's recipe): root fields would then get it as their parent, and a job `{}` as its
+    // `source` where AppSync, HTTP and SSE give null.
+    const envelopes = new WeakMap<object, Pick<ReturnType<typeof this.yoga.getEnveloped>, 'execute' | 'subscribe'>>();
+    const envelopeOf = (contextValue: unknown) => envelopes.get(contextValue as object)!;
     const disposable = useServer<Record<string, unknown>, { request: IncomingMessage }>({
-      execute: (args) => (args.rootValue as Envelope).execute(args),
-      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      execute: (args) => envelopeOf(args.contextValue).execute(args),
+      subscribe: (args) => envelopeOf(args.contextValue).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         // Each open subscription holds a record listener: one socket must not hold thousands.
         // graphql-ws has reserved this operation's slot already, so it is counted here.
@@ -194,10 +198,9 @@ export class GraphqlGateway {
           const document = parse(params.query);
           const errors = validate(schema, document);
           if (errors.length > 0) return errors;
-          return {
-            schema, document, operationName: params.operationName, variableValues: params.variables,
-            contextValue: await contextFactory(), rootValue: { execute, subscribe },
-          };
+          const contextValue = await contextFactory();
+          envelopes.set(contextValue, { execute, subscribe });
+          return { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue };
         } catch (error) {
           if (error instanceof GraphQLError) return [error];
           throw error;

@@ -62,6 +62,20 @@ export class FakeGatewayHost implements GatewayHost {
       return { ...base, statusCode: 202 };
     }
     try {
+      if (PER_ITEM in job && options.batch && Array.isArray(payload)) {
+        // As the environment runs a job that is not batch aware: item by item, naming the items that threw.
+        const itemErrors: number[] = [];
+        const results = await Promise.all(payload.map(async (item: unknown, i: number) => {
+          try {
+            return await job(item, options);
+          } catch (error) {
+            if (!(error instanceof FunctionFailure)) throw error;
+            itemErrors.push(i);
+            return { errorType: error.errorType, errorMessage: error.message };
+          }
+        }));
+        return { ...base, statusCode: 200, payload: JSON.stringify(results), itemErrors: itemErrors.sort((a, b) => a - b) };
+      }
       const result = await job(payload, options);
       return { ...base, statusCode: 200, payload: JSON.stringify(result ?? null) };
     } catch (error) {
@@ -80,6 +94,13 @@ export class FakeGatewayHost implements GatewayHost {
   get watchers(): number {
     return this.#listeners.size;
   }
+}
+
+const PER_ITEM = Symbol('per item');
+
+/** A job that is not batch aware: the host runs a batch's items one by one, each its own handler call. */
+export function perItem(handler: (event: any) => unknown): FakeJob {
+  return Object.assign((event: any) => handler(event), { [PER_ITEM]: true });
 }
 
 /** Thrown by a fake job to make the invocation fail as a function error (not a host refusal). */
