@@ -408,6 +408,7 @@ export class ExecutionEnvironment {
       result.payload = Buffer.from(message.payloadBytes.buffer, message.payloadBytes.byteOffset, message.payloadBytes.byteLength).toString('utf8');
     }
     if (message.error) result.error = this.#bound(message.error);
+    else if (message.itemErrors) result.itemErrors = message.itemErrors;
     if (message.initDurationMs !== undefined) result.initDurationMs = message.initDurationMs;
     return result;
   }

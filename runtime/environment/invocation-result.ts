@@ -11,6 +11,13 @@ export interface EnvironmentResult {
   payloadBytes?: Uint8Array;
   /** Lambda's unhandled function error. */
   error?: LambdaErrorPayload;
+  /**
+   * Set when a batch ran item by item (its job is not batch aware): the
+   * indices of the items whose handler threw, each `{ errorType,
+   * errorMessage }` in the payload. Every other item is what its handler
+   * returned, whatever its shape.
+   */
+  itemErrors?: number[];
   /** Init ran for this invocation (a cold start) and took this long. */
   initDurationMs?: number;
   durationMs: number;

@@ -123,6 +123,8 @@ export interface ResultMessage {
   payloadBytes?: Uint8Array;
   /** Unhandled function error; `fatal` ones recycle the environment. */
   error?: LambdaErrorPayload;
+  /** See `EnvironmentResult.itemErrors`. */
+  itemErrors?: number[];
   fatal?: boolean;
   /** The error happened during init (module scope). */
   initError?: boolean;

@@ -487,7 +487,11 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
   // From here the loop ends when the handler's own work does (callback answers, NodeJsExit).
   openDrain();
   if (msg.batch && !batchAware && Array.isArray(event)) {
-    runItems(fn, event, context, s.maxResponseBytes).then(done, failed);
+    runItems(fn, event, context, s.maxResponseBytes).then(({ results, itemErrors }) => {
+      const out = complete(msg, s, started, initDurationMs, results, undefined);
+      if (!out.error) out.itemErrors = itemErrors;
+      respond(out);
+    }, failed);
     return;
   }
   // The answer comes from a promise job, off `idle`'s stack.
@@ -499,18 +503,24 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
  * environment call, side by side — as AppSync would run one invocation per
  * item at once — so a batch takes about one item's time within the timeout.
  */
-function runItems(fn: Handler, items: unknown[], context: LambdaContext, limitBytes: number): Promise<unknown[]> {
-  return Promise.all(items.map(async (item) => {
+async function runItems(
+  fn: Handler, items: unknown[], context: LambdaContext, limitBytes: number,
+): Promise<{ results: unknown[]; itemErrors: number[] }> {
+  // Named apart from the results: an answer shaped like an error ({ errorMessage }) is still an answer.
+  const itemErrors: number[] = [];
+  const results = await Promise.all(items.map(async (item, index) => {
     try {
       // Each item has its own callback members (and answers once), as its own invocation would.
       return await callHandler(fn, item, { ...context });
     } catch (itemError) {
+      itemErrors.push(index);
       // Bounded as the item's own invocation would be, by what it reports (no trace): one item's
       // giant error becomes its own ResponseSizeTooLarge, not the whole batch's.
       const { errorType, errorMessage } = boundErrorPayload({ ...toLambdaError(itemError), trace: [] }, limitBytes);
       return { errorType, errorMessage };
     }
   }));
+  return { results, itemErrors: itemErrors.sort((a, b) => a - b) };
 }
 
 /** The answer to an invocation whose handler settled with `result` or `error`. */

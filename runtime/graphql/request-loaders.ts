@@ -90,7 +90,10 @@ export class RequestLoaders {
         { extensions: { code: GATEWAY_ERROR_CODES.function, errorType: 'Neolith.BatchLengthMismatch' } },
       );
     }
-    return items.map((item) => (isItemError(item) ? functionError(item) : item));
+    // Items of a job run item by item are errors only where its handler threw: an answer shaped like
+    // `{ errorMessage }` is data. A batch-aware job's items follow AppSync's per-item error convention.
+    const thrown = result.itemErrors && new Set(result.itemErrors);
+    return items.map((item, i) => ((thrown ? thrown.has(i) : isItemError(item)) ? functionError(item as { errorType?: string; errorMessage?: string }) : item));
   }
 }
 

@@ -50,6 +50,13 @@ export interface InvokeResult {
   functionError?: 'Unhandled';
   /** The function's error, parsed (when functionError is set). */
   error?: LambdaErrorPayload;
+  /**
+   * A batch (`options.batch`) whose job is not batch aware ran item by item:
+   * the indices of the items whose handler threw, each `{ errorType,
+   * errorMessage }` in the payload array. Absent when the job answered the
+   * batch itself (its array is then read by AppSync's convention).
+   */
+  itemErrors?: number[];
   /** Last 4 KB of the log, base64 (LogType Tail). */
   logResult?: string;
   executedVersion: string;

@@ -182,6 +182,7 @@ export class Invoker {
     } else if (sink === undefined) {
       result.payload = run.payload!;
       if (run.payloadBytes) result.payloadBytes = run.payloadBytes;
+      if (run.itemErrors) result.itemErrors = run.itemErrors;
     }
     if (options.logType === 'Tail') result.logResult = InvocationLog.tail(entry.text);
     return result;

@@ -57,6 +57,7 @@ export const breaksTheCount = async () => {
 export const items = async (event) => {
   if (event.big) throw new Error('w'.repeat(8e6));
   if (event.small) throw new RangeError('small');
+  if (event.declined) return { errorMessage: 'card declined' };
   return { n: event.n };
 };
 `;
@@ -210,7 +211,7 @@ describe('every way an error leaves', () => {
   });
 
   it('a batch: the item that threw 8 MB fails alone, as its own invocation would; the others answer', async () => {
-    const result = await host.invoke('items', [{ n: 1 }, { big: true }, { small: true }, { n: 4 }], { batch: true });
+    const result = await host.invoke('items', [{ n: 1 }, { big: true }, { small: true }, { n: 4 }, { declined: true }], { batch: true });
     expect(result.functionError).toBeUndefined();
     expect(Buffer.byteLength(result.payload!)).toBeLessThan(1_000);
     const answers = JSON.parse(result.payload!) as unknown[];
@@ -218,6 +219,9 @@ describe('every way an error leaves', () => {
     expect(answers[1]).toEqual({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: expect.stringContaining("the function's error (Error) is") });
     expect(answers[2]).toEqual({ errorType: 'RangeError', errorMessage: 'small' });
     expect(answers[3]).toEqual({ n: 4 });
+    // An answer shaped like an error is an answer: only the items that threw are named as failed.
+    expect(answers[4]).toEqual({ errorMessage: 'card declined' });
+    expect(result.itemErrors).toEqual([1, 2]);
   });
 
   it('a response stream: the chunks written stay delivered, and the error that ends it is small', async () => {

@@ -75,6 +75,19 @@ describe('GraphQL gateway: resolution and batching', () => {
     })]);
   });
 
+  it('takes the answer of a job run item by item as data even when it is shaped like an error; only items that threw fail', async () => {
+    // AppSync maps what a Direct Lambda resolver returns to the field; only a thrown error is an error.
+    const { yoga } = build({
+      'x/echo': perItem((event: Event) => {
+        if (event.arguments.a === 2) throw new FunctionFailure('Declined', 'thrown');
+        return { errorMessage: `returned ${event.arguments.a}` };
+      }),
+    });
+    const { body } = await gql(yoga, '{ one: echo(a: 1) two: echo(a: 2) three: echo(a: 3) }');
+    expect(body.data).toEqual({ one: { errorMessage: 'returned 1' }, two: null, three: { errorMessage: 'returned 3' } });
+    expect(body.errors).toEqual([expect.objectContaining({ message: 'thrown', path: ['two'], extensions: { code: 'FUNCTION_ERROR', errorType: 'Declined' } })]);
+  });
+
   it('fails every waiter when the whole batch fails, keeping partial data', async () => {
     const { yoga } = build({ 'users/getUser': () => { throw new FunctionFailure('Sandbox.Timedout', 'Task timed out after 3.00 seconds'); } });
     const { body } = await gql(yoga, '{ posts(n: 4) { id author { id } } }');
