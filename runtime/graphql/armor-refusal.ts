@@ -8,11 +8,14 @@ export const QUERY_LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
  * "Syntax Error: Query depth limit of 10 exceeded", which reads as a typo in
  * the query and carries no code. The handler runs before armor throws the
  * error, so it relabels that very error: the prefix gone, a stable
- * `extensions.code` and the config key that sets the limit.
+ * `extensions.code`, the config key that sets the limit, and the status of
+ * an invalid operation.
  */
 export function armorRefusal(limit: 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxDirectives' | 'maxCost') {
   return (_context: unknown, error: GraphQLError): void => {
     error.message = error.message.replace(/^Syntax Error: /, '');
-    Object.assign(error.extensions, { code: QUERY_LIMIT_CODE, limit: `graphql.${limit}` });
+    // Answered as yoga answers any invalid operation (GraphQL over HTTP): 400 under
+    // application/graphql-response+json, 200 under legacy application/json (`spec`). Yoga keeps `http` out of the body.
+    Object.assign(error.extensions, { code: QUERY_LIMIT_CODE, limit: `graphql.${limit}`, http: { spec: true, status: 400 } });
   };
 }

@@ -32,7 +32,8 @@ describe('abuse limits (graphql-armor)', () => {
 
   it('refuses a query deeper than maxDepth without invoking anything', async () => {
     const { host, yoga } = build({ maxDepth: 4 });
-    const { body } = await gql(yoga, nested(8));
+    const { status, body } = await gql(yoga, nested(8));
+    expect(status).toBe(400);
     expect(body.errors).toEqual([{ message: 'Query depth limit of 4 exceeded, found 10.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxDepth' } }]);
     expect(body.data).toBeUndefined();
     expect(host.calls).toEqual([]);
@@ -41,26 +42,33 @@ describe('abuse limits (graphql-armor)', () => {
   it('refuses more aliases than maxAliases', async () => {
     const { yoga } = build({ maxAliases: 3 });
     const aliases = Array.from({ length: 5 }, (_, i) => `a${i}: node { id }`).join(' ');
-    const { body } = await gql(yoga, `{ ${aliases} }`);
+    const { status, body } = await gql(yoga, `{ ${aliases} }`);
+    expect(status).toBe(400);
+    // As yoga answers any invalid operation: under legacy application/json, 200 with the errors.
+    const legacy = await gql(yoga, `{ ${aliases} }`, undefined, { accept: 'application/json' });
+    expect([legacy.status, legacy.body.errors?.[0]?.extensions?.code]).toEqual([200, 'QUERY_LIMIT_EXCEEDED']);
     expect(body.errors).toEqual([{ message: 'Aliases limit of 3 exceeded, found 5.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxAliases' } }]);
   });
 
   it('refuses a document of more than maxTokens tokens', async () => {
     const { yoga } = build({ maxTokens: 50 });
     const wide = `{ node { ${Array.from({ length: 60 }, () => 'id').join(' ')} } }`;
-    const { body } = await gql(yoga, wide);
+    const { status, body } = await gql(yoga, wide);
+    expect(status).toBe(400);
     expect(body.errors).toEqual([{ message: 'Token limit of 50 exceeded.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxTokens' } }]);
   });
 
   it('refuses more directives than maxDirectives', async () => {
     const { yoga } = build({ maxDirectives: 2 });
-    const { body } = await gql(yoga, '{ node @include(if: true) @include(if: true) @skip(if: false) { id } }');
+    const { status, body } = await gql(yoga, '{ node @include(if: true) @include(if: true) @skip(if: false) { id } }');
+    expect(status).toBe(400);
     expect(body.errors).toEqual([{ message: 'Directives limit of 2 exceeded, found 3.', extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxDirectives' } }]);
   });
 
   it('refuses an operation costlier than maxCost', async () => {
     const { yoga } = build({ maxCost: 20 });
-    const { body } = await gql(yoga, nested(6));
+    const { status, body } = await gql(yoga, nested(6));
+    expect(status).toBe(400);
     expect(body.errors).toEqual([{ message: expect.stringMatching(/^Query Cost limit of 20 exceeded, found [\d.]+\.$/), extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'graphql.maxCost' } }]);
   });
 
