@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_HTTP_OPTIONS } from '../config/index.js';
@@ -46,6 +46,8 @@ export class HttpServer {
   readonly #options: Required<HttpServerOptions>;
   readonly #hosts: HostHeaderGuard;
   #closed: Promise<void> | undefined;
+  /** Open connections that have not sent a request yet. */
+  readonly #unserved = new Set<Socket>();
 
   constructor(options: HttpServerOptions = {}) {
     this.#options = {
@@ -67,6 +69,10 @@ export class HttpServer {
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 10))),
     }, (req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 5_000;
+    this.#server.on('connection', (socket: Socket) => {
+      this.#unserved.add(socket);
+      socket.once('close', () => this.#unserved.delete(socket));
+    });
     // A client that stops reading its response would hold the socket and the unsent bytes for ever.
     // node times a socket out after this long without progress either way (a write the kernel is
     // still taking counts as progress); with a listener here it leaves the decision to cutStalled.
@@ -131,12 +137,17 @@ export class HttpServer {
         resolve();
       });
       this.#server.closeIdleConnections();
+      // node counts a connection that has sent nothing yet (a client's spare, a browser's preconnect) as
+      // busy, and would wait for its client to drop it: nothing is in flight on it, so it goes too. One
+      // that has sent bytes (a request's head on its way, a WebSocket's upgrade) has the grace period.
+      for (const socket of this.#unserved) if (socket.bytesRead === 0) socket.destroy();
     });
     return this.#closed;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     servedSockets.add(req.socket);
+    this.#unserved.delete(req.socket);
     const requestId = randomUUID();
     const controller = new AbortController();
     // 'close' before the response finished means the client went away: cancel its work.
@@ -166,9 +177,10 @@ export class HttpServer {
         'x-amzn-ErrorType': 'UnknownOperationException', 'x-amzn-RequestId': requestId,
       });
     } catch (error) {
-      // The client went away mid-request (mid-body: the read fails with "aborted"): nobody to answer,
-      // and not the host's fault. Other errors are reported even then.
-      if (controller.signal.aborted && isClientAbort(error)) {
+      // The client went away mid-request (mid-body: the read fails with "aborted"; a route waiting on
+      // ctx.signal rejects with its reason): nobody to answer, and not the host's fault. Other errors
+      // are reported even then.
+      if (controller.signal.aborted && (error === controller.signal.reason || isClientAbort(error))) {
         res.destroy();
         return;
       }
