@@ -114,6 +114,15 @@ export class ResponseStream extends Writable {
     return super.end(callback);
   }
 
+  // A type set for an empty body still names the response (the runtime sends it as a header either way).
+  override _final(callback: (error?: Error | null) => void): void {
+    if (!this.#sent && this.#contentType !== DEFAULT_CONTENT_TYPE) {
+      this.#sent = true;
+      this.#sink(new Uint8Array(0), this.#contentType);
+    }
+    callback();
+  }
+
   override _write(chunk: string | Uint8Array, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // A copy of our own, which the sink may transfer: the handler may reuse its buffer, and
     // Buffer.from(text) may hand out a slice of a pool shared with the rest of the thread.

@@ -53,6 +53,7 @@ beforeAll(async () => {
         logs: { handler: './streaming.mjs#logs' },
         big: { handler: './streaming.mjs#big', memoryMB: 512, timeoutMs: 15_000 },
         contentType: { handler: './streaming.mjs#contentType' },
+        typedEmpty: { handler: './streaming.mjs#typedEmpty' },
         paced: { handler: './streaming.mjs#paced', timeoutMs: 30_000 },
         dryRunOnly: { handler: './streaming.mjs#logs' },
         echo: { handler: './echo.mjs' },
@@ -195,6 +196,14 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
     expect(out.ResponseStreamContentType).toBe('text/plain');
     const got = await drain(out);
     expect(got.bytes.toString('utf8')).toBe('{"an":"object"};Runtime.InvalidStreamingOperation: Cannot set content-type, too late.');
+  });
+
+  it('names an empty response by the content type its handler set', async () => {
+    const out = await stream('typedEmpty');
+    expect(out.ResponseStreamContentType).toBe('text/html');
+    const got = await drain(out);
+    expect(got.chunks).toEqual([]);
+    expect(got.complete).toEqual({});
   });
 
   it('refuses a content type with CR/LF at setContentType: the handler gets a TypeError, the invocation fails visibly', async () => {

@@ -123,12 +123,29 @@ describe('HttpResponseStream.from', () => {
   });
 
   it('writes no prelude when nothing is written (as the runtime)', async () => {
-    const { stream, sent } = recording();
+    const { stream, text } = recording();
     HttpResponseStream.from(stream, { statusCode: 200 });
     const done = ended(stream);
     stream.end();
     await done;
-    expect(sent).toEqual([]);
+    expect(text()).toBe('');
+  });
+
+  it('names an empty body by the content type set: one empty chunk carries it at the end', async () => {
+    const calls: Array<[number, string | undefined]> = [];
+    const stream = new ResponseStream((bytes, contentType) => void calls.push([bytes.byteLength, contentType]), 1024);
+    stream.setContentType('text/html');
+    const done = ended(stream);
+    stream.end();
+    await done;
+    expect(calls).toEqual([[0, 'text/html']]);
+    // Nothing set: nothing to say, nothing sent (the host answers the default).
+    const plain: unknown[] = [];
+    const untyped = new ResponseStream((bytes) => void plain.push(bytes), 1024);
+    const untypedDone = ended(untyped);
+    untyped.end();
+    await untypedDone;
+    expect(plain).toEqual([]);
   });
 });
 
