@@ -16,7 +16,6 @@ import {
 import { dashboardRoute } from './dashboard/index.js';
 import { observedHost } from './host-metrics-sources.js';
 import { assertSafeBind, createApiSurface, crossSiteWriteGuard, HttpServer, invocationsApi, type ApiSurface } from './http/index.js';
-import { createGatewayRoute } from './graphql/index.js';
 import { SourceWatcher } from './source-watcher.js';
 import { EventSources, sourcesApi, sourcesMaxBodyBytes } from './sources/index.js';
 import { sourcesCall } from './sources/sources-api.js';
@@ -233,6 +232,9 @@ export class Host {
     this.onClose(() => server.close());
     this.onClose(() => logs.close()); // before server.close: open follow streams would hold it
     server.use(api.guard(sourcesApi(this.sources), ['/buckets', '/topics', '/streams', '/tables', '/2015-03-31/event-source-mappings'], sourcesMaxBodyBytes(this.sources)));
+    // Loaded here, not at the top: graphql-yoga and its kin take ~1 s to load, which a CLI invoke or a
+    // host that never listens need not pay.
+    const { createGatewayRoute } = await import('./graphql/index.js');
     server.use(await createGatewayRoute(this, server)); // after server.close is registered: the gateway ends its streams first
     const address = await server.listen();
     this.registry.hostUrl = address.url; // environments bound from now on reach the sources API (NEOLITH_HOST_URL)
