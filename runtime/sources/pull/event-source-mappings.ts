@@ -406,7 +406,14 @@ export class EventSourceMappings {
       region: this.#p.region, accountId: this.#p.accountId, eventSourceArn: m.eventSourceArn,
       ...('streamViewType' in settings && { streamViewType: settings.streamViewType }),
     };
-    const format = m.source.kind === 'kinesis' ? kinesisRecord : dynamodbRecord;
+    const shape = m.source.kind === 'kinesis' ? kinesisRecord : dynamodbRecord;
+    // Each record is shaped once: to be measured when its batch is read, and again for every retry of it.
+    const shaped = new WeakMap<ShardRecord, Record<string, unknown>>();
+    const format = (r: ShardRecord, c: FormatContext): Record<string, unknown> => {
+      let delivered = shaped.get(r);
+      if (!delivered) shaped.set(r, (delivered = shape(r, c)));
+      return delivered;
+    };
     for (const shard of this.#shards(m.source)) {
       for (let lane = 0; lane < m.params.ParallelizationFactor; lane++) {
         const ref = { ...shard, mappingId: m.uuid, lane };
@@ -417,6 +424,7 @@ export class EventSourceMappings {
             m.iteratorAges.set(`${shard.shard}:${lane}`, Math.max(0, Date.now() - records[records.length - 1]!.arrivedAt));
             return this.#invokeBatch(m, records, format, ctx);
           },
+          deliveredBytes: (r) => Buffer.byteLength(JSON.stringify(format(r, ctx))),
           discard: (records, condition, attempts) => this.#discard(m, shard, records, condition, attempts),
           initialCheckpoint: () => this.#initial(m, shard),
           retentionCutoff: () => Date.now() - settings.retentionHours * 3_600_000,

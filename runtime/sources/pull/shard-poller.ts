@@ -21,6 +21,12 @@ export interface ShardPollerParts {
   params: () => MappingParams;
   /** Invokes the function with the records as one batch. */
   invokeBatch: (records: ShardRecord[]) => Promise<BatchOutcome>;
+  /**
+   * Bytes a record takes in the event the function gets (a table's change
+   * in DynamoDB's typed JSON is several times its stored size): what the
+   * batch's payload limit counts.
+   */
+  deliveredBytes: (record: ShardRecord) => number;
   /** Describes discarded records to the on-failure destination. */
   discard: (records: ShardRecord[], condition: DiscardCondition, attempts: number) => Promise<void>;
   /** Where to start when the lane has no checkpoint yet (resolved once, then stored). */
@@ -183,7 +189,7 @@ export class ShardPoller {
           if (out.length === 0) this.#scanned = r.sequenceNumber; // nothing of ours before it: skip for good
           continue;
         }
-        bytes += r.data.length + r.partitionKey.length;
+        bytes += this.#p.deliveredBytes(r);
         if (out.length > 0 && bytes > MAX_BATCH_BYTES) return out;
         out.push(r);
         if (out.length === BatchSize) return out;

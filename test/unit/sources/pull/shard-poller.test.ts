@@ -56,13 +56,14 @@ class FakeStore {
 
 function poller(
   store: FakeStore, invokeBatch: (records: ShardRecord[]) => Promise<BatchOutcome>, params: Partial<MappingParams> = {}, errors: unknown[] = [],
-  more: { retentionCutoff?: () => number; discarded?: string[] } = {},
+  more: { retentionCutoff?: () => number; discarded?: string[]; deliveredBytes?: (record: ShardRecord) => number } = {},
 ): ShardPoller {
   const p = new ShardPoller({
     store: store as unknown as SourceStore,
     ref: REF,
     params: () => ({ ...DEFAULT_MAPPING_PARAMS, StartingPosition: 'TRIM_HORIZON', ...params }) as MappingParams,
     invokeBatch,
+    deliveredBytes: more.deliveredBytes ?? ((r) => r.data.length),
     discard: async (records) => {
       more.discarded?.push(...records.map((r) => r.sequenceNumber));
     },
@@ -179,6 +180,19 @@ describe('ShardPoller leases (several hosts on one store)', () => {
 });
 
 describe('ShardPoller batches', () => {
+  it('cuts a batch by the size its records take in the event, not as stored, to stay under the 6 MB payload limit', async () => {
+    const store = new FakeStore();
+    const batches: string[][] = [];
+    const done = store.checkpointed('r6');
+    // Stored as two bytes each, delivered as 2 MB each (a table change in DynamoDB's typed JSON grows so).
+    poller(store, async (records) => {
+      batches.push(records.map((r) => r.sequenceNumber));
+      return { kind: 'ok' };
+    }, { BatchSize: 100 }, [], { deliveredBytes: () => 2 * 1024 * 1024 });
+    await done;
+    expect(batches).toEqual([['r1', 'r2'], ['r3', 'r4'], ['r5', 'r6']]);
+  });
+
   it('with Bisect and ReportBatchItemFailures retries the records from the failed one, without halving them again', async () => {
     const store = new FakeStore();
     const sizes: number[] = [];
