@@ -42,14 +42,15 @@ function matchesCondition(condition: unknown, value: unknown, present: boolean):
   return present && equal(condition, value);
 }
 
+// Numbers match only JSON numbers, as in AWS's pattern syntax: "5", true, null and "" are not 5 or 0
+// (an SNS attribute of type Number reaches here as a number).
 function equal(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number') return Number(b) === a;
   return a === b;
 }
 
 function numeric(ops: unknown, value: unknown): boolean {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Array.isArray(ops) || Number.isNaN(n) || value === '' || value === null) return false;
+  if (!Array.isArray(ops) || typeof value !== 'number' || Number.isNaN(value)) return false;
+  const n = value;
   for (let i = 0; i + 1 < ops.length; i += 2) {
     const bound = Number(ops[i + 1]);
     switch (ops[i]) {

@@ -17,4 +17,14 @@ describe('SNS filter policies', () => {
     expect(matchesPolicy({ tier: ['gold'] }, { tier: 'silver' })).toBe(false);
     expect(matchesPolicy({ name: [{ prefix: 'ne' }] }, { name: 'neolith' })).toBe(true);
   });
+
+  it('matches numbers only against JSON numbers: no coercion of null, booleans or text (AWS pattern syntax)', () => {
+    for (const value of [null, '', false, '0', ' ', '0x0']) expect(matchesPolicy({ n: [0] }, { n: value })).toBe(false);
+    expect(matchesPolicy({ n: [0] }, { n: 0 })).toBe(true);
+    for (const value of [true, '5', '0x10', null, '']) expect(matchesPolicy({ n: [{ numeric: ['>', 0] }] }, { n: value })).toBe(false);
+    expect(matchesPolicy({ n: [{ numeric: ['>', 0, '<=', 5] }] }, { n: 5 })).toBe(true);
+    // anything-but follows the same rule: "5" is something other than 5.
+    expect(matchesPolicy({ n: [{ 'anything-but': [5] }] }, { n: '5' })).toBe(true);
+    expect(matchesPolicy({ n: [{ 'anything-but': [5] }] }, { n: 5 })).toBe(false);
+  });
 });
