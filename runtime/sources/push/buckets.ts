@@ -100,6 +100,7 @@ export class Buckets {
 
   async list(bucket: string, prefix = '', limit = 1000): Promise<ObjectMeta[]> {
     this.#bucket(bucket);
+    checkWellFormed(prefix, 'a prefix');
     return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 0), 1000));
   }
 
@@ -207,4 +208,15 @@ function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > 1024) {
     throw new InvalidParameterValueError(`KeyTooLongError: an object key must be 1 to 1024 bytes of UTF-8 (got ${typeof key === 'string' ? `${Buffer.byteLength(key)} bytes` : typeof key})`);
   }
+  checkWellFormed(key, 'an object key');
 }
+
+/**
+ * A lone surrogate has no UTF-8 form: stored, it would become U+FFFD (two
+ * such keys one object, listed under a name that reads back nothing).
+ */
+function checkWellFormed(text: string, what: string): void {
+  if (LONE_SURROGATE.test(text)) throw new InvalidParameterValueError(`InvalidArgument: ${what} must be well-formed Unicode text: it holds a lone surrogate`);
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u;

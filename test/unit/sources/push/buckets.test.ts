@@ -130,6 +130,21 @@ describe('bucket notifications and their outbox', () => {
     expect((await store.headObject('avatars', 'users/a.png'))?.contentType).toBe('image/png; charset="x"');
   });
 
+  it('refuses a key or prefix holding a lone surrogate (no UTF-8 form), storing and queueing nothing', async () => {
+    const { store, queue, buckets } = setup();
+    for (const key of ['users/k\uD800', 'users/\uDC00x', 'users/\uDFFF\uD800']) {
+      await expect(buckets.put('avatars', key, Buffer.from('1'), 'text/plain')).rejects.toMatchObject({ code: 'InvalidParameterValueException', message: expect.stringContaining('lone surrogate') });
+      await expect(buckets.get('avatars', key)).rejects.toThrow(/lone surrogate/);
+      await expect(buckets.delete('avatars', key)).rejects.toThrow(/lone surrogate/);
+    }
+    await expect(buckets.list('avatars', 'users/\uD800')).rejects.toThrow(/lone surrogate/);
+    expect(await store.listObjects('avatars', '', 10)).toEqual([]);
+    expect(queue.calls).toEqual([]);
+    // A pair is a character like any other.
+    await buckets.put('avatars', 'users/\uD83D\uDE00.txt', Buffer.from('1'), 'text/plain');
+    expect((await buckets.list('avatars', 'users/')).map((o) => o.key)).toEqual(['users/\uD83D\uDE00.txt']);
+  });
+
   it('event sources queue what the outbox holds when they start', async () => {
     const dir = tempDir('neolith-buckets-start-');
     dirs.push(dir);
