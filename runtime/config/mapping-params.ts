@@ -3,6 +3,7 @@
  * and defaults (CreateEventSourceMapping, Kinesis and DynamoDB Streams), checked
  * in one place for config and for the API.
  */
+import { previewValue } from '../errors/index.js';
 
 /** Parameters in Lambda's API names. */
 export interface MappingParams {
@@ -55,11 +56,11 @@ export function checkMappingParams(
     const v = p[key];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      problems.push(`${name(key)} must be an integer from ${min} to ${max}${extra} (got ${JSON.stringify(v)})`);
+      problems.push(`${name(key)} must be an integer from ${min} to ${max}${extra} (got ${previewValue(v)})`);
     }
   };
   const bool = (key: keyof MappingParams) => {
-    if (p[key] !== undefined && typeof p[key] !== 'boolean') problems.push(`${name(key)} must be true or false (got ${JSON.stringify(p[key])})`);
+    if (p[key] !== undefined && typeof p[key] !== 'boolean') problems.push(`${name(key)} must be true or false (got ${previewValue(p[key])})`);
   };
   int('BatchSize', 1, 10_000);
   int('MaximumBatchingWindowInSeconds', 0, 300);
@@ -67,17 +68,17 @@ export function checkMappingParams(
   int('MaximumRetryAttempts', -1, 10_000);
   const age = p.MaximumRecordAgeInSeconds;
   if (age !== undefined && !(age === -1 || (typeof age === 'number' && Number.isInteger(age) && age >= 60 && age <= 604_800))) {
-    problems.push(`${name('MaximumRecordAgeInSeconds')} must be -1 or an integer from 60 to 604800 (got ${JSON.stringify(age)})`);
+    problems.push(`${name('MaximumRecordAgeInSeconds')} must be -1 or an integer from 60 to 604800 (got ${previewValue(age)})`);
   }
   bool('BisectBatchOnFunctionError');
   bool('Enabled');
   if (p.StartingPosition !== undefined && !POSITIONS.includes(p.StartingPosition as string)) {
-    problems.push(`${name('StartingPosition')} must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (got ${JSON.stringify(p.StartingPosition)})`);
+    problems.push(`${name('StartingPosition')} must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (got ${previewValue(p.StartingPosition)})`);
   }
   if (p.StartingPosition === 'AT_TIMESTAMP') {
     if (kind === 'dynamodb') problems.push(`${name('StartingPosition')} AT_TIMESTAMP is supported for Kinesis streams only, as in Lambda (got a DynamoDB stream)`);
     if (typeof p.StartingPositionTimestamp !== 'number' || !(p.StartingPositionTimestamp >= 0)) {
-      problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds when StartingPosition is AT_TIMESTAMP (got ${JSON.stringify(p.StartingPositionTimestamp)})`);
+      problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds when StartingPosition is AT_TIMESTAMP (got ${previewValue(p.StartingPositionTimestamp)})`);
     }
   }
   const ts = p.StartingPositionTimestamp;
@@ -86,11 +87,11 @@ export function checkMappingParams(
   if (typeof ts === 'number' && ts >= 0) {
     if (!(ts <= now / 1000)) problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds no later than now (${Math.floor(now / 1000)}): it cannot be in the future (got ${ts})`);
   } else if (ts !== undefined && p.StartingPosition !== 'AT_TIMESTAMP') {
-    problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds, from 0 to now (got ${JSON.stringify(ts)})`);
+    problems.push(`${name('StartingPositionTimestamp')} must be epoch seconds, from 0 to now (got ${previewValue(ts)})`);
   }
   const types = p.FunctionResponseTypes;
   if (types !== undefined && (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures'))) {
-    problems.push(`${name('FunctionResponseTypes')} must be [] or ["ReportBatchItemFailures"] (got ${JSON.stringify(types)})`);
+    problems.push(`${name('FunctionResponseTypes')} must be [] or ["ReportBatchItemFailures"] (got ${previewValue(types)})`);
   }
   if (p.FilterCriteria !== undefined) {
     // Length first: a pattern over the limit is refused for that, without parsing it.
@@ -99,11 +100,11 @@ export function checkMappingParams(
       problems.push(`${name('FilterCriteria')}.Filters[${index}].Pattern must be at most ${MAX_FILTER_PATTERN_LENGTH} characters, Lambda's limit (got ${length})`);
     }
     if (long.length === 0 && !validFilterCriteria(p.FilterCriteria)) {
-      problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${JSON.stringify(p.FilterCriteria)?.slice(0, 80)})`);
+      problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${previewValue(p.FilterCriteria)})`);
     }
   }
   if (p.OnFailure !== undefined && (typeof p.OnFailure !== 'string' || p.OnFailure.length === 0)) {
-    problems.push(`${name('OnFailure')} must be a destination ARN, "topic:<name>", "bucket:<name>" or a function name (got ${JSON.stringify(p.OnFailure)})`);
+    problems.push(`${name('OnFailure')} must be a destination ARN, "topic:<name>", "bucket:<name>" or a function name (got ${previewValue(p.OnFailure)})`);
   }
   return problems;
 }

@@ -20,3 +20,4 @@ export { UnauthorizedError } from './unauthorized-error.js';
 export { RouteNotFoundError } from './route-not-found-error.js';
 export { InsecureBindError } from './insecure-bind-error.js';
 export { PortInUseError } from './port-in-use-error.js';
+export { previewValue } from './value-preview.js';

@@ -87,6 +87,15 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       expect((await call('POST', '/tables/items/get', { key: { id: 'c2' } })).json).toEqual({ found: { item: { id: 'c2', n: 1.7e308 }, version: 1 } });
     });
 
+    it('refuses a condition, a stream partition key and a topic attribute nested past what JSON.stringify takes with a 400, not a 500', async () => {
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      expect400(await call('POST', '/tables/items/put', `{"item":{"id":"d"},"condition":{"expectedVersion":${deep}}}`), 'expectedVersion must be a non-negative integer (got an array JSON cannot show');
+      expect400(await call('POST', '/streams/clicks/records', `{"records":[{"data":"eA==","partitionKey":${deep}}]}`), 'partitionKey must be a string of 1 to 256 characters');
+      expect400(await call('POST', '/topics/user-events', `{"message":"m","attributes":{"a":${deep}}}`), 'a String.Array holds only strings, numbers, true, false and null');
+      expect400(await call('POST', '/topics/user-events', `{"message":"m","attributes":{"a":{"DataType":"String.Array","StringValue":"[[1]]"}}}`), 'a String.Array holds only');
+      expect((await call('POST', '/tables/items/get', { key: { id: 'd' } })).json).toEqual({ found: null });
+    });
+
     it('refuses an item nested past 32 levels with a 400, not a 500', async () => {
       const body = `{"item":{"id":"deep","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
       expect400(await call('POST', '/tables/items/put', body), 'Nesting Levels have exceeded supported limits: attribute x nests lists and maps more than 32 levels deep');
@@ -162,6 +171,15 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       const Pattern = JSON.stringify({ data: { kind: ['x'.repeat(100_000)] } });
       expect400(await call('POST', '/2015-03-31/event-source-mappings', { ...base, FilterCriteria: { Filters: [{ Pattern }] } }),
         `FilterCriteria.Filters[0].Pattern must be at most 4096 characters, Lambda's limit (got ${Pattern.length})`);
+    });
+
+    it('refuses parameters nested past what JSON.stringify takes with a 400, not a 500', async () => {
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      for (const param of ['BatchSize', 'FunctionResponseTypes', 'StartingPositionTimestamp', 'MaximumRecordAgeInSeconds']) {
+        const body = JSON.stringify(base).replace(/}$/, `,"${param}":${deep}}`);
+        expect400(await call('POST', '/2015-03-31/event-source-mappings', body), 'JSON cannot show (nested too deep');
+      }
+      expect((await call('GET', '/2015-03-31/event-source-mappings')).json.EventSourceMappings).toEqual([]);
     });
 
     it('refuses a StartingPositionTimestamp in the future', async () => {

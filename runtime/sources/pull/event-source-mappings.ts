@@ -3,7 +3,7 @@ import type { ShardRecord, ShardRef, SourceStore } from '../../backend/index.js'
 import { checkMappingParams, DEFAULT_MAPPING_PARAMS, filterCriteriaFromConfig, type EventSourceMappingOptions, type MappingParams } from '../../config/index.js';
 import { matchesPolicy } from '../push/filter-policy.js';
 import {
-  InvalidParameterValueError, ResourceConflictError, ResourceNotFoundError, TooManyRequestsError,
+  InvalidParameterValueError, previewValue, ResourceConflictError, ResourceNotFoundError, TooManyRequestsError,
 } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
 import { destinationTarget } from './destination-target.js';
@@ -264,7 +264,7 @@ export class EventSourceMappings {
     }
     const start = filter.Marker ? Number(filter.Marker) : 0;
     const max = filter.MaxItems ?? 100;
-    if (!Number.isInteger(start) || start < 0) throw new InvalidParameterValueError(`Marker is not valid (got ${JSON.stringify(filter.Marker)})`);
+    if (!Number.isInteger(start) || start < 0) throw new InvalidParameterValueError(`Marker is not valid (got ${previewValue(filter.Marker)})`);
     if (!Number.isInteger(max) || max < 1 || max > 10_000) throw new InvalidParameterValueError(`MaxItems must be an integer from 1 to 10000 (got ${filter.MaxItems})`);
     const page = all.slice(start, start + max).map((m) => this.#describe(m));
     return { EventSourceMappings: page, ...(start + max < all.length && { NextMarker: String(start + max) }) };
@@ -538,11 +538,11 @@ export class EventSourceMappings {
     }
     const config = input.DestinationConfig;
     if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) {
-      throw new InvalidParameterValueError(`DestinationConfig must be an object { OnFailure: { Destination } } (got ${JSON.stringify(config)?.slice(0, 80)})`);
+      throw new InvalidParameterValueError(`DestinationConfig must be an object { OnFailure: { Destination } } (got ${previewValue(config)})`);
     }
     const onFailure = (config as { OnFailure?: unknown } | null | undefined)?.OnFailure;
     if (onFailure !== undefined && onFailure !== null && (typeof onFailure !== 'object' || Array.isArray(onFailure))) {
-      throw new InvalidParameterValueError(`DestinationConfig.OnFailure must be an object { Destination } (got ${JSON.stringify(onFailure)?.slice(0, 80)})`);
+      throw new InvalidParameterValueError(`DestinationConfig.OnFailure must be an object { Destination } (got ${previewValue(onFailure)})`);
     }
     const destination = (onFailure as { Destination?: unknown } | null | undefined)?.Destination;
     if (destination !== undefined && destination !== null && destination !== '') picked.OnFailure = destination;
@@ -583,7 +583,7 @@ export class EventSourceMappings {
 
   #source(arn: string): SourceRef {
     const source = parseSourceRef(arn);
-    if (!source) throw new InvalidParameterValueError(`EventSourceArn must be a Kinesis stream ARN or a DynamoDB table stream ARN (got ${JSON.stringify(arn)})`);
+    if (!source) throw new InvalidParameterValueError(`EventSourceArn must be a Kinesis stream ARN or a DynamoDB table stream ARN (got ${previewValue(arn)})`);
     if (source.kind === 'kinesis') this.#p.streams.settings(source.name);
     else this.#p.tables.settings(source.name);
     return source;

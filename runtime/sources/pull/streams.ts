@@ -1,6 +1,6 @@
 import type { ShardRef, SourceStore } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
-import { InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import { shardId } from './record-shapes.js';
 import { shardFor } from './shard-hash.js';
 
@@ -66,7 +66,7 @@ export class Streams {
     let total = 0;
     const inputs = records.map((r, i) => {
       if (typeof r?.partitionKey !== 'string' || r.partitionKey.length === 0 || r.partitionKey.length > STREAM_LIMITS.maxPartitionKeyLength) {
-        throw new InvalidParameterValueError(`records[${i}].partitionKey must be a string of 1 to 256 characters (got ${JSON.stringify(r?.partitionKey)?.slice(0, 80)})`);
+        throw new InvalidParameterValueError(`records[${i}].partitionKey must be a string of 1 to 256 characters (got ${previewValue(r?.partitionKey)})`);
       }
       const bytes = toBytes(r.data, i);
       if (bytes.length > s.maxRecordBytes) {

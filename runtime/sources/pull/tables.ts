@@ -1,6 +1,6 @@
 import { LARGEST_ITEM_BYTES, type ItemReadStore, type ShardRef, type SourceStore, type StoredItem, type WriteCondition } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
-import { ConditionalCheckFailedError, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { ConditionalCheckFailedError, InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import { shardFor } from './shard-hash.js';
 
 /** DynamoDB's limits: 400 KB items, 2048-byte partition keys, 1024-byte sort keys. */
@@ -88,7 +88,7 @@ export class TableReader {
   async batchGet(name: string, keys: Array<Record<string, unknown>>): Promise<Array<VersionedItem | null>> {
     const t = this.settings(name);
     if (!Array.isArray(keys) || keys.length > TABLE_LIMITS.maxBatchGetKeys) {
-      throw new InvalidParameterValueError(`keys must be an array of at most ${TABLE_LIMITS.maxBatchGetKeys} keys (got ${Array.isArray(keys) ? keys.length : JSON.stringify(keys)?.slice(0, 80)})`);
+      throw new InvalidParameterValueError(`keys must be an array of at most ${TABLE_LIMITS.maxBatchGetKeys} keys (got ${Array.isArray(keys) ? keys.length : previewValue(keys)})`);
     }
     const found = await this.#reads.getItems(name, keys.map((k) => this.key(t, k)));
     return found.map((f) => f ?? null);
@@ -102,9 +102,9 @@ export class TableReader {
   async scan(name: string, options: { cursor?: string; limit?: number } = {}): Promise<ItemsPage> {
     this.settings(name);
     const limit = options.limit ?? TABLE_LIMITS.maxQueryLimit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(options.limit)})`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${previewValue(options.limit)})`);
     if (options.cursor !== undefined && (typeof options.cursor !== 'string' || (options.cursor !== '' && !this.#reads.isScanCursor(options.cursor)))) {
-      throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${JSON.stringify(options.cursor)?.slice(0, 80)})`);
+      throw new InvalidParameterValueError(`cursor must be the "next" of the previous page (got ${previewValue(options.cursor)})`);
     }
     return this.#reads.scanItems(name, options.cursor ?? '', limit);
   }
@@ -116,17 +116,17 @@ export class TableReader {
    */
   async query(name: string, q: TableQuery): Promise<ItemsPage> {
     const t = this.settings(name);
-    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse?, cursor? } (got ${preview(q)})`);
+    if (!isPlainObject(q)) throw new InvalidParameterValueError(`query must be an object { partitionKey, beginsWith?, from?, to?, limit?, reverse?, cursor? } (got ${previewValue(q)})`);
     const pk = keyText(q.partitionKey, `${t.partitionKey} (partitionKey)`, TABLE_LIMITS.maxPartitionKeyBytes);
     const limit = q.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${JSON.stringify(q.limit)})`);
-    if (q.reverse !== undefined && q.reverse !== null && typeof q.reverse !== 'boolean') throw new InvalidParameterValueError(`reverse must be true or false (got ${preview(q.reverse)})`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > TABLE_LIMITS.maxQueryLimit) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${TABLE_LIMITS.maxQueryLimit} (got ${previewValue(q.limit)})`);
+    if (q.reverse !== undefined && q.reverse !== null && typeof q.reverse !== 'boolean') throw new InvalidParameterValueError(`reverse must be true or false (got ${previewValue(q.reverse)})`);
     const given = (v: unknown) => v !== undefined && v !== null;
     if ((given(q.beginsWith) || given(q.from) || given(q.to)) && !t.sortKey) {
       throw new InvalidParameterValueError(`table ${name} has no sort key: beginsWith, from and to do not apply`);
     }
     // Checked, not stringified: an object bound would otherwise become "[object Object]" and match nothing (or the wrong items).
-    if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${preview(q.beginsWith)})`);
+    if (given(q.beginsWith) && typeof q.beginsWith !== 'string') throw new InvalidParameterValueError(`beginsWith must be a string (got ${previewValue(q.beginsWith)})`);
     const page = await this.#reads.queryItems({
       table: name, pk, limit, reverse: q.reverse === true,
       ...(given(q.beginsWith) && { skBeginsWith: stringKeyText(refuseLoneSurrogate(q.beginsWith!, 'beginsWith')) }),
@@ -186,7 +186,7 @@ export class Tables extends TableReader {
   /** Writes a whole item (replacing any). Throws ConditionalCheckFailedError when the condition fails. */
   async put(name: string, item: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<{ version: number }> {
     const t = this.settings(name);
-    if (!isPlainObject(item)) throw new InvalidParameterValueError(`item must be an object of attributes (got ${preview(item)})`);
+    if (!isPlainObject(item)) throw new InvalidParameterValueError(`item must be an object of attributes (got ${previewValue(item)})`);
     const key = this.key(t, item);
     const checked = toCondition(condition);
     checkItem(item);
@@ -203,7 +203,7 @@ export class Tables extends TableReader {
   async update(name: string, keyAttrs: Record<string, unknown>, changes: Record<string, unknown>, condition: TableWriteCondition = {}): Promise<VersionedItem> {
     const t = this.settings(name);
     const key = this.key(t, keyAttrs);
-    if (!isPlainObject(changes)) throw new InvalidParameterValueError(`changes must be an object mapping attribute names to values (got ${preview(changes)})`);
+    if (!isPlainObject(changes)) throw new InvalidParameterValueError(`changes must be an object mapping attribute names to values (got ${previewValue(changes)})`);
     refuseKeyAttributes(t, changes, 'changes');
     const guard = toCondition(condition);
     for (let attempt = 0; ; attempt++) {
@@ -244,11 +244,11 @@ export class Tables extends TableReader {
   async batchPut(name: string, items: Array<Record<string, unknown>>, condition: TableWriteCondition = {}): Promise<Array<{ version: number } | { error: 'ConditionalCheckFailedException' }>> {
     const t = this.settings(name);
     if (!Array.isArray(items) || items.length > TABLE_LIMITS.maxBatchPutItems) {
-      throw new InvalidParameterValueError(`items must be an array of at most ${TABLE_LIMITS.maxBatchPutItems} items (got ${Array.isArray(items) ? items.length : JSON.stringify(items)?.slice(0, 80)})`);
+      throw new InvalidParameterValueError(`items must be an array of at most ${TABLE_LIMITS.maxBatchPutItems} items (got ${Array.isArray(items) ? items.length : previewValue(items)})`);
     }
     // A malformed item refuses the call before anything is written, not after the items before it.
     items.forEach((item, i) => {
-      if (!isPlainObject(item)) throw new InvalidParameterValueError(`items[${i}] must be an object of attributes (got ${preview(item)})`);
+      if (!isPlainObject(item)) throw new InvalidParameterValueError(`items[${i}] must be an object of attributes (got ${previewValue(item)})`);
       this.key(t, item);
       checkItem(item);
     });
@@ -273,7 +273,7 @@ export class Tables extends TableReader {
     const t = this.settings(name);
     const key = this.key(t, keyAttrs);
     if (!isPlainObject(amounts) || Object.values(amounts).some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new InvalidParameterValueError(`amounts must be an object mapping attribute names to finite numbers (got ${preview(amounts)})`);
+      throw new InvalidParameterValueError(`amounts must be an object mapping attribute names to finite numbers (got ${previewValue(amounts)})`);
     }
     refuseKeyAttributes(t, amounts, 'amounts');
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -282,7 +282,7 @@ export class Tables extends TableReader {
       for (const k of Object.keys(amounts)) {
         // Own properties only: an attribute named like an Object.prototype member (`__proto__`, `toString`) starts at 0 too.
         const had = Object.hasOwn(next, k) ? next[k] : 0;
-        if (typeof had !== 'number') throw new InvalidParameterValueError(`attribute ${k} must hold a number to add to (got ${preview(had)})`);
+        if (typeof had !== 'number') throw new InvalidParameterValueError(`attribute ${k} must hold a number to add to (got ${previewValue(had)})`);
         const sum = had + amounts[k]!;
         // JSON would store Infinity as null: refused, as DynamoDB refuses a number out of its range.
         if (!Number.isFinite(sum)) throw new InvalidParameterValueError(`Number overflow: adding ${amounts[k]} to attribute ${k} (${had}) gives ${sum}; the sum must be a finite number (at most ${Number.MAX_VALUE} in magnitude)`);
@@ -327,7 +327,7 @@ interface ItemKey {
 
 function keyText(value: unknown, attr: string, maxBytes: number): string {
   if ((typeof value !== 'string' || value.length === 0) && !(typeof value === 'number' && Number.isFinite(value))) {
-    throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a finite number (got ${typeof value === 'number' ? value : preview(value)})`);
+    throw new InvalidParameterValueError(`One or more parameter values were invalid: key attribute ${attr} must be a non-empty string or a finite number (got ${typeof value === 'number' ? value : previewValue(value)})`);
   }
   if (typeof value === 'number') return numberKeyText(value);
   refuseLoneSurrogate(value, `key attribute ${attr}`);
@@ -376,7 +376,7 @@ export function numberKeyText(value: number): string {
 function boundText(value: unknown, name: 'from' | 'to'): string {
   if (typeof value === 'number' && Number.isFinite(value)) return numberKeyText(value);
   if (typeof value === 'string') return stringKeyText(refuseLoneSurrogate(value, name));
-  throw new InvalidParameterValueError(`${name} must be a string or a finite number, as the sort key is (got ${preview(value)})`);
+  throw new InvalidParameterValueError(`${name} must be a string or a finite number, as the sort key is (got ${previewValue(value)})`);
 }
 
 /**
@@ -386,7 +386,7 @@ function boundText(value: unknown, name: 'from' | 'to'): string {
  * strings too.
  */
 function refuseLoneSurrogate(value: string, what: string): string {
-  if (LONE_SURROGATE.test(value)) throw new InvalidParameterValueError(`${what} must be well-formed Unicode text: it holds a lone surrogate (got ${preview(value)})`);
+  if (LONE_SURROGATE.test(value)) throw new InvalidParameterValueError(`${what} must be well-formed Unicode text: it holds a lone surrogate (got ${previewValue(value)})`);
   return value;
 }
 
@@ -404,7 +404,7 @@ function queryCursorKey(cursor: unknown): string {
     parsed = undefined;
   }
   if (!Array.isArray(parsed) || parsed.length !== 1 || typeof parsed[0] !== 'string' || LONE_SURROGATE.test(parsed[0])) {
-    throw new InvalidParameterValueError(`cursor must be the "next" of the previous page of this query (got ${preview(cursor)})`);
+    throw new InvalidParameterValueError(`cursor must be the "next" of the previous page of this query (got ${previewValue(cursor)})`);
   }
   return parsed[0];
 }
@@ -460,13 +460,13 @@ function tooLarge(got: string): RequestTooLargeError {
 }
 
 function toCondition(c: TableWriteCondition): WriteCondition | undefined {
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InvalidParameterValueError(`condition must be an object { ifNotExists?, expectedVersion? } (got ${preview(c)})`);
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new InvalidParameterValueError(`condition must be an object { ifNotExists?, expectedVersion? } (got ${previewValue(c)})`);
   if (c.ifNotExists !== undefined && typeof c.ifNotExists !== 'boolean') {
     // A string "false" would otherwise count as true.
-    throw new InvalidParameterValueError(`ifNotExists must be true or false (got ${preview(c.ifNotExists)})`);
+    throw new InvalidParameterValueError(`ifNotExists must be true or false (got ${previewValue(c.ifNotExists)})`);
   }
   if (c.expectedVersion !== undefined && (!Number.isInteger(c.expectedVersion) || c.expectedVersion < 0)) {
-    throw new InvalidParameterValueError(`expectedVersion must be a non-negative integer (got ${JSON.stringify(c.expectedVersion)})`);
+    throw new InvalidParameterValueError(`expectedVersion must be a non-negative integer (got ${previewValue(c.expectedVersion)})`);
   }
   if (!c.ifNotExists && c.expectedVersion === undefined) return undefined;
   return { ...(c.ifNotExists && { ifNotExists: true }), ...(c.expectedVersion !== undefined && { expectedVersion: c.expectedVersion }) };
@@ -501,15 +501,6 @@ function keyItem(t: ResolvedSources['tables'][string], key: ItemKey): Record<str
 function refuseKeyAttributes(t: ResolvedSources['tables'][string], attrs: Record<string, unknown>, what: string): void {
   for (const attr of [t.partitionKey, t.sortKey]) {
     if (attr !== undefined && Object.hasOwn(attrs, attr)) throw new InvalidParameterValueError(`${what} must not set the key attribute ${attr}`);
-  }
-}
-
-/** A short rendering of a refused value for an error message; never throws (a cyclic or deeply nested value). */
-function preview(value: unknown): string {
-  try {
-    return String(JSON.stringify(value)).slice(0, 80);
-  } catch {
-    return Array.isArray(value) ? 'an array' : typeof value;
   }
 }
 

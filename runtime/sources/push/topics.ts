@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ResolvedSources } from '../../config/index.js';
-import { InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
 import { matchesPolicy } from './filter-policy.js';
 
@@ -105,7 +105,7 @@ export class Topics {
  */
 function checkSubject(subject: unknown): void {
   const refuse = (why: string): never => {
-    throw new InvalidParameterValueError(`Invalid parameter: Subject ${why} (got ${JSON.stringify(subject)?.slice(0, 120)})`);
+    throw new InvalidParameterValueError(`Invalid parameter: Subject ${why} (got ${previewValue(subject, 120)})`);
   };
   if (typeof subject !== 'string') refuse('must be a string');
   const text = subject as string;
@@ -154,17 +154,27 @@ function toAttributes(input: Record<string, MessageAttributeInput>): Record<stri
     const v = input[name];
     if (typeof v === 'string') out[name] = { Type: 'String', Value: v };
     else if (typeof v === 'number' && Number.isFinite(v)) out[name] = { Type: 'Number', Value: String(v) };
-    else if (Array.isArray(v)) out[name] = { Type: 'String.Array', Value: JSON.stringify(v) };
+    else if (Array.isArray(v)) out[name] = { Type: 'String.Array', Value: JSON.stringify(checkedArray(name, v)) };
     else if (v && typeof v === 'object' && typeof v.DataType === 'string' && typeof v.StringValue === 'string') out[name] = checkedAttribute(name, v.DataType, v.StringValue);
-    else throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name} must be a string, a number, an array of strings or { DataType, StringValue } (got ${JSON.stringify(v)})`);
+    else throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name} must be a string, a number, an array of strings or { DataType, StringValue } (got ${previewValue(v)})`);
   }
   return out;
+}
+
+/** SNS's String.Array holds strings, numbers, booleans and nulls: never a nested array or object. */
+function checkedArray(name: string, items: unknown[]): unknown[] {
+  for (const item of items) {
+    if (item !== null && typeof item !== 'string' && typeof item !== 'boolean' && !(typeof item === 'number' && Number.isFinite(item))) {
+      throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name}: a String.Array holds only strings, numbers, true, false and null (got ${previewValue(item)})`);
+    }
+  }
+  return items;
 }
 
 /** SNS's data types, each checked as SNS checks it (a bad one is the caller's 400). */
 function checkedAttribute(name: string, type: string, value: string): { Type: string; Value: string } {
   const refuse = (why: string): never => {
-    throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name}: ${why} (got ${JSON.stringify(value).slice(0, 80)})`);
+    throw new InvalidParameterValueError(`Invalid parameter: MessageAttributes.${name}: ${why} (got ${previewValue(value)})`);
   };
   const base = type.split('.')[0];
   if (type === 'String.Array') {
@@ -175,10 +185,11 @@ function checkedAttribute(name: string, type: string, value: string): { Type: st
       return refuse('a String.Array value must be a JSON array');
     }
     if (!Array.isArray(parsed)) refuse('a String.Array value must be a JSON array');
+    checkedArray(name, parsed as unknown[]);
   } else if (base === 'Number') {
     if (value.trim() === '' || !Number.isFinite(Number(value))) refuse('a Number value must be a finite number');
   } else if (base !== 'String' && base !== 'Binary') {
-    refuse(`DataType must be String, Number, Binary or String.Array (got ${JSON.stringify(type).slice(0, 40)})`);
+    refuse(`DataType must be String, Number, Binary or String.Array (got ${previewValue(type, 40)})`);
   }
   return { Type: type, Value: value };
 }
