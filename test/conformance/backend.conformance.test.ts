@@ -354,6 +354,28 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
   });
 
+  it('stores errors, logs and results holding a lone surrogate, and runs the event no more than its attempts', async () => {
+    // A handler may log or throw any JavaScript string: one that is not well-formed Unicode must not
+    // break the record's later writes (Redis's Lua refuses its JSON escape), so re-run a finished event.
+    const backend = await open();
+    const finals: FinalEvent[] = [];
+    let calls = 0;
+    consume(backend, async (claimed) => {
+      calls += 1;
+      if (claimed.attempt === 1) return { ...fail('bad name: \ud800'), logTail: 'log \udc00 of first' };
+      return { ok: true, result: JSON.stringify({ name: '\ud800' }), logTail: 'log \ud800 of second' };
+    }, { onFinal: async (final) => void finals.push(final) });
+    const event = makeEvent();
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    // Stored as UTF-8 can: the surrogate itself, or a replacement for it (SQLite's text makes three).
+    expect(record.logTail).toMatch(/^log (\ud800|\ufffd+) of second$/);
+    expect(JSON.parse(record.result!)).toEqual({ name: '\ud800' });
+    expect(calls).toBe(2);
+    expect(finals.map((f) => f.condition)).toEqual(['Success']);
+  });
+
   it('fails the event once retries are exhausted and calls onFinal once', async () => {
     const backend = await open();
     const finals: FinalEvent[] = [];

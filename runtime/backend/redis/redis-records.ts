@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { InvocationRecord, InvocationStatus, RecordQuery, StoredSize } from '../backend.js';
+import { cjsonSafeJson } from './cjson-safe-json.js';
 import { RedisKeys } from './redis-keys.js';
 import { DELETE_RECORD_LUA, PRUNE_RECORDS_LUA, PUT_RECORD_LUA } from './record-scripts.js';
 
@@ -99,7 +100,7 @@ export class RedisRecords {
       record.createdAt,
       record.updatedAt,
       record.status,
-      JSON.stringify(withoutEmptyTrace(json)),
+      cjsonSafeJson(withoutEmptyTrace(json)),
       keys.channel,
       record.functionName,
       identity,
