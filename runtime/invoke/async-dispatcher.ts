@@ -1,5 +1,5 @@
 import type { AttemptOutcome, Backend, ClaimedEvent, Consumer, FinalEvent } from '../backend/index.js';
-import { NeolithError, ResourceNotFoundError } from '../errors/index.js';
+import { NeolithError, RequestTooLargeError, ResourceNotFoundError } from '../errors/index.js';
 import type { ConcurrencyGovernor } from './concurrency-governor.js';
 import { destinationRecord } from './destination-record.js';
 import { compactDestinationRecord } from './dead-letter-record.js';
@@ -139,17 +139,36 @@ export class AsyncDispatcher implements EventQueue {
         });
         return;
       case 'function':
-        await this.#parts.invoker.routeEvent(destination.name, record);
+        await withinDestinationLimit(record, (sent) => this.#parts.invoker.routeEvent(destination.name, sent));
         return;
-      case 'topic':
-        if (!this.#publish) throw new Error(`destination ${target} of ${final.event.functionName}: topics are not available on this host`);
-        await this.#publish(destination.name, JSON.stringify(record));
+      case 'topic': {
+        const publish = this.#publish;
+        if (!publish) throw new Error(`destination ${target} of ${final.event.functionName}: topics are not available on this host`);
+        await withinDestinationLimit(record, (sent) => publish(destination.name, JSON.stringify(sent)));
         return;
+      }
     }
   }
 
   #report(error: unknown): void {
     if (this.#parts.onError) this.#parts.onError(error);
     else process.emitWarning(`neolith async: ${error instanceof NeolithError ? error.message : ((error as Error)?.stack ?? String(error))}`);
+  }
+}
+
+/**
+ * Sends a destination record; one past the destination's size limit (an
+ * event's 1 MB, a topic message's 256 KB) goes again without its request and
+ * response payloads, as Lambda drops them ("If the combined size of the
+ * function request and response payload exceeds the limit, Lambda will drop
+ * the payload"), rather than not at all.
+ */
+async function withinDestinationLimit(record: Record<string, unknown>, send: (record: Record<string, unknown>) => Promise<unknown>): Promise<void> {
+  try {
+    await send(record);
+  } catch (error) {
+    if (!(error instanceof RequestTooLargeError)) throw error;
+    const { requestPayload: _request, responsePayload: _response, ...bare } = record;
+    await send(bare);
   }
 }

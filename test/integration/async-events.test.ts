@@ -138,6 +138,17 @@ describe('Event invocations', () => {
     expect(record.requestContext.condition).toBe('RetriesExhausted');
   });
 
+  it('routes a failure whose record would pass the 1 MB event limit without its payloads, as Lambda drops them, rather than not at all', async () => {
+    // An event just under 1 MB is accepted; its record (the event as requestPayload, the context, the error) is past 1 MB.
+    const accepted = await host.invoke('once', { blob: 'x'.repeat(1_048_500) }, { type: 'Event' });
+    expect((await host.invocations.waitForFinal(accepted.requestId)).status).toBe('FAILED');
+    const record = await waitFor(async () => (await host.invocations.list({ functionName: 'echo', status: 'SUCCEEDED' }))
+      .map((r) => JSON.parse(r.result!).event).find((e) => e.requestContext?.requestId === accepted.requestId));
+    expect(record).toMatchObject({ requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 1 }, responseContext: { functionError: 'Unhandled' } });
+    expect(record).not.toHaveProperty('requestPayload');
+    expect(record).not.toHaveProperty('responsePayload');
+  });
+
   it('sends events of a function reserved at 0 straight to the failure destination', async () => {
     const accepted = await host.invoke('disabled', {}, { type: 'Event' });
     const done = await host.invocations.waitForFinal(accepted.requestId);
