@@ -3,6 +3,7 @@ import type {
 } from '../backend/index.js';
 import { withFullDestinationRecord } from './dead-letter-record.js';
 import { readWithinBudget } from './read-within-budget.js';
+import { checkRequestId } from './request-id.js';
 
 /**
  * Async invocations as callers see them: records by id, their changes as
@@ -92,7 +93,10 @@ export class InvocationRecords {
       const { entries, leftOut } = await readWithinBudget(await this.#backend.deadLetterSizes(query), maxBytes, (id) => this.#backend.getDeadLetter(id));
       return { letters: entries.map(withFullDestinationRecord), leftOut };
     },
-    redrive: (id: string, options?: RedriveOptions): Promise<InvocationRecord> => this.#backend.redriveDeadLetter(id, options),
+    redrive: async (id: string, options?: RedriveOptions): Promise<InvocationRecord> => {
+      if (options?.requestId !== undefined) checkRequestId(options.requestId);
+      return this.#backend.redriveDeadLetter(id, options);
+    },
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),
   };
 }

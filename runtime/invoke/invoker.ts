@@ -12,6 +12,7 @@ import type { EventQueue } from './event-queue.js';
 import type { FunctionRegistry, Target } from './function-registry.js';
 import { GuardedSink } from './guarded-sink.js';
 import type { InvocationOutcome, InvocationThrottle, InvocationType, InvokeOptions, InvokeResult, StreamSink } from './invocation-types.js';
+import { checkRequestId } from './request-id.js';
 
 /**
  * Most bytes one streamed response may carry: Lambda's 20 MB (a soft limit
@@ -132,7 +133,7 @@ export class Invoker {
         else this.#validate(check, name, event);
       }
     }
-    const requestId = options.requestId ?? randomUUID();
+    const requestId = options.requestId === undefined ? randomUUID() : checkRequestId(options.requestId);
     const functionName = target.fn.spec.name;
 
     if (type === 'DryRun') return { requestId, functionName, executedVersion: '$LATEST', statusCode: 204 };

@@ -182,6 +182,16 @@ describe('Event invocations', () => {
     expect((await host.invocations.list({ limit: 1000 })).length).toBe(before);
   });
 
+  it('takes a caller\'s request id only in a form every backend and the /invocations route can key by', async () => {
+    for (const requestId of ['12345', 'a:b', 'x'.repeat(129), '', 'sp ace', 'ü']) {
+      await expect(host.invoke('echo', {}, { type: 'Event', requestId })).rejects.toMatchObject({ code: 'InvalidParameterValueException', message: expect.stringContaining('requestId must be') });
+      await expect(host.invocations.deadLetters.redrive('whatever', { requestId })).rejects.toMatchObject({ code: 'InvalidParameterValueException' });
+    }
+    const chosen = `mine_${Date.now()}-1`;
+    expect((await host.invoke('echo', { chosen: true }, { type: 'Event', requestId: chosen })).requestId).toBe(chosen);
+    expect(await host.invocations.waitForFinal(chosen)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
   it('reads a page of large records over HTTP only up to its size budget, and says so', async () => {
     // 20 results of ~900 KB: 18 MB, past the 16 MB a page reads; the newest come whole, the rest are left out.
     const blob = 'b'.repeat(900_000);
