@@ -96,6 +96,10 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     expect(await w({ id: 'u1', n: 2 }, { expectedVersion: 5 })).toMatchObject({ ok: false });
     expect(await w({ id: 'u1', n: 2 }, { expectedVersion: 1 })).toMatchObject({ ok: true, version: 2, old: { version: 1 } });
     expect(await s.getItem('users', 'u1', '')).toEqual({ item: { id: 'u1', n: 2 }, version: 2 });
+    // The same item again is a write, but no change: DynamoDB Streams records none.
+    const same = await w({ id: 'u1', n: 2 });
+    expect(same).toMatchObject({ ok: true, version: 3, old: { version: 2 } });
+    expect(same).not.toHaveProperty('sequenceNumber');
     expect(await w(null)).toMatchObject({ ok: true, version: 0, old: { item: { id: 'u1', n: 2 } } });
     expect(await w(null)).toMatchObject({ ok: true, version: 0 }); // nothing to delete: no change record
     expect(await s.getItem('users', 'u1', '')).toBeUndefined();

@@ -120,7 +120,8 @@ else
   if old then ev = 'MODIFY' else ev = 'INSERT' end
 end
 local id = ''
-if ARGV[7] == '1' then
+-- A write that leaves the item as it was is no change (DynamoDB Streams records none).
+if ARGV[7] == '1' and not (old and old == ARGV[3]) then
   local data = '{"eventName":"' .. ev .. '","keys":' .. ARGV[9] .. ',"oldImage":' .. (old or 'null') .. ',"newImage":' .. (ARGV[3] ~= '' and ARGV[3] or 'null') .. '}'
   id = redis.call('XADD', KEYS[4], '*', 'pk', ARGV[8], 'd', data)
 end

@@ -141,14 +141,18 @@ export class SqliteSourceStore implements SourceStore {
     return this.#db.transaction((): ItemWriteResult => {
       const old = this.#reads.read(w.table, w.pk, w.sk);
       if (!conditionHolds(w, old)) return { ok: false, ...(old && { current: old }) };
+      let unchanged = false;
       if (w.item === null) {
         if (!old) return { ok: true, version: 0 };
         this.#s.deleteItem.run(w.table, w.pk, w.sk);
       } else {
-        this.#s.putItem.run(w.table, w.pk, w.sk, JSON.stringify(w.item), (old?.version ?? 0) + 1);
+        const text = JSON.stringify(w.item);
+        // A write that leaves the item as it was is no change (DynamoDB Streams records none).
+        unchanged = old !== undefined && JSON.stringify(old.item) === text;
+        this.#s.putItem.run(w.table, w.pk, w.sk, text, (old?.version ?? 0) + 1);
       }
       const version = w.item === null ? 0 : (old?.version ?? 0) + 1;
-      if (!w.change) return { ok: true, version, ...(old && { old }) };
+      if (!w.change || unchanged) return { ok: true, version, ...(old && { old }) };
       const data = JSON.stringify({
         eventName: w.item === null ? 'REMOVE' : old ? 'MODIFY' : 'INSERT',
         keys: w.change.keys, oldImage: old?.item ?? null, newImage: w.item,
