@@ -485,10 +485,20 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       { onFinal: async (final) => void finals.push(final) },
     );
     const event = makeEvent({ policy: { ...FAST_POLICY, maxEventAgeSeconds: 0 } });
+    const changes: string[] = [];
+    const expired = deferred();
+    backend.watchRecords((r) => {
+      if (r.id !== event.requestId) return;
+      changes.push(r.status);
+      if (r.status === 'EXPIRED') expired.resolve();
+    });
     await backend.enqueue(event);
     const record = await finalRecord(backend, event.requestId);
     expect(record).toMatchObject({ status: 'EXPIRED', attempts: 0 });
     expect(calls).toBe(0);
+    // It never ran: watchers never hear RUNNING.
+    await expired.promise;
+    expect(changes).toEqual(['QUEUED', 'EXPIRED']);
     expect(finals).toHaveLength(1);
     expect(finals[0]).toMatchObject({ condition: 'EventAgeExceeded', record: { status: 'EXPIRED' } });
     expect(finals[0]?.outcome).toBeUndefined();

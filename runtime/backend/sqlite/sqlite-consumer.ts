@@ -238,10 +238,12 @@ export class SqliteConsumer implements Consumer {
         // counts it); if the transaction fails, the attempts it started are stopped, as their
         // events are QUEUED again.
         const claimedRows: InvocationRow[] = [];
+        // Claimed only to be stored EXPIRED: they never run, so listeners never hear RUNNING (as on redis).
+        const expiring = new Set<string>();
         if (candidates.length > 0) {
           try {
             store.transaction(() => {
-              if (this.#claimInOrder(candidates, blocked, claimedOf, claimedRows, now)) sawBlocked = true;
+              if (this.#claimInOrder(candidates, blocked, claimedOf, claimedRows, expiring, now)) sawBlocked = true;
             });
           } catch (error) {
             for (const row of claimedRows) this.#evict(row.id, error);
@@ -249,7 +251,7 @@ export class SqliteConsumer implements Consumer {
             throw error;
           }
           // Listeners hear of a claim once it is committed (an attempt's own writes come a turn later).
-          for (const row of claimedRows) this.#context.emit(row);
+          for (const row of claimedRows) if (!expiring.has(row.id)) this.#context.emit(row);
         }
         // A function whose whole chunk was claimed may have more ready events: another pass.
         for (const [name, count] of fetched) {
@@ -266,7 +268,9 @@ export class SqliteConsumer implements Consumer {
    * Claims and starts candidates, oldest first, while there is room; runs in
    * the pump's transaction. Returns whether a function was refused by canStart.
    */
-  #claimInOrder(candidates: ReadyRow[], blocked: Set<string>, claimedOf: Map<string, number>, claimedRows: InvocationRow[], now: number): boolean {
+  #claimInOrder(
+    candidates: ReadyRow[], blocked: Set<string>, claimedOf: Map<string, number>, claimedRows: InvocationRow[], expiring: Set<string>, now: number,
+  ): boolean {
     const { store, owner, leaseMs } = this.#context;
     let sawBlocked = false;
     for (const row of candidates) {
@@ -287,6 +291,7 @@ export class SqliteConsumer implements Consumer {
       // Start each attempt before asking canStart for the next one, so the
       // invoker's governor has counted it.
       claimedRows.push(claimed);
+      if (expired) expiring.add(claimed.id);
       this.#start(claimed, rowToEvent(claimed), expired);
       claimedOf.set(name, (claimedOf.get(name) ?? 0) + 1);
     }
