@@ -197,12 +197,12 @@ export class GraphqlGateway {
         try {
           const document = parse(params.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return errors.map(withoutHttpExtension);
           const contextValue = await contextFactory();
           envelopes.set(contextValue, { execute, subscribe });
           return { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue };
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return [withoutHttpExtension(error)];
           throw error;
         }
       },
@@ -273,6 +273,20 @@ function readSchemaFiles(options: ResolvedGraphqlOptions, rootDir: string): SdlF
     throw new ConfigError([`graphql.schemaDir must hold at least one *.graphql file (got ${JSON.stringify(relative(rootDir, dir))})`]);
   }
   return files.map((f) => ({ name: relative(rootDir, join(dir, f)), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/**
+ * An error as a graphql-ws client gets it: `extensions.http` (the status an
+ * abuse-limit refusal asks of HTTP) is for yoga, which drops it from HTTP
+ * answers; the socket would send it on. A copy: yoga may cache the original.
+ */
+function withoutHttpExtension(error: GraphQLError): GraphQLError {
+  if (!('http' in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    ...(error.nodes && { nodes: error.nodes }), ...(error.source && { source: error.source }), ...(error.positions && { positions: error.positions }),
+    ...(error.path && { path: error.path }), ...(error.originalError && { originalError: error.originalError }), extensions,
+  });
 }
 
 /** The node request a SigV4 signature is checked against, with the body `route()` read (the same bytes yoga parses). */

@@ -120,10 +120,15 @@ describe.each(['sqlite', 'redis'] as const)('push sources (%s)', (backend) => {
     it('fans out to every subscriber whose filter policy matches, in SNS shape', async () => {
       await topic('user-events').publish({ kind: 'signup' }, { tier: 'silver', spend: 500 });
       await topic('user-events').publish('big spender', { tier: 'gold', spend: 150 }, 'hello');
-      await finished('everyone', 2);
-      await finished('vip', 1);
-      expect(lines('vip')).toHaveLength(1);
-      expect(lines('vip')[0]!.event.Records[0]).toMatchObject({
+      // A custom Number type is a number to the filter policy too, as in SNS.
+      await topic('user-events').publish('typed spender', { tier: 'gold', spend: { DataType: 'Number.float', StringValue: '250.5' } });
+      await topic('user-events').publish('typed small spender', { tier: 'gold', spend: { DataType: 'Number.float', StringValue: '50' } });
+      await finished('everyone', 4);
+      await finished('vip', 2);
+      expect(lines('vip')).toHaveLength(2);
+      const vip = lines('vip').map((l) => l.event.Records[0]).sort((a, b) => a.Sns.Message.localeCompare(b.Sns.Message));
+      expect(vip[1]!.Sns).toMatchObject({ Message: 'typed spender', MessageAttributes: { spend: { Type: 'Number.float', Value: '250.5' } } });
+      expect(vip[0]).toMatchObject({
         EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: expect.stringMatching(/^arn:aws:sns:us-east-1:000000000000:user-events:/),
         Sns: {
           Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:000000000000:user-events', Message: 'big spender', Subject: 'hello',

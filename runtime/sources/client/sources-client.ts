@@ -18,6 +18,9 @@ import type { TableQuery } from '../pull/tables.js';
 
 let configuredUrl: string | undefined;
 
+/** An SNS message attribute: a String, a Number, a String.Array, or any SNS data type spelled out (`Number.float`, `Binary`, …). */
+export type TopicAttribute = string | number | string[] | { DataType: string; StringValue: string };
+
 /** Points the client at a host (instead of `NEOLITH_HOST_URL`). */
 export function configureSourcesClient(options: { url?: string }): void {
   configuredUrl = options.url?.replace(/\/$/, '');
@@ -246,7 +249,7 @@ export function stream(name: string) {
 /** An SNS-like topic. */
 export function topic(name: string) {
   return {
-    publish: (message: string | object, attributes?: Record<string, string | number | string[]>, subject?: string) =>
+    publish: (message: string | object, attributes?: Record<string, TopicAttribute>, subject?: string) =>
       jsonOp<{ MessageId: string }>('topic', name, 'publish', `/topics/${seg(name)}`, { message: typeof message === 'string' ? message : JSON.stringify(message), attributes, subject }),
   };
 }

@@ -12,6 +12,9 @@ import { ShardPoller, type BatchOutcome, type DiscardCondition } from './shard-p
 import type { Streams } from './streams.js';
 import type { Tables } from './tables.js';
 
+/** Delivered sizes a mapping remembers (the oldest go first): more than a batch window re-reads. */
+const MEASURED_RECORDS = 20_000;
+
 /** Lambda's EventSourceMappingConfiguration, as the API sends it. */
 export interface EventSourceMappingConfiguration {
   UUID: string;
@@ -409,6 +412,7 @@ export class EventSourceMappings {
     const shape = m.source.kind === 'kinesis' ? kinesisRecord : dynamodbRecord;
     // Each record is shaped once: to be measured when its batch is read, and again for every retry of it.
     const shaped = new WeakMap<ShardRecord, Record<string, unknown>>();
+    const measured = new Map<string, number>();
     const format = (r: ShardRecord, c: FormatContext): Record<string, unknown> => {
       let delivered = shaped.get(r);
       if (!delivered) shaped.set(r, (delivered = shape(r, c)));
@@ -424,7 +428,17 @@ export class EventSourceMappings {
             m.iteratorAges.set(`${shard.shard}:${lane}`, Math.max(0, Date.now() - records[records.length - 1]!.arrivedAt));
             return this.#invokeBatch(m, records, format, ctx);
           },
-          deliveredBytes: (r) => Buffer.byteLength(JSON.stringify(format(r, ctx))),
+          deliveredBytes: (r) => {
+            // A batching window reads the same records again every poll: measure each once.
+            const key = `${r.shard}:${r.sequenceNumber}`;
+            let bytes = measured.get(key);
+            if (bytes === undefined) {
+              bytes = Buffer.byteLength(JSON.stringify(format(r, ctx)));
+              if (measured.size >= MEASURED_RECORDS) measured.delete(measured.keys().next().value!);
+              measured.set(key, bytes);
+            }
+            return bytes;
+          },
           discard: (records, condition, attempts) => this.#discard(m, shard, records, condition, attempts),
           initialCheckpoint: () => this.#initial(m, shard),
           retentionCutoff: () => Date.now() - settings.retentionHours * 3_600_000,

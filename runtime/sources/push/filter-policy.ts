@@ -43,7 +43,7 @@ function matchesCondition(condition: unknown, value: unknown, present: boolean):
 }
 
 // Numbers match only JSON numbers, as in AWS's pattern syntax: "5", true, null and "" are not 5 or 0
-// (an SNS attribute of type Number reaches here as a number).
+// (an SNS attribute of type Number or Number.x reaches here as a number).
 function equal(a: unknown, b: unknown): boolean {
   return a === b;
 }

@@ -63,7 +63,8 @@ export class Topics {
     const attributes = toAttributes(options.attributes ?? {});
     const size = Buffer.byteLength(message) + attributesBytes(attributes);
     if (size > MAX_MESSAGE_BYTES) throw new RequestTooLargeError(`Invalid parameter: Message too long: the message and its attributes must be at most ${MAX_MESSAGE_BYTES} bytes (got ${size})`);
-    const plain = Object.fromEntries(Object.entries(attributes).map(([k, a]) => [k, a.Type === 'Number' ? Number(a.Value) : a.Type === 'String.Array' ? (JSON.parse(a.Value) as unknown) : a.Value]));
+    // Filter policies see a Number attribute (custom types `Number.x` too) as a number, as SNS matches them.
+    const plain = Object.fromEntries(Object.entries(attributes).map(([k, a]) => [k, a.Type.split('.')[0] === 'Number' ? Number(a.Value) : a.Type === 'String.Array' ? (JSON.parse(a.Value) as unknown) : a.Value]));
     let body: Record<string, unknown> | undefined;
     const messageId = randomUUID();
     let deliveries = 0;
