@@ -18,6 +18,16 @@ export function isExpired(event: Pick<QueuedEvent, 'acceptedAt' | 'policy'>, now
 }
 
 /**
+ * A retry's delay, ending no later than the event's maximum age: an event
+ * whose next attempt would come after it is taken then and expired (Lambda
+ * discards an event once it reaches its maximum age), not kept QUEUED for
+ * the rest of the delay.
+ */
+export function delayWithinAge(event: Pick<QueuedEvent, 'acceptedAt' | 'policy'>, delayMs: number, now: number): number {
+  return Math.max(0, Math.min(delayMs, event.acceptedAt + event.policy.maxEventAgeSeconds * 1000 - now));
+}
+
+/**
  * The record a final write starts from: a success does not carry the error an
  * earlier attempt left while retrying (the success is the outcome, as in
  * Lambda); a failure or an expiry keeps it.

@@ -504,6 +504,23 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(finals[0]?.outcome).toBeUndefined();
   });
 
+  it('expires a failed event when its maximum age comes before its next retry, not when the retry delay ends', async () => {
+    const backend = await open();
+    const finals: FinalEvent[] = [];
+    let calls = 0;
+    consume(backend, async () => {
+      calls += 1;
+      return fail('always');
+    }, { onFinal: async (final) => void finals.push(final) });
+    // A retry a minute away, a maximum age of a second: the event is done once the second is over.
+    const event = makeEvent({ policy: { maxRetries: 2, retryDelaysMs: [60_000, 60_000], maxEventAgeSeconds: 1 } });
+    await backend.enqueue(event);
+    const record = await finalRecord(backend, event.requestId);
+    expect(record).toMatchObject({ status: 'EXPIRED', attempts: 1, error: { errorMessage: 'always' } });
+    expect(calls).toBe(1);
+    expect(finals.map((f) => f.condition)).toEqual(['EventAgeExceeded']);
+  });
+
   it('runs other functions\' events while one function is refused, even with a single slot', async () => {
     const backend = await open();
     consume(backend, async (claimed) => ok(claimed.attempt), {

@@ -15,6 +15,7 @@ import {
 import {
   decideAfterAttempt,
   decideAfterRoutingFailure,
+  delayWithinAge,
   finalRecordBase,
   isExpired,
   outcomeFromThrown,
@@ -202,8 +203,10 @@ export class RedisConsumer implements Consumer {
         // Long-poll briefly so close() is not held up by an idle BZPOPMIN.
         drainDelay: 1,
         settings: {
-          backoffStrategy: (attemptsMade, _type, _error, job) =>
-            retryDelayMs((job?.data as QueuedEvent).policy, attemptsMade),
+          backoffStrategy: (attemptsMade, _type, _error, job) => {
+            const event = job?.data as QueuedEvent;
+            return delayWithinAge(event, retryDelayMs(event.policy, attemptsMade), Date.now());
+          },
         },
       },
     );

@@ -10,7 +10,7 @@ import type {
   InvocationRecord,
   QueuedEvent,
 } from '../backend.js';
-import { decideAfterAttempt, decideAfterRoutingFailure, finalRecordBase, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
+import { decideAfterAttempt, decideAfterRoutingFailure, delayWithinAge, finalRecordBase, isExpired, outcomeFromThrown, stalledOutcome } from '../attempt-plan.js';
 import { rowToEvent, rowToRecord, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
 import type { SqliteStore } from './sqlite-store.js';
 import { resolveConsumeOptions } from '../backend-options.js';
@@ -363,7 +363,7 @@ export class SqliteConsumer implements Consumer {
       await this.#write(() =>
         this.#context.store.retry(row.id, attempt.token, {
           now,
-          availableAt: now + decision.delayMs,
+          availableAt: now + delayWithinAge(event, decision.delayMs, now),
           error: outcome.error,
           ...(outcome.logTail !== undefined ? { logTail: outcome.logTail } : {}),
         }),
@@ -406,7 +406,7 @@ export class SqliteConsumer implements Consumer {
           await this.#write(() =>
             this.#context.store.retry(row.id, attempt.token, {
               now,
-              availableAt: Date.now() + retry.delayMs,
+              availableAt: Date.now() + delayWithinAge(event, retry.delayMs, Date.now()),
               error: retry.error,
               ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
             }),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decideAfterAttempt,
   decideAfterRoutingFailure,
+  delayWithinAge,
   isExpired,
   outcomeFromThrown,
   retryDelayMs,
@@ -104,5 +105,16 @@ describe('decideAfterRoutingFailure', () => {
     expect(decideAfterRoutingFailure(event, 1, 'Success', new ServiceError('x'), event.acceptedAt + 60_000)).toBeUndefined();
     expect(decideAfterRoutingFailure(event, 1, 'Success', new ResourceNotFoundError('Function not found: gone'), now)).toBeUndefined();
     expect(decideAfterRoutingFailure(event, 1, 'RetriesExhausted', new InvalidRequestContentError('schema'), now)).toBeUndefined();
+  });
+});
+
+describe('delayWithinAge', () => {
+  const event = { acceptedAt: 1_000_000, policy };
+  it('keeps a delay that ends before the maximum age, and cuts one that would end after it', () => {
+    expect(delayWithinAge(event, 10_000, 1_000_000)).toBe(10_000);
+    expect(delayWithinAge(event, 120_000, 1_000_000)).toBe(60_000);
+    expect(delayWithinAge(event, 60_000, 1_030_000)).toBe(30_000);
+    // Past its age already: no wait at all (it is taken and expired).
+    expect(delayWithinAge(event, 60_000, 2_000_000)).toBe(0);
   });
 });
