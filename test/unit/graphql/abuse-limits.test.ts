@@ -1,11 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createClient as createWsClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { GraphqlGateway } from '../../../runtime/graphql/index.js';
 import type { GraphqlOptions } from '../../../runtime/config/index.js';
-import { FakeGatewayHost, gql, schemaDir } from './fake-gateway-host.js';
+import { FakeGatewayHost, gql, overWebSocket, schemaDir } from './fake-gateway-host.js';
 
 const SDL = `
   type Node { id: ID! name: String child: Node }
@@ -45,10 +41,8 @@ describe('abuse limits (graphql-armor)', () => {
 
   it('refuses over graphql-ws with the same error, without the status meant for HTTP', async () => {
     const { yoga } = build({ maxDepth: 4 });
-    const server = createServer(yoga);
-    gateway!.attachWebSocket(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const ws = createWsClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const { ws, close } = await overWebSocket(gateway!);
+    gateway = undefined;
     try {
       const refused = await new Promise<unknown>((resolve, reject) => {
         ws.subscribe({ query: nested(8) }, { next: () => reject(new Error('answered')), error: resolve, complete: () => reject(new Error('completed')) });
@@ -57,11 +51,7 @@ describe('abuse limits (graphql-armor)', () => {
       // The copy sent over the socket leaves the cached error whole: HTTP still answers 400.
       expect((await gql(yoga, nested(8))).status).toBe(400);
     } finally {
-      await ws.dispose();
-      await gateway!.close();
-      gateway = undefined;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     }
   });
 

@@ -4,10 +4,14 @@
  * records live in memory with a change feed.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { GatewayHost, InvocationRecordView } from '../../../runtime/graphql/index.js';
+import { createClient as createWsClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { GatewayHost, GraphqlGateway, InvocationRecordView } from '../../../runtime/graphql/index.js';
 import type { InvokeOptions, InvokeResult } from '../../../runtime/invoke/index.js';
 import type { ResolvedCors } from '../../../runtime/config/index.js';
 import { ResourceNotFoundError } from '../../../runtime/errors/index.js';
@@ -128,4 +132,24 @@ export async function gql(
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: await response.json() as any };
+}
+
+/**
+ * Serves a gateway on a free port with its graphql-ws socket and connects a
+ * client; `close` ends the client, the gateway and the server.
+ */
+export async function overWebSocket(gateway: GraphqlGateway): Promise<{ ws: Client; close: () => Promise<void> }> {
+  const server = createServer(gateway.yoga);
+  gateway.attachWebSocket(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const ws = createWsClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  return {
+    ws,
+    close: async () => {
+      await ws.dispose();
+      await gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -1,11 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createClient as createWsClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { GraphqlGateway } from '../../../runtime/graphql/index.js';
 import { TooManyRequestsError } from '../../../runtime/errors/index.js';
-import { FakeGatewayHost, FunctionFailure, gql, perItem, schemaDir } from './fake-gateway-host.js';
+import { FakeGatewayHost, FunctionFailure, gql, overWebSocket, perItem, schemaDir } from './fake-gateway-host.js';
 
 const SDL = /* GraphQL */ `
   type User { id: ID! name: String! }
@@ -152,11 +148,9 @@ describe('GraphQL gateway: resolution and batching', () => {
   });
 
   it('sends a root field over graphql-ws the same event as over HTTP: source null, not the socket\'s executor', async () => {
-    const { yoga } = build();
-    const server = createServer(yoga);
-    gateway!.attachWebSocket(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const ws = createWsClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    build();
+    const { ws, close } = await overWebSocket(gateway!);
+    gateway = undefined;
     try {
       const answer = await new Promise<any>((resolve, reject) => {
         let last: unknown;
@@ -165,11 +159,7 @@ describe('GraphQL gateway: resolution and batching', () => {
       expect(answer.errors).toBeUndefined();
       expect(answer.data.echo).toMatchObject({ arguments: { a: 1 }, source: null, info: { fieldName: 'echo', parentTypeName: 'Query' } });
     } finally {
-      await ws.dispose();
-      await gateway!.close();
-      gateway = undefined;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
     }
   });
 
