@@ -178,7 +178,7 @@ export class GraphqlGateway {
     const envelopes = new WeakMap<object, Pick<ReturnType<typeof this.yoga.getEnveloped>, 'execute' | 'subscribe'>>();
     const envelopeOf = (contextValue: unknown) => envelopes.get(contextValue as object)!;
     const disposable = useServer<Record<string, unknown>, { request: IncomingMessage }>({
-      execute: (args) => envelopeOf(args.contextValue).execute(args),
+      execute: async (args) => withoutHttpExtensions(await envelopeOf(args.contextValue).execute(args)),
       subscribe: (args) => envelopeOf(args.contextValue).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         // Each open subscription holds a record listener: one socket must not hold thousands.
@@ -273,6 +273,14 @@ function readSchemaFiles(options: ResolvedGraphqlOptions, rootDir: string): SdlF
     throw new ConfigError([`graphql.schemaDir must hold at least one *.graphql file (got ${JSON.stringify(relative(rootDir, dir))})`]);
   }
   return files.map((f) => ({ name: relative(rootDir, join(dir, f)), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** A result as a graphql-ws client gets it (see `withoutHttpExtension`); a stream of results passes as it is. */
+function withoutHttpExtensions<T>(result: T): T {
+  if (typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return result;
+  const errors = (result as { errors?: readonly GraphQLError[] }).errors;
+  if (!errors?.some((error) => 'http' in error.extensions)) return result;
+  return { ...result, errors: errors.map(withoutHttpExtension) };
 }
 
 /**

@@ -29,7 +29,7 @@ export interface InvokeOptions {
    * them in every item.
    */
   batchShared?: Record<string, unknown>;
-  /** Request id to use (async retries keep theirs): 1 to 128 letters, digits, `_` or `-`, not an integer; a fresh UUID by default. */
+  /** Request id to use (async retries keep theirs): 1 to 128 letters, digits, `_` or `-`; a fresh UUID by default. */
   requestId?: string;
 }
 

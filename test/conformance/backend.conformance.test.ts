@@ -234,6 +234,22 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(await other.getRecord(randomUUID())).toBeUndefined();
   });
 
+  it('keys events by any request id of letters, digits, _ and -: integers and the queue\'s own key names too', async () => {
+    // BullMQ keeps a queue's keys beside its jobs' (meta, marker, id, events, wait, …) and refuses integer job ids.
+    const backend = await open();
+    const ran: string[] = [];
+    consume(backend, async (claimed) => {
+      ran.push(claimed.requestId);
+      return ok();
+    });
+    const ids = ['12345', '-5', 'meta', 'marker', 'id', 'events', 'wait', 'delayed', 'active', 'stalled-check'];
+    for (const requestId of ids) await backend.enqueue(makeEvent({ requestId }));
+    const after = makeEvent();
+    await backend.enqueue(after);
+    for (const id of [...ids, after.requestId]) expect(await finalRecord(backend, id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(ran.sort()).toEqual([...ids, after.requestId].sort());
+  });
+
   it('refuses a second event with the same request id', async () => {
     const backend = await open();
     const event = makeEvent();

@@ -183,7 +183,7 @@ describe('Event invocations', () => {
   });
 
   it('takes a caller\'s request id only in a form every backend and the /invocations route can key by', async () => {
-    for (const requestId of ['12345', '-5', 'a:b', 'x'.repeat(129), '', 'sp ace', 'ü']) {
+    for (const requestId of ['a:b', 'x'.repeat(129), '', 'sp ace', 'ü', 'a/b']) {
       await expect(host.invoke('echo', {}, { type: 'Event', requestId })).rejects.toMatchObject({ code: 'InvalidParameterValueException', message: expect.stringContaining('requestId must be') });
       await expect(host.invocations.deadLetters.redrive('whatever', { requestId })).rejects.toMatchObject({ code: 'InvalidParameterValueException' });
     }

@@ -64,7 +64,7 @@ it('lets go of a held job whose lock could not be renewed instead of running it 
     await backend.enqueue(event);
     await asked.promise;
     const keys = new RedisKeys(prefix);
-    expect(await admin.del(`${keys.bullPrefix}:${keys.queueName}:${event.requestId}:lock`)).toBe(1);
+    expect(await admin.del(`${keys.bullPrefix}:${keys.queueName}:${keys.jobId(event.requestId)}:lock`)).toBe(1);
     await renewalFailed.promise;
     await letGo.promise;
     expect(handlerCalls).toBe(0);

@@ -181,7 +181,7 @@ export class RedisBackend implements Backend {
     if (!created.written) throw new Coded('DUPLICATE_REQUEST_ID', event.requestId);
     try {
       await this.#queue.add('event', queued, {
-        jobId: event.requestId,
+        jobId: this.#keys.jobId(event.requestId),
         attempts: event.policy.maxRetries + 1,
         backoff: { type: 'neolith' },
         removeOnComplete: true,

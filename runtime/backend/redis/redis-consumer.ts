@@ -508,7 +508,7 @@ export class RedisConsumer implements Consumer {
       // Let go without starting (below): the room it was given goes to the next held job.
       if (signal?.aborted || isExpired(event, Date.now())) queueMicrotask(() => this.wake());
       // No longer ours: another worker may have it; BullMQ's own move of it will fail on the lock.
-      if (signal?.aborted) throw new Error(`event ${id} was let go while it waited for room: ${String(signal.reason)}`);
+      if (signal?.aborted) throw new Error(`event ${event.requestId} was let go while it waited for room: ${String(signal.reason)}`);
       if (this.#stopping) return this.#putBack(job, token, id);
       if (isExpired(event, Date.now())) {
         this.#refusals.delete(id);

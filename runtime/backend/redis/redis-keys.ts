@@ -37,6 +37,15 @@ export class RedisKeys {
     this.statusIndexes = STATUS_ORDER.map((status) => this.statusIndex(status));
   }
 
+  /**
+   * An event's BullMQ job id. Prefixed: BullMQ keeps its queue's own keys
+   * beside its jobs' (`…:meta`, `…:marker`, `…:id`), so a request id spelling
+   * one would collide with them, and it refuses a job id that reads as an integer.
+   */
+  jobId(requestId: string): string {
+    return `ev-${requestId}`;
+  }
+
   record(id: string): string {
     return this.recordPrefix + id;
   }

@@ -403,10 +403,11 @@ export class SqliteConsumer implements Consumer {
         this.#onError(error);
         const retry = decideAfterRoutingFailure(event, row.attempts, condition, error);
         if (retry && !attempt.evicted && !this.#dead) {
+          const retryAt = Date.now();
           await this.#write(() =>
             this.#context.store.retry(row.id, attempt.token, {
               now,
-              availableAt: Date.now() + delayWithinAge(event, retry.delayMs, Date.now()),
+              availableAt: retryAt + delayWithinAge(event, retry.delayMs, retryAt),
               error: retry.error,
               ...(outcome?.logTail !== undefined ? { logTail: outcome.logTail } : {}),
             }),

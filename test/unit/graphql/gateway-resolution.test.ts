@@ -158,6 +158,14 @@ describe('GraphQL gateway: resolution and batching', () => {
       });
       expect(answer.errors).toBeUndefined();
       expect(answer.data.echo).toMatchObject({ arguments: { a: 1 }, source: null, info: { fieldName: 'echo', parentTypeName: 'Query' } });
+      // An operation that cannot start answers as over HTTP, without the status meant for HTTP.
+      const refused = await new Promise<any>((resolve, reject) => {
+        let last: unknown;
+        ws.subscribe({ query: 'query Q($a: Int) { echo(a: $a) }', variables: { a: 'x' } }, { next: (value) => (last = value), error: reject, complete: () => resolve(last) });
+      });
+      expect(refused.errors).toHaveLength(1);
+      expect(refused.errors[0].message).toContain('Variable "$a" got invalid value "x"');
+      expect(refused.errors[0]).not.toHaveProperty('extensions.http');
     } finally {
       await close();
     }

@@ -174,10 +174,10 @@ describe('RedisConsumer holding events back', () => {
     // The order events reach the consumer (and are held): its workers fetch side by side, so it
     // need not be the order they were queued in.
     const reached: string[] = [];
-    const workers = Worker.prototype as unknown as { callProcessJob(job: { id?: string }, ...rest: unknown[]): unknown };
+    const workers = Worker.prototype as unknown as { callProcessJob(job: { data: { requestId: string } }, ...rest: unknown[]): unknown };
     const callProcessJob = workers.callProcessJob;
     const entries = vi.spyOn(workers, 'callProcessJob').mockImplementation(function (this: unknown, job, ...rest) {
-      reached.push(job.id!);
+      reached.push(job.data.requestId);
       return callProcessJob.call(this, job, ...rest);
     });
     const started: string[] = [];
