@@ -33,8 +33,13 @@ export class SqliteItemReads implements ItemReadStore {
 
   /** The item row as it is now (also the read inside the store's write transactions). */
   read(table: string, pk: string, sk: string): StoredItem | undefined {
+    return this.readWithText(table, pk, sk)?.stored;
+  }
+
+  /** `read`, with the item's JSON text as stored (a writer compares it with what it would store). */
+  readWithText(table: string, pk: string, sk: string): { stored: StoredItem; text: string } | undefined {
     const row = this.#getItem.get(table, pk, sk) as ItemRow | undefined;
-    return row && { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version };
+    return row && { stored: { item: JSON.parse(row.item) as Record<string, unknown>, version: row.version }, text: row.item };
   }
 
   async getItem(table: string, pk: string, sk: string): Promise<StoredItem | undefined> {

@@ -139,7 +139,8 @@ export class SqliteSourceStore implements SourceStore {
   async writeItem(w: ItemWrite): Promise<ItemWriteResult> {
     this.#open();
     return this.#db.transaction((): ItemWriteResult => {
-      const old = this.#reads.read(w.table, w.pk, w.sk);
+      const found = this.#reads.readWithText(w.table, w.pk, w.sk);
+      const old = found?.stored;
       if (!conditionHolds(w, old)) return { ok: false, ...(old && { current: old }) };
       let unchanged = false;
       if (w.item === null) {
@@ -148,7 +149,7 @@ export class SqliteSourceStore implements SourceStore {
       } else {
         const text = JSON.stringify(w.item);
         // A write that leaves the item as it was is no change (DynamoDB Streams records none).
-        unchanged = old !== undefined && JSON.stringify(old.item) === text;
+        unchanged = found?.text === text;
         this.#s.putItem.run(w.table, w.pk, w.sk, text, (old?.version ?? 0) + 1);
       }
       const version = w.item === null ? 0 : (old?.version ?? 0) + 1;
