@@ -28,7 +28,8 @@ export async function loadConfigFile(file: string): Promise<unknown> {
   if (!existsSync(path)) throw new ConfigError([`config file must exist (got ${JSON.stringify(file)})`]);
   if (path.endsWith('.json')) {
     try {
-      return JSON.parse(readFileSync(path, 'utf8'));
+      // A byte-order mark (as Windows editors write one) is not JSON, but Node's own require() of a .json skips it.
+      return JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
     } catch (error) {
       throw new ConfigError([`${file} must be valid JSON (${(error as Error).message})`], { cause: error });
     }
@@ -53,7 +54,9 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     return mod.default;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError([`${file} must load without throwing: ${(error as Error).message}`], { cause: error });
+    // A module may throw anything (null, a string): say what it threw.
+    const thrown = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`${file} must load without throwing: ${thrown}`], { cause: error });
   } finally {
     if (compiled) rmSync(compiled, { force: true });
   }

@@ -68,7 +68,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     }
     const groups = applyLayout(Object.keys(found), layoutChoice, p);
     for (const [name, jobNames] of Object.entries(groups)) {
-      if (config.functions?.[name]) {
+      if (config.functions && Object.hasOwn(config.functions, name)) {
         p.add(`functions.${name}`, `not reuse the name of a function the ${layout} layout builds from jobs`, name);
         continue;
       }
@@ -90,7 +90,7 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     // The nano name of a job addresses it in every layout (see Host.resolveTarget).
     for (const job of Object.keys(jobToFunction)) {
       const alias = nanoFunctionName(job);
-      if (config.functions?.[alias]) p.add(`functions.${alias}`, `not reuse the address of job "${job}"`, alias);
+      if (config.functions && Object.hasOwn(config.functions, alias)) p.add(`functions.${alias}`, `not reuse the address of job "${job}"`, alias);
     }
   }
 

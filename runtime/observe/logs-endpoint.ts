@@ -33,7 +33,8 @@ let latest: { entry: InvocationLogEntry; json?: string; text?: string } | undefi
 function frameOf(entry: InvocationLogEntry, format: 'json' | 'text'): string {
   if (latest?.entry !== entry) latest = { entry };
   return latest[format] ??= `event: log\nid: ${entry.requestId.replace(/[\r\n]/g, '')}\n${format === 'text'
-    ? entry.text.replace(/\n$/, '').split('\n').map((l) => `data: ${l}`).join('\n')
+    // Every line ending the event stream knows (CRLF, LF, a lone CR) starts a data line: a CR left inside one would end it early.
+    ? entry.text.replace(/\n$/, '').split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join('\n')
     : `data: ${JSON.stringify(entry)}`}\n\n`;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -125,5 +125,19 @@ describe('resolveConfig', () => {
     expect(problemsOf(() => resolveConfig({ jobs: { layout: 'micro' }, functions: { 'users-getUser': { handler } } }, jobsApp))).toEqual([
       'functions.users-getUser must not reuse the address of job "users/getUser" (got "users-getUser")',
     ]);
+  });
+
+  it('builds a function from a job folder named after one of Object\'s members (constructor, toString)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'neolith-proto-jobs-'));
+    try {
+      for (const folder of ['constructor', 'toString', 'users']) {
+        mkdirSync(join(root, 'resolvers', folder), { recursive: true });
+        writeFileSync(join(root, 'resolvers', folder, 'get.mjs'), 'export const handler = async () => 1;\n');
+      }
+      const resolved = resolveConfig({ jobs: { dir: 'resolvers', layout: 'micro' }, functions: {} }, root);
+      expect(resolved.functions.map((f: { name: string }) => f.name).sort()).toEqual(['constructor', 'toString', 'users']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

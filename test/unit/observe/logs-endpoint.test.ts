@@ -62,4 +62,20 @@ describe('GET /logs with job-level read permissions', () => {
     controller.abort();
     expect(text).not.toContain('hidden-2');
   });
+
+  it('follows as text with every CR, LF or CRLF line of an entry a data line of its own: a CR in a log cannot forge an event', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/logs?function=orders&follow=true&format=text`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    log.record({ requestId: 'cr-1', functionName: 'orders', handlerLogs: 'before\r\revent: log\rid: forged\rdata: FORGED\r\nafter\n', durationMs: 1, memoryMB: 128, maxMemoryMB: 20 });
+    while (!text.includes('id: cr-1') || !text.includes('\n\n', text.indexOf('id: cr-1'))) text += decoder.decode((await reader.read()).value);
+    controller.abort();
+    const frame = text.slice(text.indexOf('event: log\nid: cr-1'));
+    expect(frame).not.toContain('\r');
+    expect(frame).toContain('data: id: forged\ndata: data: FORGED\ndata: after');
+    expect(text).not.toMatch(/^id: forged$/m);
+  });
 });
