@@ -2,6 +2,7 @@ import { LARGEST_ITEM_BYTES, type ItemReadStore, type ShardRef, type SourceStore
 import type { ResolvedSources } from '../../config/index.js';
 import { ConditionalCheckFailedError, InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import { shardFor } from './shard-hash.js';
+import { hasLoneSurrogate } from '../lone-surrogate.js';
 
 /** DynamoDB's limits: 400 KB items, 2048-byte partition keys, 1024-byte sort keys. */
 export const TABLE_LIMITS = {
@@ -386,11 +387,10 @@ function boundText(value: unknown, name: 'from' | 'to'): string {
  * strings too.
  */
 function refuseLoneSurrogate(value: string, what: string): string {
-  if (LONE_SURROGATE.test(value)) throw new InvalidParameterValueError(`${what} must be well-formed Unicode text: it holds a lone surrogate (got ${previewValue(value)})`);
+  if (hasLoneSurrogate(value)) throw new InvalidParameterValueError(`${what} must be well-formed Unicode text: it holds a lone surrogate (got ${previewValue(value)})`);
   return value;
 }
 
-const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * The stored sort key a query cursor (`JSON.stringify([sk])`) holds. Only its
@@ -403,7 +403,7 @@ function queryCursorKey(cursor: unknown): string {
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 1 || typeof parsed[0] !== 'string' || LONE_SURROGATE.test(parsed[0])) {
+  if (!Array.isArray(parsed) || parsed.length !== 1 || typeof parsed[0] !== 'string' || hasLoneSurrogate(parsed[0])) {
     throw new InvalidParameterValueError(`cursor must be the "next" of the previous page of this query (got ${previewValue(cursor)})`);
   }
   return parsed[0];

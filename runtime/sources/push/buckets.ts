@@ -3,6 +3,7 @@ import { DuplicateRequestIdError, type ObjectMeta, type PendingNotification, typ
 import type { ResolvedSources } from '../../config/index.js';
 import { httpStatusOf, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
+import { hasLoneSurrogate } from '../lone-surrogate.js';
 
 /** What buckets are built from. */
 export interface BucketsParts {
@@ -216,7 +217,6 @@ function checkKey(key: string): void {
  * such keys one object, listed under a name that reads back nothing).
  */
 function checkWellFormed(text: string, what: string): void {
-  if (LONE_SURROGATE.test(text)) throw new InvalidParameterValueError(`InvalidArgument: ${what} must be well-formed Unicode text: it holds a lone surrogate`);
+  if (hasLoneSurrogate(text)) throw new InvalidParameterValueError(`InvalidArgument: ${what} must be well-formed Unicode text: it holds a lone surrogate`);
 }
 
-const LONE_SURROGATE = /\p{Surrogate}/u;
