@@ -14,8 +14,18 @@ export interface AccessGateOptions {
   arnOf: (functionName: string) => string;
   /** Maps an `auth.permissions` key (function, job or alias) to a policy key (see `jobKey`). */
   normaliseKey: (key: string) => string;
+  /** The host's region: signatures must be scoped to it. */
+  region: string;
   /** Clock for the signature date window. @defaultValue Date.now */
   now?: () => number;
+}
+
+/** How one surface authenticates its requests. */
+export interface AuthenticateOptions {
+  /** Refuses unsigned requests whatever the anonymous rule (REST routes with `auth: "iam"`). */
+  signedOnly?: boolean;
+  /** The SigV4 service names the surface answers to (`lambda`, `execute-api`…); any when absent. */
+  services?: readonly string[];
 }
 
 /** Who made a request: a verified principal, or `undefined` for an accepted anonymous caller. */
@@ -39,7 +49,9 @@ export class AccessGate {
 
   constructor(auth: ResolvedAuth, options: AccessGateOptions) {
     const principals = new PrincipalDirectory(auth.principals);
-    this.#verifier = new SigV4Verifier(principals, { clockSkewSeconds: auth.clockSkewSeconds, ...(options.now && { now: options.now }) });
+    this.#verifier = new SigV4Verifier(principals, {
+      clockSkewSeconds: auth.clockSkewSeconds, region: options.region, ...(options.now && { now: options.now }),
+    });
     this.#anonymous = auth.anonymous;
     const permissions: Record<string, string[]> = {};
     for (const [key, who] of Object.entries(auth.permissions)) {
@@ -53,20 +65,19 @@ export class AccessGate {
   /**
    * Authenticates a request: a signed one is verified (reading its body
    * through `readBody`), an unsigned one is accepted or refused by
-   * `auth.anonymous`. `signedOnly` refuses unsigned requests whatever the rule
-   * (REST routes with `auth: "iam"`).
+   * `auth.anonymous`.
    */
-  async authenticate(req: IncomingMessage, readBody: () => Promise<Buffer>, signedOnly = false): Promise<Authenticated> {
+  async authenticate(req: IncomingMessage, readBody: () => Promise<Buffer>, options: AuthenticateOptions = {}): Promise<Authenticated> {
     const authorization = req.headers.authorization;
     if (authorization === undefined || authorization === '') {
-      this.#admitAnonymous(req, signedOnly);
+      this.#admitAnonymous(req, options.signedOnly === true);
       return { caller: undefined };
     }
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const pending = this.#verifier.begin({
       method: req.method ?? 'GET', rawPath: q < 0 ? raw : raw.slice(0, q), rawQuery: q < 0 ? '' : raw.slice(q + 1), headers: req.headers,
-    }, authorization);
+    }, authorization, options.services);
     const body = await readBody();
     return { caller: await pending.verify(body), body };
   }

@@ -1,5 +1,5 @@
 export { AccessGate, isLoopback } from './access-gate.js';
-export type { AccessGateOptions, Authenticated } from './access-gate.js';
+export type { AccessGateOptions, Authenticated, AuthenticateOptions } from './access-gate.js';
 export { callerIdentity } from './caller.js';
 export type { CallerIdentity, Principal } from './caller.js';
 export { JwtVerifier } from './jwt-verifier.js';

@@ -36,6 +36,8 @@ export interface PermissionPolicyOptions {
 export const jobKey = (job: string): string => `job:${job}`;
 
 const SID = /^[a-zA-Z0-9_-]{1,100}$/;
+/** Statement ids of `auth.permissions` entries; AddPermission may not take them. */
+const CONFIG_SID = 'neolith-config-';
 const ACTION = /^(lambda:\*|lambda:[a-zA-Z]+|\*)$/;
 /** Lambda's resource-based policy limit per function, bytes. */
 const MAX_POLICY_BYTES = 20 * 1024;
@@ -48,7 +50,8 @@ const MAX_POLICY_BYTES = 20 * 1024;
  * - A principal of another account may do exactly what statements grant it.
  * - A principal of the host's account may do anything to a function that
  *   `auth.permissions` does not list (its IAM identity is trusted, as an
- *   account's own users are); a listed function only if a statement names it.
+ *   account's own users are), or that lists it; a listed function it is named
+ *   on only by an added statement, just that statement's action (and reads).
  */
 export class PermissionPolicy {
   readonly #options: PermissionPolicyOptions;
@@ -63,7 +66,7 @@ export class PermissionPolicy {
     for (const [key, who] of Object.entries(options.permissions)) {
       const resource = key === '*' ? '*' : key.startsWith('job:') ? key.slice(4) : options.arnOf(key);
       this.#fromConfig.set(key, who.map((name, i) => ({
-        Sid: `neolith-config-${i}`, Effect: 'Allow', Principal: this.#principalOf(name), Action: 'lambda:InvokeFunction', Resource: resource,
+        Sid: `${CONFIG_SID}${i}`, Effect: 'Allow', Principal: this.#principalOf(name), Action: 'lambda:InvokeFunction', Resource: resource,
       })));
     }
   }
@@ -83,9 +86,10 @@ export class PermissionPolicy {
   /** Whether `check` would let the caller through; no error built (read filters ask it per entry). */
   allows(caller: Principal, action: string, functionName: string, job?: string): boolean {
     const statements = this.#applicable(functionName, job);
-    return caller.accountId === this.#options.accountId
-      ? !this.#restricted(functionName, job) || statements.some((s) => matches(s, caller))
-      : statements.some((s) => matches(s, caller) && covers(s.Action, action));
+    if (caller.accountId !== this.#options.accountId) return statements.some((s) => matches(s, caller) && covers(s.Action, action));
+    // The account's own principal: free on a function nobody restricted, and on one whose config
+    // names it; a statement added at runtime lets it see the function and do only what its Action covers.
+    return !this.#restricted(functionName, job) || statements.some((s) => matches(s, caller) && (isFromConfig(s) || covers(s.Action, action) || READS.has(action)));
   }
 
   /** Account-wide actions (ListFunctions): the host's own account only. */
@@ -118,7 +122,7 @@ export class PermissionPolicy {
     if (typeof action !== 'string' || !ACTION.test(action)) throw invalid('action', action, ACTION);
     if (typeof principal !== 'string' || !/^\S+$/.test(principal)) throw invalid('principal', principal, /\S+/);
     const existing = this.#added.get(functionName) ?? [];
-    if (existing.some((s) => s.Sid === sid) || sid.startsWith('neolith-config-')) {
+    if (existing.some((s) => s.Sid === sid) || sid.startsWith(CONFIG_SID)) {
       throw new ResourceConflictError(`The statement id (${sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`);
     }
     const statement: PolicyStatement = {
@@ -146,7 +150,7 @@ export class PermissionPolicy {
   remove(functionName: string, sid: string): void {
     const existing = this.#added.get(functionName) ?? [];
     if (!existing.some((s) => s.Sid === sid)) {
-      if (sid.startsWith('neolith-config-')) throw new InvalidParameterValueError(`Statement ${sid} comes from auth.permissions in the config file; change it there`);
+      if (sid.startsWith(CONFIG_SID)) throw new InvalidParameterValueError(`Statement ${sid} comes from auth.permissions in the config file; change it there`);
       throw new ResourceNotFoundError(`Statement ${sid} is not found in resource policy.`);
     }
     this.#added.set(functionName, existing.filter((s) => s.Sid !== sid));
@@ -197,7 +201,15 @@ export class PermissionPolicy {
   }
 }
 
+/** Actions that only look at a function: a principal any statement names may see the function it may use. */
+const READS = new Set(['lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:GetPolicy', 'lambda:GetFunctionConcurrency', 'lambda:GetFunctionEventInvokeConfig', 'lambda:ListVersionsByFunction', 'lambda:ListAliases']);
+
+const isFromConfig = (statement: PolicyStatement): boolean => statement.Sid.startsWith(CONFIG_SID);
+
 function matches(statement: PolicyStatement, caller: Principal): boolean {
+  // aws:SourceArn and aws:SourceAccount exist only when a service calls on a resource's behalf;
+  // a principal's own signed call has neither, so a statement that conditions on them does not match it.
+  if (statement.Condition) return false;
   const p = statement.Principal;
   if (p === '*') return true;
   if (!('AWS' in p)) return false;

@@ -38,19 +38,22 @@ export class SigV4Verifier {
   readonly #principals: PrincipalDirectory;
   readonly #skewMs: number;
   readonly #now: () => number;
+  readonly #region: string;
   readonly #signers = new Map<string, SignatureV4>();
 
-  constructor(principals: PrincipalDirectory, options: { clockSkewSeconds: number; now?: () => number }) {
+  constructor(principals: PrincipalDirectory, options: { clockSkewSeconds: number; region: string; now?: () => number }) {
     this.#principals = principals;
     this.#skewMs = options.clockSkewSeconds * 1000;
+    this.#region = options.region;
     this.#now = options.now ?? Date.now;
   }
 
   /**
    * Checks what can be checked before the body is read: the Authorization
-   * header's form, the key, the date. Throws Lambda's errors.
+   * header's form, the key, the credential scope (the host's region, one of
+   * `services` when given), the date. Throws Lambda's errors.
    */
-  begin(request: SignedRequest, authorization: string): PendingSignature {
+  begin(request: SignedRequest, authorization: string, services?: readonly string[]): PendingSignature {
     const match = AUTHORIZATION.exec(authorization.trim());
     if (!match) {
       throw new InvalidSignatureError('Authorization header must be "AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>"');
@@ -58,6 +61,11 @@ export class SigV4Verifier {
     const [, accessKeyId = '', day = '', region = '', service = '', signedList = '', signature = ''] = match;
     const keyed = this.#principals.byAccessKey(accessKeyId);
     if (!keyed) throw new UnrecognizedClientError('The security token included in the request is invalid.');
+    // A signature scoped elsewhere was made for another endpoint: AWS refuses it before looking at it.
+    if (region !== this.#region) throw new InvalidSignatureError(`Credential should be scoped to a valid region. (the host's region is '${this.#region}', not '${region}')`);
+    if (services && !services.includes(service)) {
+      throw new InvalidSignatureError(`Credential should be scoped to correct service: '${services[0]}'. (not '${service}')`);
+    }
     const amzDate = single(request.headers['x-amz-date']);
     const date = amzDate === undefined ? undefined : parseAmzDate(amzDate);
     if (amzDate === undefined || date === undefined) {

@@ -33,7 +33,7 @@ export type GatewayIdentity = OidcIdentity | IamIdentity;
  * signed request over the given body, and knows the host's account.
  */
 export interface SigV4Gate {
-  authenticate(req: IncomingMessage, readBody: () => Promise<Buffer>, signedOnly?: boolean): Promise<{ caller: Principal | undefined }>;
+  authenticate(req: IncomingMessage, readBody: () => Promise<Buffer>, options?: { signedOnly?: boolean; services?: readonly string[] }): Promise<{ caller: Principal | undefined }>;
   readonly policy: { checkAccount(caller: Principal, action: string): void };
 }
 
@@ -46,6 +46,8 @@ export interface SignedGatewayRequest {
 
 /** The action a SigV4 principal must be allowed for GraphQL (its own account's principals are). */
 const GRAPHQL_ACTION = 'appsync:GraphQL';
+/** AppSync's own service name; `lambda` too, so one set of SDK signing settings reaches the whole host. */
+const GRAPHQL_SIGNING = { signedOnly: true, services: ['appsync', 'lambda'] } as const;
 const SIGV4_PREFIX = 'AWS4-';
 
 /**
@@ -128,7 +130,7 @@ export class IdentityVerifier {
     const body = signed.body ?? Buffer.alloc(0);
     let caller: Principal | undefined;
     try {
-      ({ caller } = await gate.authenticate(signed.req, () => Promise.resolve(body), true));
+      ({ caller } = await gate.authenticate(signed.req, () => Promise.resolve(body), GRAPHQL_SIGNING));
       if (!caller) throw new MissingAuthenticationTokenError('Missing Authentication Token');
       gate.policy.checkAccount(caller, GRAPHQL_ACTION);
     } catch (error) {

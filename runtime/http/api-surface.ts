@@ -48,7 +48,7 @@ export function createApiSurface(parts: ApiSurfaceParts): ApiSurface {
   const auth = config.http.auth;
   const access = auth
     ? new AccessGate(auth, {
-        accountId: config.accountId, arnOf, normaliseKey: (key) => normaliseKey(registry, key),
+        accountId: config.accountId, region: config.region, arnOf, normaliseKey: (key) => normaliseKey(registry, key),
         ...(parts.now && { now: parts.now }),
       })
     : undefined;

@@ -105,7 +105,7 @@ export function lambdaApi(parts: LambdaApiParts): HttpRoute {
     // The one branch auth-off requests pay.
     if (parts.access) {
       const limit = operation === 'InvokeFunction' || operation === 'InvokeWithResponseStream' ? parts.maxBodyBytes : MAX_MANAGEMENT_BODY_BYTES;
-      const auth = await parts.access.authenticate(ctx.req, () => readBody(ctx.req, limit));
+      const auth = await parts.access.authenticate(ctx.req, () => readBody(ctx.req, limit), LAMBDA_SIGNING);
       call.caller = auth.caller;
       call.body = auth.body;
     }
@@ -113,6 +113,9 @@ export function lambdaApi(parts: LambdaApiParts): HttpRoute {
     return true;
   };
 }
+
+/** Lambda's API answers signatures scoped to Lambda only. */
+const LAMBDA_SIGNING = { services: ['lambda'] } as const;
 
 const BASIC = new Set<Operation>(['ListFunctions', 'GetFunction', 'InvokeFunction', 'InvokeWithResponseStream']);
 

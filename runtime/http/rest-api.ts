@@ -67,7 +67,7 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
       let authorizer: ApiGatewayProxyEventV2['requestContext']['authorizer'];
       const target = parts.registry.resolve(route.target);
       if (route.auth === 'iam') {
-        const auth = await parts.access!.authenticate(req, () => readBody(req, parts.maxBodyBytes), true);
+        const auth = await parts.access!.authenticate(req, () => readBody(req, parts.maxBodyBytes), { signedOnly: true, services: ['execute-api'] });
         const caller = auth.caller!;
         parts.access!.policy.check(caller, 'lambda:InvokeFunction', target.fn.spec.name, target.job);
         body = auth.body;

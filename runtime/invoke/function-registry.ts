@@ -109,7 +109,10 @@ export class FunctionRegistry {
       };
       if (spec.inputSchema) fn.validate = ajv.compile(spec.inputSchema);
       this.#byName.set(spec.name, fn);
-      this.#targets.set(spec.name, { fn });
+      // A function holding one job runs that job when called by its own name: the target says so,
+      // so the job's permissions and input schema hold however it is addressed.
+      const jobs = spec.kind === 'jobs' ? Object.keys(spec.jobs) : [];
+      this.#targets.set(spec.name, jobs.length === 1 ? { fn, job: jobs[0]! } : { fn });
     }
     for (const [job, fnName] of Object.entries(config.jobToFunction)) {
       const target = { fn: this.#byName.get(fnName)!, job };

@@ -72,6 +72,15 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect(ok.StatusCode).toBe(200);
   });
 
+  it('holds a job\'s permissions when its one-job function is called by its own name', async () => {
+    // Micro layout: the catalog function holds only catalog/getItem, so both names reach the same code.
+    expect(await failure(bob.send(new InvokeCommand({ FunctionName: 'catalog', Payload: '{}' })))).toMatchObject({
+      name: 'AccessDeniedException', status: 403, message: expect.stringContaining('function:catalog'),
+    });
+    const out = await alice.send(new InvokeCommand({ FunctionName: 'catalog', Payload: '{"pathParameters":{"id":"7"}}' }));
+    expect(JSON.parse(text(out.Payload))).toMatchObject({ statusCode: 200, body: '{"item":"7"}' });
+  });
+
   it('shows a restricted function\'s records, logs and mappings only to the principals its permissions name', async () => {
     const get = async (who: 'alice' | 'bob', path: string) => {
       const [id, secret] = who === 'alice' ? ['AKIAALICE00000000001', 'alice-secret'] : ['AKIABOB0000000000001', 'bob-secret'];
@@ -139,6 +148,22 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect(await failure(client('AKIAALICE00000000001', 'not-alice').send(new InvokeCommand({ FunctionName: 'echo' })))).toMatchObject({
       name: 'InvalidSignatureException', status: 403, message: expect.stringContaining('signature we calculated does not match'),
     });
+  });
+
+  it('refuses a signature scoped to another region or another service with 403 InvalidSignatureException', async () => {
+    expect(await failure(client('AKIAALICE00000000001', 'alice-secret', { region: 'eu-west-1' }).send(new InvokeCommand({ FunctionName: 'echo' })))).toEqual({
+      name: 'InvalidSignatureException', status: 403,
+      message: "Credential should be scoped to a valid region. (the host's region is 'us-east-1', not 'eu-west-1')",
+    });
+    const url = new URL(`${server.url}/2015-03-31/functions/echo/invocations`);
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret' }, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'),
+    });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host }, body: '{}' });
+    const response = await fetch(url, { method: 'POST', headers: signed.headers, body: '{}' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+    expect((await response.json() as { message: string }).message).toBe("Credential should be scoped to correct service: 'lambda'. (not 's3')");
   });
 
   it('refuses a signature dated outside the 5 minute window', async () => {

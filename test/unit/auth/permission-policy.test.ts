@@ -29,6 +29,29 @@ describe('PermissionPolicy', () => {
     expect(allowed(policy, 'bob', 'secret')).toBe(false);
   });
 
+  it('lets a same-account principal an added statement names on a restricted function see it and do only what the statement covers', () => {
+    const policy = make({ secret: ['alice'] });
+    expect(allowed(policy, 'alice', 'secret', 'lambda:PutFunctionConcurrency')).toBe(true);
+    policy.add('secret', { StatementId: 'anyone', Action: 'lambda:InvokeFunction', Principal: '*' });
+    expect(allowed(policy, 'bob', 'secret')).toBe(true);
+    expect(allowed(policy, 'bob', 'secret', 'lambda:GetFunction')).toBe(true);
+    expect(allowed(policy, 'bob', 'secret', 'lambda:GetPolicy')).toBe(true);
+    expect(allowed(policy, 'bob', 'secret', 'lambda:PutFunctionConcurrency')).toBe(false);
+    expect(allowed(policy, 'bob', 'secret', 'lambda:AddPermission')).toBe(false);
+    expect(allowed(policy, 'bob', 'secret', 'lambda:UpdateFunctionEventInvokeConfig')).toBe(false);
+    policy.add('secret', { StatementId: 'all', Action: 'lambda:*', Principal: 'bob' });
+    expect(allowed(policy, 'bob', 'secret', 'lambda:PutFunctionConcurrency')).toBe(true);
+  });
+
+  it('never lets a statement conditioned on SourceArn or SourceAccount admit a principal\'s own call', () => {
+    const policy = make();
+    policy.add('open', { StatementId: 'acct', Action: 'lambda:InvokeFunction', Principal: '222222222222', SourceAccount: '222222222222' });
+    policy.add('open', { StatementId: 'arn', Action: 'lambda:InvokeFunction', Principal: '*', SourceArn: 'arn:aws:s3:::uploads' });
+    expect(allowed(policy, 'partner', 'open')).toBe(false);
+    policy.add('open', { StatementId: 'plain', Action: 'lambda:InvokeFunction', Principal: '222222222222' });
+    expect(allowed(policy, 'partner', 'open')).toBe(true);
+  });
+
   it('lets cross-account principals do only what a statement grants', () => {
     const policy = make({ shared: ['partner'] });
     expect(allowed(policy, 'partner', 'shared')).toBe(true);

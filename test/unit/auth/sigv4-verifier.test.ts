@@ -6,12 +6,12 @@ import { InvalidSignatureError, UnrecognizedClientError } from '../../../runtime
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 const principals = new PrincipalDirectory([{ name: 'alice', accessKeyId: 'AKIAALICE00000000001', secretAccessKey: 'alice-secret', accountId: '111111111111' }]);
-const verifier = new SigV4Verifier(principals, { clockSkewSeconds: 300, now: () => NOW });
+const verifier = new SigV4Verifier(principals, { clockSkewSeconds: 300, region: 'us-east-1', now: () => NOW });
 
-async function signedRequest(options: { secret?: string; at?: number; path?: string; query?: Record<string, string>; body?: string; headers?: Record<string, string> } = {}) {
+async function signedRequest(options: { region?: string; service?: string; secret?: string; at?: number; path?: string; query?: Record<string, string>; body?: string; headers?: Record<string, string> } = {}) {
   const signer = new SignatureV4({
     credentials: { accessKeyId: 'AKIAALICE00000000001', secretAccessKey: options.secret ?? 'alice-secret' },
-    region: 'us-east-1', service: 'lambda', sha256: Hash.bind(null, 'sha256'),
+    region: options.region ?? 'us-east-1', service: options.service ?? 'lambda', sha256: Hash.bind(null, 'sha256'),
   });
   const path = options.path ?? '/2015-03-31/functions/echo/invocations';
   const signed = await signer.sign({
@@ -42,6 +42,17 @@ describe('SigV4Verifier', () => {
     await expect(verifier.begin(r.request, r.authorization).verify(Buffer.from('{"x":1}'))).rejects.toThrow(InvalidSignatureError);
     const tampered = { ...r.request, headers: { ...r.request.headers, 'content-type': 'text/plain' } };
     await expect(verifier.begin(tampered, r.authorization).verify(r.body)).rejects.toThrow(InvalidSignatureError);
+  });
+
+  it('refuses a signature scoped to another region, or to a service the surface does not answer to', async () => {
+    const elsewhere = await signedRequest({ region: 'eu-west-1' });
+    expect(() => verifier.begin(elsewhere.request, elsewhere.authorization)).toThrow(InvalidSignatureError);
+    expect(() => verifier.begin(elsewhere.request, elsewhere.authorization)).toThrow(/^Credential should be scoped to a valid region\. .*'eu-west-1'/);
+    const s3 = await signedRequest({ service: 's3' });
+    expect(() => verifier.begin(s3.request, s3.authorization, ['lambda'])).toThrow(/^Credential should be scoped to correct service: 'lambda'\. \(not 's3'\)$/);
+    await expect(verifier.begin(s3.request, s3.authorization).verify(s3.body)).resolves.toMatchObject({ name: 'alice' });
+    const appsync = await signedRequest({ service: 'appsync' });
+    await expect(verifier.begin(appsync.request, appsync.authorization, ['appsync', 'lambda']).verify(appsync.body)).resolves.toMatchObject({ name: 'alice' });
   });
 
   it('refuses an unknown key before anything else', async () => {
