@@ -18,9 +18,9 @@ export interface LogsEndpointParts {
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
-/** A follower this far behind is dropped rather than buffered without bound. */
+/** A follower this far behind (bytes waiting besides the newest frame) is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
-/** Followers at once, per host: each holds a socket and up to MAX_BUFFERED_BYTES. */
+/** Followers at once, per host: each holds a socket and up to MAX_BUFFERED_BYTES plus one frame. */
 export const MAX_FOLLOWERS = 100;
 
 /**
@@ -139,8 +139,10 @@ export class LogsEndpoint {
     const write = (entry: InvocationLogEntry) => {
       if (functionName !== undefined && entry.functionName !== functionName) return;
       if (!canRead(entry.functionName, entry.job)) return;
-      res.write(frameOf(entry, format));
-      if (res.writableLength > MAX_BUFFERED_BYTES) end();
+      const frame = frameOf(entry, format);
+      res.write(frame);
+      // Behind means more than the limit waiting besides this frame: one large entry never drops a reader that keeps up.
+      if (res.writableLength > MAX_BUFFERED_BYTES + frame.length) end();
     };
     // Backlog and subscription in one synchronous step: no entry can fall between them.
     res.write(': following\n\n');

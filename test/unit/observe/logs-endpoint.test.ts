@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../../runtime/errors/index.js';
 import { InvocationLog, LogsEndpoint } from '../../../runtime/observe/index.js';
@@ -32,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await endpoint.close();
+  server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
@@ -77,5 +78,48 @@ describe('GET /logs with job-level read permissions', () => {
     expect(frame).not.toContain('\r');
     expect(frame).toContain('data: id: forged\ndata: data: FORGED\ndata: after');
     expect(text).not.toMatch(/^id: forged$/m);
+  });
+
+  it('keeps a follower that reads through an entry far over the 1 MiB slow-reader limit', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/logs?function=orders&follow=true`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    // Quotes double in JSON: a 4 MiB frame, more than a loopback socket takes at once.
+    log.record({ requestId: 'huge', functionName: 'orders', handlerLogs: `${'"'.repeat(2 * 1024 * 1024)}\n`, durationMs: 1, memoryMB: 128, maxMemoryMB: 20 });
+    record('after-huge');
+    for (;;) {
+      const { value, done } = await reader.read();
+      expect(done).toBe(false);
+      text += decoder.decode(value, { stream: true });
+      if (text.includes('id: after-huge')) break;
+    }
+    controller.abort();
+    expect(text).toContain('id: huge');
+  });
+
+  it('drops a follower that stops reading once it is more than 1 MiB behind, and ends its stream', async () => {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.pause();
+    socket.write(`GET /logs?function=orders&follow=true HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+    // The request is in once the server answers; reading nothing from here on.
+    await new Promise<void>((resolve) => socket.once('readable', resolve));
+    const chunk = 'x'.repeat(512 * 1024);
+    for (let i = 0; i < 64; i++) log.record({ requestId: `flood-${i}`, functionName: 'orders', handlerLogs: `${chunk}\n`, durationMs: 1, memoryMB: 128, maxMemoryMB: 20 });
+    // The response ends (chunked encoding's last chunk) before all 64 entries (32 MiB) are sent.
+    let text = '';
+    await new Promise<void>((resolve) => {
+      socket.on('data', (data: Buffer) => {
+        text += data.toString('latin1');
+        if (text.endsWith('\r\n0\r\n\r\n')) resolve();
+      });
+      socket.resume();
+    });
+    socket.destroy();
+    expect(text).toContain('id: flood-0');
+    expect(text).not.toContain('id: flood-63');
   });
 });
