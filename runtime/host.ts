@@ -125,7 +125,11 @@ export class Host {
     const { raw, rootDir } = await readConfig(options);
     const config = resolveConfig(raw, rootDir, options.overrides);
     checkDestinations(config);
-    mkdirSync(config.stateDir, { recursive: true });
+    try {
+      mkdirSync(config.stateDir, { recursive: true });
+    } catch (error) {
+      throw new ConfigError([`stateDir cannot be created: ${(error as Error).message}`], { cause: error });
+    }
     removeStaleTmp(join(config.stateDir, 'tmp'));
     const packager = new FunctionPackager(config.rootDir);
     let packages;

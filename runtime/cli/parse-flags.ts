@@ -9,12 +9,28 @@ export function parseFlags<T>(parse: () => T): T {
   }
 }
 
+/**
+ * A whole number in decimal digits from `min` to `max`: `Number()` alone would take "", " 8", "0x10"
+ * and "1e3", which no one means as a count or a port.
+ */
+export function integerFlag(flag: string, value: string, min: number, max: number): number {
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`${flag} must be an integer from ${min} to ${max} (got ${JSON.stringify(value.slice(0, 64))})`);
+  return n;
+}
+
+/** A non-negative decimal number (`2`, `0.5`), at most `max` when given, in plain digits for the same reason. */
+export function decimalFlag(flag: string, value: string, max?: number): number {
+  const n = /^\d{1,16}(\.\d{1,16})?$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= (max ?? Infinity))) {
+    throw new UsageError(`${flag} must be ${max === undefined ? 'a non-negative number' : `a number from 0 to ${max}`} (got ${JSON.stringify(value.slice(0, 64))})`);
+  }
+  return n;
+}
+
 /** A port number flag, or undefined when absent. */
 export function portFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got ${JSON.stringify(value)})`);
-  return port;
+  return value === undefined ? undefined : integerFlag('--port', value, 0, 65535);
 }
 
 /** A --layout flag, or undefined when absent. */

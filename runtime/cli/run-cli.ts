@@ -38,7 +38,10 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`neolith: unknown command "${name}"\n\n${overview}\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // After "--" every argument is a value, "-h" too.
+  const end = rest.indexOf('--');
+  const flags = end < 0 ? rest : rest.slice(0, end);
+  if (flags.includes('--help') || flags.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }

@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   NotFoundException: 404,
   InsecureBindError: 500,
   PortInUseError: 500,
+  AddressUnavailableError: 500,
 };
 
 /** HTTP status for an error the host raised; 500 for anything unexpected. */

@@ -20,4 +20,5 @@ export { UnauthorizedError } from './unauthorized-error.js';
 export { RouteNotFoundError } from './route-not-found-error.js';
 export { InsecureBindError } from './insecure-bind-error.js';
 export { PortInUseError } from './port-in-use-error.js';
+export { AddressUnavailableError } from './address-unavailable-error.js';
 export { previewValue } from './value-preview.js';

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serveProcess } from '../support/serve-process.js';
@@ -42,6 +43,21 @@ describe('neolith CLI', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('says in one line why it cannot listen on a --host, or use a --state', async () => {
+    const foreign = await neolith(['serve', '--config', config, '--state', state.path, '--host', '192.0.2.1', '--port', '0', '--insecure']);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/^neolith serve: cannot listen on 192\.0\.2\.1 port 0: the address is not one of this machine's/m);
+    const unnamed = await neolith(['serve', '--config', config, '--state', state.path, '--host', 'no-such-host.invalid', '--port', '0', '--insecure']);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/^neolith serve: cannot listen on no-such-host\.invalid port 0: the host name (does not resolve|could not be resolved)/m);
+    const file = `${state.path}/a-file`;
+    writeFileSync(file, '');
+    const stateless = await neolith(['serve', '--config', config, '--state', `${file}/state`, '--port', '0']);
+    expect(stateless.code).toBe(1);
+    expect(stateless.stderr).toBe(`neolith serve: Invalid neolith config: stateDir cannot be created: ENOTDIR: not a directory, mkdir '${file}/state'\n`);
+    for (const result of [foreign, unnamed, stateless]) expect(result.stderr).not.toContain('    at ');
   });
 
   it('refuses unknown commands, flags and values with exit code 2 and the help', async () => {

@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CompareLayout } from '../../compare/index.js';
 import type { Command } from '../command.js';
-import { parseFlags } from '../parse-flags.js';
+import { decimalFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const DEFAULT_WORKLOAD = 'bench/workloads/reference.json';
 const LAYOUTS = ['nano', 'micro', 'mono'];
+/** The longest --duration-ms: a day per layout. */
+const MAX_DURATION_MS = 86_400_000;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -47,8 +49,8 @@ Options:
     const { compareLayouts, formatComparison, loadWorkload, renderHtmlReport } = await import('../../compare/index.js');
     const workload = loadWorkload(file);
     if (values['duration-ms'] !== undefined) {
-      const n = Number(values['duration-ms']);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--duration-ms must be a positive number (got ${JSON.stringify(values['duration-ms'])})`);
+      const n = decimalFlag('--duration-ms', values['duration-ms'], MAX_DURATION_MS);
+      if (n === 0) throw new UsageError('--duration-ms must be more than 0');
       workload.durationMs = n;
     }
     const progress = progressReporter();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
-import { parseFlags } from '../parse-flags.js';
+import { integerFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 import { print } from './invocations.js';
 
@@ -20,7 +20,7 @@ event again as a new invocation (a new request id) and removes the dead letter.
 Options:
   --url URL         ${HOST_URL_HELP}
   --function NAME   list: only this function
-  --limit N         list: at most N, newest first (default 100)
+  --limit N         list: at most N (1–1000), newest first (default 100)
   -h, --help        show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -33,7 +33,7 @@ Options:
     if (action === 'list' && !id) {
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
-      if (values.limit) query.set('limit', values.limit);
+      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, 1000)));
       print(await requestHost(url, `/dead-letters?${query}`));
       return 0;
     }

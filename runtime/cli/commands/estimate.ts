@@ -5,11 +5,14 @@ import {
 } from '../../observe/index.js';
 import type { Command } from '../command.js';
 import { HostRequestError } from '../host-request-error.js';
+import { hostUrl } from '../host-client.js';
 import { fetchHost } from '../host-stream.js';
-import { parseFlags } from '../parse-flags.js';
+import { decimalFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const FORMULA = 'concurrent executions = events per second × function duration (s)';
+/** The longest --window-ms: an hour (a timer past 2^31 ms would fire at once). */
+const MAX_WINDOW_MS = 3_600_000;
 
 export const estimateCommand: Command = {
   name: 'estimate',
@@ -29,7 +32,7 @@ Options:
                     observed rate and mean duration give the estimate, shown
                     beside the peak concurrency the host actually reached
   --window-ms MS    with --url: the rate is measured between two scrapes MS
-                    apart; 0 = since the host started (default 5000)
+                    apart, up to an hour; 0 = since the host started (default 5000)
   --json            print JSON
   -h, --help        show this help
 
@@ -46,15 +49,17 @@ Example:
 
     if (values.url === undefined) {
       if (values['window-ms'] !== undefined) throw new UsageError('--window-ms goes with --url');
-      const rate = numberFlag('--rate', values.rate);
-      const durationMs = numberFlag('--duration-ms', values['duration-ms']);
+      if (values.rate === undefined) throw new UsageError('--rate is required');
+      if (values['duration-ms'] === undefined) throw new UsageError('--duration-ms is required');
+      const rate = decimalFlag('--rate', values.rate);
+      const durationMs = decimalFlag('--duration-ms', values['duration-ms']);
       const estimate = estimateConcurrency(rate, durationMs);
       process.stdout.write(values.json ? `${JSON.stringify(estimate)}\n` : `${formatEstimate(estimate)}\n`);
       return 0;
     }
 
-    const windowMs = values['window-ms'] === undefined ? 5000 : numberFlag('--window-ms', values['window-ms']);
-    const url = values.url.replace(/\/+$/, '');
+    const windowMs = values['window-ms'] === undefined ? 5000 : decimalFlag('--window-ms', values['window-ms'], MAX_WINDOW_MS);
+    const url = hostUrl(values.url);
     const before = windowMs > 0 ? await scrape(url) : undefined;
     const started = performance.now();
     if (before) await new Promise((resolve) => setTimeout(resolve, windowMs));
@@ -102,13 +107,6 @@ export function formatMetricsEstimate(url: string, result: MetricsEstimate, wind
     line(header),
     ...rows.map(line),
   ].join('\n');
-}
-
-function numberFlag(flag: string, value: string | undefined): number {
-  if (value === undefined) throw new UsageError(`${flag} is required`);
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a non-negative number (got ${JSON.stringify(value)})`);
-  return n;
 }
 
 async function scrape(url: string): Promise<PrometheusSample[]> {

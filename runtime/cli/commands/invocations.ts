@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
-import { parseFlags } from '../parse-flags.js';
+import { integerFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const invocationsCommand: Command = {
@@ -18,7 +18,7 @@ Options:
   --wait SECONDS    show: wait up to SECONDS (≤ 20) for the record to be final
   --function NAME   list: only this function
   --status S        list: only QUEUED, RUNNING, SUCCEEDED, FAILED or EXPIRED
-  --limit N         list: at most N records, newest first (default 100)
+  --limit N         list: at most N records (1–1000), newest first (default 100)
   -h, --help        show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -35,7 +35,7 @@ Options:
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);
-      if (values.limit) query.set('limit', values.limit);
+      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, 1000)));
       print(await requestHost(url, `/invocations?${query}`));
       return 0;
     }

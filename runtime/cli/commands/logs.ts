@@ -3,7 +3,7 @@ import type { InvocationLogEntry } from '../../observe/index.js';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { fetchHost } from '../host-stream.js';
-import { parseFlags } from '../parse-flags.js';
+import { integerFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const logsCommand: Command = {
@@ -33,7 +33,7 @@ Options:
     if (!name || positionals.length > 1) throw new UsageError('give exactly one FUNCTION');
     const requestId = values['request-id'];
     if (requestId !== undefined && values.follow) throw new UsageError('--request-id and --follow do not go together: an invocation\'s log is complete once it is listed');
-    const limit = values.limit === undefined ? (values.follow ? 0 : 20) : limitFlag(values.limit);
+    const limit = values.limit === undefined ? (values.follow ? 0 : 20) : integerFlag('--limit', values.limit, 0, 1000);
     const url = hostUrl(values.url);
     const print = (entry: InvocationLogEntry) => process.stdout.write(values.json ? `${JSON.stringify(entry)}\n` : entry.text);
     const query = new URLSearchParams({ function: name });
@@ -84,10 +84,4 @@ async function follow(url: string, query: URLSearchParams, limit: number, print:
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-}
-
-function limitFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new UsageError(`--limit must be an integer from 0 to 1000 (got ${JSON.stringify(value)})`);
-  return n;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PortInUseError } from '../../errors/index.js';
+import { AddressUnavailableError, PortInUseError } from '../../errors/index.js';
 import type { Command } from '../command.js';
 import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
 
@@ -42,10 +42,14 @@ Options:
       address = await host.listen({ insecure: values.insecure ?? false });
     } catch (error) {
       await host.close();
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        const port = values.port ?? host.config.port;
-        throw new PortInUseError(`port ${port} on ${values.host ?? host.config.host} is in use: stop what holds it, or pass --port N (0 picks a free one; with npm start: npm start -- --port N)`, { cause: error });
+      const code = (error as NodeJS.ErrnoException).code;
+      const port = values.port ?? host.config.port;
+      const bindHost = values.host ?? host.config.host;
+      if (code === 'EADDRINUSE') {
+        throw new PortInUseError(`port ${port} on ${bindHost} is in use: stop what holds it, or pass --port N (0 picks a free one; with npm start: npm start -- --port N)`, { cause: error });
       }
+      const why = code === undefined ? undefined : UNAVAILABLE[code];
+      if (why) throw new AddressUnavailableError(`cannot listen on ${bindHost} port ${port}: ${why}`, { cause: error });
       throw error;
     }
     // Listen for signals before saying we are up: a supervisor may signal as soon as it reads the line.
@@ -65,4 +69,12 @@ Options:
     await host.close();
     return 0;
   },
+};
+
+/** Why a bind failed, by the system's error code, for the errors a mistyped --host or --port causes. */
+const UNAVAILABLE: Record<string, string> = {
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s (use 127.0.0.1, 0.0.0.0 or an address of one of its interfaces)',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (no name server answered)',
+  EACCES: 'ports below 1024 need privileges this process does not have: pass --port N above 1023',
 };
