@@ -15,7 +15,7 @@ import {
   type ResolvedAsyncPolicy,
   type ResolvedConfig,
 } from './resolved-config.js';
-import { validateConfig } from './validate-config.js';
+import { FUNCTION_NAME_PATTERN, validateConfig } from './validate-config.js';
 import { resolveSources } from './validate-sources.js';
 
 /** Command-line overrides of config fields (`neolith serve --layout …`). */
@@ -68,6 +68,11 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     }
     const groups = applyLayout(Object.keys(found), layoutChoice, p);
     for (const [name, jobNames] of Object.entries(groups)) {
+      // A job's folder and file make the name: Lambda's API, ARNs and the SDK take no other kind.
+      if (!FUNCTION_NAME_PATTERN.test(name)) {
+        p.add('jobs.layout', `build function names of 1–64 letters, digits, "-" or "_": rename the folder or file of ${jobNames.slice(0, 3).map((j) => JSON.stringify(j)).join(', ')}`, name);
+        continue;
+      }
       if (config.functions && Object.hasOwn(config.functions, name)) {
         p.add(`functions.${name}`, `not reuse the name of a function the ${layout} layout builds from jobs`, name);
         continue;

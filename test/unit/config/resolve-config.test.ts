@@ -108,6 +108,22 @@ describe('resolveConfig', () => {
     ]);
   });
 
+  it('refuses a layout that would build a function name Lambda does not take, naming the jobs to rename', () => {
+    const dir = mkdtempSync(join(empty, 'names-'));
+    const long = `a${'x'.repeat(63)}`;
+    for (const [folder, file] of [['my domain', 'getThing'], ['orders', long]] as const) {
+      mkdirSync(join(dir, 'resolvers', folder), { recursive: true });
+      writeFileSync(join(dir, 'resolvers', folder, `${file}.mjs`), 'export const handler = async () => 1;\n');
+    }
+    const rule = 'jobs.layout must build function names of 1–64 letters, digits, "-" or "_": rename the folder or file of';
+    expect(problemsOf(() => resolveConfig({ jobs: { layout: 'micro' } }, dir))).toEqual([`${rule} "my domain/getThing" (got "my domain")`]);
+    expect(problemsOf(() => resolveConfig({ jobs: { layout: 'nano' } }, dir))).toEqual([
+      `${rule} "my domain/getThing" (got "my domain-getThing")`,
+      `${rule} "orders/${long}" (got "orders-${long}")`,
+    ]);
+    expect(resolveConfig({ jobs: { layout: 'mono' } }, dir).functions.map((f) => f.name)).toEqual(['app']);
+  });
+
   it('reports settings for jobs that do not exist and a missing jobs folder', () => {
     expect(problemsOf(() => resolveConfig({ jobs: { settings: { 'users/nope': {} } } }, jobsApp))).toEqual([
       'jobs.settings.users/nope must name an existing job (got "users/nope")',
