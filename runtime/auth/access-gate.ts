@@ -14,6 +14,8 @@ export interface AccessGateOptions {
   arnOf: (functionName: string) => string;
   /** Maps an `auth.permissions` key (function, job or alias) to a policy key (see `jobKey`). */
   normaliseKey: (key: string) => string;
+  /** The job a function runs when called by its own name (see `PermissionPolicyOptions.jobOf`). */
+  jobOf?: (functionName: string) => string | undefined;
   /** The host's region: signatures must be scoped to it. */
   region: string;
   /** Clock for the signature date window. @defaultValue Date.now */
@@ -58,7 +60,9 @@ export class AccessGate {
       const normal = key === '*' ? '*' : options.normaliseKey(key);
       permissions[normal] = [...(permissions[normal] ?? []), ...who];
     }
-    this.policy = new PermissionPolicy({ accountId: options.accountId, permissions, principals, arnOf: options.arnOf });
+    this.policy = new PermissionPolicy({
+      accountId: options.accountId, permissions, principals, arnOf: options.arnOf, ...(options.jobOf && { jobOf: options.jobOf }),
+    });
     this.jwt = auth.jwt ? new JwtVerifier(auth.jwt) : undefined;
   }
 

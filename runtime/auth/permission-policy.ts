@@ -30,6 +30,12 @@ export interface PermissionPolicyOptions {
   principals: PrincipalDirectory;
   /** ARN of a function, for statements and messages. */
   arnOf: (functionName: string) => string;
+  /**
+   * The job a function runs when called by its own name (its only one): a
+   * question about the function is then one about that job, so a job's
+   * permissions hide it from listings as they refuse it at invoke.
+   */
+  jobOf?: (functionName: string) => string | undefined;
 }
 
 /** Key of a job in the permission maps (function names and jobs never collide: jobs hold a "/"). */
@@ -84,7 +90,7 @@ export class PermissionPolicy {
   }
 
   /** Whether `check` would let the caller through; no error built (read filters ask it per entry). */
-  allows(caller: Principal, action: string, functionName: string, job?: string): boolean {
+  allows(caller: Principal, action: string, functionName: string, job = this.#options.jobOf?.(functionName)): boolean {
     const statements = this.#applicable(functionName, job);
     if (caller.accountId !== this.#options.accountId) return statements.some((s) => matches(s, caller) && covers(s.Action, action));
     // The account's own principal: free on a function nobody restricted, and on one whose config

@@ -49,6 +49,7 @@ export function createApiSurface(parts: ApiSurfaceParts): ApiSurface {
   const access = auth
     ? new AccessGate(auth, {
         accountId: config.accountId, region: config.region, arnOf, normaliseKey: (key) => normaliseKey(registry, key),
+        jobOf: (functionName) => registry.soleJob(functionName),
         ...(parts.now && { now: parts.now }),
       })
     : undefined;
@@ -107,6 +108,8 @@ function guarded(access: AccessGate, route: HttpRoute, prefixes: readonly string
       access.policy.checkAccount(caller, 'neolith:ReadInvocations');
       // A function that auth.permissions restrict is seen only by the principals it names, as it is invoked.
       ctx.canRead = (functionName, job) => access.policy.allows(caller, 'lambda:GetFunction', functionName, job);
+      // Seeing a function is not making it run: a statement that grants a read grants no invoke.
+      ctx.canInvoke = (functionName, job) => access.policy.allows(caller, 'lambda:InvokeFunction', functionName, job);
     }
     // Checking the signature read the stream: the route gets the body from here.
     if (body) ctx.body = body;

@@ -18,6 +18,11 @@ export interface RequestContext {
    * anonymous caller).
    */
   canRead?: (functionName: string, job?: string) => boolean;
+  /**
+   * Whether the signed caller may make a function run (map events to it,
+   * redrive or drop its dead letters): set with `canRead`, absent likewise.
+   */
+  canInvoke?: (functionName: string, job?: string) => boolean;
 }
 
 /**

@@ -67,14 +67,18 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
     }
     if ((match = /^\/dead-letters\/([\w-]{1,128})(\/redrive)?$/.exec(pathname))) {
       const id = match[1]!;
-      const letterOf = async () => {
+      const letterOf = async (toAct = false) => {
         const letter = await records.deadLetters.get(id);
         // Another function's letter answers as a missing one: its existence is not the caller's to learn.
         if (!letter || !canRead(ctx, letter.event.functionName, letter.event.job)) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
+        // Redriving runs the function again and deleting drops its event: a read grant does neither.
+        if (toAct && ctx.canInvoke && !ctx.canInvoke(letter.event.functionName, letter.event.job)) {
+          throw new AccessDeniedError(`the caller may read but not redrive or delete dead letters of function ${letter.event.functionName} (auth.permissions grant it no invoke)`);
+        }
         return letter;
       };
       if (match[2] && method === 'POST') {
-        if (ctx.canRead) await letterOf();
+        if (ctx.canRead) await letterOf(true);
         sendJson(ctx.res, 202, await records.deadLetters.redrive(id));
         return true;
       }
@@ -83,7 +87,7 @@ export function invocationsApi(records: InvocationRecords, options: InvocationsA
         return true;
       }
       if (!match[2] && method === 'DELETE') {
-        if (ctx.canRead) await letterOf();
+        if (ctx.canRead) await letterOf(true);
         if (!(await records.deadLetters.delete(id))) throw new ResourceNotFoundError(`Dead letter not found: ${id}`);
         ctx.res.writeHead(204).end();
         return true;

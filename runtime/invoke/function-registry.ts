@@ -158,6 +158,11 @@ export class FunctionRegistry {
     return target;
   }
 
+  /** The job a function runs when called by its own name: its only one; undefined for others and unknown names. */
+  soleJob(functionName: string): string | undefined {
+    return this.#byName.has(functionName) ? this.#targets.get(functionName)?.job : undefined;
+  }
+
   get(name: string): RegisteredFunction | undefined {
     return this.#byName.get(name);
   }

@@ -37,9 +37,10 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   const m = sources.mappings;
   const method = ctx.req.method;
   const headers = { 'x-amzn-RequestId': ctx.requestId };
-  const canRead = ctx.canRead;
-  // A mapping of a function the caller may not read answers as a missing one; creating one is refused.
-  const readable = (nameOrArn: string) => {
+  const { canRead, canInvoke } = ctx;
+  // A mapping of a function the caller may not read answers as a missing one; creating, changing or
+  // deleting one takes leave to invoke its function (a mapping makes it run).
+  const allowed = (may: (functionName: string, job?: string) => boolean, nameOrArn: string) => {
     let target: { functionName: string; job?: string };
     try {
       target = sources.targetOf(nameOrArn);
@@ -48,16 +49,20 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
       if (!(error instanceof ResourceNotFoundError)) throw error;
       target = { functionName: /:function:([^:]+)/.exec(nameOrArn)?.[1] ?? nameOrArn };
     }
-    return canRead!(target.functionName, target.job);
+    return may(target.functionName, target.job);
   };
-  const mine = (uuid: string) => {
+  const readable = (nameOrArn: string) => allowed(canRead!, nameOrArn);
+  const mine = (uuid: string, toChange = false) => {
     const mapping = m.get(uuid);
     if (canRead && !readable(mapping.FunctionArn)) throw new ResourceNotFoundError(`The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: ${ctx.requestId})`);
+    if (toChange && canInvoke && !allowed(canInvoke, mapping.FunctionArn)) {
+      throw new AccessDeniedError(`the caller may read but not change the mappings of function ${mapping.FunctionArn} (auth.permissions grant it no invoke)`);
+    }
     return mapping;
   };
   const targetOf = (body: Record<string, unknown>) => {
     // Resolved as the mappings will resolve it: a partial or qualified ARN, a job address.
-    if (canRead && typeof body.FunctionName === 'string' && !readable(body.FunctionName)) {
+    if (canInvoke && typeof body.FunctionName === 'string' && !allowed(canInvoke, body.FunctionName)) {
       throw new AccessDeniedError(`the caller may not map events to function ${body.FunctionName} (auth.permissions)`);
     }
     return body;
@@ -81,10 +86,10 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   } else if (uuid !== '' && method === 'GET') {
     sendJson(ctx.res, 200, mine(uuid), headers);
   } else if (uuid !== '' && method === 'PUT') {
-    if (canRead) mine(uuid);
+    if (canRead) mine(uuid, true);
     sendJson(ctx.res, 202, await m.update(uuid, targetOf(await json(ctx))), headers);
   } else if (uuid !== '' && method === 'DELETE') {
-    if (canRead) mine(uuid);
+    if (canRead) mine(uuid, true);
     sendJson(ctx.res, 202, await m.delete(uuid), headers);
   } else {
     throw new RouteNotFoundError(`No event source mapping operation for ${method} ${ctx.url.pathname}`);

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
-  AddPermissionCommand, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, GetFunctionCommand, InvalidRequestContentException, InvokeCommand, LambdaClient, ListFunctionsCommand,
-  RemovePermissionCommand,
+  AddPermissionCommand, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand, DeleteFunctionConcurrencyCommand, GetFunctionCommand,
+  InvalidRequestContentException, InvokeCommand, LambdaClient, ListFunctionsCommand, PutFunctionConcurrencyCommand, RemovePermissionCommand,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveProcess, type ServeProcess } from '../support/serve-process.js';
@@ -49,6 +49,19 @@ async function failure(promise: Promise<unknown>): Promise<{ name: string; statu
   throw new Error('expected the call to fail');
 }
 
+/** A request to the host's own routes signed by alice or bob. */
+async function signed(who: 'alice' | 'bob', method: string, path: string): Promise<{ status: number; body: string }> {
+  const [id, secret] = who === 'alice' ? ['AKIAALICE00000000001', 'alice-secret'] : ['AKIABOB0000000000001', 'bob-secret'];
+  const url = new URL(`${server.url}${path}`);
+  const signer = new SignatureV4({ credentials: { accessKeyId: id, secretAccessKey: secret }, region: 'us-east-1', service: 'lambda', sha256: Hash.bind(null, 'sha256') });
+  const request = await signer.sign({
+    method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname,
+    query: Object.fromEntries(url.searchParams), headers: { host: url.host },
+  });
+  const response = await fetch(url, { method, headers: request.headers });
+  return { status: response.status, body: await response.text() };
+}
+
 describe('SigV4 principals through @aws-sdk/client-lambda', () => {
   it('lets a same-account principal invoke an unlisted function and passes its identity to the handler', async () => {
     const out = await alice.send(new InvokeCommand({ FunctionName: 'echo', Payload: '{"a":1}' }));
@@ -79,20 +92,46 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     });
     const out = await alice.send(new InvokeCommand({ FunctionName: 'catalog', Payload: '{"pathParameters":{"id":"7"}}' }));
     expect(JSON.parse(text(out.Payload))).toMatchObject({ statusCode: 200, body: '{"item":"7"}' });
+    // Nor is it listed to bob, by the Lambda API or the dashboard's data.
+    const listed = async (c: LambdaClient) => ((await c.send(new ListFunctionsCommand({}))).Functions ?? []).map((f) => f.FunctionName);
+    expect(await listed(bob)).not.toContain('catalog');
+    expect(await listed(alice)).toContain('catalog');
+    const dashboard = async (who: 'alice' | 'bob') => (JSON.parse((await signed(who, 'GET', '/dashboard/state')).body) as { functions: Array<{ name: string }> }).functions.map((f) => f.name);
+    expect(await dashboard('bob')).not.toContain('catalog');
+    expect(await dashboard('alice')).toContain('catalog');
+    expect((await signed('bob', 'GET', '/logs?function=catalog')).status).toBe(403);
+  });
+
+  it('lets a principal that a statement grants only a read see a function, not make it run', async () => {
+    await alice.send(new AddPermissionCommand({ FunctionName: 'secret', StatementId: 'bob-reads', Action: 'lambda:GetFunction', Principal: 'arn:aws:iam::111111111111:user/bob' }));
+    try {
+      expect((await bob.send(new GetFunctionCommand({ FunctionName: 'secret' }))).Configuration?.FunctionName).toBe('secret');
+      expect((await failure(bob.send(new InvokeCommand({ FunctionName: 'secret' })))).name).toBe('AccessDeniedException');
+      const source = 'arn:aws:kinesis:us-east-1:111111111111:stream/signed';
+      expect(await failure(bob.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }))))
+        .toMatchObject({ name: 'AccessDeniedException', status: 403 });
+      const mapping = await alice.send(new CreateEventSourceMappingCommand({ FunctionName: 'secret', EventSourceArn: source, StartingPosition: 'LATEST' }));
+      expect((await signed('bob', 'GET', `/2015-03-31/event-source-mappings/${mapping.UUID}`)).status).toBe(200);
+      expect(await failure(bob.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID })))).toMatchObject({ name: 'AccessDeniedException', status: 403 });
+      await alice.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
+      // A dead letter of secret: reserved concurrency 0 sends its events straight to the failure destination.
+      await alice.send(new PutFunctionConcurrencyCommand({ FunctionName: 'secret', ReservedConcurrentExecutions: 0 }));
+      const queued = await alice.send(new InvokeCommand({ FunctionName: 'secret', InvocationType: 'Event', Payload: '{}' }));
+      await alice.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'secret' }));
+      expect(JSON.parse((await signed('alice', 'GET', `/invocations/${queued.$metadata.requestId}?wait=10`)).body)).toMatchObject({ status: 'FAILED' });
+      const letters = JSON.parse((await signed('alice', 'GET', '/dead-letters?function=secret')).body) as { deadLetters: Array<{ id: string; event: { requestId: string } }> };
+      const letter = letters.deadLetters.find((l) => l.event.requestId === queued.$metadata.requestId)!;
+      expect((await signed('bob', 'GET', `/dead-letters/${letter.id}`)).status).toBe(200);
+      expect((await signed('bob', 'POST', `/dead-letters/${letter.id}/redrive`)).status).toBe(403);
+      expect((await signed('bob', 'DELETE', `/dead-letters/${letter.id}`)).status).toBe(403);
+      expect((await signed('alice', 'DELETE', `/dead-letters/${letter.id}`)).status).toBe(204);
+    } finally {
+      await alice.send(new RemovePermissionCommand({ FunctionName: 'secret', StatementId: 'bob-reads' }));
+    }
   });
 
   it('shows a restricted function\'s records, logs and mappings only to the principals its permissions name', async () => {
-    const get = async (who: 'alice' | 'bob', path: string) => {
-      const [id, secret] = who === 'alice' ? ['AKIAALICE00000000001', 'alice-secret'] : ['AKIABOB0000000000001', 'bob-secret'];
-      const url = new URL(`${server.url}${path}`);
-      const signer = new SignatureV4({ credentials: { accessKeyId: id, secretAccessKey: secret }, region: 'us-east-1', service: 'lambda', sha256: Hash.bind(null, 'sha256') });
-      const request = await signer.sign({
-        method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname,
-        query: Object.fromEntries(url.searchParams), headers: { host: url.host },
-      });
-      const response = await fetch(url, { headers: request.headers });
-      return { status: response.status, body: await response.text() };
-    };
+    const get = (who: 'alice' | 'bob', path: string) => signed(who, 'GET', path);
     const bobs = await bob.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: '{}' }));
     const queued = await alice.send(new InvokeCommand({ FunctionName: 'secret', InvocationType: 'Event', Payload: '{}' }));
     const id = queued.$metadata.requestId!;
