@@ -348,14 +348,19 @@ function decodeName(raw: string): string {
   }
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 function decodeClientContext(value: string | undefined): unknown {
   if (value === undefined || value === '') return undefined;
   // The limit is on the header as sent (base64 text), not on what it decodes to.
   if (value.length > MAX_CLIENT_CONTEXT_BYTES) {
     throw new InvalidParameterValueError(`Client context must be at most ${MAX_CLIENT_CONTEXT_BYTES} bytes of base64-encoded data (got ${value.length})`);
   }
-  const decoded = Buffer.from(value, 'base64');
   try {
+    // Node's decoder skips what is not base64 ("e30=!!" reads as "{}"): the header must be base64 and nothing
+    // else, padded or not (3,583 characters, the limit, can only be unpadded).
+    if (!BASE64.test(value) || (value.endsWith('=') ? value.length % 4 !== 0 : value.length % 4 === 1)) throw new Error('not base64');
+    const decoded = Buffer.from(value, 'base64');
     if (!isUtf8(decoded)) throw new Error('not UTF-8');
     const parsed: unknown = JSON.parse(decoded.toString('utf8'));
     // Lambda hands the function an object (context.clientContext): an array or null is refused like bad JSON.

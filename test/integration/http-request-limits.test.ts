@@ -344,13 +344,16 @@ describe('the Lambda API: bodies over the limit, Expect: 100-continue, X-Amz-Cli
   });
 
   it.each([
-    ['an array', '[1]'],
-    ['null', 'null'],
-    ['a string', '"x"'],
-  ])('refuses X-Amz-Client-Context that decodes to %s: it must be a JSON object', async (_, json) => {
+    ['an array', Buffer.from('[1]').toString('base64')],
+    ['null', Buffer.from('null').toString('base64')],
+    ['a string', Buffer.from('"x"').toString('base64')],
+    ['an object after text that is not base64', `${Buffer.from('{}').toString('base64')}!!!!`],
+    ['an object with half its padding', Buffer.from('{"a":1}').toString('base64').replace(/=$/, '')],
+    ['an object in base64url', Buffer.from('{"a":"??>"}').toString('base64url')],
+  ])('refuses X-Amz-Client-Context that is %s: it must be the base64 of a JSON object', async (_, header) => {
     const before = runs;
     const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/echo/invocations`, {
-      method: 'POST', body: '{}', headers: { 'X-Amz-Client-Context': Buffer.from(json).toString('base64') },
+      method: 'POST', body: '{}', headers: { 'X-Amz-Client-Context': header },
     });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
