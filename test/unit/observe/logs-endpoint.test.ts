@@ -36,6 +36,25 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/** A follow stream, subscribed (its first comment read); `until` reads on until `done` holds of all read so far. */
+async function follow(query: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${base}/logs?${query}`, { signal: controller.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const until = async (done: (text: string) => boolean): Promise<string> => {
+    while (!done(text)) {
+      const chunk = await reader.read();
+      expect(chunk.done, 'the follow stream ended').toBe(false);
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    return text;
+  };
+  await until((t) => t.includes(': following'));
+  return { until, abort: () => controller.abort() };
+}
+
 describe('GET /logs with job-level read permissions', () => {
   it('lists a function\'s entries without those of a job the caller may not read, each naming its job', async () => {
     const response = await fetch(`${base}/logs?function=orders`);
@@ -50,30 +69,19 @@ describe('GET /logs with job-level read permissions', () => {
   });
 
   it('follows without the hidden job\'s new entries', async () => {
-    const controller = new AbortController();
-    const response = await fetch(`${base}/logs?function=orders&follow=true`, { signal: controller.signal });
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    // Subscribed once the stream's first comment arrives.
-    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    const stream = await follow('function=orders&follow=true');
     record('hidden-2', 'orders/placeOrder');
     record('read-2', 'orders/getOrder');
-    while (!text.includes('id: read-2')) text += decoder.decode((await reader.read()).value);
-    controller.abort();
+    const text = await stream.until((t) => t.includes('id: read-2'));
+    stream.abort();
     expect(text).not.toContain('hidden-2');
   });
 
   it('follows as text with every CR, LF or CRLF line of an entry a data line of its own: a CR in a log cannot forge an event', async () => {
-    const controller = new AbortController();
-    const response = await fetch(`${base}/logs?function=orders&follow=true&format=text`, { signal: controller.signal });
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    const stream = await follow('function=orders&follow=true&format=text');
     log.record({ requestId: 'cr-1', functionName: 'orders', handlerLogs: 'before\r\revent: log\rid: forged\rdata: FORGED\r\nafter\n', durationMs: 1, memoryMB: 128, maxMemoryMB: 20 });
-    while (!text.includes('id: cr-1') || !text.includes('\n\n', text.indexOf('id: cr-1'))) text += decoder.decode((await reader.read()).value);
-    controller.abort();
+    const text = await stream.until((t) => t.includes('id: cr-1') && t.includes('\n\n', t.indexOf('id: cr-1')));
+    stream.abort();
     const frame = text.slice(text.indexOf('event: log\nid: cr-1'));
     expect(frame).not.toContain('\r');
     expect(frame).toContain('data: id: forged\ndata: data: FORGED\ndata: after');
@@ -81,22 +89,12 @@ describe('GET /logs with job-level read permissions', () => {
   });
 
   it('keeps a follower that reads through an entry far over the 1 MiB slow-reader limit', async () => {
-    const controller = new AbortController();
-    const response = await fetch(`${base}/logs?function=orders&follow=true`, { signal: controller.signal });
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (!text.includes(': following')) text += decoder.decode((await reader.read()).value);
+    const stream = await follow('function=orders&follow=true');
     // Quotes double in JSON: a 4 MiB frame, more than a loopback socket takes at once.
     log.record({ requestId: 'huge', functionName: 'orders', handlerLogs: `${'"'.repeat(2 * 1024 * 1024)}\n`, durationMs: 1, memoryMB: 128, maxMemoryMB: 20 });
     record('after-huge');
-    for (;;) {
-      const { value, done } = await reader.read();
-      expect(done).toBe(false);
-      text += decoder.decode(value, { stream: true });
-      if (text.includes('id: after-huge')) break;
-    }
-    controller.abort();
+    const text = await stream.until((t) => t.includes('id: after-huge'));
+    stream.abort();
     expect(text).toContain('id: huge');
   });
 
