@@ -334,7 +334,7 @@ function isLogger(value: HostLoggerOptions | HostLogger | undefined): value is H
   return typeof (value as HostLogger | undefined)?.child === 'function';
 }
 
-/** Every async destination must name a function of this layout, a topic, or "dlq". */
+/** Every async destination must name a function of this layout, a topic of the config, or "dlq". */
 function checkDestinations(config: ResolvedConfig): void {
   const names = new Set([...config.functions.map((f) => f.name), ...Object.keys(config.jobToFunction)]);
   const problems: string[] = [];
@@ -345,6 +345,10 @@ function checkDestinations(config: ResolvedConfig): void {
       const destination = parseDestination(value);
       if (destination.kind === 'function' && !names.has(destination.name)) {
         problems.push(`functions.${fn.name}.async.${key} must be "dlq", "topic:<name>" or a function of this layout (got ${JSON.stringify(value)})`);
+      }
+      // A destination that cannot take the record would drop the event it reports.
+      if (destination.kind === 'topic' && !Object.hasOwn(config.sources.topics, destination.name)) {
+        problems.push(`functions.${fn.name}.async.${key} must name a topic of this config's topics section (got ${JSON.stringify(value)})`);
       }
     }
   }

@@ -57,7 +57,8 @@ export function createApiSurface(parts: ApiSurfaceParts): ApiSurface {
   const policy = access?.policy ?? new PermissionPolicy({ accountId: config.accountId, permissions: {}, principals: new PrincipalDirectory([]), arnOf });
   const manager = new FunctionManager({
     registry, policy, store: parts.store ?? new JsonFileManagementStore(join(config.stateDir, 'management.json')),
-    region: config.region, accountId: config.accountId, concurrencyLimit: config.concurrencyLimit, ...(parts.now && { now: parts.now }),
+    region: config.region, accountId: config.accountId, concurrencyLimit: config.concurrencyLimit, topics: Object.keys(config.sources.topics),
+    ...(parts.now && { now: parts.now }),
   });
   const limits = config.payloadLimits;
   const maxBodyBytes = Math.max(limits.syncRequestBytes, limits.asyncEventBytes);

@@ -13,6 +13,8 @@ export interface FunctionManagerParts {
   accountId: string;
   /** Host-wide concurrency: reserved concurrency of all functions together may not exceed it. */
   concurrencyLimit: number;
+  /** The config's topics: the only ones a destination may name. */
+  topics: readonly string[];
   /** @defaultValue Date.now */
   now?: () => number;
 }
@@ -214,7 +216,11 @@ export class FunctionManager {
       throw new InvalidParameterValueError(`The destination ARN ${value} is invalid: it is not in this host's account ${accountId} and region ${region}.`);
     }
     const topic = topicArn?.[3] ?? /^topic:([\w-]{1,256})$/.exec(value)?.[1];
-    if (topic) return `topic:${topic}`;
+    if (topic) {
+      // A topic the host does not have could not take the record: the event it reports would be lost.
+      if (!this.#parts.topics.includes(topic)) throw new InvalidParameterValueError(`The destination ARN ${value} is invalid: no topic ${topic} on this host.`);
+      return `topic:${topic}`;
+    }
     const name = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:([\w-]{1,64})(?::\$LATEST)?$/.exec(value)?.[1] ?? (/^[\w-]+(\/[\w-]+)?$/.test(value) ? value : undefined);
     if (name !== undefined) {
       try {

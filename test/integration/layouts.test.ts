@@ -83,6 +83,26 @@ describe('layouts', () => {
     expect(await createHost(null as never).catch((e: unknown) => e)).toBeInstanceOf(ConfigError);
   });
 
+  it('reports at start an async destination that is not a function of this layout or a topic of the config', async () => {
+    const error = await createHost({
+      rootDir: handlers,
+      config: {
+        stateDir: state(),
+        topics: { alerts: {} },
+        functions: {
+          a: { handler: './echo.mjs', async: { onFailure: 'nope' } },
+          b: { handler: './echo.mjs', async: { onSuccess: 'topic:t1' } },
+          c: { handler: './echo.mjs', async: { onSuccess: 'topic:alerts', onFailure: 'a' } },
+        },
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'functions.a.async.onFailure must be "dlq", "topic:<name>" or a function of this layout (got "nope")',
+      'functions.b.async.onSuccess must name a topic of this config\'s topics section (got "topic:t1")',
+    ]);
+  });
+
   it('reports at start a job module without a handler export', async () => {
     const dir = state();
     cpSync(jobsApp, dir, { recursive: true });

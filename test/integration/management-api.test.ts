@@ -91,6 +91,12 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
     expect(updated).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120, DestinationConfig: { OnFailure: { Destination: `${ARN}:shared` } } });
     const got = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: 'echo' }));
     expect(got).toMatchObject({ MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 120 });
+    // A topic of the config, by ARN or neolith's short form.
+    const alerts = 'arn:aws:sns:us-east-1:111111111111:alerts';
+    for (const destination of [alerts, 'topic:alerts']) {
+      const toTopic = await lambda.send(new UpdateFunctionEventInvokeConfigCommand({ FunctionName: 'echo', DestinationConfig: { OnSuccess: { Destination: destination } } }));
+      expect(toTopic.DestinationConfig?.OnSuccess).toEqual({ Destination: alerts });
+    }
   });
 
   it('a function without an EventInvokeConfig answers 404 to Get, Update and Delete until one is put', async () => {
@@ -121,6 +127,9 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
       { DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:us-east-1:222222222222:function:shared' } } },
       { DestinationConfig: { OnFailure: { Destination: 'arn:aws:lambda:eu-west-1:111111111111:function:shared' } } },
       { DestinationConfig: { OnFailure: { Destination: 'arn:aws:sns:us-east-1:222222222222:orders' } } },
+      // A topic the host does not have: the record, and the event it reports, would be lost.
+      { DestinationConfig: { OnFailure: { Destination: 'arn:aws:sns:us-east-1:111111111111:nosuch' } } },
+      { DestinationConfig: { OnSuccess: { Destination: 'topic:nosuch' } } },
     ]) {
       await expect(lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'shared', ...input })), JSON.stringify(input))
         .rejects.toBeInstanceOf(InvalidParameterValueException);
