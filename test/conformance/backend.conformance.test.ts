@@ -569,6 +569,35 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(calls).toBe(0);
   });
 
+  it('expires an event that reaches its maximum age while it waits for a function that stays busy', async () => {
+    const backend = await open();
+    let calls = 0;
+    let refusals = 0;
+    const refused = deferred();
+    consume(
+      backend,
+      async () => {
+        calls += 1;
+        return ok();
+      },
+      {
+        blockedRetryMs: 10,
+        canStart: (functionName) => {
+          if (functionName !== 'busy') return true;
+          if (++refusals === 1) refused.resolve();
+          return false;
+        },
+      },
+    );
+    // Young enough to be taken in and made to wait; nothing frees the function afterwards.
+    const event = makeEvent({ functionName: 'busy', policy: { ...FAST_POLICY, maxEventAgeSeconds: 0.5 } });
+    await backend.enqueue(event);
+    await refused.promise;
+    expect(await backend.getRecord(event.requestId)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    expect(await finalRecord(backend, event.requestId)).toMatchObject({ status: 'EXPIRED', attempts: 0 });
+    expect(calls).toBe(0);
+  });
+
   it('leaves an event queued while canStart refuses, then runs it once capacity returns', async () => {
     const backend = await open();
     let open_ = false;

@@ -346,14 +346,20 @@ export class RedisConsumer implements Consumer {
     resume();
   }
 
-  /** Resolves once wake() picks it; capacity freed by sync invocations calls no wake(), so wake() also runs now and then. */
-  #hold(id: string, functionName: string, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Resolves once wake() picks it, or at `expiresAt` (its maximum age: the caller then expires it, as
+   * Lambda discards an event that waited too long however busy its function still is); capacity
+   * freed by sync invocations calls no wake(), so wake() also runs now and then.
+   */
+  #hold(id: string, functionName: string, expiresAt: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       // Cancelled (its lock was lost, above): stop holding it at once.
-      const onAbort = (): void => this.#release(functionName, id, resume);
+      const letGo = (): void => this.#release(functionName, id, resume);
+      const expiry = setTimeout(letGo, Math.max(0, expiresAt - Date.now())).unref();
       const resume = (): void => {
-        signal?.removeEventListener('abort', onAbort);
+        clearTimeout(expiry);
+        signal?.removeEventListener('abort', letGo);
         resolve();
       };
       let jobs = this.#held.get(functionName);
@@ -361,7 +367,7 @@ export class RedisConsumer implements Consumer {
       jobs.set(id, resume);
       this.#heldCount++;
       this.#holdTimer ??= setInterval(() => this.wake(), this.#blockedRetryMs).unref();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', letGo, { once: true });
     });
   }
 
@@ -503,7 +509,7 @@ export class RedisConsumer implements Consumer {
       // The room it was refused because of goes to the oldest.
       if (!waited) queueMicrotask(() => this.wake());
       waited = true;
-      await this.#hold(id, event.functionName, signal);
+      await this.#hold(id, event.functionName, event.acceptedAt + event.policy.maxEventAgeSeconds * 1000, signal);
       if (this.#released.get(event.functionName) === id) this.#released.delete(event.functionName);
       // Let go without starting (below): the room it was given goes to the next held job.
       if (signal?.aborted || isExpired(event, Date.now())) queueMicrotask(() => this.wake());
