@@ -29,6 +29,9 @@ export interface ConfigOverrides {
   redisPrefix?: string;
 }
 
+/** Room for everything of a one-record Kinesis event but its data: ids, ARNs, a 256-character partition key escaped. */
+const KINESIS_EVENT_ENVELOPE_BYTES = 4096;
+
 /**
  * Validates a config object, discovers jobs, applies the layout and checks
  * that every handler file exists. Throws one `ConfigError` listing every
@@ -102,6 +105,15 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
   const http = resolveHttpOptions(config, rootDir, functions.map((f) => f.name), jobToFunction, p);
   const fnNames = new Set([...functions.map((f) => f.name), ...Object.keys(jobToFunction), ...Object.keys(jobToFunction).map(nanoFunctionName)]);
   const sources = resolveSources(config, (name) => fnNames.has(name), p);
+  // A mapping invokes with records base64-encoded in Kinesis' event: a record too large for a one-record
+  // event could never be delivered, and would hold its shard back for as long as it is kept.
+  const syncLimit = config.payloadLimits?.syncRequestBytes ?? DEFAULT_HOST_OPTIONS.payloadLimits.syncRequestBytes;
+  const largestRecord = Math.max(0, Math.floor((syncLimit - KINESIS_EVENT_ENVELOPE_BYTES) / 4) * 3);
+  for (const [name, stream] of Object.entries(sources.streams)) {
+    if (stream.maxRecordBytes > largestRecord) {
+      p.add(`streams.${name}.maxRecordBytes`, `be at most ${largestRecord}, so that one record, base64 in its event, fits payloadLimits.syncRequestBytes (${syncLimit})`, stream.maxRecordBytes);
+    }
+  }
   // Lambda keeps reserved concurrency out of the shared pool: together it cannot exceed the host's limit.
   const reservedTotal = functions.reduce((sum, f) => sum + (f.reservedConcurrency ?? 0), 0);
   const hostLimit = config.concurrencyLimit ?? DEFAULT_HOST_OPTIONS.concurrencyLimit;

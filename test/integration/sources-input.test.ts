@@ -121,6 +121,11 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       expect(ok.status).toBe(200);
       expect(ok.json.Records).toHaveLength(1);
     });
+
+    it('refuses a partition key holding a lone surrogate, which would be stored as U+FFFD', async () => {
+      expect400(await call('POST', '/streams/clicks/records', '{"records":[{"data":"YQ==","partitionKey":"p"},{"data":"YQ==","partitionKey":"\\ud800abc"}]}'),
+        'records[1].partitionKey must be well-formed Unicode text: it holds a lone surrogate');
+    });
   });
 
   describe('buckets', () => {

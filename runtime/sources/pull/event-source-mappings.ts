@@ -231,11 +231,15 @@ export class EventSourceMappings {
     if (typeof input.FunctionName !== 'string' || input.FunctionName === '') throw new InvalidParameterValueError('FunctionName is required');
     if (typeof input.EventSourceArn !== 'string') throw new InvalidParameterValueError('EventSourceArn is required');
     const source = this.#source(input.EventSourceArn);
-    this.#p.functionArn(input.FunctionName);
-    if (input.StartingPosition === undefined) throw new InvalidParameterValueError('StartingPosition is required for Kinesis and DynamoDB Streams event sources');
+    const functionArn = this.#p.functionArn(input.FunctionName);
+    // null too: dropped with the other unset parameters, it would leave a mapping with nowhere to start.
+    if (input.StartingPosition === undefined || input.StartingPosition === null) {
+      throw new InvalidParameterValueError('StartingPosition is required for Kinesis and DynamoDB Streams event sources');
+    }
     const params = { ...DEFAULT_MAPPING_PARAMS, ...this.#params(input, source) } as MappingParams;
     for (const m of this.#mappings.values()) {
-      if (streamIdOf(m.source) === streamIdOf(source) && this.#p.functionArn(m.functionName) === this.#p.functionArn(input.FunctionName)) {
+      // A mapping kept for a function gone from the config conflicts with no new one.
+      if (streamIdOf(m.source) === streamIdOf(source) && this.#safeArn(m.functionName) === functionArn) {
         throw new ResourceConflictError(`The event source arn (" ${input.EventSourceArn} ") and function (" ${input.FunctionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${m.uuid}`);
       }
     }

@@ -1,6 +1,7 @@
 import type { ShardRef, SourceStore } from '../../backend/index.js';
 import type { ResolvedSources } from '../../config/index.js';
 import { InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+import { hasLoneSurrogate } from '../lone-surrogate.js';
 import { shardId } from './record-shapes.js';
 import { shardFor } from './shard-hash.js';
 
@@ -68,6 +69,8 @@ export class Streams {
       if (typeof r?.partitionKey !== 'string' || r.partitionKey.length === 0 || r.partitionKey.length > STREAM_LIMITS.maxPartitionKeyLength) {
         throw new InvalidParameterValueError(`records[${i}].partitionKey must be a string of 1 to 256 characters (got ${previewValue(r?.partitionKey)})`);
       }
+      // Stored as UTF-8 it would come back as U+FFFD, hashed to another shard than its records went to.
+      if (hasLoneSurrogate(r.partitionKey)) throw new InvalidParameterValueError(`records[${i}].partitionKey must be well-formed Unicode text: it holds a lone surrogate`);
       const bytes = toBytes(r.data, i);
       if (bytes.length > s.maxRecordBytes) {
         throw new RequestTooLargeError(`records[${i}].data must be at most ${s.maxRecordBytes} bytes (got ${bytes.length})`);

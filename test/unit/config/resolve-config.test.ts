@@ -124,6 +124,18 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ jobs: { layout: 'mono' } }, dir).functions.map((f) => f.name)).toEqual(['app']);
   });
 
+  it('refuses a stream record too large to reach a function, base64 in a one-record event, under the sync payload limit', () => {
+    // 6 MiB: (6,291,456 − 4,096 of event around the data) / 4 × 3.
+    expect(problemsOf(() => resolveConfig({ streams: { big: { maxRecordBytes: 4_715_521 } } }, empty))).toEqual([
+      'streams.big.maxRecordBytes must be at most 4715520, so that one record, base64 in its event, fits payloadLimits.syncRequestBytes (6291456) (got 4715521)',
+    ]);
+    expect(resolveConfig({ streams: { big: { maxRecordBytes: 4_715_520 } } }, empty).sources.streams.big!.maxRecordBytes).toBe(4_715_520);
+    // The default record size (1 MiB) no longer fits a lowered invoke limit.
+    expect(problemsOf(() => resolveConfig({ payloadLimits: { syncRequestBytes: 1_000_000 }, streams: { s: {} } }, empty))).toEqual([
+      'streams.s.maxRecordBytes must be at most 746928, so that one record, base64 in its event, fits payloadLimits.syncRequestBytes (1000000) (got 1048576)',
+    ]);
+  });
+
   it('reports settings for jobs that do not exist and a missing jobs folder', () => {
     expect(problemsOf(() => resolveConfig({ jobs: { settings: { 'users/nope': {} } } }, jobsApp))).toEqual([
       'jobs.settings.users/nope must name an existing job (got "users/nope")',

@@ -105,6 +105,28 @@ describe('event source mapping input', () => {
     });
   });
 
+  describe('StartingPosition and the functions of the mapping', () => {
+    it('refuses a missing or null StartingPosition, which would leave the mapping nowhere to start', async () => {
+      const mappings = setup();
+      for (const StartingPosition of [undefined, null]) {
+        expect(await refusal(mappings.create(input({ StartingPosition })))).toBe('StartingPosition is required for Kinesis and DynamoDB Streams event sources');
+      }
+      expect(mappings.list().EventSourceMappings).toEqual([]);
+    });
+
+    it('lets a mapping kept for a function gone from the config stand beside a new one on its source', async () => {
+      const mappings = setup();
+      await mappings.create(input({ FunctionName: 'failures' }));
+      FUNCTIONS.delete('failures');
+      try {
+        await mappings.create(input({}));
+        expect(mappings.list().EventSourceMappings.map((m) => m.FunctionArn?.split(':').at(-1)).sort()).toEqual(['failures', 'worker']);
+      } finally {
+        FUNCTIONS.add('failures');
+      }
+    });
+  });
+
   describe('DestinationConfig.OnFailure', () => {
     it.each([
       ['a function name', 'failures'],
