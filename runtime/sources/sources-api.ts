@@ -97,7 +97,15 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   return true;
 }
 
+/** A "." or ".." path segment, percent-encoded or not, or a backslash (a URL reads it as "/"). */
+const RESOLVED_AWAY = /(^|\/)(\.|%2e){1,2}(\/|$)|\\/i;
+
 async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: string): Promise<boolean> {
+  // The URL was resolved before routing: "/buckets/a/../b/k" reached here as bucket b, key k.
+  const rawPath = (ctx.req.url ?? '').split('?')[0]!;
+  if (RESOLVED_AWAY.test(rawPath)) {
+    throw new InvalidParameterValueError('InvalidArgument: a bucket path must not hold "." or ".." segments or a backslash (the URL resolves them): send "/" inside an object key as %2F');
+  }
   const slash = rest.indexOf('/');
   const bucket = decodePathSegment(slash === -1 ? rest : rest.slice(0, slash));
   const key = slash === -1 ? '' : decodePathSegment(rest.slice(slash + 1));

@@ -4,10 +4,11 @@
  * message naming the rule, never a 500 or a silently changed write.
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type Host } from '../../runtime/index.js';
+import { bucket, configureSourcesClient, createHost, type Host } from '../../runtime/index.js';
 import { numberKeyText } from '../../runtime/sources/pull/tables.js';
 import { deleteRedisKeys } from '../support/delete-redis-keys.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -140,6 +141,36 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       expect(r.json.objects.map((o: { key: string }) => o.key)).toEqual(['a', 'b']);
       expect((await call('GET', '/buckets/uploads?limit=0')).json.objects).toEqual([]);
       expect((await call('GET', '/buckets/uploads?limit=5000')).json.objects.map((o: { key: string }) => o.key)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('refuses a raw path whose "." or ".." segments or backslash the URL would resolve into another bucket or key', async () => {
+      for (const path of ['/buckets/uploads/../items/k', '/buckets/uploads/a/%2e%2E/k', '/buckets/uploads/./k', '/buckets/uploads/a\\b']) {
+        const answer = await new Promise<{ status: number; body: string }>((done, fail) => {
+          // node:http sends the path as given; fetch would resolve it before sending.
+          const { hostname, port } = new URL(url);
+          request({ hostname, port, path, method: 'PUT' }, (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+            res.on('end', () => done({ status: res.statusCode!, body }));
+          }).on('error', fail).end('x');
+        });
+        expect(answer.status, path).toBe(400);
+        expect(JSON.parse(answer.body).message, path).toContain('send "/" inside an object key as %2F');
+      }
+      expect((await call('GET', '/buckets/uploads?prefix=k')).json.objects).toEqual([]);
+    });
+
+    it('keeps keys with "." and ".." segments in their bucket through the sources client; "." and ".." alone are refused', async () => {
+      configureSourcesClient({ url });
+      try {
+        const files = bucket('uploads');
+        for (const key of ['../items/k', 'a/./b', 'a/../b']) expect((await files.put(key, 'x')).key).toBe(key);
+        expect((await files.list('a/')).map((o) => o.key)).toEqual(['a/../b', 'a/./b']);
+        expect((await files.get('../items/k'))?.body.toString()).toBe('x');
+        for (const key of ['.', '..']) await expect(files.put(key, 'x')).rejects.toThrow(`an object key may not be "${key}"`);
+      } finally {
+        configureSourcesClient({});
+      }
     });
 
     it('stores an object sent with an empty Content-Type under S3\'s default type', async () => {

@@ -15,6 +15,7 @@ import {
 } from '../../errors/index.js';
 import type { HostCall, HostCallFunction, HostCallResult, TableReadFunction } from '../../environment/protocol.js';
 import type { TableQuery } from '../pull/tables.js';
+import { checkUrlCarriesKey } from '../url-carried-key.js';
 
 let configuredUrl: string | undefined;
 
@@ -200,7 +201,12 @@ export function table<T extends object = Record<string, unknown>>(name: string) 
 
 /** An S3-like bucket. */
 export function bucket(name: string) {
-  const path = (key: string) => `/buckets/${seg(name)}/${key.split('/').map(seg).join('/')}`;
+  // The key as one segment ("/" as %2F): segments of "." or ".." would be resolved away by the URL, and
+  // "a/../b" written to another bucket than the one named.
+  const path = (key: string) => {
+    checkUrlCarriesKey(key);
+    return `/buckets/${seg(name)}/${seg(key)}`;
+  };
   return {
     put: async (key: string, body: string | Uint8Array, contentType = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream') => {
       type Meta = { key: string; size: number; eTag: string };

@@ -4,6 +4,7 @@ import type { ResolvedSources } from '../../config/index.js';
 import { httpStatusOf, InvalidParameterValueError, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
 import type { InvokeOptions, InvokeResult } from '../../invoke/index.js';
 import { hasLoneSurrogate } from '../lone-surrogate.js';
+import { checkUrlCarriesKey } from '../url-carried-key.js';
 
 /** What buckets are built from. */
 export interface BucketsParts {
@@ -210,6 +211,7 @@ function checkKey(key: string): void {
     throw new InvalidParameterValueError(`KeyTooLongError: an object key must be 1 to 1024 bytes of UTF-8 (got ${typeof key === 'string' ? `${Buffer.byteLength(key)} bytes` : typeof key})`);
   }
   checkWellFormed(key, 'an object key');
+  checkUrlCarriesKey(key);
 }
 
 /**

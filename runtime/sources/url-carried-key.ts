@@ -1,0 +1,10 @@
+import { InvalidParameterValueError } from '../errors/index.js';
+
+/**
+ * Refuses an object key no URL path can carry: a path resolves "." and ".."
+ * away, percent-encoded or not. Checked by the bucket and by the HTTP client
+ * alike, so a key is kept off every transport, not only off HTTP.
+ */
+export function checkUrlCarriesKey(key: string): void {
+  if (key === '.' || key === '..') throw new InvalidParameterValueError(`InvalidArgument: an object key may not be "${key}": a URL path cannot carry it`);
+}
