@@ -149,6 +149,9 @@ export class ShardPoller {
         }
         let records = await this.#read();
         if (records.length === 0) {
+          // Only other lanes' records were passed: done with them here, and stored so, or a restart or a
+          // new ParallelizationFactor (lanes restart from the lowest checkpoint) would deliver them again.
+          if (this.#scanned > this.#checkpoint) await this.#advanceTo(this.#scanned);
           await this.#sleep(this.#p.pollIntervalMs);
           continue;
         }
@@ -318,12 +321,16 @@ export class ShardPoller {
     }
   }
 
-  async #advance(record: ShardRecord): Promise<void> {
+  #advance(record: ShardRecord): Promise<void> {
+    return this.#advanceTo(record.sequenceNumber);
+  }
+
+  async #advanceTo(sequenceNumber: string): Promise<void> {
     // Another host holds the shard now and may be past this record: its checkpoint stands.
     if (this.#leaseLost) throw new LeaseLostError();
-    this.#checkpoint = record.sequenceNumber;
-    if (this.#scanned < record.sequenceNumber) this.#scanned = record.sequenceNumber;
-    await this.#p.store.setCheckpoint(this.#p.ref, record.sequenceNumber);
+    this.#checkpoint = sequenceNumber;
+    if (this.#scanned < sequenceNumber) this.#scanned = sequenceNumber;
+    await this.#p.store.setCheckpoint(this.#p.ref, sequenceNumber);
   }
 
   async #holdLease(): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckpointRef, ShardRecord, SourceStore } from '../../../../runtime/backend/index.js';
 import { DEFAULT_MAPPING_PARAMS, type MappingParams } from '../../../../runtime/config/index.js';
+import { laneFor } from '../../../../runtime/sources/pull/shard-hash.js';
 import { ShardPoller, type BatchOutcome } from '../../../../runtime/sources/pull/shard-poller.js';
 
 const REF: CheckpointRef = { stream: 'kinesis:s', shard: 0, mappingId: 'm', lane: 0 };
@@ -176,6 +177,23 @@ describe('ShardPoller leases (several hosts on one store)', () => {
     await done;
     expect(delivered).toEqual(['r3', 'r4', 'r5', 'r6']);
     expect(discarded).toEqual([]);
+  });
+});
+
+describe('ShardPoller lanes (ParallelizationFactor)', () => {
+  it('stores its checkpoint past records of other lanes, so a restart or a new factor does not deliver them again', async () => {
+    const store = new FakeStore();
+    // Keys of lane 1 only: this lane-0 poller has nothing to deliver, however many it passes.
+    const otherLane = Array.from({ length: 100 }, (_, n) => `key-${n}`).filter((k) => laneFor(k, 2) === 1).slice(0, 3);
+    store.records = store.records.map((r, i) => ({ ...r, partitionKey: otherLane[i % otherLane.length]! }));
+    const invoked: string[] = [];
+    const passed = store.checkpointed('r6');
+    poller(store, async (records) => {
+      invoked.push(...records.map((r) => r.sequenceNumber));
+      return { kind: 'ok' };
+    }, { ParallelizationFactor: 2 });
+    await passed;
+    expect(invoked).toEqual([]);
   });
 });
 
