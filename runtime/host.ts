@@ -9,7 +9,7 @@ import {
   AsyncDispatcher, ConcurrencyGovernor, FunctionRegistry, InvocationRecords, Invoker, parseDestination,
   type InvokeOptions, type InvokeResult,
 } from './invoke/index.js';
-import { ConfigError } from './errors/index.js';
+import { ConfigError, StateDirError } from './errors/index.js';
 import {
   createHostLogger, HostMetrics, InvocationLog, LogsEndpoint, metricsRoute, type HostLogger, type HostLoggerOptions,
 } from './observe/index.js';
@@ -128,7 +128,7 @@ export class Host {
     try {
       mkdirSync(config.stateDir, { recursive: true });
     } catch (error) {
-      throw new ConfigError([`stateDir cannot be created: ${(error as Error).message}`], { cause: error });
+      throw new StateDirError(`cannot create the state directory ${config.stateDir} (--state or stateDir): ${(error as Error).message}`, { cause: error });
     }
     removeStaleTmp(join(config.stateDir, 'tmp'));
     const packager = new FunctionPackager(config.rootDir);

@@ -19,11 +19,18 @@ export function integerFlag(flag: string, value: string, min: number, max: numbe
   return n;
 }
 
-/** A non-negative decimal number (`2`, `0.5`), at most `max` when given, in plain digits for the same reason. */
-export function decimalFlag(flag: string, value: string, max?: number): number {
+/**
+ * A decimal number (`2`, `0.5`) in plain digits for the same reason: from 0, or above 0 when
+ * `positive`, and at most `max` when given.
+ */
+export function decimalFlag(flag: string, value: string, range: { max?: number; positive?: boolean } = {}): number {
   const n = /^\d{1,16}(\.\d{1,16})?$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 0 && n <= (max ?? Infinity))) {
-    throw new UsageError(`${flag} must be ${max === undefined ? 'a non-negative number' : `a number from 0 to ${max}`} (got ${JSON.stringify(value.slice(0, 64))})`);
+  const { max, positive = false } = range;
+  if (!((positive ? n > 0 : n >= 0) && n <= (max ?? Infinity))) {
+    const rule = max === undefined
+      ? (positive ? 'a number more than 0' : 'a non-negative number')
+      : (positive ? `a number more than 0 and at most ${max}` : `a number from 0 to ${max}`);
+    throw new UsageError(`${flag} must be ${rule} (got ${JSON.stringify(value.slice(0, 64))})`);
   }
   return n;
 }

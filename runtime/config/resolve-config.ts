@@ -73,7 +73,10 @@ export function resolveConfig(raw: unknown, rootDir: string, overrides: ConfigOv
     for (const [name, jobNames] of Object.entries(groups)) {
       // A job's folder and file make the name: Lambda's API, ARNs and the SDK take no other kind.
       if (!FUNCTION_NAME_PATTERN.test(name)) {
-        p.add('jobs.layout', `build function names of 1–64 letters, digits, "-" or "_": rename the folder or file of ${jobNames.slice(0, 3).map((j) => JSON.stringify(j)).join(', ')}`, name);
+        const rename = layout === 'micro' ? 'rename the folder' : 'rename the folder or file';
+        p.add('jobs.layout', `build function names of 1–64 letters, digits, "-" or "_": ${rename} of ${jobNames.slice(0, 3).map((j) => JSON.stringify(j)).join(', ')}`, name);
+        // Still known as jobs: what names them (routes, subscriptions) is not reported as naming nothing.
+        for (const job of jobNames) jobToFunction[job] = name;
         continue;
       }
       if (config.functions && Object.hasOwn(config.functions, name)) {

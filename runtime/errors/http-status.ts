@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   InsecureBindError: 500,
   PortInUseError: 500,
   AddressUnavailableError: 500,
+  StateDirError: 500,
 };
 
 /** HTTP status for an error the host raised; 500 for anything unexpected. */

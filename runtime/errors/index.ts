@@ -21,4 +21,5 @@ export { RouteNotFoundError } from './route-not-found-error.js';
 export { InsecureBindError } from './insecure-bind-error.js';
 export { PortInUseError } from './port-in-use-error.js';
 export { AddressUnavailableError } from './address-unavailable-error.js';
+export { StateDirError } from './state-dir-error.js';
 export { previewValue } from './value-preview.js';

@@ -141,8 +141,9 @@ async function recordOf(ctx: RequestContext, records: InvocationRecords, id: str
     return record;
   };
   if (wait === null) return visible();
-  const seconds = Number(wait);
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
+  // Plain decimal digits: Number() would take "", " ", "0x1" and "1e1".
+  const seconds = /^\d{1,6}(\.\d{1,6})?$/.test(wait) ? Number(wait) : NaN;
+  if (!(seconds >= 0 && seconds <= MAX_WAIT_SECONDS)) {
     throw new InvalidParameterValueError(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS} (got ${JSON.stringify(wait.slice(0, 32))})`);
   }
   await visible();

@@ -223,6 +223,9 @@ describe('Event invocations', () => {
     expect((await fetch(`${url}/invocations/nope`)).status).toBe(404);
     expect((await fetch(`${url}/invocations?status=WEIRD`)).status).toBe(400);
     expect((await fetch(`${url}/invocations/${accepted.requestId}?wait=999`)).status).toBe(400);
+    // Plain digits only: what Number() would also take is refused, not read as 0 or 10.
+    for (const wait of ['', '%20', '1e1', '0x1', '-0']) expect((await fetch(`${url}/invocations/${accepted.requestId}?wait=${wait}`)).status, wait).toBe(400);
+    expect((await fetch(`${url}/invocations/${accepted.requestId}?wait=0.5`)).status).toBe(200);
   });
 });
 

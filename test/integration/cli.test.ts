@@ -56,8 +56,12 @@ describe('neolith CLI', () => {
     writeFileSync(file, '');
     const stateless = await neolith(['serve', '--config', config, '--state', `${file}/state`, '--port', '0']);
     expect(stateless.code).toBe(1);
-    expect(stateless.stderr).toBe(`neolith serve: Invalid neolith config: stateDir cannot be created: ENOTDIR: not a directory, mkdir '${file}/state'\n`);
-    for (const result of [foreign, unnamed, stateless]) expect(result.stderr).not.toContain('    at ');
+    expect(stateless.stderr).toBe(`neolith serve: cannot create the state directory ${file}/state (--state or stateDir): ENOTDIR: not a directory, mkdir '${file}/state'\n`);
+    // An IPv6 link-local address without its zone cannot be bound either.
+    const zoneless = await neolith(['serve', '--config', config, '--state', state.path, '--host', 'fe80::1', '--port', '0', '--insecure']);
+    expect(zoneless.code).toBe(1);
+    expect(zoneless.stderr).toMatch(/^neolith serve: cannot listen on fe80::1 port 0: /m);
+    for (const result of [foreign, unnamed, stateless, zoneless]) expect(result.stderr).not.toContain('    at ');
   });
 
   it('refuses unknown commands, flags and values with exit code 2 and the help', async () => {

@@ -49,9 +49,7 @@ Options:
     const { compareLayouts, formatComparison, loadWorkload, renderHtmlReport } = await import('../../compare/index.js');
     const workload = loadWorkload(file);
     if (values['duration-ms'] !== undefined) {
-      const n = decimalFlag('--duration-ms', values['duration-ms'], MAX_DURATION_MS);
-      if (n === 0) throw new UsageError('--duration-ms must be more than 0');
-      workload.durationMs = n;
+      workload.durationMs = decimalFlag('--duration-ms', values['duration-ms'], { max: MAX_DURATION_MS, positive: true });
     }
     const progress = progressReporter();
     const report = await compareLayouts(workload, {

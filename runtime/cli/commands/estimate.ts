@@ -58,7 +58,7 @@ Example:
       return 0;
     }
 
-    const windowMs = values['window-ms'] === undefined ? 5000 : decimalFlag('--window-ms', values['window-ms'], MAX_WINDOW_MS);
+    const windowMs = values['window-ms'] === undefined ? 5000 : decimalFlag('--window-ms', values['window-ms'], { max: MAX_WINDOW_MS });
     const url = hostUrl(values.url);
     const before = windowMs > 0 ? await scrape(url) : undefined;
     const started = performance.now();

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
-import { integerFlag, parseFlags } from '../parse-flags.js';
+import { decimalFlag, integerFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
+
+/** The host's longest wait for a record to be final (GET /invocations/{id}?wait=). */
+const MAX_WAIT_SECONDS = 20;
 
 export const invocationsCommand: Command = {
   name: 'invocations',
@@ -27,7 +30,7 @@ Options:
     const url = hostUrl(values.url);
     const [action, id, ...rest] = positionals;
     if (action === 'show' && id && rest.length === 0) {
-      const query = values.wait === undefined ? '' : `?wait=${encodeURIComponent(values.wait)}`;
+      const query = values.wait === undefined ? '' : `?wait=${decimalFlag('--wait', values.wait, { max: MAX_WAIT_SECONDS })}`;
       print(await requestHost(url, `/invocations/${encodeURIComponent(id)}${query}`));
       return 0;
     }

@@ -77,4 +77,5 @@ const UNAVAILABLE: Record<string, string> = {
   ENOTFOUND: 'the host name does not resolve',
   EAI_AGAIN: 'the host name could not be resolved (no name server answered)',
   EACCES: 'ports below 1024 need privileges this process does not have: pass --port N above 1023',
+  EINVAL: 'not an address this machine can bind (an IPv6 link-local address needs its zone, as in fe80::1%eth0)',
 };

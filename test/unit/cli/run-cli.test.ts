@@ -21,6 +21,8 @@ describe('flag values checked before any host is asked', () => {
       [['estimate', '--url', 'notaurl'], '--url must be a URL such as'],
       [['estimate', '--url', 'http://127.0.0.1:1', '--window-ms', '99999999999'], '--window-ms must be a number from 0 to 3600000'],
       [['estimate', '--rate', '0x10', '--duration-ms', '5'], '--rate must be a non-negative number (got "0x10")'],
+      [['invocations', 'show', 'some-id', '--wait', '1e0', '--url', 'http://127.0.0.1:1'], '--wait must be a number from 0 to 20 (got "1e0")'],
+      [['invocations', 'show', 'some-id', '--wait', '21', '--url', 'http://127.0.0.1:1'], '--wait must be a number from 0 to 20 (got "21")'],
     ];
     for (const [argv, message] of cases) {
       const result = await cliInProcess(...argv);

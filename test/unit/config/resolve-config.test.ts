@@ -116,7 +116,11 @@ describe('resolveConfig', () => {
       writeFileSync(join(dir, 'resolvers', folder, `${file}.mjs`), 'export const handler = async () => 1;\n');
     }
     const rule = 'jobs.layout must build function names of 1–64 letters, digits, "-" or "_": rename the folder or file of';
-    expect(problemsOf(() => resolveConfig({ jobs: { layout: 'micro' } }, dir))).toEqual([`${rule} "my domain/getThing" (got "my domain")`]);
+    // In micro the folder alone makes the name; what names the job is not reported as naming nothing.
+    const subscribed = { jobs: { layout: 'micro' as const }, topics: { t: { subscriptions: [{ function: 'my domain/getThing' }] } } };
+    expect(problemsOf(() => resolveConfig(subscribed, dir))).toEqual([
+      'jobs.layout must build function names of 1–64 letters, digits, "-" or "_": rename the folder of "my domain/getThing" (got "my domain")',
+    ]);
     expect(problemsOf(() => resolveConfig({ jobs: { layout: 'nano' } }, dir))).toEqual([
       `${rule} "my domain/getThing" (got "my domain-getThing")`,
       `${rule} "orders/${long}" (got "orders-${long}")`,
