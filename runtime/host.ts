@@ -87,7 +87,7 @@ export class Host {
   private constructor(config: ResolvedConfig, packager: FunctionPackager, registry: FunctionRegistry, spares: SpareEnvironments, backend: Backend, observe: { logger: HostLogger; metrics: boolean }) {
     this.config = config;
     this.backend = backend;
-    this.invocations = new InvocationRecords(backend);
+    this.invocations = new InvocationRecords(backend, (name) => registry.get(name)?.spec.async);
     this.#packager = packager;
     this.registry = registry;
     this.spares = spares;

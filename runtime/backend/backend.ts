@@ -255,6 +255,12 @@ export interface RedriveOptions {
    * @defaultValue a random UUID
    */
   readonly requestId?: string;
+  /**
+   * Retry policy of the new event: a redrive is a new invocation, under the
+   * function's policy as it is now (EventInvokeConfig changes take effect at once).
+   * @defaultValue the policy the event was first accepted with
+   */
+  readonly policy?: AsyncRetryPolicy;
 }
 
 // ---------------------------------------------------------------------------

@@ -51,7 +51,8 @@ export class FunctionManager {
       if (!fn) continue;
       if (saved.reservedConcurrency === null) delete fn.spec.reservedConcurrency;
       else if (saved.reservedConcurrency !== undefined) fn.spec.reservedConcurrency = saved.reservedConcurrency;
-      if (saved.async) fn.spec.async = { ...saved.async };
+      // What the API set; retry delays (no API sets them) stay the config's, edits to it included.
+      if (saved.async) fn.spec.async = { ...saved.async, retryDelaysMs: fn.spec.async.retryDelaysMs };
       else if (saved.async === null) fn.spec.async = lambdaDefaults(fn.spec.async);
       if (saved.statements) statements[name] = saved.statements;
     }

@@ -1,5 +1,5 @@
 import type {
-  Backend, DeadLetter, DeadLetterQuery, InvocationRecord, RecordListener, RecordQuery, RedriveOptions,
+  AsyncRetryPolicy, Backend, DeadLetter, DeadLetterQuery, InvocationRecord, RecordListener, RecordQuery, RedriveOptions,
 } from '../backend/index.js';
 import { withFullDestinationRecord } from './dead-letter-record.js';
 import { readWithinBudget } from './read-within-budget.js';
@@ -11,9 +11,12 @@ import { checkRequestId } from './request-id.js';
  */
 export class InvocationRecords {
   readonly #backend: Backend;
+  readonly #policyOf: (functionName: string) => AsyncRetryPolicy | undefined;
 
-  constructor(backend: Backend) {
+  /** `policyOf`: a function's async policy as it is now, for redrives (undefined for one gone from the config). */
+  constructor(backend: Backend, policyOf: (functionName: string) => AsyncRetryPolicy | undefined = () => undefined) {
     this.#backend = backend;
+    this.#policyOf = policyOf;
   }
 
   /** The record of one async invocation, or undefined. */
@@ -93,9 +96,12 @@ export class InvocationRecords {
       const { entries, leftOut } = await readWithinBudget(await this.#backend.deadLetterSizes(query), maxBytes, (id) => this.#backend.getDeadLetter(id));
       return { letters: entries.map(withFullDestinationRecord), leftOut };
     },
+    /** Enqueues the letter's event again as a new invocation, under its function's policy as it is now. */
     redrive: async (id: string, options?: RedriveOptions): Promise<InvocationRecord> => {
       if (options?.requestId !== undefined) checkRequestId(options.requestId);
-      return this.#backend.redriveDeadLetter(id, options);
+      const letter = options?.policy ? undefined : await this.#backend.getDeadLetter(id);
+      const policy = options?.policy ?? (letter && this.#policyOf(letter.event.functionName));
+      return this.#backend.redriveDeadLetter(id, { ...options, ...(policy && { policy }) });
     },
     delete: (id: string): Promise<boolean> => this.#backend.deleteDeadLetter(id),
   };

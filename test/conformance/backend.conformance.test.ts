@@ -1189,6 +1189,20 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(runs).toBe(2);
   });
 
+  it('redrives a dead letter under the policy it is given, else under the one its event was accepted with', async () => {
+    const backend = await open();
+    const letterOf = async () => backend.putDeadLetter({
+      event: { ...makeEvent({ functionName: 'payments', policy: { ...FAST_POLICY, maxRetries: 1 } }), acceptedAt: Date.now() },
+      condition: 'RetriesExhausted',
+      attempts: 2,
+    });
+    consume(backend, async () => fail('still declined'));
+    const now = await backend.redriveDeadLetter((await letterOf()).id, { policy: { ...FAST_POLICY, maxRetries: 0 } });
+    expect(await finalRecord(backend, now.id)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    const then = await backend.redriveDeadLetter((await letterOf()).id);
+    expect(await finalRecord(backend, then.id)).toMatchObject({ status: 'FAILED', attempts: 2 });
+  });
+
   it('redrives a dead letter once when two callers redrive it at the same time', async () => {
     const backend = await open();
     const letter = await backend.putDeadLetter({

@@ -317,7 +317,7 @@ export class RedisBackend implements Backend {
         const letter = JSON.parse(body) as DeadLetter;
         const { acceptedAt: _previousAcceptance, ...original } = letter.event;
         // Enqueue, then delete: a crash in between redrives twice rather than never.
-        return await this.#enqueue({ ...original, requestId: options.requestId ?? randomUUID() }, id);
+        return await this.#enqueue({ ...original, ...(options.policy && { policy: options.policy }), requestId: options.requestId ?? randomUUID() }, id);
       } finally {
         // Only our own lock: after REDRIVE_LOCK_MS it may be another caller's.
         await this.#client.eval(RELEASE_LOCK_LUA, 1, lock, token);

@@ -233,7 +233,7 @@ export class SqliteBackend implements Backend {
     const { acceptedAt: _previousAcceptance, ...original } = letter.event;
     let row: InvocationRow | undefined;
     try {
-      row = store.redrive(id, { ...original, requestId, acceptedAt: Date.now() });
+      row = store.redrive(id, { ...original, ...(options.policy && { policy: options.policy }), requestId, acceptedAt: Date.now() });
     } catch (error) {
       throw this.#mapDriverError(error, 'redriveDeadLetter', requestId);
     }

@@ -124,3 +124,30 @@ describe('InvocationRecords.listWithin: records read within a size budget', () =
     expect(read).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('InvocationRecords.deadLetters.redrive', () => {
+  const letter = {
+    id: 'l1', condition: 'RetriesExhausted', attempts: 2, storedAt: 1,
+    event: { requestId: 'r0', functionName: 'payments', payload: '{}', acceptedAt: 1, policy: { maxRetries: 1, retryDelaysMs: [10], maxEventAgeSeconds: 60 } },
+  } as unknown as DeadLetter;
+  const backendTaking = (taken: unknown[]) => ({
+    getDeadLetter: async (id: string) => (id === 'l1' ? letter : undefined),
+    redriveDeadLetter: async (_id: string, options: unknown) => {
+      taken.push(options);
+      return FINAL;
+    },
+  }) as unknown as Backend;
+
+  it('redrives under the function\'s policy as it is now, not the one the event was accepted with', async () => {
+    const taken: unknown[] = [];
+    const now = { maxRetries: 0, retryDelaysMs: [10], maxEventAgeSeconds: 120 };
+    await new InvocationRecords(backendTaking(taken), (name) => (name === 'payments' ? now : undefined)).deadLetters.redrive('l1');
+    expect(taken).toEqual([{ policy: now }]);
+  });
+
+  it('keeps the event\'s own policy for a function gone from the config', async () => {
+    const taken: unknown[] = [];
+    await new InvocationRecords(backendTaking(taken), () => undefined).deadLetters.redrive('l1', { requestId: 'r2' });
+    expect(taken).toEqual([{ requestId: 'r2' }]);
+  });
+});
