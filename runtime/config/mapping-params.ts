@@ -4,6 +4,7 @@
  * in one place for config and for the API.
  */
 import { previewValue } from '../errors/index.js';
+import { filterPatternProblem } from './filter-pattern.js';
 
 /** Parameters in Lambda's API names. */
 export interface MappingParams {
@@ -101,6 +102,11 @@ export function checkMappingParams(
     }
     if (long.length === 0 && !validFilterCriteria(p.FilterCriteria)) {
       problems.push(`${name('FilterCriteria')} must be { Filters: [{ Pattern: "<a JSON object>" }] } with 0 to ${MAX_FILTERS} filters (got ${previewValue(p.FilterCriteria)})`);
+    } else if (long.length === 0) {
+      (p.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.forEach((f, i) => {
+        const problem = filterPatternProblem(JSON.parse(f.Pattern));
+        if (problem) problems.push(`${name('FilterCriteria')}.Filters[${i}].Pattern is not a valid filter pattern: ${problem}`);
+      });
     }
   }
   if (p.OnFailure !== undefined && (typeof p.OnFailure !== 'string' || p.OnFailure.length === 0)) {

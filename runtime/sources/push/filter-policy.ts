@@ -1,12 +1,18 @@
 /**
  * SNS subscription filter policies: each policy key must match (AND), each
- * key's array of conditions matches if any does (OR). Supported operators:
+ * key's array of conditions matches if any does (OR), and `$or` holds patterns
+ * of which one must match. Supported operators:
  * exact strings and numbers, `prefix`, `suffix`, `equals-ignore-case`,
  * `anything-but` (values or `{ prefix }`), `numeric` ranges, `exists`.
  * Written by hand: no maintained npm package implements SNS's policy language.
  */
 export function matchesPolicy(policy: Record<string, unknown>, values: Record<string, unknown>): boolean {
   for (const [key, rule] of Object.entries(policy)) {
+    // `$or`: one of its patterns must match, at this level.
+    if (key === '$or' && Array.isArray(rule)) {
+      if (!rule.some((sub) => sub !== null && typeof sub === 'object' && matchesPolicy(sub as Record<string, unknown>, values))) return false;
+      continue;
+    }
     // Own properties only: a policy key `toString` must not find Object's method in a message.
     const value = Object.hasOwn(values, key) ? values[key] : undefined;
     if (rule !== null && typeof rule === 'object' && !Array.isArray(rule)) {

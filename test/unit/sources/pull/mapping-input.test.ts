@@ -78,6 +78,13 @@ describe('event source mapping input', () => {
         .toBe('FilterCriteria.Filters[0].Pattern must be at most 4096 characters, Lambda\'s limit (got 100000)');
       expect(mappings.list().EventSourceMappings).toEqual([]);
     });
+
+    it('refuses a pattern no record could match, naming where, rather than skip every record', async () => {
+      const mappings = setup();
+      expect(await refusal(mappings.create(input({ FilterCriteria: { Filters: [{ Pattern: '{"data":{"a":[1]}}' }, { Pattern: '{"data":{"a":1}}' }] } }))))
+        .toBe('FilterCriteria.Filters[1].Pattern is not a valid filter pattern: data.a must be an array of values or conditions, or a nested pattern (got 1; a value is matched as [1])');
+      expect(mappings.list().EventSourceMappings).toEqual([]);
+    });
   });
 
   describe('StartingPositionTimestamp', () => {

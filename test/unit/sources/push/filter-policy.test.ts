@@ -27,4 +27,12 @@ describe('SNS filter policies', () => {
     expect(matchesPolicy({ n: [{ 'anything-but': [5] }] }, { n: '5' })).toBe(true);
     expect(matchesPolicy({ n: [{ 'anything-but': [5] }] }, { n: 5 })).toBe(false);
   });
+
+  it('matches $or when one of its patterns does, beside the other keys', () => {
+    const policy = { $or: [{ data: { a: [1] } }, { data: { b: [2] } }], kind: ['x'] };
+    expect(matchesPolicy(policy, { kind: 'x', data: { a: 1 } })).toBe(true);
+    expect(matchesPolicy(policy, { kind: 'x', data: { b: 2 } })).toBe(true);
+    expect(matchesPolicy(policy, { kind: 'x', data: { a: 2 } })).toBe(false);
+    expect(matchesPolicy(policy, { kind: 'y', data: { a: 1 } })).toBe(false);
+  });
 });
