@@ -170,7 +170,7 @@ export type HostCall =
   | { source: 'table' | 'topic' | 'stream'; name: string; op: string; body: string }
   | { source: 'bucket'; name: string; op: 'put'; key: string; data: Uint8Array; contentType: string }
   | { source: 'bucket'; name: string; op: 'get' | 'delete'; key: string }
-  | { source: 'bucket'; name: string; op: 'list'; prefix: string };
+  | { source: 'bucket'; name: string; op: 'list'; prefix: string; startAfter: string };
 
 /** What an operation answers: JSON text, a bucket object (or `null`: no such key), or just done. */
 export type HostCallResult =

@@ -112,7 +112,8 @@ async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: stri
   const b = sources.buckets;
   const { req, res } = ctx;
   if (key === '' && req.method === 'GET') {
-    sendJson(res, 200, { objects: await b.list(bucket, ctx.url.searchParams.get('prefix') ?? '', listLimit(ctx.url.searchParams.get('limit'))) });
+    const q = ctx.url.searchParams;
+    sendJson(res, 200, await b.list(bucket, q.get('prefix') ?? '', listLimit(q.get('limit')), q.get('start-after') ?? ''));
     return true;
   }
   switch (req.method) {
@@ -232,7 +233,7 @@ export function sourcesCall(sources: EventSources): (call: HostCall) => Promise<
           await b.delete(call.name, call.key);
           return { done: true };
         case 'list':
-          return { json: JSON.stringify({ objects: await b.list(call.name, call.prefix, 1000) }) };
+          return { json: JSON.stringify(await b.list(call.name, call.prefix, 1000, call.startAfter)) };
       }
     }
     const body = parseCallBody(call.body);

@@ -314,6 +314,15 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     expect(await s.headObject('avatars', 'other')).toBeUndefined();
   });
 
+  it('lists objects after a start-after key, and by a prefix holding a NUL', async () => {
+    const s = store();
+    for (const key of ['a\u0000b', 'a\u0000c', 'a1', 'b', 'c']) await s.putObject('avatars', key, Buffer.from('x'), 'text/plain');
+    expect((await s.listObjects('avatars', 'a\u0000', 10)).map((o) => o.key)).toEqual(['a\u0000b', 'a\u0000c']);
+    expect((await s.listObjects('avatars', '', 2, 'a1')).map((o) => o.key)).toEqual(['b', 'c']);
+    expect((await s.listObjects('avatars', 'a', 10, 'a\u0000b')).map((o) => o.key)).toEqual(['a\u0000c', 'a1']);
+    expect(await s.listObjects('avatars', '', 10, 'c')).toEqual([]);
+  });
+
   const note = (id: string, meta: Pick<ObjectMeta, 'key'>, createdAt: number): PendingNotification =>
     ({ id, functionName: 'thumbs', payload: JSON.stringify({ key: meta.key }), createdAt });
 

@@ -28,7 +28,7 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       config: {
         stateDir: state.path, backend, redisPrefix: prefix,
         functions: { collect: fn, failures: fn },
-        buckets: { uploads: {} },
+        buckets: { uploads: {}, many: {} },
         topics: { 'user-events': { subscriptions: [{ function: 'collect' }] } },
         streams: { clicks: {} },
         tables: { items: { partitionKey: 'id' }, readings: { partitionKey: 'sensor', sortKey: 'at' } },
@@ -141,6 +141,22 @@ describe.each(['sqlite', 'redis'] as const)('sources API input (%s)', (backend) 
       expect(r.json.objects.map((o: { key: string }) => o.key)).toEqual(['a', 'b']);
       expect((await call('GET', '/buckets/uploads?limit=0')).json.objects).toEqual([]);
       expect((await call('GET', '/buckets/uploads?limit=5000')).json.objects.map((o: { key: string }) => o.key)).toEqual(['a', 'b', 'c']);
+      // S3's paging: isTruncated while more follow, the next page after the last key (start-after).
+      expect(r.json.isTruncated).toBe(true);
+      const next = (await call('GET', '/buckets/uploads?limit=2&start-after=b')).json;
+      expect(next).toEqual({ objects: [expect.objectContaining({ key: 'c' })], isTruncated: false });
+    });
+
+    it('lists every object of a bucket through the sources client, past 1,000, page by page', async () => {
+      for (let i = 0; i < 1005; i++) await host.sources.buckets.put('many', `k${String(i).padStart(5, '0')}`, Buffer.from('x'), 'text/plain');
+      configureSourcesClient({ url });
+      try {
+        const keys = (await bucket('many').list('k')).map((o) => o.key);
+        expect(keys).toHaveLength(1005);
+        expect(keys.at(-1)).toBe('k01004');
+      } finally {
+        configureSourcesClient({});
+      }
     });
 
     it('refuses a raw path whose "." or ".." segments or backslash the URL would resolve into another bucket or key', async () => {

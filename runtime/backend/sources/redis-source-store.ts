@@ -412,10 +412,10 @@ export class RedisSourceStore implements SourceStore {
     return removed === 1 ? meta : undefined;
   }
 
-  async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
+  async listObjects(bucket: string, prefix: string, limit: number, startAfter = ''): Promise<ObjectMeta[]> {
     const all = await this.#client.hgetall(`${this.#p}:o:${bucket}`);
     return Object.entries(all)
-      .filter(([key]) => key.startsWith(prefix))
+      .filter(([key]) => key.startsWith(prefix) && key > startAfter)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, limit)
       .map(([, text]) => JSON.parse(text) as ObjectMeta);

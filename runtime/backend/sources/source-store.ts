@@ -230,8 +230,8 @@ export interface SourceStore extends ItemReadStore {
    * the same write.
    */
   deleteObject(bucket: string, key: string, notify?: NotificationsOf): Promise<ObjectMeta | undefined>;
-  /** Objects whose key starts with `prefix`, by key. */
-  listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]>;
+  /** Objects whose key starts with `prefix` and sorts after `startAfter` (S3's start-after), by key. */
+  listObjects(bucket: string, prefix: string, limit: number, startAfter?: string): Promise<ObjectMeta[]>;
 
   // -- the notification outbox ------------------------------------------------
   /** Stored notifications of changes made before `before` (epoch ms), oldest first. */

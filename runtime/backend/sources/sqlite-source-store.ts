@@ -82,7 +82,10 @@ export class SqliteSourceStore implements SourceStore {
         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified, file = excluded.file`),
       headObject: db.prepare('SELECT key, size, etag, ctype, modified, file FROM src_objects WHERE bucket = ? AND key = ?'),
       deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified, file'),
-      listObjects: db.prepare('SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?'),
+      // Compared as bytes: on TEXT, length() and substr() stop at a NUL, and a prefix holding one matched nothing.
+      listObjects: db.prepare(
+        'SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(CAST(key AS BLOB), 1, length(CAST(? AS BLOB))) = CAST(? AS BLOB) AND key > ? ORDER BY key LIMIT ?',
+      ),
       putNotification: db.prepare('INSERT INTO src_outbox (id, fn, payload, at) VALUES (?, ?, ?, ?)'),
       pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
       forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
@@ -287,9 +290,9 @@ export class SqliteSourceStore implements SourceStore {
     return row && toMeta(row);
   }
 
-  async listObjects(bucket: string, prefix: string, limit: number): Promise<ObjectMeta[]> {
+  async listObjects(bucket: string, prefix: string, limit: number, startAfter = ''): Promise<ObjectMeta[]> {
     this.#open();
-    return (this.#s.listObjects.all(bucket, prefix, prefix, limit) as ObjectRow[]).map(toMeta);
+    return (this.#s.listObjects.all(bucket, prefix, prefix, startAfter, limit) as ObjectRow[]).map(toMeta);
   }
 
   // -- the notification outbox -------------------------------------------------

@@ -230,11 +230,19 @@ export function bucket(name: string) {
       if (await viaHost({ source: 'bucket', name, op: 'delete', key })) return;
       await call('DELETE', path(key));
     },
+    /** Every object whose key starts with `prefix`, by key (read a page of 1,000 at a time). */
     list: async (prefix = '') => {
-      type Listing = { objects: Array<{ key: string; size: number; eTag: string }> };
-      const result = await viaHost({ source: 'bucket', name, op: 'list', prefix });
-      if (result) return (JSON.parse((result as { json: string }).json) as Listing).objects;
-      return ((await (await call('GET', `/buckets/${seg(name)}?prefix=${seg(prefix)}`)).json()) as Listing).objects;
+      type Listing = { objects: Array<{ key: string; size: number; eTag: string }>; isTruncated: boolean };
+      const page = async (startAfter: string): Promise<Listing> => {
+        const result = await viaHost({ source: 'bucket', name, op: 'list', prefix, startAfter });
+        if (result) return JSON.parse((result as { json: string }).json) as Listing;
+        return (await (await call('GET', `/buckets/${seg(name)}?prefix=${seg(prefix)}&start-after=${seg(startAfter)}`)).json()) as Listing;
+      };
+      const objects: Listing['objects'] = [];
+      for (let listing = await page(''); ; listing = await page(objects.at(-1)!.key)) {
+        objects.push(...listing.objects);
+        if (!listing.isTruncated || listing.objects.length === 0) return objects;
+      }
     },
   };
 }

@@ -100,10 +100,18 @@ export class Buckets {
     return queued;
   }
 
-  async list(bucket: string, prefix = '', limit = 1000): Promise<ObjectMeta[]> {
+  /**
+   * One page of the objects whose key starts with `prefix`, after `startAfter` (S3's ListObjectsV2:
+   * at most 1,000, `isTruncated` when more follow; pass the last key back as `startAfter`).
+   */
+  async list(bucket: string, prefix = '', limit = 1000, startAfter = ''): Promise<{ objects: ObjectMeta[]; isTruncated: boolean }> {
     this.#bucket(bucket);
     checkWellFormed(prefix, 'a prefix');
-    return this.#p.store.listObjects(bucket, prefix, Math.min(Math.max(limit, 0), 1000));
+    checkWellFormed(startAfter, 'start-after');
+    const max = Math.min(Math.max(limit, 0), 1000);
+    // One more than asked: whether more follow, without a second read.
+    const found = await this.#p.store.listObjects(bucket, prefix, max + 1, startAfter);
+    return { objects: found.slice(0, max), isTruncated: found.length > max };
   }
 
   #bucket(name: string): ResolvedSources['buckets'][string] {

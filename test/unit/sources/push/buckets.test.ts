@@ -142,7 +142,7 @@ describe('bucket notifications and their outbox', () => {
     expect(queue.calls).toEqual([]);
     // A pair is a character like any other.
     await buckets.put('avatars', 'users/\uD83D\uDE00.txt', Buffer.from('1'), 'text/plain');
-    expect((await buckets.list('avatars', 'users/')).map((o) => o.key)).toEqual(['users/\uD83D\uDE00.txt']);
+    expect((await buckets.list('avatars', 'users/')).objects.map((o) => o.key)).toEqual(['users/\uD83D\uDE00.txt']);
   });
 
   it('event sources queue what the outbox holds when they start', async () => {
