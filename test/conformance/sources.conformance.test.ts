@@ -138,6 +138,9 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     expect(at(await s.queryItems({ table: 'events', pk: 'u1', skFrom: '2024-02', skTo: '2025-01' }))).toEqual(['2024-02', '2025-01']);
     expect(at(await s.queryItems({ table: 'events', pk: 'u1', reverse: true, limit: 2 }))).toEqual(['2025-02', '2025-01']);
     expect(await s.queryItems({ table: 'events', pk: 'nobody' })).toEqual({ items: [] });
+    // A prefix holding a NUL is a prefix like any other.
+    for (const sk of ['n\u0000x', 'n\u0000y', 'n1']) await s.writeItem({ table: 'events', pk: 'u3', sk, item: { user: 'u3', at: sk } });
+    expect(at(await s.queryItems({ table: 'events', pk: 'u3', skBeginsWith: 'n\u0000' }))).toEqual(['n\u0000x', 'n\u0000y']);
   });
 
   it('pages a query from a cursor, forward and reverse, inside its bounds', async () => {

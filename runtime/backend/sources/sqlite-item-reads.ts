@@ -52,7 +52,8 @@ export class SqliteItemReads implements ItemReadStore {
     const clauses = ['tbl = ?', 'pk = ?'];
     const args: unknown[] = [q.table, q.pk];
     if (q.skBeginsWith !== undefined) {
-      clauses.push('substr(sk, 1, length(?)) = ?');
+      // As bytes: on TEXT, length() and substr() stop at a NUL, and a prefix holding one matched nothing.
+      clauses.push('substr(CAST(sk AS BLOB), 1, length(CAST(? AS BLOB))) = CAST(? AS BLOB)');
       args.push(q.skBeginsWith, q.skBeginsWith);
     }
     if (q.skFrom !== undefined) {
