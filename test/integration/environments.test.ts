@@ -30,6 +30,10 @@ beforeAll(async () => {
         rejects: { handler: './faults.mjs#rejects' },
         exits: { handler: './faults.mjs#exits' },
         floatingRejection: { handler: './faults.mjs#floatingRejection' },
+        rejectsAfterAnswer: { handler: './faults.mjs#rejectsAfterAnswer' },
+        throwsInTickAfterAnswer: { handler: './faults.mjs#throwsInTickAfterAnswer' },
+        logsInTickAfterAnswer: { handler: './faults.mjs#logsInTickAfterAnswer' },
+        hearsRejections: { handler: './hears-rejections.mjs' },
         backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
         backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
@@ -184,6 +188,29 @@ describe('faults fail only their invocation', () => {
     await vi.waitFor(() => expect(host.registry.get('floatingRejection')!.pool.stats().environments).toBe(0));
     // The next call starts cold and fails the same way: nothing of the dead thread is left.
     expect((await host.invoke('floatingRejection', {})).initDurationMs).toBeDefined();
+  });
+
+  it.each([
+    ['rejectsAfterAnswer', 'Runtime.UnhandledPromiseRejection', 'Error: audit failed for'],
+    ['throwsInTickAfterAnswer', 'Error', 'tick failed for'],
+  ])('%s: what a handler leaves failing as it answers fails its own invocation, never the next caller\'s', async (name, errorType, words) => {
+    for (let i = 0; i < 3; i++) {
+      const result = await host.invoke(name, {});
+      expect(result.error).toMatchObject({ errorType, errorMessage: `${words} ${result.requestId}` });
+    }
+  });
+
+  it('a listener of the handler\'s code for unhandled rejections hears none of the runtime\'s own', async () => {
+    for (let i = 0; i < 3; i++) expect(JSON.parse((await host.invoke('hearsRejections', {})).payload!)).toEqual({ heard: 0 });
+  });
+
+  it('a nextTick callback a handler leaves logs into its own invocation\'s log', async () => {
+    for (let i = 0; i < 3; i++) {
+      const result = await host.invoke('logsInTickAfterAnswer', {}, { logType: 'Tail' });
+      const tail = Buffer.from(result.logResult!, 'base64').toString('utf8');
+      expect(tail).toContain(`tick of ${result.requestId}`);
+      expect(tail.match(/tick of /g)).toHaveLength(1);
+    }
   });
 
   it('a rejection whose reason\'s toString throws fails with that error, as the runtime\'s own listener does', async () => {
