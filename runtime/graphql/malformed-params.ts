@@ -18,7 +18,9 @@ const JSON_PARAMS = ['variables', 'extensions'] as const;
  * INTERNAL_SERVER_ERROR (and the log as a stack trace) — the client's
  * mistake reported as the host's. A POST body that is not JSON keeps yoga's
  * 400, without the body itself, which V8's parse error quotes whole (a 1 MB
- * bad body came back as a 1 MB error). Other parser failures pass unchanged.
+ * bad body came back as a 1 MB error). A parser's refusal without a status,
+ * and a multipart form its parser chokes on, are 400 too. Other parser
+ * failures pass unchanged.
  */
 export function useMalformedParamsAsBadRequest(): Plugin {
   return {
@@ -30,12 +32,25 @@ export function useMalformedParamsAsBadRequest(): Plugin {
           return await requestParser(request);
         } catch (error) {
           if (error instanceof GraphQLError && error.message === INVALID_JSON_BODY) throw shortInvalidJson(error);
-          if (error instanceof GraphQLError || !(error instanceof SyntaxError)) throw error;
+          // A parser's own refusal that names no status (a multipart form without "operations", say) is
+          // about the request: 400, not yoga's 200 with no data.
+          if (error instanceof GraphQLError) throw error.extensions.http ? error : badRequest(error.message);
+          // yoga's multipart parser reads "map" unchecked: {"0":5} fails inside it with a TypeError.
+          if (error instanceof TypeError && isMultipart(request)) throw badRequest(`Malformed multipart request: ${error.message.slice(0, MAX_REASON_CHARS)}`);
+          if (!(error instanceof SyntaxError)) throw error;
           throw badParams(url, error);
         }
       });
     },
   };
+}
+
+function badRequest(message: string): GraphQLError {
+  return createGraphQLError(message, { extensions: { code: GATEWAY_ERROR_CODES.badRequest, http: { status: 400 } } });
+}
+
+function isMultipart(request: Request): boolean {
+  return (request.headers.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
 function badParams(url: URL, error: SyntaxError): GraphQLError {

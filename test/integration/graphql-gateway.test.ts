@@ -226,6 +226,25 @@ describe('GraphQL gateway over a real port', () => {
     expect(errors[0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
   });
 
+  it.each([
+    ['a map entry that is not an array', { operations: '{"query":"{ __typename }"}', map: '{"0":5}' }, /^Malformed multipart request: /],
+    ['a map path that is not text', { operations: '{"query":"{ __typename }"}', map: '{"0":[5]}' }, /^Malformed multipart request: /],
+    ['operations that are not JSON', { operations: '{oops' }, /operations.*valid JSON/],
+    ['no operations field', { map: '{}' }, /operations/],
+  ])('answers a multipart request with %s with 400 BAD_REQUEST, not a 500 or a 200', async (_, fields, message) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('0', new Blob(['x']), 'x.txt');
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST', body: form, headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
+    });
+    expect(response.status).toBe(400);
+    const { errors } = await response.json() as { errors: Array<{ message: string; extensions: Record<string, unknown> }> };
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(message);
+    expect(errors[0]!.extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+
   it('runs an async mutation and streams its retries to SUCCEEDED over SSE (graphql-sse)', async () => {
     const placed: any = await client.request(
       'mutation { placeOrder(input: { userId: "u2", items: [{ sku: "MUG", quantity: 3 }], delayMs: 50, failAttempts: 1 }) { id status attempts function job } }',
