@@ -168,6 +168,13 @@ export class Host {
     }
     const logger = isLogger(options.logger) ? options.logger : createHostLogger(options.logger);
     const host = new Host(config, packager, registry, spares, backend, { logger, metrics: options.metrics ?? true });
+    for (const fn of config.functions) {
+      const tz = fn.environment.TZ;
+      // Lambda applies a function's TZ; threads share the process's time zone, so it only shows in process.env.
+      if (tz !== undefined && !/^:?(UTC|Etc\/UTC)$/.test(tz)) {
+        logger.warn({ function: fn.name, TZ: tz }, `functions.${fn.name}.environment.TZ is ${JSON.stringify(tz)}, but environments are threads of the host and share its time zone (UTC under the neolith CLI): Date in this function will not use it`);
+      }
+    }
     // Before any environment starts, so each may read the tables itself (connecting on its first read).
     if (config.backend === 'sqlite') registry.tableReads = { moduleUrl: TABLE_READS_URL, stateDir: config.stateDir, tables: config.sources.tables };
     // From here the host owns everything: a failure closes it whole.

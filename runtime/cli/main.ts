@@ -2,6 +2,9 @@
 // The `neolith` bin: runs the CLI and sets the exit code.
 import { runCli } from './run-cli.js';
 
+// Lambda runs functions in UTC; environments are threads of this process and share its time zone.
+process.env.TZ = 'UTC';
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

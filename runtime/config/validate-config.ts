@@ -31,7 +31,7 @@ const ENV_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]*$/;
 /** Lambda reserves these; a function may not set them. */
 const RESERVED_ENV = new Set([
   '_HANDLER', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-  'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'TMPDIR',
+  'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'TMPDIR',
 ]);
 
 const schemaCompiler = new Ajv({ allErrors: true, strict: false });

@@ -106,7 +106,7 @@ export class FunctionPool {
     if (this.#closed) return;
     // Never past the cap: provisioned environments count against it like any other.
     const missing = Math.min(this.#binding.provisionedConcurrency, this.#binding.maxEnvironments) - this.#all.size;
-    const fresh = Array.from({ length: Math.max(0, missing) }, () => this.#create());
+    const fresh = Array.from({ length: Math.max(0, missing) }, () => this.#create('provisioned-concurrency'));
     await Promise.all(fresh.map(async (env) => {
       const done = await env.initialise();
       // Code changed (recycle) or the pool closed while it booted: it must not serve.
@@ -364,18 +364,20 @@ export class FunctionPool {
     await Promise.allSettled(all.map((env) => env.terminate()));
   }
 
-  #create(): ExecutionEnvironment {
+  /** A new environment; `initializationType` as Lambda tells the function (AWS_LAMBDA_INITIALIZATION_TYPE). */
+  #create(initializationType: 'on-demand' | 'provisioned-concurrency' = 'on-demand'): ExecutionEnvironment {
     const env = this.#spares.take(this.#binding.init.memoryMB);
     const { init, tmpRoot } = this.#binding;
     const tmpDir = join(tmpRoot, env.id);
     const tableReads = this.#binding.tableReads?.();
+    const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`;
     try {
       env.bind({
         ...init,
         ...(tableReads && { tableReads }),
         tmpDir,
-        logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${env.id}`,
-        env: { ...init.env, TMPDIR: tmpDir },
+        logStreamName,
+        env: { ...init.env, TMPDIR: tmpDir, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName, AWS_LAMBDA_INITIALIZATION_TYPE: initializationType },
       }, this.#binding.hostCall);
     } catch (error) {
       // Its /tmp could not be made: the thread belongs to no pool now, so stop it here.

@@ -218,6 +218,8 @@ export class FunctionRegistry {
         env: {
           PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
           LANG: 'en_US.UTF-8',
+          // Lambda's; the time zone Date uses is the host process's (threads share it): UTC under the CLI.
+          TZ: ':UTC',
           NODE_ENV: process.env.NODE_ENV ?? 'development',
           AWS_REGION: config.region,
           AWS_DEFAULT_REGION: config.region,

@@ -68,6 +68,7 @@ beforeAll(async () => {
         gated: { handler: './gated.mjs', reservedConcurrency: 1, timeoutMs: 10_000 },
         gatedFree: { handler: './gated.mjs', timeoutMs: 10_000 },
         provisioned: { handler: './echo.mjs', provisionedConcurrency: 2 },
+        provisionedEnv: { handler: './env.mjs', provisionedConcurrency: 1 },
         strict: { handler: './echo.mjs', inputSchema: { type: 'object', required: ['name'] } },
         marksInfo: { handler: './marks-info.mjs' },
         unnamedSubclass: { handler: './error-shapes.mjs#unnamedSubclass' },
@@ -470,6 +471,14 @@ describe('/tmp and environment variables', () => {
     // _HANDLER as Lambda sets it, from the task root (tracing wrappers parse it), whichever form the config used.
     expect(a).toMatchObject({ _HANDLER: 'env.handler', LAMBDA_TASK_ROOT: handlers });
     expect(String(a.TMPDIR).startsWith(join(state.path, 'tmp'))).toBe(true);
+    // Lambda's time zone variable, and its per-environment ones: the log stream and how it was started.
+    expect(a).toMatchObject({ TZ: ':UTC', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
+    expect(a.AWS_LAMBDA_LOG_STREAM_NAME).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][\w-]+$/);
+  });
+
+  it('tells a provisioned environment it was started as one', async () => {
+    const env = json((await host.invoke('provisionedEnv', {})).payload);
+    expect(env.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('provisioned-concurrency');
   });
 });
 

@@ -103,6 +103,22 @@ describe('layouts', () => {
     ]);
   });
 
+  it('warns at start of a function TZ it cannot apply (threads share the host\'s time zone), not of UTC', async () => {
+    const lines: string[] = [];
+    const host = await createHost({
+      rootDir: handlers,
+      config: {
+        stateDir: state(),
+        functions: { tokyo: { handler: './echo.mjs', environment: { TZ: 'Asia/Tokyo' } }, utc: { handler: './echo.mjs', environment: { TZ: ':UTC' } } },
+      },
+      logger: { level: 'warn', destination: { write: (line: string) => void lines.push(line) } },
+    });
+    await host.close();
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string; function?: string }).filter((l) => l.level === 40);
+    expect(warnings.map((w) => w.function)).toEqual(['tokyo']);
+    expect(warnings[0]!.msg).toContain('functions.tokyo.environment.TZ is "Asia/Tokyo", but environments are threads of the host');
+  });
+
   it('reports at start a job module without a handler export', async () => {
     const dir = state();
     cpSync(jobsApp, dir, { recursive: true });
