@@ -95,6 +95,14 @@ describe('neolith CLI', () => {
     expect(dry.stderr).toContain('does not match the inputSchema');
   });
 
+  it('runs handlers in their task root, wherever the CLI was started', async () => {
+    const cwdConfig = `${state.path}/cwd.config.json`;
+    writeFileSync(cwdConfig, JSON.stringify({ stateDir: `${state.path}/cwd-state`, functions: { cwd: { handler: resolve(handlers, 'cwd.mjs') } } }));
+    const result = await neolithProcess(['invoke', 'cwd', '--config', cwdConfig], '/');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ cwd: state.path, root: state.path });
+  });
+
   it('invokes a running host with --url', async () => {
     const server = await serveProcess(['--config', config, '--state', state.path]);
     try {

@@ -62,6 +62,8 @@ Options:
     // Loaded only for an in-process invoke (see serve.ts).
     const { createHost } = await import('../../host.js');
     const host = await createHost({ ...(values.config && { config: values.config }), overrides: { ...(layout && { layout }) } });
+    // Lambda runs handlers in their task root (relative reads such as readFileSync('templates/a.html')).
+    process.chdir(host.config.rootDir);
     try {
       const result = await host.invoke(name, Buffer.from(payload), { type, logType: values.log ? 'Tail' : 'None' });
       if (values.log && result.logResult) process.stderr.write(Buffer.from(result.logResult, 'base64').toString('utf8'));

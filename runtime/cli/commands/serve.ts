@@ -37,6 +37,8 @@ Options:
     // Loaded here, not at the top: the host's dependencies take ~1 s to load, which every other command would pay.
     const { createHost } = await import('../../host.js');
     const host = await createHost({ ...(values.config && { config: values.config }), overrides, watch: values.watch ?? false });
+    // Lambda runs handlers in their task root (relative reads such as readFileSync('templates/a.html')).
+    process.chdir(host.config.rootDir);
     let address;
     try {
       address = await host.listen({ insecure: values.insecure ?? false });
