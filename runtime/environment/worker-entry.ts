@@ -480,14 +480,18 @@ function invoke(msg: InvokeMessage, initDurationMs: number | undefined): void {
     Promise.reject(thrown).then(done, failed);
     return;
   }
-  if (streaming) {
+  // A batch (AppSync's BatchInvoke, from a GraphQL field) of a streaming job: each item is a plain
+  // Invoke of it, whose answer is what it wrote (Lambda buffers a streaming function's output then).
+  const perItem = msg.batch === true && !batchAware && Array.isArray(event);
+  if (streaming && !perItem) {
     invokeStreaming(msg, s, fn as unknown as StreamingHandler, event, context, started, initDurationMs);
     return;
   }
   // From here the loop ends when the handler's own work does (callback answers, NodeJsExit).
   openDrain();
-  if (msg.batch && !batchAware && Array.isArray(event)) {
-    runItems(fn, event, context, s.maxResponseBytes).then(({ results, itemErrors }) => {
+  if (perItem) {
+    const item: Handler = streaming ? (each, itemContext) => writtenValue(fn as unknown as StreamingHandler, each, itemContext, s.maxResponseBytes) : fn;
+    runItems(item, event as unknown[], context, s.maxResponseBytes).then(({ results, itemErrors }) => {
       const out = complete(msg, s, started, initDurationMs, results, undefined);
       if (!out.error) out.itemErrors = itemErrors;
       respond(out);
@@ -649,6 +653,34 @@ function invokeStreaming(
     // Done once the stream has ended too; one the handler never ends runs into the timeout, as in Lambda.
     finished(stream, (streamError) => (streamError ? fail(streamError) : settle(false)));
   }, fail);
+}
+
+/**
+ * What a streaming handler wrote for one event, as a plain Invoke answers it:
+ * the bytes, read as JSON (text that is not JSON stays text). Fails as the
+ * handler failed, or with Lambda's ResponseSizeTooLarge past `limitBytes`.
+ */
+function writtenValue(fn: StreamingHandler, event: unknown, context: LambdaContext, limitBytes: number): Promise<unknown> {
+  const parts: Uint8Array[] = [];
+  const stream = new ResponseStream((bytes) => void parts.push(bytes), limitBytes, highWaterMarkOf(fn));
+  return new Promise((resolve, reject) => {
+    const done = (streamError?: unknown): void => {
+      if (stream.overflowed) return reject(Object.assign(new Error(responseTooLarge(limitBytes).errorMessage), { name: 'Function.ResponseSizeTooLarge' }));
+      if (streamError) return reject(streamError);
+      const text = Buffer.from(concat(parts)).toString('utf8');
+      try {
+        resolve(text === '' ? null : JSON.parse(text));
+      } catch {
+        resolve(text);
+      }
+    };
+    stream.on('error', () => {
+      if (stream.overflowed) done();
+    });
+    Promise.resolve()
+      .then(() => fn(event, stream, context))
+      .then(() => finished(stream, (streamError) => done(streamError ?? undefined)), reject);
+  });
 }
 
 /** One fresh buffer holding `parts` in order (Buffer.concat may hand out a pooled one, which cannot be transferred). */
