@@ -8,6 +8,7 @@ export { sendJson, sendError } from './send.js';
 export { readBody } from './read-body.js';
 export { parseJsonObjectBody } from './json-object-body.js';
 export { decodePathSegment } from './decode-path-segment.js';
+export { rawPathOf, resolvesAway } from './raw-path.js';
 export { invocationsApi } from './invocations-api.js';
 export type { InvocationsApiOptions } from './invocations-api.js';
 export { createApiSurface, assertSafeBind } from './api-surface.js';

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { AccessGate } from '../auth/index.js';
 import type { ResolvedHttpOptions } from '../config/index.js';
-import { httpStatusOf, NeolithError, RouteNotFoundError, TooManyRequestsError } from '../errors/index.js';
+import { httpStatusOf, InvalidParameterValueError, NeolithError, RouteNotFoundError, TooManyRequestsError } from '../errors/index.js';
 import type { FunctionRegistry, Invoker } from '../invoke/index.js';
 import { apiGatewayEvent, type ApiGatewayProxyEventV2 } from './api-gateway-event.js';
 import { gatewayResponse, MalformedResponseError, type GatewayResponse } from './api-gateway-response.js';
 import { CorsPolicy } from './cors.js';
+import { rawPathOf, resolvesAway } from './raw-path.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
 import { readBody } from './read-body.js';
 import { RouteTable } from './route-table.js';
@@ -54,7 +55,14 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
       }
       const raw = req.url ?? '/';
       const q = raw.indexOf('?');
-      const rawPath = (q < 0 ? raw : raw.slice(0, q)).slice(prefix.length) || '/';
+      const sentPath = rawPathOf(raw);
+      // Routed by the resolved path, handed on as sent: the two must be the same path ("/api/../api/x"
+      // or "/x/../api/y" would reach a route with a rawPath, and a {proxy+}, never checked).
+      if (resolvesAway(sentPath) || (prefix !== '' && sentPath !== prefix && !sentPath.startsWith(`${prefix}/`))) {
+        req.resume();
+        throw new InvalidParameterValueError('Bad Request: the path holds "." or ".." segments or a backslash, which a URL resolves away');
+      }
+      const rawPath = sentPath.slice(prefix.length) || '/';
       const rawQueryString = q < 0 ? '' : raw.slice(q + 1);
       const method = req.method ?? 'GET';
       const match = table.match(method, rawPath);
@@ -108,7 +116,9 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
         sendMessage(res, 500, 'Internal Server Error', undefined, extra, ctx.requestId);
         return true;
       }
-      send(res, response.statusCode, { ...response.headers, ...extra, 'x-amzn-RequestId': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);
+      // With a CORS policy the gateway's answer stands, not the function's (API Gateway ignores those then).
+      const headers = cors ? withoutCorsHeaders(response.headers) : response.headers;
+      send(res, response.statusCode, { ...headers, ...extra, 'x-amzn-RequestId': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);
     } catch (error) {
       sendGatewayError(ctx, error, extra);
     }
@@ -116,10 +126,17 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
   };
 }
 
+function withoutCorsHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.toLowerCase().startsWith('access-control-')));
+}
+
 function send(res: ServerResponse, status: number, headers: Record<string, string>, cookies: string[], body: Buffer | undefined): void {
   const all: Record<string, string | string[] | number> = { ...headers };
-  if (cookies.length > 0) all['set-cookie'] = cookies;
-  if (body) all['content-length'] = body.length;
+  // A set-cookie header of the function's joins its cookies rather than being replaced by them.
+  if (cookies.length > 0) all['set-cookie'] = [...(headers['set-cookie'] !== undefined ? [headers['set-cookie']] : []), ...cookies];
+  // No body, and no length, in a 204 or 304 (RFC 9110 §8.6).
+  if (status === 204 || status === 304) body = undefined;
+  else if (body) all['content-length'] = body.length;
   res.writeHead(status, all);
   res.end(body);
 }

@@ -74,6 +74,10 @@ function matchSegments(segments: RouteSegment[], parts: string[]): Record<string
 
 function compare(a: CompiledRoute, b: CompiledRoute): number {
   if (a.isDefault !== b.isDefault) return a.isDefault ? 1 : -1;
+  // API Gateway tries every route that matches whole before any greedy one ({proxy+}).
+  const greedyA = a.segments.some((s) => s.kind === 'greedy');
+  const greedyB = b.segments.some((s) => s.kind === 'greedy');
+  if (greedyA !== greedyB) return greedyA ? 1 : -1;
   const n = Math.max(a.segments.length, b.segments.length);
   for (let i = 0; i < n; i++) {
     const x = a.segments[i];

@@ -1,5 +1,5 @@
 import type { HttpRoute, RequestContext } from '../http/index.js';
-import { decodePathSegment, parseJsonObjectBody, readBody, sendJson } from '../http/index.js';
+import { decodePathSegment, parseJsonObjectBody, rawPathOf, readBody, resolvesAway, sendJson } from '../http/index.js';
 import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError, RouteNotFoundError } from '../errors/index.js';
 import type { HostCall, HostCallResult } from '../environment/index.js';
 import type { EventSources } from './event-sources.js';
@@ -97,13 +97,9 @@ async function mappingsApi(sources: EventSources, ctx: RequestContext, uuid: str
   return true;
 }
 
-/** A "." or ".." path segment, percent-encoded or not, or a backslash (a URL reads it as "/"). */
-const RESOLVED_AWAY = /(^|\/)(\.|%2e){1,2}(\/|$)|\\/i;
-
 async function bucketsApi(sources: EventSources, ctx: RequestContext, rest: string): Promise<boolean> {
   // The URL was resolved before routing: "/buckets/a/../b/k" reached here as bucket b, key k.
-  const rawPath = (ctx.req.url ?? '').split('?')[0]!;
-  if (RESOLVED_AWAY.test(rawPath)) {
+  if (resolvesAway(rawPathOf(ctx.req.url ?? '/'))) {
     throw new InvalidParameterValueError('InvalidArgument: a bucket path must not hold "." or ".." segments or a backslash (the URL resolves them): send "/" inside an object key as %2F');
   }
   const slash = rest.indexOf('/');

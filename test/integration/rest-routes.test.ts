@@ -110,6 +110,15 @@ describe('REST routes: response mapping', () => {
     expect(await response.text()).toBe('created');
   });
 
+  it('joins a set-cookie header of the function\'s to its cookies, and sends a 204 without a body or a length', async () => {
+    const response = await fetch(`${api}/cookies?extra=1`);
+    expect(response.headers.getSetCookie()).toEqual(['h=0', 'a=1; Path=/']);
+    const empty = await fetch(`${api}/string?empty=1`);
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get('content-length')).toBeNull();
+    expect(await empty.text()).toBe('');
+  });
+
   it('sends a returned string as the body of a 200 application/json response', async () => {
     const response = await fetch(`${api}/string`);
     expect(response.status).toBe(200);
@@ -174,6 +183,34 @@ describe('REST routes: CORS', () => {
     expect(real.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(real.headers.get('access-control-expose-headers')).toBe('x-custom');
     expect(real.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+
+  it('answers with its CORS policy, not the function\'s own access-control headers (API Gateway ignores those)', async () => {
+    const foreign = await fetch(`${api}/cookies?extra=1`, { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(foreign.headers.get('access-control-allow-credentials')).toBeNull();
+    const allowed = await fetch(`${api}/cookies?extra=1`, { headers: { origin: 'https://app.example' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('refuses a path whose "." or ".." segments the URL resolves away, and routes an absolute-form target by its path', async () => {
+    const { hostname, port } = new URL(server.url);
+    const send = (path: string) => new Promise<{ status: number; body: string }>((done, fail) => {
+      // node:http sends the target as given; fetch would resolve it first.
+      request({ hostname, port, path }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        res.on('end', () => done({ status: res.statusCode!, body }));
+      }).on('error', fail).end();
+    });
+    for (const path of ['/api/../api/items/1', '/x/../api/items/1', '/api/items/%2e%2e/1']) {
+      const answer = await send(path);
+      expect(answer.status, path).toBe(400);
+      expect(JSON.parse(answer.body).message, path).toMatch(/^Bad Request/);
+    }
+    const absolute = await send(`http://${hostname}:${port}/api/items/7`);
+    expect(absolute.status).toBe(200);
+    expect(JSON.parse(absolute.body).event).toMatchObject({ rawPath: '/items/7', routeKey: 'GET /items/{id}', pathParameters: { id: '7' } });
   });
 });
 

@@ -25,6 +25,12 @@ describe('RouteTable', () => {
     expect(keyOf('GET', '/elsewhere')).toBe('$default');
   });
 
+  it('tries every route that matches whole before any greedy one, whatever their first segments', () => {
+    const routes = new RouteTable(['GET /pets/{proxy+}', 'GET /{section}/x'].map(route));
+    expect(routes.match('GET', '/pets/x')?.route.key).toBe('GET /{section}/x');
+    expect(routes.match('GET', '/pets/y')?.route.key).toBe('GET /pets/{proxy+}');
+  });
+
   it('extracts decoded path parameters; a greedy one takes the rest of the path', () => {
     expect(table.match('GET', '/users/a%20b')?.pathParameters).toEqual({ id: 'a b' });
     expect(table.match('GET', '/files/x/y%2Fz/w')?.pathParameters).toEqual({ proxy: 'x/y/z/w' });
