@@ -27,9 +27,11 @@ let buildCounter = 0;
  * again for a function whose files changed, never on the invoke path.
  */
 export class FunctionPackager {
+  readonly #rootDir: string;
   readonly #buildDir: string;
 
   constructor(rootDir: string) {
+    this.#rootDir = rootDir;
     this.#buildDir = join(rootDir, '.neolith', 'build', `${process.pid}-${++buildCounter}`);
   }
 
@@ -112,13 +114,16 @@ export class FunctionPackager {
   async #bundle(options: { entryPoints: string[]; outfile?: string; outdir?: string; write?: boolean }, name: string): Promise<{ exports: string[]; inputs: string[] }> {
     const meta = await this.#run(options, name);
     const output = Object.values(meta.outputs).find((o) => o.entryPoint !== undefined);
-    return { exports: output?.exports ?? [], inputs: Object.keys(meta.inputs).map((i) => resolve(i)) };
+    // Metafile inputs are relative to the build's working directory: resolved against that one, not the
+    // process's, which the CLI moves to the task root after the first build (esbuild kept the old one).
+    return { exports: output?.exports ?? [], inputs: Object.keys(meta.inputs).map((i) => resolve(this.#rootDir, i)) };
   }
 
   async #run(options: { entryPoints: string[]; outfile?: string; outdir?: string; write?: boolean }, name: string): Promise<Metafile> {
     try {
       const result = await build({
         ...options,
+        absWorkingDir: this.#rootDir,
         bundle: true,
         packages: 'external',
         platform: 'node',

@@ -719,13 +719,16 @@ const STRICT_REJECTIONS = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? 
 
 // The marker is the runtime's own: no listener of the handler's code (a monitoring SDK) hears of it.
 const processEmit = process.emit;
-process.emit = function emit(this: NodeJS.Process, event: string | symbol, ...args: unknown[]): boolean {
+const markerEmit = function emit(this: NodeJS.Process, event: string | symbol, ...args: unknown[]): boolean {
   if (event === 'unhandledRejection' && args[0] === ANSWER_NOW) {
-    postAnswer();
+    // After the rest of this batch of rejections: one the handler left that Node reports after the
+    // marker (a chain that rejected a few promise jobs later) still fails this invocation.
+    process.nextTick(postAnswer);
     return true;
   }
   return (processEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
 } as typeof process.emit;
+process.emit = markerEmit;
 
 /**
  * Sends an answer, then sleeps until the next request — once what the handler
@@ -741,7 +744,9 @@ function respond(message: WorkerToMain, transfer?: ArrayBuffer[]): void {
   // An uncaught exception is about to end the thread: it, not this answer, is the outcome.
   if (dying) return;
   pendingAnswer = { message, transfer };
-  if (STRICT_REJECTIONS) setImmediate(postAnswer);
+  // The marker reaches postAnswer only through our process.emit, and only outside a domain (Node hands
+  // a rejection made in one to the domain): otherwise a turn of the event loop stands in.
+  if (STRICT_REJECTIONS || process.emit !== markerEmit || (process as { domain?: unknown }).domain) setImmediate(postAnswer);
   else void Promise.reject(ANSWER_NOW);
 }
 

@@ -34,6 +34,9 @@ beforeAll(async () => {
         throwsInTickAfterAnswer: { handler: './faults.mjs#throwsInTickAfterAnswer' },
         logsInTickAfterAnswer: { handler: './faults.mjs#logsInTickAfterAnswer' },
         hearsRejections: { handler: './hears-rejections.mjs' },
+        rejectsLater: { handler: './answer-paths.mjs#rejectsLater' },
+        entersDomain: { handler: './answer-paths.mjs#entersDomain' },
+        replacesEmit: { handler: './answer-paths.mjs#replacesEmit' },
         backgroundThrow: { handler: './faults.mjs#backgroundThrow' },
         hostileRejection: { handler: './faults.mjs#hostileRejection' },
         backgroundThrowString: { handler: './faults.mjs#backgroundThrowString' },
@@ -198,6 +201,21 @@ describe('faults fail only their invocation', () => {
     for (let i = 0; i < 3; i++) {
       const result = await host.invoke(name, {});
       expect(result.error).toMatchObject({ errorType, errorMessage: `${words} ${result.requestId}` });
+    }
+  });
+
+  it('a rejection background work makes some promise jobs after the answer fails its own invocation too', async () => {
+    for (let i = 0; i < 3; i++) {
+      const result = await host.invoke('rejectsLater', {});
+      expect(result.error).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: `Error: late failure of ${result.requestId}` });
+    }
+  });
+
+  it.each([['entersDomain', '"entered"'], ['replacesEmit', '"replaced"']])('%s: answers however the handler\'s code uses domains or process.emit', async (name, payload) => {
+    for (let i = 0; i < 3; i++) {
+      const result = await host.invoke(name, {});
+      expect(result.error).toBeUndefined();
+      expect(result.payload).toBe(payload);
     }
   });
 

@@ -194,6 +194,19 @@ describe('--watch', () => {
     expect(post.initDurationMs).toBeDefined();
     const user = await host.invoke('users/getUser', { arguments: { id: 'u1' } });
     expect(user.initDurationMs).toBeUndefined();
+    // The CLI moves to the task root once the host is built: edits are still seen, one after another.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      for (const word of ['Again', 'Once more']) {
+        const next = host.watcher!.nextRebuild();
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/`[A-Za-z ]+ \$\{/, `\`${word} \${`));
+        expect(await next).toEqual(['posts']);
+        expect(JSON.parse((await host.invoke('posts/getPost', { arguments: { id: '1' } })).payload!).title).toBe(`${word} 1`);
+      }
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
 
