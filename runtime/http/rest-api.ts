@@ -117,8 +117,10 @@ export function restApi(parts: RestApiParts): HttpRoute | undefined {
         return true;
       }
       // With a CORS policy the gateway's answer stands, not the function's (API Gateway ignores those then).
-      const headers = cors ? withoutCorsHeaders(response.headers) : response.headers;
-      send(res, response.statusCode, { ...headers, ...extra, 'x-amzn-RequestId': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);
+      const headers = cors ? withoutCorsHeaders(response.headers) : { ...response.headers };
+      // The function's names are lower case: ours in lower case too replace rather than repeat them.
+      if (headers.vary !== undefined && extra.vary !== undefined) headers.vary = `${headers.vary}, ${extra.vary}`;
+      send(res, response.statusCode, { ...extra, ...headers, 'x-amzn-requestid': ctx.requestId }, response.cookies, method === 'HEAD' ? undefined : response.body);
     } catch (error) {
       sendGatewayError(ctx, error, extra);
     }

@@ -191,6 +191,9 @@ describe('REST routes: CORS', () => {
     expect(foreign.headers.get('access-control-allow-credentials')).toBeNull();
     const allowed = await fetch(`${api}/cookies?extra=1`, { headers: { origin: 'https://app.example' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    // The function's vary is kept beside the policy's; one request id, the host's.
+    expect(allowed.headers.get('vary')).toBe('accept-encoding, origin');
+    expect(allowed.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses a path whose "." or ".." segments the URL resolves away, and routes an absolute-form target by its path', async () => {
