@@ -48,24 +48,16 @@ export function dashboardRoute(parts: DashboardParts): ObserveRoute {
       send(req, res, 'text/html; charset=utf-8', page);
       return true;
     }
-    const state = await dashboardState(parts);
-    // A signed caller sees the functions it may read (auth.permissions), as on /logs.
-    const visible: DashboardState = canRead
-      ? {
-          ...state,
-          functions: state.functions.filter((f) => canRead(f.name)),
-          recent: state.recent.filter((inv) => canRead(inv.functionName, inv.job)),
-          iteratorAges: state.iteratorAges.filter((a) => canRead(a.functionName)),
-        }
-      : state;
-    send(req, res, 'application/json', Buffer.from(JSON.stringify(visible), 'utf8'));
+    // A signed caller sees the functions it may read (auth.permissions), as on /logs: their rows, runs and totals.
+    const state = await dashboardState(parts, canRead);
+    send(req, res, 'application/json', Buffer.from(JSON.stringify(state), 'utf8'));
     return true;
   };
 }
 
 /** Builds the dashboard's data: the metrics snapshot, each recent invocation with its log tail. */
-export async function dashboardState(parts: DashboardParts): Promise<DashboardState> {
-  const snapshot = await parts.metrics.snapshot({ windowMs: parts.windowMs ?? 60_000, recent: parts.recent ?? 20 });
+export async function dashboardState(parts: DashboardParts, visible?: (functionName: string, job?: string) => boolean): Promise<DashboardState> {
+  const snapshot = await parts.metrics.snapshot({ windowMs: parts.windowMs ?? 60_000, recent: parts.recent ?? 20, ...(visible && { visible }) });
   return {
     ...snapshot,
     graphqlPath: parts.graphqlPath ?? '/graphql',

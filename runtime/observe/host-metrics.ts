@@ -336,8 +336,11 @@ export class HostMetrics {
   /**
    * Everything the dashboard shows. Latency percentiles cover the runs of
    * the last `windowMs` (at most `recentPerFunction` of them per function).
+   * `visible` leaves out the functions and runs a caller may not read: from
+   * the totals and the recent list too, not only from the rows.
    */
-  async snapshot(options: { windowMs?: number; recent?: number } = {}): Promise<MetricsSnapshot> {
+  async snapshot(options: { windowMs?: number; recent?: number; visible?: (functionName: string, job?: string) => boolean } = {}): Promise<MetricsSnapshot> {
+    const visible = options.visible ?? (() => true);
     const windowMs = options.windowMs ?? 60_000;
     const recentLimit = options.recent ?? 20;
     const now = this.#now();
@@ -347,6 +350,7 @@ export class HostMetrics {
     const functions: FunctionSnapshot[] = [];
     const recent: Array<{ at: number; outcome: ObservedOutcome }> = [];
     for (const fn of this.#host.functions()) {
+      if (!visible(fn.name)) continue;
       const slot = this.#slots.get(fn.name);
       const env = fn.environments();
       functions.push({
@@ -366,7 +370,8 @@ export class HostMetrics {
         totals.errors += slot.errors;
         totals.coldStarts += slot.coldStarts;
         totals.throttles += slot.throttles;
-        recent.push(...slot.ring.since(0, recentLimit));
+        // Filtered before the newest are cut: a caller's own runs are not crowded out by hidden ones.
+        recent.push(...slot.ring.since(0).filter(({ outcome }) => visible(outcome.functionName, outcome.job)).slice(0, recentLimit));
       }
     }
     recent.sort((a, b) => b.at - a.at);
@@ -379,7 +384,7 @@ export class HostMetrics {
       concurrency: this.#host.concurrency(),
       totals,
       ...(queue && { queue }),
-      iteratorAges: [...this.#iteratorSources].flatMap((source) => [...source()]),
+      iteratorAges: [...this.#iteratorSources].flatMap((source) => [...source()]).filter((age) => visible(age.functionName)),
       functions,
       recent: recent.slice(0, recentLimit).map(({ at, outcome }) => ({
         requestId: outcome.requestId,

@@ -126,10 +126,10 @@ export class InvocationLog {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The last 4 KB of a text, base64 — `X-Amz-Log-Result` of `LogType: Tail`. */
+  /** The last 4 KB of a text, base64, from a whole character — `X-Amz-Log-Result` of `LogType: Tail`. */
   static tail(text: string): string {
     const bytes = Buffer.from(text, 'utf8');
-    return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('base64');
+    return bytes.subarray(wholeCharacterStart(bytes)).toString('base64');
   }
 
   /**
@@ -144,10 +144,15 @@ export class InvocationLog {
     if (text.length * 3 <= TAIL_BYTES) return text;
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.length <= TAIL_BYTES) return text;
-    let start = bytes.length - TAIL_BYTES;
-    while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
-    return bytes.subarray(start).toString('utf8');
+    return bytes.subarray(wholeCharacterStart(bytes)).toString('utf8');
   }
+}
+
+/** Where the last TAIL_BYTES of `bytes` start, moved on past a character's continuation bytes. */
+function wholeCharacterStart(bytes: Buffer): number {
+  let start = Math.max(0, bytes.length - TAIL_BYTES);
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return start;
 }
 
 /**
@@ -194,7 +199,8 @@ class LazyEntry implements InvocationLogEntry {
     const billed = Math.max(1, Math.ceil(report.durationMs));
     const init = report.initDurationMs === undefined ? '' : `\tInit Duration: ${report.initDurationMs.toFixed(2)} ms`;
     const text =
-      `START RequestId: ${id} Version: $LATEST\n${report.handlerLogs}END RequestId: ${id}\n` +
+      // END is a line of its own even after output that did not end one (process.stdout.write('…')).
+      `START RequestId: ${id} Version: $LATEST\n${report.handlerLogs}${report.handlerLogs === '' || report.handlerLogs.endsWith('\n') ? '' : '\n'}END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${report.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\t` +
       `Memory Size: ${report.memoryMB} MB\tMax Memory Used: ${report.maxMemoryMB} MB${init}\t\n`;
     return this.#prefix ? this.#prefix + text : text;

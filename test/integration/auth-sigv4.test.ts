@@ -158,6 +158,11 @@ describe('SigV4 principals through @aws-sdk/client-lambda', () => {
     expect((await names('bob')).functions.map((f) => f.name)).not.toContain('secret');
     expect((await names('bob')).recent.map((r) => r.requestId)).not.toContain(logId);
     expect((await names('bob')).functions.map((f) => f.name)).toContain('echo');
+    // Its totals are of what bob may see, and his own runs are listed however many hidden ones came after.
+    const board = JSON.parse((await get('bob', '/dashboard/state')).body) as { totals: { invocations: number }; functions: Array<{ invocations: number }>; recent: Array<{ functionName: string }> };
+    expect(board.totals.invocations).toBe(board.functions.reduce((n, f) => n + f.invocations, 0));
+    for (let i = 0; i < 25; i++) await alice.send(new InvokeCommand({ FunctionName: 'secret', Payload: '{}' }));
+    expect((JSON.parse((await get('bob', '/dashboard/state')).body) as typeof board).recent.map((r) => r.functionName)).toContain('echo');
     // Nor may bob map a stream to it; alice may, and bob cannot see her mapping.
     const source = 'arn:aws:kinesis:us-east-1:111111111111:stream/signed';
     for (const name of ['secret', 'secret:$LATEST', '111111111111:function:secret', 'arn:aws:lambda:us-east-1:111111111111:function:secret:$LATEST']) {

@@ -15,6 +15,10 @@ describe('InvocationLog', () => {
     );
   });
 
+  it('writes END on a line of its own after output that did not end one', () => {
+    expect(new InvocationLog().record(report('r2', { handlerLogs: 'partial' })).text).toMatch(/\npartial\nEND RequestId: r2\n/);
+  });
+
   it('bills at least 1 ms, rounding up', () => {
     expect(new InvocationLog().record(report('r', { durationMs: 0.01 })).text).toContain('Billed Duration: 1 ms');
     expect(new InvocationLog().record(report('r', { durationMs: 2.0001 })).text).toContain('Billed Duration: 3 ms');
@@ -77,11 +81,14 @@ describe('InvocationLog', () => {
     expect(log.recent('g').map((e) => e.requestId)).toEqual(['d']);
   });
 
-  it('tails the last 4 KB as base64, whole characters included', () => {
+  it('tails the last 4 KB as base64, starting at a whole character', () => {
+    // 6,003 bytes: the last 4,096 would start inside an "é"; the tail starts at the next one.
     const text = `${'é'.repeat(3000)}end`;
     const tail = Buffer.from(InvocationLog.tail(text), 'base64');
-    expect(tail.byteLength).toBe(4096);
-    expect(tail.toString('utf8').endsWith('end')).toBe(true);
+    expect(tail.byteLength).toBe(4095);
+    expect(new TextDecoder('utf-8', { fatal: true }).decode(tail)).toBe(`${'é'.repeat(2046)}end`);
+    // On a boundary already, all 4,096 bytes.
+    expect(Buffer.from(InvocationLog.tail(`${text}!`), 'base64').byteLength).toBe(4096);
     expect(InvocationLog.tail('short')).toBe(Buffer.from('short').toString('base64'));
   });
 
