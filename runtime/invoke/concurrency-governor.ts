@@ -30,10 +30,11 @@ export class ConcurrencyGovernor {
     const running = this.#running.get(functionName) ?? 0;
     if (reserved !== undefined) {
       if (running >= reserved) return 'ReservedFunctionConcurrentInvocationLimitExceeded';
-    } else {
-      if (this.#unreserved >= this.#unreservedPool()) return 'ConcurrentInvocationLimitExceeded';
-      this.#unreserved++;
-    }
+    } else if (this.#unreserved >= this.#unreservedPool()) return 'ConcurrentInvocationLimitExceeded';
+    // The host's limit holds whatever the pools say: runs started under a reservation since lowered or
+    // removed still run, outside the pool that has just grown by it (PutFunctionConcurrency at run time).
+    if (this.#total >= this.#limit) return 'ConcurrentInvocationLimitExceeded';
+    if (reserved === undefined) this.#unreserved++;
     this.#running.set(functionName, running + 1);
     this.#total++;
     if (this.#total > this.peak) this.peak = this.#total;
@@ -43,6 +44,7 @@ export class ConcurrencyGovernor {
 
   /** Whether a slot is free now, without taking it. */
   canAcquire(functionName: string, reserved: number | undefined): boolean {
+    if (this.#total >= this.#limit) return false;
     if (reserved !== undefined) return (this.#running.get(functionName) ?? 0) < reserved;
     return this.#unreserved < this.#unreservedPool();
   }

@@ -14,6 +14,22 @@ describe('ConcurrencyGovernor', () => {
     expect(g.running('a')).toBe(2);
   });
 
+  it('never runs more than the host\'s limit when a reservation is lowered or removed while its runs go on', () => {
+    // Limit 6; a reserves 3 and runs 3, b runs 3 in the unreserved pool of 3.
+    let reservedTotal = 3;
+    const g = new ConcurrencyGovernor(6, () => reservedTotal);
+    for (let i = 0; i < 3; i++) expect(g.tryAcquire('a', 3)).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect(g.tryAcquire('b', undefined)).toBeUndefined();
+    // DeleteFunctionConcurrency on a: the unreserved pool grows to 6, but a's 3 runs still hold slots.
+    reservedTotal = 0;
+    expect(g.canAcquire('b', undefined)).toBe(false);
+    expect(g.tryAcquire('b', undefined)).toBe('ConcurrentInvocationLimitExceeded');
+    expect(g.running()).toBe(6);
+    g.release('a', 3);
+    expect(g.tryAcquire('b', undefined)).toBeUndefined();
+    expect(g.running()).toBe(6);
+  });
+
   it('refuses every call to a function reserved at 0', () => {
     const g = new ConcurrencyGovernor(10);
     expect(g.tryAcquire('off', 0)).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
