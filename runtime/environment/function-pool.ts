@@ -87,6 +87,8 @@ export class FunctionPool {
   #binding: PoolBinding;
   #created = 0;
   #closed = false;
+  /** A provisioned environment's init succeeded last time one was tried: lost ones are replaced. */
+  #provisionedInitOk = false;
   /** Smoothed wall time of a warm call and of a cold one (init included), ms; undefined until one is seen. */
   #warmMs: number | undefined;
   #coldMs: number | undefined;
@@ -104,18 +106,23 @@ export class FunctionPool {
   /** Starts and initialises the provisioned environments. */
   async provision(): Promise<void> {
     if (this.#closed) return;
-    // Never past the cap: provisioned environments count against it like any other.
-    const missing = Math.min(this.#binding.provisionedConcurrency, this.#binding.maxEnvironments) - this.#all.size;
+    // Short of the environments that can still serve; never past the cap, which threads still exiting
+    // hold too (provisioned environments count against it like any other).
+    const missing = Math.min(this.#binding.provisionedConcurrency - this.#live(), this.#binding.maxEnvironments - this.#all.size);
     const fresh = Array.from({ length: Math.max(0, missing) }, () => this.#create('provisioned-concurrency'));
     await Promise.all(fresh.map(async (env) => {
       const done = await env.initialise();
       // Code changed (recycle) or the pool closed while it booted: it must not serve.
       if (done.error || env.retired || this.#closed) {
-        void env.terminate();
         // Lambda reports a failing provisioned init without retrying in a loop; the first call will show the error.
-        if (done.error) process.emitWarning(`neolith: provisioned environment of ${this.functionName} failed init: ${done.error.errorType}: ${done.error.errorMessage}`);
+        if (done.error) {
+          this.#provisionedInitOk = false;
+          process.emitWarning(`neolith: provisioned environment of ${this.functionName} failed init: ${done.error.errorType}: ${done.error.errorMessage}`);
+        }
+        void env.terminate();
         return;
       }
+      this.#provisionedInitOk = true;
       this.#idle.push(env);
       // A call may have queued at the cap while it booted (a replacement after recycle or a crash).
       this.#serveWaiting();
@@ -392,11 +399,18 @@ export class FunctionPool {
       if (at >= 0) this.#idle.splice(at, 1);
       // Room under the cap for a queued call.
       this.#serveWaiting();
-      // Lambda keeps provisioned environments up: replace one that died after a good init
-      // (one that failed init is not retried in a loop).
-      if (!this.#closed && env.initSucceeded && this.#all.size < this.#binding.provisionedConcurrency) this.#provisionInBackground();
+      // Lambda keeps provisioned environments up: whichever environment died (one whose cold call timed
+      // out in init too), top them up while a provisioned init succeeds (a failing one is not retried in a loop).
+      if (!this.#closed && this.#provisionedInitOk && this.#live() < this.#binding.provisionedConcurrency) this.#provisionInBackground();
     });
     return env;
+  }
+
+  /** Environments that can still serve: neither dead nor retired (a retired one ends after its run). */
+  #live(): number {
+    let live = 0;
+    for (const env of this.#all) if (env.state !== 'dead' && !env.retired) live++;
+    return live;
   }
 
   #release(env: ExecutionEnvironment): void {

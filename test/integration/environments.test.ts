@@ -142,6 +142,25 @@ describe('warm environments', () => {
     const result = await host.invoke('provisioned', {});
     expect(result.initDurationMs).toBeUndefined();
   });
+
+  it('replaces a provisioned environment lost beside a cold one whose call timed out in init, round after round', async () => {
+    // Lambda's scale-out: the second call starts a cold environment at once, and both time out.
+    const scaling = await createHost({
+      rootDir: handlers, logger: { level: 'silent' },
+      config: { stateDir: join(state.path, 'scaling'), scaleOut: 'lambda', functions: { p: { handler: './sleepy.mjs', provisionedConcurrency: 1, timeoutMs: 300 } } },
+    });
+    try {
+      const pool = scaling.registry.get('p')!.pool;
+      expect(pool.stats()).toMatchObject({ environments: 1, idle: 1 });
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all([scaling.invoke('p', { ms: 1000 }), scaling.invoke('p', { ms: 1000 })]);
+        expect(results.map((r) => r.error?.errorType)).toEqual(['Sandbox.Timedout', 'Sandbox.Timedout']);
+        await vi.waitFor(() => expect(pool.stats()).toMatchObject({ environments: 1, idle: 1 }), { timeout: 5_000, interval: 20 });
+      }
+    } finally {
+      await scaling.close();
+    }
+  });
 });
 
 describe('faults fail only their invocation', () => {
