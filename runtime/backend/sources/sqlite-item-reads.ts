@@ -2,6 +2,7 @@ import { resolve, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ItemPageBudget } from './item-page-budget.js';
 import type { ItemPage, ItemQuery, ItemReadStore, StoredItem } from './source-store.js';
+import { startsWithBytes } from './sqlite-byte-prefix.js';
 
 interface ItemRow { item: string; version: number }
 /** A page's row, raw (an array: no object per row): the item's JSON, its version, then its key. */
@@ -52,8 +53,7 @@ export class SqliteItemReads implements ItemReadStore {
     const clauses = ['tbl = ?', 'pk = ?'];
     const args: unknown[] = [q.table, q.pk];
     if (q.skBeginsWith !== undefined) {
-      // As bytes: on TEXT, length() and substr() stop at a NUL, and a prefix holding one matched nothing.
-      clauses.push('substr(CAST(sk AS BLOB), 1, length(CAST(? AS BLOB))) = CAST(? AS BLOB)');
+      clauses.push(startsWithBytes('sk'));
       args.push(q.skBeginsWith, q.skBeginsWith);
     }
     if (q.skFrom !== undefined) {

@@ -9,6 +9,7 @@ import type {
   CheckpointRef, ItemPage, ItemQuery, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef,
   SourceStore, StoredItem,
 } from './source-store.js';
+import { startsWithBytes } from './sqlite-byte-prefix.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS src_records (
@@ -82,10 +83,7 @@ export class SqliteSourceStore implements SourceStore {
         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified, file = excluded.file`),
       headObject: db.prepare('SELECT key, size, etag, ctype, modified, file FROM src_objects WHERE bucket = ? AND key = ?'),
       deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified, file'),
-      // Compared as bytes: on TEXT, length() and substr() stop at a NUL, and a prefix holding one matched nothing.
-      listObjects: db.prepare(
-        'SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND substr(CAST(key AS BLOB), 1, length(CAST(? AS BLOB))) = CAST(? AS BLOB) AND key > ? ORDER BY key LIMIT ?',
-      ),
+      listObjects: db.prepare(`SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND ${startsWithBytes('key')} AND key > ? ORDER BY key LIMIT ?`),
       putNotification: db.prepare('INSERT INTO src_outbox (id, fn, payload, at) VALUES (?, ?, ?, ?)'),
       pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
       forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
