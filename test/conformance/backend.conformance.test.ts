@@ -751,6 +751,50 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
   });
 
+  it('goes on with refused events when room returns as outcomes are stored, after the last wake', async () => {
+    const backend = await open();
+    const events = Array.from({ length: 16 }, (_, n) => makeEvent({ functionName: 'single', payload: JSON.stringify({ n }) }));
+    for (const event of events) await backend.enqueue(event);
+    let started = 0;
+    let admitAll = false;
+    const routing = deferred();
+    const allRouting = deferred();
+    const refused = deferred();
+    const consumer = consume(
+      backend,
+      async (claimed) => {
+        started += 1;
+        return ok(claimed.attempt);
+      },
+      {
+        // 16 slots of which 14 may run or hold a job: the first 14 run and stay in their routing,
+        // taking all that room, so the two refused ones rest (here, for a minute).
+        concurrency: 16,
+        blockedRetryMs: 60_000,
+        canStart: () => {
+          if (admitAll || started < 14) return true;
+          refused.resolve();
+          return false;
+        },
+        onFinal: async () => {
+          if (started >= 14) allRouting.resolve();
+          await routing.promise;
+        },
+      },
+    );
+    await Promise.all([allRouting.promise, refused.promise]);
+    // The owner's wake comes while every attempt still takes its room; the room returns only as the
+    // outcomes are stored, and no wake() follows.
+    admitAll = true;
+    consumer.wake();
+    routing.resolve();
+    const records = await Promise.race([
+      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('refused events waited out their rest')), 10_000).unref()),
+    ]);
+    expect(records.map((r) => r.status)).toEqual(events.map(() => 'SUCCEEDED'));
+  });
+
   it('finishes on a surviving instance the events a dead one was holding back with canStart', async () => {
     const limit = 2;
     const events = Array.from({ length: 8 }, (_, n) =>

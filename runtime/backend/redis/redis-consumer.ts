@@ -255,11 +255,7 @@ export class RedisConsumer implements Consumer {
    */
   wake(): void {
     if (this.#dead) return;
-    if (!this.#stopping && this.#holdRoomLeft() > 0) {
-      // Room came back (the backlog is ending): resting slots go on at once, and put-back jobs return.
-      if (this.#resting.size > 0) this.#endRests();
-      if (this.#parkedCount > 0) this.#promoteParked();
-    }
+    this.#useReturnedRoom();
     if (this.#heldCount === 0) return;
     for (const [functionName, jobs] of this.#held) {
       if (this.#stopping) {
@@ -271,6 +267,19 @@ export class RedisConsumer implements Consumer {
       this.#released.set(functionName, id);
       this.#release(functionName, id, resume);
     }
+  }
+
+  /**
+   * Room came back (the backlog is ending): resting slots go on at once, and put-back jobs return.
+   * Asked when an attempt ends as well as on wake(): the owner wakes the consumer when the handler
+   * is done, while the attempt still takes room until its outcome is stored; when that comes last,
+   * no later wake() would see the room (the rests would last `blockedRetryMs`).
+   */
+  #useReturnedRoom(): void {
+    if (this.#stopping || this.#dead || (this.#resting.size === 0 && this.#parkedCount === 0)) return;
+    if (this.#holdRoomLeft() <= 0) return;
+    if (this.#resting.size > 0) this.#endRests();
+    if (this.#parkedCount > 0) this.#promoteParked();
   }
 
   /**
@@ -601,6 +610,7 @@ export class RedisConsumer implements Consumer {
       signal?.removeEventListener('abort', onQueueAbort);
       this.#active.delete(id);
       settle();
+      this.#useReturnedRoom();
     }
   }
 
@@ -685,6 +695,7 @@ export class RedisConsumer implements Consumer {
     } finally {
       if (this.#active.get(id) === tracked) this.#active.delete(id);
       settle();
+      this.#useReturnedRoom();
     }
   }
 
