@@ -12,7 +12,9 @@ afterAll(() => state.remove());
 
 const neolith = (args: string[]) => neolithProcess(args, state.path);
 
-describe('neolith CLI', () => {
+// Each test runs 4–10 node processes one after another; a `serve` loads the whole host: ~1.5 s on an idle
+// 2-core machine, 2–5 s when the other test file running beside it keeps both cores busy.
+describe('neolith CLI', { timeout: 60_000 }, () => {
   it('prints help for the CLI and for each command', async () => {
     const top = await neolith(['--help']);
     expect(top.code).toBe(0);
@@ -119,7 +121,7 @@ describe('neolith CLI', () => {
   });
 });
 
-describe('neolith invocations and dlq against a running host', () => {
+describe('neolith invocations and dlq against a running host', { timeout: 60_000 }, () => {
   it('shows records, lists, and redrives dead letters', async () => {
     const server = await serveProcess(['--config', resolve(handlers, 'async.config.json'), '--state', state.path]);
     try {

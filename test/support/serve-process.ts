@@ -24,6 +24,10 @@ export function serveProcess(args: string[], options: { cwd?: string; env?: Node
   });
   let output = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  // A test that times out never reaches its own stop(): the child must not outlive the test process.
+  const reap = (): void => void child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   return new Promise((resolveStart, rejectStart) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
