@@ -6,6 +6,7 @@ import {
 import { ConfigError } from '../errors/index.js';
 import type { AsyncInvocations } from './async-invocations.js';
 import { directLambdaEvent } from './direct-lambda-event.js';
+import { withOneByteNames } from './one-byte-names.js';
 import { toGraphqlError } from './gateway-errors.js';
 import type { GatewayHost } from './gateway-host.js';
 import type { GatewayIdentity } from './identity-verifier.js';
@@ -98,7 +99,7 @@ export function bindFunctions(
   const documents: DocumentNode[] = [];
   for (const file of files) {
     try {
-      documents.push(parse(new Source(file.text, file.name)));
+      documents.push(withOneByteNames(parse(new Source(file.text, file.name))));
     } catch (error) {
       problems.push(`${file.name}: ${(error as Error).message}`);
     }
