@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AddressUnavailableError, PortInUseError } from '../../errors/index.js';
+import { addressRefusal } from '../address-refusal.js';
 import type { Command } from '../command.js';
 import { backendFlag, layoutFlag, parseFlags, portFlag } from '../parse-flags.js';
 
@@ -34,6 +35,11 @@ Options:
       ...(values.backend !== undefined && { backend: backendFlag(values.backend)! }),
       ...(values['redis-url'] !== undefined && { redisUrl: values['redis-url'] }),
     };
+    if (values.host !== undefined) {
+      const refusal = await addressRefusal(values.host);
+      const why = refusal?.code === undefined ? undefined : UNAVAILABLE[refusal.code];
+      if (why) throw new AddressUnavailableError(`cannot listen on ${values.host}${values.port === undefined ? '' : ` port ${values.port}`}: ${why}`, { cause: refusal });
+    }
     // Loaded here, not at the top: the host's dependencies take ~1 s to load, which every other command would pay.
     const { createHost } = await import('../../host.js');
     const host = await createHost({ ...(values.config && { config: values.config }), overrides, watch: values.watch ?? false });
