@@ -3,7 +3,7 @@
  * in this process, every invoke call is recorded (the exact batches), and
  * records live in memory with a change feed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createClient as createWsClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { afterAll } from 'vitest';
 import type { GatewayHost, GraphqlGateway, InvocationRecordView } from '../../../runtime/graphql/index.js';
 import type { InvokeOptions, InvokeResult } from '../../../runtime/invoke/index.js';
 import type { ResolvedCors } from '../../../runtime/config/index.js';
@@ -118,8 +119,14 @@ export class FunctionFailure extends Error {
 export function schemaDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'neolith-schema-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  schemaDirs.push(dir);
   return dir;
 }
+const schemaDirs: string[] = [];
+// Registered as the test file imports this module: its schema folders go once its tests have run.
+afterAll(() => {
+  for (const dir of schemaDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** POSTs a GraphQL operation to a yoga instance in-process. */
 export async function gql(
