@@ -157,7 +157,8 @@ describe('Lambda management API through @aws-sdk/client-lambda', () => {
     await expect(lambda.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'partner' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
-  it('keeps every change across a restart (state store)', async () => {
+  // A restart closes and starts a whole host: 2–12 s when another test file keeps both cores busy.
+  it('keeps every change across a restart (state store)', { timeout: 60_000 }, async () => {
     await stop();
     await start();
     expect((await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'shared' }))).ReservedConcurrentExecutions).toBe(5);
