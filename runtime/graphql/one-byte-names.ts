@@ -1,4 +1,4 @@
-import { visit, type DocumentNode, type NameNode } from 'graphql';
+import { visit, type DocumentNode, type NameNode, type StringValueNode } from 'graphql';
 
 /**
  * The document with every name held as a one-byte (Latin-1) string. V8 keeps
@@ -12,6 +12,15 @@ import { visit, type DocumentNode, type NameNode } from 'graphql';
  */
 export function withOneByteNames(document: DocumentNode): DocumentNode {
   return visit(document, {
-    Name: (node: NameNode): NameNode => ({ ...node, value: Buffer.from(node.value, 'latin1').toString('latin1') }),
+    Name: (node: NameNode): NameNode => ({ ...node, value: oneByte(node.value) }),
+    // Default values and descriptions too (a default goes into every event's arguments), when the
+    // text fits in Latin-1: one past it cannot be held one byte a character.
+    StringValue: (node: StringValueNode): StringValueNode | undefined => (BEYOND_LATIN1.test(node.value) ? undefined : { ...node, value: oneByte(node.value) }),
   });
+}
+
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+
+function oneByte(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
 }

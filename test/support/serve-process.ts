@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { afterAll } from 'vitest';
 
 const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 
@@ -15,6 +16,16 @@ export interface ServeProcess {
   kill(): Promise<void>;
 }
 
+/**
+ * Children still running. A test that times out never reaches its own stop(), and vitest ends a worker
+ * kept alive by their pipes with SIGTERM, which runs no 'exit' handler: they are killed once the test
+ * file's tests have run (registered as the file imports this module).
+ */
+const live = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** Starts `neolith serve ARGS --port 0` and resolves once it says where it listens. */
 export function serveProcess(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
@@ -24,10 +35,8 @@ export function serveProcess(args: string[], options: { cwd?: string; env?: Node
   });
   let output = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  // A test that times out never reaches its own stop(): the child must not outlive the test process.
-  const reap = (): void => void child.kill('SIGKILL');
-  process.once('exit', reap);
-  void exited.then(() => process.off('exit', reap));
+  live.add(child);
+  void exited.then(() => live.delete(child));
   return new Promise((resolveStart, rejectStart) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');

@@ -37,7 +37,8 @@ Options:
     };
     if (values.host !== undefined) {
       const refusal = await addressRefusal(values.host);
-      const why = refusal?.code === undefined ? undefined : UNAVAILABLE[refusal.code];
+      // Only what the address itself causes: the port is not known yet (it may come from the config).
+      const why = refusal?.code !== undefined && ADDRESS_CODES.has(refusal.code) ? UNAVAILABLE[refusal.code] : undefined;
       if (why) throw new AddressUnavailableError(`cannot listen on ${values.host}${values.port === undefined ? '' : ` port ${values.port}`}: ${why}`, { cause: refusal });
     }
     // Loaded here, not at the top: the host's dependencies take ~1 s to load, which every other command would pay.
@@ -87,3 +88,6 @@ const UNAVAILABLE: Record<string, string> = {
   EACCES: 'ports below 1024 need privileges this process does not have: pass --port N above 1023',
   EINVAL: 'not an address this machine can bind (an IPv6 link-local address needs its zone, as in fe80::1%eth0)',
 };
+
+/** The bind errors a --host alone causes, whatever the port. */
+const ADDRESS_CODES = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'EINVAL']);

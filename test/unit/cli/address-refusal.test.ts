@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addressRefusal } from '../../../runtime/cli/address-refusal.js';
 
 describe('addressRefusal: whether --host can be listened on, before the host loads', () => {
-  it('accepts a loopback address and leaves nothing listening', async () => {
+  it('accepts a loopback address', async () => {
     expect(await addressRefusal('127.0.0.1')).toBeUndefined();
   });
 

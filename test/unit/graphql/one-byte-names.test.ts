@@ -13,7 +13,7 @@ const isOneByte = (text: string): boolean => serialize(text)[2] === 0x22;
 // would be the copy V8 hands out for it, and hide the two-byte original.
 const SDL = `
   type User { id: ID! }
-  type Zqarticle { id: ID! zqWriterKey: ID! author: User @fn(job: "users/getUser") }
+  type Zqarticle { id: ID! zqWriterKey: ID! author(zqorder: String = "zqnewest"): User @fn(job: "users/getUser") }
   type Query {
     "Oldest first; n 1–100."
     posts(n: Int!): [Zqarticle!]! @fn(job: "posts/list")
@@ -40,6 +40,14 @@ describe('schema names held one byte a character', () => {
     const copied = withOneByteNames(parsed);
     expect(names(copied)).toEqual(names(parsed));
     expect(names(copied).every(isOneByte)).toBe(true);
+    // Text past Latin-1 stays as it was.
+    const descriptions = (document: ReturnType<typeof parse>): string[] => {
+      const found: string[] = [];
+      visit(document, { StringValue: (node) => void found.push(node.value) });
+      return found;
+    };
+    expect(descriptions(copied)).toEqual(descriptions(parsed));
+    expect(descriptions(copied)).toContain('Oldest first; n 1–100.');
   });
 
   it('sends a batch whose JSON is one-byte when the SDL has a character past Latin-1', async () => {
@@ -55,6 +63,7 @@ describe('schema names held one byte a character', () => {
     const items = JSON.stringify(authors.sent);
     const shared = JSON.stringify(authors.options.batchShared);
     expect(items).toContain('"zqWriterKey":"u1"');
+    expect(items).toContain('"arguments":{"zqorder":"zqnewest"}');
     expect(shared).toContain('"parentTypeName":"Zqarticle"');
     expect([isOneByte(items), isOneByte(shared)]).toEqual([true, true]);
   });
