@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import DataLoader from 'dataloader';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { getDirectiveValues, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { getDirectiveValues, isObjectType, parse, type GraphQLResolveInfo } from 'graphql';
 import { NeolithError } from '../dist/runtime/errors/index.js';
 import type { HostCallFunction } from '../dist/runtime/environment/protocol.js';
 import { sourcesCall } from '../dist/runtime/sources/sources-api.js';
@@ -32,6 +32,7 @@ import { createYoga } from 'graphql-yoga';
 import { createHost } from '../dist/runtime/index.js';
 import { GATEWAY_SDL } from '../dist/runtime/graphql/index.js';
 import { useQueryOrderedExecution } from '../dist/runtime/graphql/query-ordered-execution.js';
+import { withOneByteNames } from '../dist/runtime/graphql/one-byte-names.js';
 import { runStandalone, type Row } from './run.js';
 import { splitCpu, threadCpu, type CpuSplit } from './thread-cpu.js';
 import app from '../neolith.config.js';
@@ -123,7 +124,11 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
   // Table reads as an environment of the sqlite backend does them: on a read-only connection of its own, no JSON round trip.
   (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.tableReads')] = openTableReads({ moduleUrl: '', stateDir, tables: data.config.sources.tables });
   const schemaDir = join(ROOT, 'schema');
-  const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))];
+  // Parsed as the gateway parses them, names held one byte a character: bare yoga shares this process's
+  // string table with the host under test, and two-byte names of its own (the SDL has en dashes) would be
+  // the ones V8 hands the host's JSON.parse for the same keys, making the host's batches two-byte.
+  const typeDefs = [GATEWAY_SDL, ...readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'))]
+    .map((text) => withOneByteNames(parse(text)));
   const schema = makeExecutableSchema({ typeDefs });
   type Handler = (event: unknown, context: unknown) => Promise<unknown>;
   const jobs = new Map<string, { handler: Handler; batch: boolean }>();
