@@ -183,6 +183,13 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
   const finalRecord = (backend: Backend, id: string): Promise<InvocationRecord> =>
     recordWhere(backend, id, (r) => r.status === 'SUCCEEDED' || r.status === 'FAILED' || r.status === 'EXPIRED');
 
+  /** Every event's final record, or a failure saying `why` if they are not all final within 10 s. */
+  const finalRecordsWithin10s = (backend: Backend, events: readonly AsyncEvent[], why: string): Promise<InvocationRecord[]> =>
+    Promise.race([
+      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(why)), 10_000).unref()),
+    ]);
+
   beforeEach(() => {
     harness.fresh();
   });
@@ -744,10 +751,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
       // for them.
       { concurrency: 16, blockedRetryMs: 60_000, canStart: () => running < 1 },
     );
-    const records = await Promise.race([
-      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('events waited out their put-back delay')), 10_000).unref()),
-    ]);
+    const records = await finalRecordsWithin10s(backend, events, 'events waited out their put-back delay');
     expect(records.map((r) => [r.status, r.attempts])).toEqual(events.map(() => ['SUCCEEDED', 1]));
   });
 
@@ -788,10 +792,7 @@ describe.each([sqliteHarness(), redisHarness()])('backend conformance: $name', (
     admitAll = true;
     consumer.wake();
     routing.resolve();
-    const records = await Promise.race([
-      Promise.all(events.map((event) => finalRecord(backend, event.requestId))),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('refused events waited out their rest')), 10_000).unref()),
-    ]);
+    const records = await finalRecordsWithin10s(backend, events, 'refused events waited out their rest');
     expect(records.map((r) => r.status)).toEqual(events.map(() => 'SUCCEEDED'));
   });
 
