@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   findConfigFile, loadConfigFile, resolveConfig, type ConfigOverrides, type NeolithConfig, type ResolvedConfig,
 } from './config/index.js';
 import { FunctionPackager, SpareEnvironments } from './environment/index.js';
-import { createBackend, type Backend } from './backend/index.js';
+import { createBackend, makeDirectory, type Backend } from './backend/index.js';
 import {
   AsyncDispatcher, ConcurrencyGovernor, FunctionRegistry, InvocationRecords, Invoker, parseDestination,
   type InvokeOptions, type InvokeResult,
@@ -126,7 +126,7 @@ export class Host {
     const config = resolveConfig(raw, rootDir, options.overrides);
     checkDestinations(config);
     try {
-      mkdirSync(config.stateDir, { recursive: true });
+      makeDirectory(config.stateDir);
     } catch (error) {
       throw new StateDirError(`cannot create the state directory ${config.stateDir} (--state or stateDir): ${(error as Error).message}`, { cause: error });
     }

@@ -35,6 +35,7 @@ export type {
 } from './backend-options.js';
 export { DEFAULT_REDIS_BACKEND_OPTIONS, DEFAULT_SQLITE_BACKEND_OPTIONS } from './backend-options.js';
 export { createBackend } from './create-backend.js';
+export { makeDirectory } from './make-directory.js';
 export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { DuplicateRequestIdError } from './duplicate-request-id-error.js';
 export { DeadLetterNotFoundError } from './dead-letter-not-found-error.js';

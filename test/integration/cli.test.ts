@@ -59,11 +59,18 @@ describe('neolith CLI', { timeout: 60_000 }, () => {
     const stateless = await neolith(['serve', '--config', config, '--state', `${file}/state`, '--port', '0']);
     expect(stateless.code).toBe(1);
     expect(stateless.stderr).toBe(`neolith serve: cannot create the state directory ${file}/state (--state or stateDir): ENOTDIR: not a directory, mkdir '${file}/state'\n`);
+    // Under /proc the kernel refuses to make the folder though its parent exists (Node's recursive mkdir spun forever on it).
+    const procState = '/proc/neolith-no-such/state';
+    const unmakeable = process.platform === 'linux' ? await neolith(['serve', '--config', config, '--state', procState, '--port', '0']) : undefined;
+    if (unmakeable) {
+      expect(unmakeable.code).toBe(1);
+      expect(unmakeable.stderr).toBe(`neolith serve: cannot create the state directory ${procState} (--state or stateDir): ENOENT: no such file or directory, mkdir '/proc/neolith-no-such'\n`);
+    }
     // An IPv6 link-local address without its zone cannot be bound either.
     const zoneless = await neolith(['serve', '--config', config, '--state', state.path, '--host', 'fe80::1', '--port', '0', '--insecure']);
     expect(zoneless.code).toBe(1);
     expect(zoneless.stderr).toMatch(/^neolith serve: cannot listen on fe80::1 port 0: /m);
-    for (const result of [foreign, unnamed, stateless, zoneless]) expect(result.stderr).not.toContain('    at ');
+    for (const result of [foreign, unnamed, stateless, zoneless, ...(unmakeable ? [unmakeable] : [])]) expect(result.stderr).not.toContain('    at ');
   });
 
   it('refuses unknown commands, flags and values with exit code 2 and the help', async () => {

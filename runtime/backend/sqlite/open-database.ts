@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { WalCheckpointer } from './wal-checkpointer.js';
+import { makeDirectory } from '../make-directory.js';
 
 /**
  * Pages in the WAL past which a commit checkpoints by itself, as SQLite does
@@ -31,7 +31,7 @@ export interface OpenDatabase {
 export function openDatabase(
   stateDir: string, synchronous: 'NORMAL' | 'FULL', onError: (error: Error) => void = (error) => process.emitWarning(error),
 ): OpenDatabase {
-  mkdirSync(stateDir, { recursive: true });
+  makeDirectory(stateDir);
   const path = resolve(join(stateDir, 'neolith.db'));
   const db = new Database(path);
   let checkpointer: WalCheckpointer;
