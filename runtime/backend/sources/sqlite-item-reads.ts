@@ -30,7 +30,10 @@ export class SqliteItemReads implements ItemReadStore {
     this.#db = db;
     this.#checkOpen = checkOpen;
     this.#getItem = db.prepare('SELECT item, version FROM src_items WHERE tbl = ? AND pk = ? AND sk = ?');
-    this.#scan = db.prepare('SELECT item, version, pk, sk FROM src_items WHERE tbl = ? AND (pk > ? OR (pk = ? AND sk > ?)) ORDER BY pk, sk LIMIT ?').raw();
+    // The rows come in key order and #page stops at the limit: no LIMIT, which as a bound parameter would
+    // make SQLite prepare the statement again on every call (see StatementsByLimit). The row value lets
+    // the primary key seek straight to the cursor; `pk > ? OR (pk = ? AND sk > ?)` read the table from its start.
+    this.#scan = db.prepare('SELECT item, version, pk, sk FROM src_items WHERE tbl = ? AND (pk, sk) > (?, ?) ORDER BY pk, sk').raw();
     // One read transaction, so the items are of one moment.
     this.#readAll = db.transaction((table: string, keys: ReadonlyArray<{ pk: string; sk: string }>) => keys.map(({ pk, sk }) => this.read(table, pk, sk)));
   }
@@ -69,11 +72,12 @@ export class SqliteItemReads implements ItemReadStore {
     }
     const order = q.reverse ? 'DESC' : 'ASC';
     const sql = `SELECT item, version, sk FROM src_items WHERE ${clauses.join(' AND ')}`;
+    // No LIMIT (see the scan's): #page stops reading at the limit.
     const statement = q.after === undefined
-      ? this.#statement(`${sql} ORDER BY sk ${order} LIMIT ?`)
-      : this.#statement(`${sql} AND sk ${q.reverse ? '<' : '>'} ? ORDER BY sk ${order} LIMIT ?`);
+      ? this.#statement(`${sql} ORDER BY sk ${order}`)
+      : this.#statement(`${sql} AND sk ${q.reverse ? '<' : '>'} ? ORDER BY sk ${order}`);
     const limit = q.limit ?? 100;
-    const rows = (q.after === undefined ? statement.iterate(...args, limit) : statement.iterate(...args, q.after, limit)) as IterableIterator<QueryRow>;
+    const rows = (q.after === undefined ? statement.iterate(...args) : statement.iterate(...args, q.after)) as IterableIterator<QueryRow>;
     return this.#page(rows, limit, (last) => last[2]);
   }
 
@@ -107,7 +111,7 @@ export class SqliteItemReads implements ItemReadStore {
     this.#checkOpen();
     // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.
     const [pk, sk] = cursor === '' ? ['', ''] : JSON.parse(cursor) as [string, string];
-    return this.#page(this.#scan.iterate(table, pk, pk, sk, limit) as IterableIterator<ScanRow>, limit, (last) => JSON.stringify([last[2], last[3]]));
+    return this.#page(this.#scan.iterate(table, pk, sk) as IterableIterator<ScanRow>, limit, (last) => JSON.stringify([last[2], last[3]]));
   }
 
   /**

@@ -10,6 +10,7 @@ import type {
   SourceStore, StoredItem,
 } from './source-store.js';
 import { startsWithBytes } from './sqlite-byte-prefix.js';
+import { StatementsByLimit } from '../sqlite/statements-by-limit.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS src_records (
@@ -64,7 +65,7 @@ export class SqliteSourceStore implements SourceStore {
     this.#reads = new SqliteItemReads(db, () => this.#open());
     this.#s = {
       append: db.prepare('INSERT INTO src_records (stream, shard, pk, data, at) VALUES (?, ?, ?, ?, ?)'),
-      read: db.prepare('SELECT seq, shard, pk, data, at FROM src_records WHERE stream = ? AND shard = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      read: new StatementsByLimit(db, 'SELECT seq, shard, pk, data, at FROM src_records WHERE stream = ? AND shard = ? AND seq > ? ORDER BY seq'),
       last: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ?'),
       before: db.prepare('SELECT max(seq) AS seq FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
       trim: db.prepare('DELETE FROM src_records WHERE stream = ? AND shard = ? AND at < ?'),
@@ -83,9 +84,9 @@ export class SqliteSourceStore implements SourceStore {
         ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, ctype = excluded.ctype, modified = excluded.modified, file = excluded.file`),
       headObject: db.prepare('SELECT key, size, etag, ctype, modified, file FROM src_objects WHERE bucket = ? AND key = ?'),
       deleteObject: db.prepare('DELETE FROM src_objects WHERE bucket = ? AND key = ? RETURNING key, size, etag, ctype, modified, file'),
-      listObjects: db.prepare(`SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND ${startsWithBytes('key')} AND key > ? ORDER BY key LIMIT ?`),
+      listObjects: new StatementsByLimit(db, `SELECT key, size, etag, ctype, modified FROM src_objects WHERE bucket = ? AND ${startsWithBytes('key')} AND key > ? ORDER BY key`),
       putNotification: db.prepare('INSERT INTO src_outbox (id, fn, payload, at) VALUES (?, ?, ?, ?)'),
-      pendingNotifications: db.prepare('SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at LIMIT ?'),
+      pendingNotifications: new StatementsByLimit(db, 'SELECT id, fn, payload, at FROM src_outbox WHERE at < ? ORDER BY at'),
       forgetNotification: db.prepare('DELETE FROM src_outbox WHERE id = ?'),
     };
     try {
@@ -110,7 +111,7 @@ export class SqliteSourceStore implements SourceStore {
 
   async readShard(ref: ShardRef, after: string, limit: number): Promise<ShardRecord[]> {
     this.#open();
-    const rows = this.#s.read.all(ref.stream, ref.shard, sequenceRow(after), limit) as RecordRow[];
+    const rows = this.#s.read.limit(limit).all(ref.stream, ref.shard, sequenceRow(after)) as RecordRow[];
     return rows.map((r) => ({ shard: r.shard, sequenceNumber: rowSequence(r.seq), partitionKey: r.pk, data: r.data, arrivedAt: r.at }));
   }
 
@@ -290,7 +291,7 @@ export class SqliteSourceStore implements SourceStore {
 
   async listObjects(bucket: string, prefix: string, limit: number, startAfter = ''): Promise<ObjectMeta[]> {
     this.#open();
-    return (this.#s.listObjects.all(bucket, prefix, prefix, startAfter, limit) as ObjectRow[]).map(toMeta);
+    return (this.#s.listObjects.limit(limit).all(bucket, prefix, prefix, startAfter) as ObjectRow[]).map(toMeta);
   }
 
   // -- the notification outbox -------------------------------------------------
@@ -301,7 +302,7 @@ export class SqliteSourceStore implements SourceStore {
 
   async pendingNotifications(before: number, limit: number): Promise<PendingNotification[]> {
     this.#open();
-    const rows = this.#s.pendingNotifications.all(before, limit) as Array<{ id: string; fn: string; payload: string; at: number }>;
+    const rows = this.#s.pendingNotifications.limit(limit).all(before) as Array<{ id: string; fn: string; payload: string; at: number }>;
     return rows.map((r) => ({ id: r.id, functionName: r.fn, payload: r.payload, createdAt: r.at }));
   }
 

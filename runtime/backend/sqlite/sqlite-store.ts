@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase, type OpenDatabase } from './open-database.js';
 import type { DeadLetter, StoredSize, InvocationError, InvocationStatus, QueuedEvent, RecordQuery } from '../backend.js';
 import { SCHEMA_SQL, type InvocationRow, type ReadyRow } from './sqlite-schema.js';
+import { StatementsByLimit } from './statements-by-limit.js';
 
 type Statement = Database.Statement;
 
@@ -46,7 +47,7 @@ export class SqliteStore {
   readonly #opened: OpenDatabase;
   readonly #insert: Statement;
   readonly #queuedFunctions: Statement;
-  readonly #readyOf: Statement;
+  readonly #readyOf: StatementsByLimit;
   readonly #claim: Statement;
   readonly #finish: Statement;
   readonly #retry: Statement;
@@ -83,10 +84,10 @@ export class SqliteStore {
       this.#queuedFunctions = db.prepare(`${QUEUED_FUNCTIONS} SELECT name FROM queued WHERE name IS NOT NULL`).pluck();
       // INDEXED BY: left to itself the planner may pick (status, updated_at) and sort
       // every queued row on each claim pass. Only the columns the claim loop reads.
-      this.#readyOf = db.prepare(`SELECT id, function_name, available_at, created_at, policy
+      this.#readyOf = new StatementsByLimit(db, `SELECT id, function_name, available_at, created_at, policy
         FROM invocations INDEXED BY invocations_ready_by_function
         WHERE status = 'QUEUED' AND function_name = ? AND available_at <= ?
-        ORDER BY available_at LIMIT ?`);
+        ORDER BY available_at`);
       this.#claim = db.prepare(`UPDATE invocations
         SET status = 'RUNNING', lease_owner = @owner, lease_until = @leaseUntil, updated_at = @now,
             attempts = CASE WHEN @countAttempt = 1 THEN failures + 1 ELSE attempts END
@@ -176,7 +177,7 @@ export class SqliteStore {
 
   /** One function's ready events, oldest first. */
   readyOf(functionName: string, now: number, limit: number): ReadyRow[] {
-    return this.#readyOf.all(functionName, now, limit) as ReadyRow[];
+    return this.#readyOf.limit(limit).all(functionName, now) as ReadyRow[];
   }
 
   /** Take a ready event; `undefined` when another consumer took it first. */
