@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullmq, ioredis } from './redis-packages.js';
 import type {
   AsyncEvent,
   Backend,
@@ -84,22 +85,22 @@ export class RedisBackend implements Backend {
     const { redisUrl, commandTimeoutMs, prefix } = this.#options;
     this.#keys = new RedisKeys(prefix);
     const commandOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs, connectTimeout: commandTimeoutMs };
-    this.#client = new Redis(redisUrl, commandOptions);
+    this.#client = new (ioredis().Redis)(redisUrl, commandOptions);
     // The consumers' record writes (many attempts end in one tick) go out in one socket write
     // per tick: 10–18% more events/s with 64 callers. Not the callers' connection: there, a lone
     // Event accept would wait a turn of the event loop for each of its two commands.
-    this.#attemptClient = new Redis(redisUrl, { ...commandOptions, enableAutoPipelining: true });
+    this.#attemptClient = new (ioredis().Redis)(redisUrl, { ...commandOptions, enableAutoPipelining: true });
     // ioredis reconnects by itself; connection errors surface through the calls that fail.
     this.#client.on('error', () => undefined);
     this.#attemptClient.on('error', () => undefined);
-    this.#subscriber = new Redis(redisUrl, { connectTimeout: commandTimeoutMs, maxRetriesPerRequest: null });
+    this.#subscriber = new (ioredis().Redis)(redisUrl, { connectTimeout: commandTimeoutMs, maxRetriesPerRequest: null });
     this.#subscriber.on('error', () => undefined);
     this.#subscriber.on('message', (_channel: string, message: string) => this.#dispatch(message));
     this.#subscribed = this.#subscriber.subscribe(this.#keys.channel).then(() => undefined);
     this.#subscribed.catch(() => undefined);
     this.#records = new RedisRecords(this.#client, this.#keys);
     this.#attemptRecords = new RedisRecords(this.#attemptClient, this.#keys);
-    this.#queue = new Queue<QueuedEvent>(this.#keys.queueName, {
+    this.#queue = new (bullmq().Queue)<QueuedEvent>(this.#keys.queueName, {
       connection: this.#client,
       prefix: this.#keys.bullPrefix,
     });

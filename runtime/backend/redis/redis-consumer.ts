@@ -1,4 +1,5 @@
-import { DelayedError, ErrorCode, type Job, WaitingError, Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
+import { bullmq } from './redis-packages.js';
 import {
   FINAL_STATUSES,
   type AttemptOutcome,
@@ -189,7 +190,7 @@ export class RedisConsumer implements Consumer {
 
   #startWorker(slots: number): Worker<QueuedEvent> {
     const context = this.#context;
-    const worker = new Worker<QueuedEvent>(
+    const worker = new (bullmq().Worker)<QueuedEvent>(
       context.queueName,
       (job, token, signal) => this.#process(job, token, signal),
       {
@@ -317,7 +318,7 @@ export class RedisConsumer implements Consumer {
           if (this.#promoting.get(id) === now + PROMOTED_FETCH_GRACE_MS) this.#promoting.delete(id);
           // Due meanwhile and moved by BullMQ, or taken, finished or removed since: nothing to promote.
           const code = (error as { code?: unknown }).code;
-          if (code !== ErrorCode.JobNotInState && code !== ErrorCode.JobNotExist && !this.#dead) this.#onError(error);
+          if (code !== bullmq().ErrorCode.JobNotInState && code !== bullmq().ErrorCode.JobNotExist && !this.#dead) this.#onError(error);
         });
       }
     }
@@ -589,7 +590,7 @@ export class RedisConsumer implements Consumer {
         // Back to wait, same attempt number, for the next consumer.
         await job.moveToWait(token);
         await records.patch(base(event), { status: 'QUEUED', attempts: job.attemptsMade, updatedAt: Date.now() });
-        throw new WaitingError();
+        throw new (bullmq().WaitingError)();
       }
       const decision = decideAfterAttempt(event.policy, attemptNumber, outcome);
       if (decision.kind === 'retry' && !outcome.ok) {
@@ -632,7 +633,7 @@ export class RedisConsumer implements Consumer {
     const dueAt = Date.now() + delay;
     await job.moveToDelayed(dueAt, token);
     this.#park(job, id, dueAt);
-    throw new DelayedError();
+    throw new (bullmq().DelayedError)();
   }
 
   #park(job: Job<QueuedEvent>, id: string, dueAt: number): void {

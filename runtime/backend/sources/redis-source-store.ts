@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredis } from '../redis/redis-packages.js';
 import { ITEM_PAGE_BYTES, LARGEST_ITEM_BYTES } from './item-page-budget.js';
 import { lexRange } from './redis-lex-range.js';
 import { sequenceStreamId, streamIdSequence } from './sequence-number.js';
@@ -189,7 +190,7 @@ export class RedisSourceStore implements SourceStore {
     this.#url = options.redisUrl ?? 'redis://127.0.0.1:6379';
     this.#p = `${options.prefix ?? 'neolith'}:src`;
     this.#timeoutMs = options.commandTimeoutMs ?? 5000;
-    this.#client = new Redis(this.#url, {
+    this.#client = new (ioredis().Redis)(this.#url, {
       maxRetriesPerRequest: 1, commandTimeout: this.#timeoutMs, connectTimeout: this.#timeoutMs, lazyConnect: false,
     });
     this.#client.on('error', () => {}); // surfaced by the commands that fail
