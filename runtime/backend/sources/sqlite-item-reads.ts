@@ -77,6 +77,7 @@ export class SqliteItemReads implements ItemReadStore {
       ? this.#statement(`${sql} ORDER BY sk ${order}`)
       : this.#statement(`${sql} AND sk ${q.reverse ? '<' : '>'} ? ORDER BY sk ${order}`);
     const limit = q.limit ?? 100;
+    checkPageLimit(limit);
     const rows = (q.after === undefined ? statement.iterate(...args) : statement.iterate(...args, q.after)) as IterableIterator<QueryRow>;
     return this.#page(rows, limit, (last) => last[2]);
   }
@@ -111,6 +112,7 @@ export class SqliteItemReads implements ItemReadStore {
     this.#checkOpen();
     // The cursor is the last [pk, sk] returned, as JSON: pages follow the primary key.
     const [pk, sk] = cursor === '' ? ['', ''] : JSON.parse(cursor) as [string, string];
+    checkPageLimit(limit);
     return this.#page(this.#scan.iterate(table, pk, sk) as IterableIterator<ScanRow>, limit, (last) => JSON.stringify([last[2], last[3]]));
   }
 
@@ -129,6 +131,14 @@ export class SqliteItemReads implements ItemReadStore {
     }
     return { items };
   }
+}
+
+/**
+ * Checked before a page's statement starts (a throw after would leave it running): the page loop reads
+ * a row before it counts one, so it cannot make a page of none (the tables API takes 1–1000).
+ */
+function checkPageLimit(limit: number): void {
+  if (!(limit >= 1)) throw new RangeError(`a page holds at least one item (limit ${limit})`);
 }
 
 /**

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createBackend, type AsyncEvent, type Backend, type AttemptOutcome, type FinalEvent, type InvocationRecord } from '../../../../runtime/backend/index.js';
 import { RUNNING_RECORD_AFTER_MS, workerSlots } from '../../../../runtime/backend/redis/redis-consumer.js';
 import { RedisBackend } from '../../../../runtime/backend/redis/redis-backend.js';
+// The copy of bullmq the consumer builds its workers from (its spies must be on that one).
+import { bullmq } from '../../../../runtime/backend/redis/redis-packages.js';
 import { RedisKeys } from '../../../../runtime/backend/redis/redis-keys.js';
 import { RedisRecords } from '../../../../runtime/backend/redis/redis-records.js';
 import { deleteRedisKeys } from '../../../support/delete-redis-keys.js';
@@ -174,7 +175,7 @@ describe('RedisConsumer holding events back', () => {
     // The order events reach the consumer (and are held): its workers fetch side by side, so it
     // need not be the order they were queued in.
     const reached: string[] = [];
-    const workers = Worker.prototype as unknown as { callProcessJob(job: { data: { requestId: string } }, ...rest: unknown[]): unknown };
+    const workers = bullmq().Worker.prototype as unknown as { callProcessJob(job: { data: { requestId: string } }, ...rest: unknown[]): unknown };
     const callProcessJob = workers.callProcessJob;
     const entries = vi.spyOn(workers, 'callProcessJob').mockImplementation(function (this: unknown, job, ...rest) {
       reached.push(job.data.requestId);
@@ -387,7 +388,7 @@ describe('RedisConsumer fetching', () => {
     // for 64 fetches (~1,280 ms here); workers of 8 slots fill side by side (~160 ms).
     const FETCH_MS = 20;
     // BullMQ's fetch (protected: the worker's own).
-    const workers = Worker.prototype as unknown as { moveToActive(...args: unknown[]): Promise<unknown> };
+    const workers = bullmq().Worker.prototype as unknown as { moveToActive(...args: unknown[]): Promise<unknown> };
     const moveToActive = workers.moveToActive;
     // From the first fetch: connecting the workers' connections is not what is measured.
     let firstFetch: number | undefined;

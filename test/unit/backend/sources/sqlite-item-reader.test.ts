@@ -47,6 +47,15 @@ describe('SqliteItemReader', () => {
     expect(await reader.scanItems('t', first.next!, 2)).toEqual({ items: [{ item: { pk: 'c' }, version: 1 }] });
   });
 
+  it('refuses a page of no items rather than read one (its statements have no LIMIT)', async () => {
+    const { store, reader } = openBoth();
+    await put(store, 'a', '', { pk: 'a' });
+    for (const limit of [0, -1, Number.NaN]) {
+      await expect(reader.scanItems('t', '', limit)).rejects.toThrow(RangeError);
+      await expect(reader.queryItems({ table: 't', pk: 'a', limit })).rejects.toThrow(RangeError);
+    }
+  });
+
   it('refuses reads once closed', async () => {
     const { reader } = openBoth();
     reader.close();
