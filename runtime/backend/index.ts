@@ -41,6 +41,6 @@ export { DuplicateRequestIdError } from './duplicate-request-id-error.js';
 export { DeadLetterNotFoundError } from './dead-letter-not-found-error.js';
 export { createSourceStore, ITEM_PAGE_BYTES, LARGEST_ITEM_BYTES, SqliteItemReader, SqliteSourceStore, RedisSourceStore } from './sources/index.js';
 export type {
-  CheckpointRef, ItemChange, ItemQuery, ItemReadStore, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
+  CheckpointRef, ItemChange, ItemPage, ItemQuery, ItemReadStore, ItemWrite, ItemWriteResult, NotificationsOf, ObjectMeta, PendingNotification, ShardRecord, ShardRecordInput, ShardRef, SourceStore,
   SourceStoreOptions, StoredItem, WriteCondition,
 } from './sources/index.js';

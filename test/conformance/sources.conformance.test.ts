@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSourceStore, ITEM_PAGE_BYTES, type ItemChange, type ObjectMeta, type PendingNotification, type SourceStore } from '../../runtime/backend/index.js';
+import { createSourceStore, ITEM_PAGE_BYTES, type ItemChange, type ItemPage, type ObjectMeta, type PendingNotification, type SourceStore } from '../../runtime/backend/index.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -43,6 +43,18 @@ function redis(): Harness {
       await r.quit();
     },
   };
+}
+
+/** Every page of a whole-table scan, in order (at most 100 pages). */
+async function scanPages(s: SourceStore, table: string, limit: number): Promise<ItemPage[]> {
+  const pages: ItemPage[] = [];
+  let cursor = '';
+  do {
+    const page = await s.scanItems(table, cursor, limit);
+    pages.push(page);
+    cursor = page.next ?? '';
+  } while (cursor !== '' && pages.length < 100);
+  return pages;
 }
 
 describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
@@ -188,17 +200,10 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
 
     /** Scans a whole table; each page's items' JSON must stay under `most` bytes. */
     const scanAll = async (table: string, most: number): Promise<{ seen: number[]; pages: number }> => {
-      const seen: number[] = [];
-      let cursor = '';
-      let pages = 0;
-      do {
-        const page = await s.scanItems(table, cursor, 1000);
-        expect(Buffer.byteLength(JSON.stringify(page.items.map((i) => i.item)))).toBeLessThan(most);
-        seen.push(...page.items.map((i) => i.item.n as number));
-        cursor = page.next ?? '';
-        pages++;
-      } while (cursor !== '' && pages < 100);
-      return { seen: seen.sort((a, b) => a - b), pages };
+      const pages = await scanPages(s, table, 1000);
+      for (const page of pages) expect(Buffer.byteLength(JSON.stringify(page.items.map((i) => i.item)))).toBeLessThan(most);
+      const seen = pages.flatMap((page) => page.items.map((i) => i.item.n as number));
+      return { seen: seen.sort((a, b) => a - b), pages: pages.length };
     };
     const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
     for (let n = 0; n < 20; n++) await s.writeItem({ table: 'wide', pk: `large${n}`, sk: '', item: { n, body } });
@@ -253,15 +258,7 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     const got = await s.getItems('many', [{ pk: 'k3', sk: '' }, { pk: 'missing', sk: '' }, { pk: 'k0', sk: '' }]);
     expect(got).toEqual([{ item: { id: 'k3', again: true }, version: 2 }, undefined, { item: { id: 'k0' }, version: 1 }]);
     expect(await s.getItems('many', [])).toEqual([]);
-    const seen: string[] = [];
-    let cursor = '';
-    let pages = 0;
-    do {
-      const page = await s.scanItems('many', cursor, 10);
-      seen.push(...page.items.map((i) => i.item.id as string));
-      cursor = page.next ?? '';
-      pages++;
-    } while (cursor !== '' && pages < 100);
+    const seen = (await scanPages(s, 'many', 10)).flatMap((page) => page.items.map((i) => i.item.id as string));
     // Every item once (a page holds about `limit`: Redis' HSCAN COUNT is a hint); nothing of another table.
     expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, n) => `k${n}`).sort());
     expect((await s.scanItems('empty', '', 10)).items).toEqual([]);
@@ -277,15 +274,7 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
       }
     }
     // A page of 4 ends inside a partition key's sort keys every time but one.
-    const seen: string[] = [];
-    let cursor = '';
-    let pages = 0;
-    do {
-      const page = await s.scanItems('sorted', cursor, 4);
-      seen.push(...page.items.map((i) => i.item.id as string));
-      cursor = page.next ?? '';
-      pages++;
-    } while (cursor !== '' && pages < 100);
+    const seen = (await scanPages(s, 'sorted', 4)).flatMap((page) => page.items.map((i) => i.item.id as string));
     expect(seen).toHaveLength(keys.length);
     expect([...seen].sort()).toEqual(keys);
     // SQLite pages follow the primary key, (pk, sk).
