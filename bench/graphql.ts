@@ -47,7 +47,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CONNECTIONS = 10;
 // Long enough for every environment thread's JIT to settle: the figures are for a server that has been up a while.
 // Each environment is an isolate of its own, compiling the jobs for itself: in 3 s windows after 6 s of load, a
-// micro host's CPU per 50-posts request still fell from ~1,480 to ~920 µs over the next 25 s.
+// micro host's CPU per 50-posts request still fell from ~1,480 to ~920 µs over the next 25 s (README, 2026-12-07).
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 /** Each measured window; bare and neolith take turns, ROUNDS windows each. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
