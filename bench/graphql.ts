@@ -13,6 +13,11 @@
  *
  * BENCH_GRAPHQL_LAYOUTS=mono,nano and BENCH_GRAPHQL_QUERIES=posts measure only
  * the layouts and queries whose names contain one of those words.
+ *
+ * A third server takes its turn in every round, the floor: bare yoga with its
+ * jobs in plain worker threads (2; BENCH_GRAPHQL_FLOOR_THREADS=1 for one), so
+ * each layout's CPU shows against both what the jobs cost in-process and what
+ * moving them to threads costs by itself.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +38,7 @@ import { createHost } from '../dist/runtime/index.js';
 import { GATEWAY_SDL } from '../dist/runtime/graphql/index.js';
 import { useQueryOrderedExecution } from '../dist/runtime/graphql/query-ordered-execution.js';
 import { withOneByteNames } from '../dist/runtime/graphql/one-byte-names.js';
+import { GraphqlJobWorkers } from './graphql-job-workers.js';
 import { runStandalone, type Row } from './run.js';
 import { splitCpu, threadCpu, type CpuSplit } from './thread-cpu.js';
 import app from '../neolith.config.js';
@@ -106,8 +112,12 @@ async function measure(url: string, query: string, preexisting: ReadonlySet<numb
   };
 }
 
-/** Bare graphql-yoga: the same SDL, each @fn field calling its job's handler in this process, batched per request. */
-export async function bareYoga(stateDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * Bare graphql-yoga: the same SDL, each @fn field calling its job's handler in
+ * this process, batched per request. With `workerThreads`, the jobs run in that
+ * many plain worker threads instead (`GraphqlJobWorkers`: the floor).
+ */
+export async function bareYoga(stateDir: string, workerThreads?: number): Promise<{ url: string; close: () => Promise<void> }> {
   process.env.NEOLITH_STATE_DIR = stateDir;
   // The jobs keep their data in tables: a host with no functions serves them, in this process, as neolith's host does.
   const data = await createHost({ config: { tables: APP_SOURCES.tables, functions: {} }, rootDir: stateDir, overrides: { stateDir } }); // no schema/ there: no gateway
@@ -122,9 +132,16 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
       throw error;
     }
   };
-  (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] = direct;
-  // Table reads as an environment of the sqlite backend does them: on a read-only connection of its own, no JSON round trip.
-  (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.tableReads')] = openTableReads({ moduleUrl: '', stateDir, tables: data.config.sources.tables });
+  const workers = workerThreads === undefined ? undefined : new GraphqlJobWorkers(workerThreads, {
+    rootUrl: pathToFileURL(`${ROOT}/`).href, openTableReadsUrl: new URL('../dist/runtime/sources/client/direct-table-reads.js', import.meta.url).href,
+    stateDir, tables: data.config.sources.tables,
+  }, direct);
+  if (!workers) {
+    // Process-wide: only the in-process server sets them (the floor's threads have their own).
+    (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.hostCall')] = direct;
+    // Table reads as an environment of the sqlite backend does them: on a read-only connection of its own, no JSON round trip.
+    (globalThis as Record<symbol, unknown>)[Symbol.for('neolith.tableReads')] = openTableReads({ moduleUrl: '', stateDir, tables: data.config.sources.tables });
+  }
   const schemaDir = join(ROOT, 'schema');
   // Parsed as the gateway parses them, names held one byte a character: bare yoga shares this process's
   // string table with the host under test, and two-byte names of its own (the SDL has en dashes) would be
@@ -140,18 +157,20 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
     for (const field of Object.values(type.getFields())) {
       const fn = field.astNode && getDirectiveValues(schema.getDirective('fn')!, field.astNode) as { job: string } | undefined;
       if (!fn || fn.job === 'orders/placeOrder') continue;
-      if (!jobs.has(fn.job)) {
-        const mod = await import(pathToFileURL(join(ROOT, 'resolvers', `${fn.job}.ts`)).href) as { handler: Handler; batch?: boolean };
-        jobs.set(fn.job, { handler: mod.handler, batch: mod.batch === true });
+      const jobName = fn.job;
+      if (!workers && !jobs.has(jobName)) {
+        const mod = await import(pathToFileURL(join(ROOT, 'resolvers', `${jobName}.ts`)).href) as { handler: Handler; batch?: boolean };
+        jobs.set(jobName, { handler: mod.handler, batch: mod.batch === true });
       }
-      const job = jobs.get(fn.job)!;
+      const job = jobs.get(jobName);
       const coordinate = `${type.name}.${field.name}`;
       field.resolve = (source: unknown, args: Record<string, unknown>, ctx: { loaders: Map<string, DataLoader<unknown, unknown>> }, info: GraphQLResolveInfo) => {
         let loader = ctx.loaders.get(coordinate);
         if (!loader) {
-          loader = new DataLoader(async (events) => (job.batch
-            ? await job.handler(events, context) as unknown[]
-            : Promise.all(events.map((event) => job.handler(event, context)))), { cache: false });
+          loader = new DataLoader(async (events) => {
+            if (!job) return workers!.call(jobName, events);
+            return job.batch ? await job.handler(events, context) as unknown[] : Promise.all(events.map((event) => job.handler(event, context)));
+          }, { cache: false });
           ctx.loaders.set(coordinate, loader);
         }
         return loader.load({ arguments: args, source: source ?? null, identity: null, request: { headers: {} }, info: { fieldName: info.fieldName, parentTypeName: info.parentType.name } });
@@ -169,6 +188,7 @@ export async function bareYoga(stateDir: string): Promise<{ url: string; close: 
         server.close(() => r());
         server.closeAllConnections();
       });
+      await workers?.close();
       await data.close();
     },
   };
@@ -187,25 +207,37 @@ export async function neolith(
 
 type Server = { url: string; close: () => Promise<void> };
 
-/** One query on one layout: bare yoga's windows and neolith's, taken in turns. */
-interface Pairing { bare: Cell[]; neolith: Cell[] }
+/**
+ * The floor: bare yoga with its jobs moved to 2 plain worker threads
+ * (`GraphqlJobWorkers`), JSON text across, nothing else of neolith's — what
+ * isolating the jobs in threads costs by itself on this machine. Measured in
+ * the same rounds as each layout, so neolith's own share shows apart from it.
+ * BENCH_GRAPHQL_FLOOR=0 leaves it out.
+ */
+const FLOOR_THREADS = Number(process.env.BENCH_GRAPHQL_FLOOR_THREADS ?? 2);
+const WITH_FLOOR = process.env.BENCH_GRAPHQL_FLOOR !== '0';
+
+/** A server under load, and the threads that are not its own (alive before it started). */
+interface Measured { server: Server; preexisting: ReadonlySet<number> }
+
+/** One query on one layout: bare yoga's windows, the floor's and neolith's, taken in turns. */
+interface Pairing { bare: Cell[]; floor: Cell[]; neolith: Cell[] }
 
 /**
- * Warms both servers on the query, then measures ROUNDS windows of each,
- * bare yoga and neolith in turns: the VM's drift over a minute (±20 % on a
- * shared 2-core machine) then falls on both sides instead of on whichever
- * ran in the slow minute. Only the server under load uses CPU; the other idles.
+ * Warms the servers on the query, then measures ROUNDS windows of each, bare
+ * yoga, the floor and neolith in turns: the VM's drift over a minute (±20 % on
+ * a shared 2-core machine) then falls on every side instead of on whichever
+ * ran in the slow minute. Only the server under load uses CPU; the others idle.
  */
-async function interleave(bare: Server, server: Server, preexisting: ReadonlySet<number>, query: string): Promise<Pairing> {
-  await check(bare.url, query);
-  await check(server.url, query);
-  await load(bare.url, query, WARMUP_SECONDS);
-  await load(server.url, query, WARMUP_SECONDS);
-  const pairing: Pairing = { bare: [], neolith: [] };
+async function interleave(bare: Server, floor: Measured | undefined, neolith: Measured, query: string): Promise<Pairing> {
+  for (const server of [bare, floor?.server, neolith.server]) if (server) await check(server.url, query);
+  for (const server of [bare, floor?.server, neolith.server]) if (server) await load(server.url, query, WARMUP_SECONDS);
+  const pairing: Pairing = { bare: [], floor: [], neolith: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // Threads alive before bare's window are not bare yoga's (the idle layout's environments among them).
     pairing.bare.push(await measure(bare.url, query, new Set(threadCpu().keys())));
-    pairing.neolith.push(await measure(server.url, query, preexisting));
+    if (floor) pairing.floor.push(await measure(floor.server.url, query, floor.preexisting));
+    pairing.neolith.push(await measure(neolith.server.url, query, neolith.preexisting));
   }
   return pairing;
 }
@@ -230,9 +262,9 @@ function medianCell(cells: Cell[]): Cell {
   };
 }
 
-/** "0.91× 1.02× 0.97×": neolith against bare yoga in each round. */
-function roundRatios(pairing: Pairing, figure: (cell: Cell) => number): string {
-  return pairing.neolith.map((cell, i) => `${(figure(cell) / figure(pairing.bare[i]!)).toFixed(2)}×`).join(' ');
+/** "0.91× 1.02× 0.97×": one side's windows against another's, round by round. */
+function roundRatios(side: Cell[], against: Cell[], figure: (cell: Cell) => number): string {
+  return side.map((cell, i) => `${(figure(cell) / figure(against[i]!)).toFixed(2)}×`).join(' ');
 }
 
 /**
@@ -249,7 +281,10 @@ export async function run(): Promise<Row[]> {
     'mono, 2 environments': (dir) => neolith('mono', dir, 2),
   };
   const bareDir = mkdtempSync(join(tmpdir(), 'neolith-bench-graphql-bare-'));
+  const floorDir = mkdtempSync(join(tmpdir(), 'neolith-bench-graphql-floor-'));
   const bare = await bareYoga(bareDir);
+  const floorPreexisting = new Set(threadCpu().keys());
+  const floor = WITH_FLOOR ? { server: await bareYoga(floorDir, FLOOR_THREADS), preexisting: floorPreexisting } : undefined;
   const measured: Array<{ layout: string; pairings: Record<QueryName, Pairing> }> = [];
   try {
     for (const [layout, start] of Object.entries(layouts).filter(([name]) => wanted(process.env.BENCH_GRAPHQL_LAYOUTS, name))) {
@@ -259,7 +294,7 @@ export async function run(): Promise<Row[]> {
       const server = await start(stateDir);
       try {
         const pairings = {} as Record<QueryName, Pairing>;
-        for (const queryName of MEASURED_QUERIES) pairings[queryName] = await interleave(bare, server, preexisting, QUERIES[queryName]);
+        for (const queryName of MEASURED_QUERIES) pairings[queryName] = await interleave(bare, floor, { server, preexisting }, QUERIES[queryName]);
         measured.push({ layout, pairings });
       } finally {
         await server.close();
@@ -267,10 +302,13 @@ export async function run(): Promise<Row[]> {
       }
     }
   } finally {
+    await floor?.server.close();
     await bare.close();
+    rmSync(floorDir, { recursive: true, force: true });
     rmSync(bareDir, { recursive: true, force: true });
   }
   const rows: Row[] = [];
+  const cpu = (c: Cell) => c.cpuUsPerRequest;
   for (const queryName of MEASURED_QUERIES) {
     for (const { layout, pairings } of measured) {
       const pairing = pairings[queryName];
@@ -278,15 +316,33 @@ export async function run(): Promise<Row[]> {
       const cell = medianCell(pairing.neolith);
       const rounds = `medians of ${ROUNDS} × ${SECONDS} s windows taken in turns; each round`;
       const errors = cell.bad > 0 || bareCell.bad > 0 ? `; errors: ${cell.bad} (bare ${bareCell.bad})` : '';
+      const floorCell = pairing.floor.length > 0 ? medianCell(pairing.floor) : undefined;
+      const againstFloor = floorCell
+        ? `; the floor ${Math.round(floorCell.cpuUsPerRequest).toLocaleString('en-US')} µs, ${(floorCell.cpuUsPerRequest / bareCell.cpuUsPerRequest).toFixed(2)}× bare`
+          + ` (rounds ${roundRatios(pairing.floor, pairing.bare, cpu)}); neolith against the floor, each round: ${roundRatios(pairing.neolith, pairing.floor, cpu)}`
+        : '';
       rows.push({
         name: `${queryName}, ${layout}: requests/s`, value: cell.rps, unit: 'req/s', baseline: bareCell.rps,
         goal: '≥ 0.8× bare', pass: cell.rps >= 0.8 * bareCell.rps,
-        note: `${rounds}: ${roundRatios(pairing, (c) => c.rps)}; p99 ${cell.p99} ms (bare ${bareCell.p99} ms)${errors}`,
+        note: `${rounds}: ${roundRatios(pairing.neolith, pairing.bare, (c) => c.rps)}; p99 ${cell.p99} ms (bare ${bareCell.p99} ms)${errors}`,
       });
       rows.push({
         name: `${queryName}, ${layout}: server CPU per request`, value: cell.cpuUsPerRequest, unit: 'µs', baseline: bareCell.cpuUsPerRequest,
         goal: '≤ 1.3× bare', pass: cell.cpuUsPerRequest <= 1.3 * bareCell.cpuUsPerRequest,
-        note: `each round: ${roundRatios(pairing, (c) => c.cpuUsPerRequest)}${cell.split && bareCell.split ? `; ${describeSplit(cell.split)} (bare: ${describeSplit(bareCell.split)})` : ''}`,
+        note: `each round: ${roundRatios(pairing.neolith, pairing.bare, cpu)}${cell.split && bareCell.split ? `; ${describeSplit(cell.split)} (bare: ${describeSplit(bareCell.split)})` : ''}${againstFloor}`,
+      });
+    }
+    // The floor's windows of every layout's rounds, against bare yoga's of the same rounds: a reference, no goal.
+    const floorWindows = measured.flatMap(({ pairings }) => pairings[queryName].floor);
+    if (floorWindows.length > 0) {
+      const bareWindows = measured.flatMap(({ pairings }) => pairings[queryName].bare);
+      const floorCell = medianCell(floorWindows);
+      const bareCell = medianCell(bareWindows);
+      rows.push({
+        name: `${queryName}, the floor (not neolith: bare yoga, its jobs in ${FLOOR_THREADS} plain worker thread${FLOOR_THREADS === 1 ? '' : 's'}): server CPU per request`,
+        value: floorCell.cpuUsPerRequest, unit: 'µs', baseline: bareCell.cpuUsPerRequest,
+        note: `medians of ${floorWindows.length} windows, in the rounds above; ${Math.round(floorCell.rps).toLocaleString('en-US')} req/s (bare ${Math.round(bareCell.rps).toLocaleString('en-US')})`
+          + `${floorCell.split ? `; ${describeSplit(floorCell.split)}` : ''}; each round: ${roundRatios(floorWindows, bareWindows, cpu)}`,
       });
     }
   }

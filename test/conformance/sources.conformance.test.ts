@@ -207,11 +207,14 @@ describe.each([sqlite(), redis()])('SourceStore conformance: $name', (h) => {
     };
     const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
     for (let n = 0; n < 20; n++) await s.writeItem({ table: 'wide', pk: `large${n}`, sk: '', item: { n, body } });
-    // Items of one size: SQLite stops at the item that reached 1 MB; Redis (which cannot stop inside one
-    // HSCAN reply) sizes its steps by the items seen, and passes 1 MB by a bucket chain at most.
-    const wide = await scanAll('wide', ITEM_PAGE_BYTES + 3 * body.length);
+    // Items of one size: SQLite stops at the item that reached 1 MB. Redis cannot stop inside one HSCAN
+    // reply, and a reply holds whole buckets (while Redis resizes a hash, which it does a step per write, a
+    // bucket of the old table and two of the new). How many items share them depends on the server's hash
+    // seed, random at each start: one server put 8 items on a page, 4 past the item that reached 1 MB, on
+    // every run. So on Redis a page may pass 1 MB by several items, never by half the table, and still splits it.
+    const wide = await scanAll('wide', ITEM_PAGE_BYTES + (s.kind === 'sqlite' ? 1 : 10) * body.length);
     expect(wide.seen).toEqual(upTo(20));
-    expect(wide.pages).toBeGreaterThanOrEqual(5);
+    expect(wide.pages).toBeGreaterThanOrEqual(s.kind === 'sqlite' ? 5 : 3);
     // Small and large items mixed: on Redis a step sized by small items may bring up to 32 large ones.
     for (let n = 0; n < 20; n++) await s.writeItem({ table: 'mixed', pk: `small${n}`, sk: '', item: { n } });
     for (let n = 20; n < 40; n++) await s.writeItem({ table: 'mixed', pk: `large${n}`, sk: '', item: { n, body } });
