@@ -118,7 +118,6 @@ async function measure(url: string, query: string, preexisting: ReadonlySet<numb
  * many plain worker threads instead (`GraphqlJobWorkers`: the floor).
  */
 export async function bareYoga(stateDir: string, workerThreads?: number): Promise<{ url: string; close: () => Promise<void> }> {
-  process.env.NEOLITH_STATE_DIR = stateDir;
   // The jobs keep their data in tables: a host with no functions serves them, in this process, as neolith's host does.
   const data = await createHost({ config: { tables: APP_SOURCES.tables, functions: {} }, rootDir: stateDir, overrides: { stateDir } }); // no schema/ there: no gateway
   // The jobs' table writes go straight to the host's handler in this process — what an
@@ -188,8 +187,11 @@ export async function bareYoga(stateDir: string, workerThreads?: number): Promis
         server.close(() => r());
         server.closeAllConnections();
       });
-      await workers?.close();
-      await data.close();
+      try {
+        await workers?.close();
+      } finally {
+        await data.close();
+      }
     },
   };
 }
@@ -215,10 +217,13 @@ type Server = { url: string; close: () => Promise<void> };
  * BENCH_GRAPHQL_FLOOR=0 leaves it out.
  */
 const FLOOR_THREADS = Number(process.env.BENCH_GRAPHQL_FLOOR_THREADS ?? 2);
+if (!Number.isInteger(FLOOR_THREADS) || FLOOR_THREADS < 1) {
+  throw new RangeError(`BENCH_GRAPHQL_FLOOR_THREADS must be an integer of 1 or more (got ${JSON.stringify(process.env.BENCH_GRAPHQL_FLOOR_THREADS)})`);
+}
 const WITH_FLOOR = process.env.BENCH_GRAPHQL_FLOOR !== '0';
 
-/** A server under load, and the threads that are not its own (alive before it started). */
-interface Measured { server: Server; preexisting: ReadonlySet<number> }
+/** A server under test, and how to tell the threads that are not its own (by their ids). */
+interface ServerUnderTest { server: Server; notOwn: () => ReadonlySet<number> }
 
 /** One query on one layout: bare yoga's windows, the floor's and neolith's, taken in turns. */
 interface Pairing { bare: Cell[]; floor: Cell[]; neolith: Cell[] }
@@ -227,17 +232,20 @@ interface Pairing { bare: Cell[]; floor: Cell[]; neolith: Cell[] }
  * Warms the servers on the query, then measures ROUNDS windows of each, bare
  * yoga, the floor and neolith in turns: the VM's drift over a minute (±20 % on
  * a shared 2-core machine) then falls on every side instead of on whichever
- * ran in the slow minute. Only the server under load uses CPU; the others idle.
+ * ran in the slow minute. The order turns each round, so no side always
+ * follows the same one (their garbage is on one heap: the main thread's).
+ * Only the server under load uses CPU; the others idle.
  */
-async function interleave(bare: Server, floor: Measured | undefined, neolith: Measured, query: string): Promise<Pairing> {
-  for (const server of [bare, floor?.server, neolith.server]) if (server) await check(server.url, query);
-  for (const server of [bare, floor?.server, neolith.server]) if (server) await load(server.url, query, WARMUP_SECONDS);
+async function interleave(bare: ServerUnderTest, floor: ServerUnderTest | undefined, neolith: ServerUnderTest, query: string): Promise<Pairing> {
+  const sides: Array<[keyof Pairing, ServerUnderTest]> = [['bare', bare], ...(floor ? [['floor', floor] as [keyof Pairing, ServerUnderTest]] : []), ['neolith', neolith]];
+  for (const [, { server }] of sides) await check(server.url, query);
+  for (const [, { server }] of sides) await load(server.url, query, WARMUP_SECONDS);
   const pairing: Pairing = { bare: [], floor: [], neolith: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    // Threads alive before bare's window are not bare yoga's (the idle layout's environments among them).
-    pairing.bare.push(await measure(bare.url, query, new Set(threadCpu().keys())));
-    if (floor) pairing.floor.push(await measure(floor.server.url, query, floor.preexisting));
-    pairing.neolith.push(await measure(neolith.server.url, query, neolith.preexisting));
+    for (let turn = 0; turn < sides.length; turn++) {
+      const [side, { server, notOwn }] = sides[(round + turn) % sides.length]!;
+      pairing[side].push(await measure(server.url, query, notOwn()));
+    }
   }
   return pairing;
 }
@@ -282,11 +290,20 @@ export async function run(): Promise<Row[]> {
   };
   const bareDir = mkdtempSync(join(tmpdir(), 'neolith-bench-graphql-bare-'));
   const floorDir = mkdtempSync(join(tmpdir(), 'neolith-bench-graphql-floor-'));
-  const bare = await bareYoga(bareDir);
-  const floorPreexisting = new Set(threadCpu().keys());
-  const floor = WITH_FLOOR ? { server: await bareYoga(floorDir, FLOOR_THREADS), preexisting: floorPreexisting } : undefined;
   const measured: Array<{ layout: string; pairings: Record<QueryName, Pairing> }> = [];
+  let bare: Server | undefined;
+  let floor: Server | undefined;
   try {
+    bare = await bareYoga(bareDir);
+    // Bare yoga starts no thread of its own: every thread alive in its window is someone else's.
+    const bareSide: ServerUnderTest = { server: bare, notOwn: () => new Set(threadCpu().keys()) };
+    let floorSide: ServerUnderTest | undefined;
+    if (WITH_FLOOR) {
+      const before = new Set(threadCpu().keys());
+      floor = await bareYoga(floorDir, FLOOR_THREADS);
+      const floorThreads = new Set([...threadCpu().keys()].filter((id) => !before.has(id)));
+      floorSide = { server: floor, notOwn: () => new Set([...threadCpu().keys()].filter((id) => !floorThreads.has(id))) };
+    }
     for (const [layout, start] of Object.entries(layouts).filter(([name]) => wanted(process.env.BENCH_GRAPHQL_LAYOUTS, name))) {
       const stateDir = mkdtempSync(join(tmpdir(), `neolith-bench-graphql-${layout.replace(/\W+/g, '-')}-`));
       // Threads alive before a server starts are not its own (V8 and libuv helpers, bare yoga's).
@@ -294,7 +311,9 @@ export async function run(): Promise<Row[]> {
       const server = await start(stateDir);
       try {
         const pairings = {} as Record<QueryName, Pairing>;
-        for (const queryName of MEASURED_QUERIES) pairings[queryName] = await interleave(bare, floor, { server, preexisting }, QUERIES[queryName]);
+        for (const queryName of MEASURED_QUERIES) {
+          pairings[queryName] = await interleave(bareSide, floorSide, { server, notOwn: () => preexisting }, QUERIES[queryName]);
+        }
         measured.push({ layout, pairings });
       } finally {
         await server.close();
@@ -302,8 +321,14 @@ export async function run(): Promise<Row[]> {
       }
     }
   } finally {
-    await floor?.server.close();
-    await bare.close();
+    // Each step on its own: one that fails must not leave the others' threads and files behind.
+    for (const step of [() => floor?.close(), () => bare?.close()]) {
+      try {
+        await step();
+      } catch (error) {
+        process.emitWarning(`graphql bench: a baseline server did not close: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
     rmSync(floorDir, { recursive: true, force: true });
     rmSync(bareDir, { recursive: true, force: true });
   }
@@ -317,9 +342,11 @@ export async function run(): Promise<Row[]> {
       const rounds = `medians of ${ROUNDS} × ${SECONDS} s windows taken in turns; each round`;
       const errors = cell.bad > 0 || bareCell.bad > 0 ? `; errors: ${cell.bad} (bare ${bareCell.bad})` : '';
       const floorCell = pairing.floor.length > 0 ? medianCell(pairing.floor) : undefined;
+      // Ratios of the same medians as the row's own: floor / bare and neolith / floor multiply to neolith / bare.
       const againstFloor = floorCell
         ? `; the floor ${Math.round(floorCell.cpuUsPerRequest).toLocaleString('en-US')} µs, ${(floorCell.cpuUsPerRequest / bareCell.cpuUsPerRequest).toFixed(2)}× bare`
-          + ` (rounds ${roundRatios(pairing.floor, pairing.bare, cpu)}); neolith against the floor, each round: ${roundRatios(pairing.neolith, pairing.floor, cpu)}`
+          + ` (rounds ${roundRatios(pairing.floor, pairing.bare, cpu)}); neolith ${(cell.cpuUsPerRequest / floorCell.cpuUsPerRequest).toFixed(2)}× the floor`
+          + ` (rounds ${roundRatios(pairing.neolith, pairing.floor, cpu)})`
         : '';
       rows.push({
         name: `${queryName}, ${layout}: requests/s`, value: cell.rps, unit: 'req/s', baseline: bareCell.rps,
