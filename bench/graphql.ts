@@ -237,7 +237,8 @@ interface Pairing { bare: Cell[]; floor: Cell[]; neolith: Cell[] }
  * Only the server under load uses CPU; the others idle.
  */
 async function interleave(bare: ServerUnderTest, floor: ServerUnderTest | undefined, neolith: ServerUnderTest, query: string): Promise<Pairing> {
-  const sides: Array<[keyof Pairing, ServerUnderTest]> = [['bare', bare], ...(floor ? [['floor', floor] as [keyof Pairing, ServerUnderTest]] : []), ['neolith', neolith]];
+  const sides: Array<[keyof Pairing, ServerUnderTest]> = [['bare', bare], ['neolith', neolith]];
+  if (floor) sides.splice(1, 0, ['floor', floor]);
   for (const [, { server }] of sides) await check(server.url, query);
   for (const [, { server }] of sides) await load(server.url, query, WARMUP_SECONDS);
   const pairing: Pairing = { bare: [], floor: [], neolith: [] };
