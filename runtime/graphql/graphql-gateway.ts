@@ -6,7 +6,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { GraphqlOptions } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { HttpRoute, RequestContext } from '../http/index.js';
@@ -169,7 +169,10 @@ export class GraphqlGateway {
       // WebSockets are not bound by CORS: a page of another origin could otherwise subscribe and mutate.
       // A rebound name passes the origin check (the page's origin is its Host): the Host check catches it.
       if (!acceptsHost(req) || !this.#originAllowed(req)) return refuse('403 Forbidden');
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        wss.emit('connection', ws, req);
+        answerProtocolErrorsQuietly(ws);
+      });
     };
     server.on('upgrade', onUpgrade);
     // Each operation's enveloped execute and subscribe, found by its context. Not carried as the
@@ -273,6 +276,22 @@ function readSchemaFiles(options: ResolvedGraphqlOptions, rootDir: string): SdlF
     throw new ConfigError([`graphql.schemaDir must hold at least one *.graphql file (got ${JSON.stringify(relative(rootDir, dir))})`]);
   }
   return files.map((f) => ({ name: relative(rootDir, join(dir, f)), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/**
+ * A client that breaks the WebSocket protocol (a message past maxRequestBytes,
+ * text that is not UTF-8, a bad opcode) gets ws's close code for it (1009,
+ * 1007, 1002), and that is the whole answer: graphql-ws would also print each
+ * as an internal error with its stack, which any client could fill the
+ * host's stderr with. Other errors still reach graphql-ws's listener.
+ */
+function answerProtocolErrorsQuietly(ws: WebSocket): void {
+  const theirs = ws.listeners('error') as Array<(error: Error) => void>;
+  ws.removeAllListeners('error');
+  ws.once('error', (error: Error & { code?: unknown }) => {
+    if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) return;
+    for (const listener of theirs) listener.call(ws, error);
+  });
 }
 
 /** A result as a graphql-ws client gets it (see `withoutHttpExtension`); a stream of results passes as it is. */

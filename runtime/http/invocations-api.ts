@@ -3,12 +3,11 @@ import { FUNCTION_NAME_PATTERN } from '../config/index.js';
 import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationRecords } from '../invoke/index.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS } from './invocations-limits.js';
 import { sendJson } from './send.js';
 import { visiblePage } from './visible-page.js';
 
 const STATUSES = new Set(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED']);
-/** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
-const MAX_WAIT_SECONDS = 20;
 
 /** What the invocations API takes besides the records. */
 export interface InvocationsApiOptions {
@@ -189,8 +188,9 @@ function listQuery(ctx: RequestContext, fn: string | undefined) {
 
 function limitOf(ctx: RequestContext): number {
   const raw = ctx.url.searchParams.get('limit');
-  if (raw === null) return 100;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidParameterValueError(`limit must be an integer from 1 to 1000 (got ${JSON.stringify(raw.slice(0, 32))})`);
+  if (raw === null) return DEFAULT_LIST_LIMIT;
+  // Plain decimal digits, as for `wait`: Number() would take " 5", "0x10" and "1e2".
+  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${JSON.stringify(raw.slice(0, 32))})`);
   return limit;
 }

@@ -83,6 +83,16 @@ describe('GraphQL gateway over a real port', () => {
     });
   });
 
+  it('runs a job that does not take arrays once per item, all inside one invocation', async () => {
+    // orders/getOrder answers one order: the host runs it item by item inside the batch's one environment call.
+    let data: any;
+    const jobs = await invocationsOf(async () => {
+      data = await client.request('{ a: order(id: "o1") { id user { id } } b: order(id: "o2") { id } c: order(id: "o404") { id } }');
+    });
+    expect(jobs).toEqual(['orders/getOrder', 'users/getUser']);
+    expect(data).toEqual({ a: { id: 'o1', user: { id: 'u1' } }, b: { id: 'o2' }, c: null });
+  });
+
   it('runs sync mutations and reports a job error with its errorType', async () => {
     const created: any = await client.request(
       'mutation ($input: CreatePostInput!) { createPost(input: $input) { id title author { id } } }',

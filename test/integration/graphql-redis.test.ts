@@ -55,7 +55,8 @@ describe('GraphQL on the redis backend, two hosts', () => {
     hosts[0]!.invoker.onOutcome((o) => ran.push(o.job ?? o.functionName));
     const a = new GraphQLClient(urls[0]!);
     const placed = await a.request<{ placeOrder: { id: string; status: string } }>(
-      'mutation { placeOrder(input: { userId: "u3", items: [{ sku: "MUG", quantity: 2 }], delayMs: 50, failAttempts: 1 }) { id status } }',
+      // Slow enough (a second an attempt) that B subscribes while it runs, and sees changes, not only its end.
+      'mutation { placeOrder(input: { userId: "u3", items: [{ sku: "MUG", quantity: 2 }], delayMs: 1000, failAttempts: 1 }) { id status } }',
     );
     const id = placed.placeOrder.id;
     const sse = createSseClient({ url: urls[1]!, singleConnection: false, retryAttempts: 0 });
@@ -67,6 +68,14 @@ describe('GraphQL on the redis backend, two hosts', () => {
     }
     sse.dispose();
     expect(seen.at(-1)).toEqual({ status: 'SUCCEEDED', attempts: 2 });
+    // Changes B could only have heard of from A, each one in order: from the state B first read
+    // (queued, or the first attempt running) through the retry to the end.
+    const every = [
+      { status: 'QUEUED', attempts: 0 }, { status: 'RUNNING', attempts: 1 }, { status: 'QUEUED', attempts: 1 },
+      { status: 'RUNNING', attempts: 2 }, { status: 'SUCCEEDED', attempts: 2 },
+    ];
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(seen).toEqual(every.slice(every.length - seen.length));
     expect(ran.filter((job) => job === 'orders/placeOrder')).toHaveLength(2);
     // Host B reads the order host A's job wrote: the tables live in Redis too.
     const b = new GraphQLClient(urls[1]!);

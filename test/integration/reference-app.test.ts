@@ -8,6 +8,7 @@
  * own placeOrder settings), makeThumbnail's content and size checks. Plus the
  * README's commands and figures that describe the app.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -175,6 +176,35 @@ describe('a signed-in caller acts only as itself (JWT sub = user id)', () => {
     const placed = await gql(place, { input: { userId: 'u2', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0, failAttempts: 0 } }, 'u1');
     const record = await host.invocations.waitForFinal(placed.data.placeOrder.id);
     expect(record).toMatchObject({ status: 'FAILED', error: { errorType: 'Forbidden', errorMessage: 'a signed-in caller may not place orders for another user' } });
+  });
+
+  it('reads its own async invocations; to another caller or an anonymous one they do not exist', async () => {
+    const placed = await gql('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }',
+      { input: { userId: 'u3', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0, failAttempts: 0 } }, 'u3');
+    const id: string = placed.data.placeOrder.id;
+    await host.invocations.waitForFinal(id);
+    // The record keeps who placed it: the host's own record, not only what the gateway answered.
+    expect((await host.invocations.get(id))?.identity).toMatchObject({ sub: 'u3', issuer: ISSUER });
+    const read = 'query ($id: ID!) { invocation(id: $id) { id status job } }';
+    expect((await gql(read, { id }, 'u3')).data).toEqual({ invocation: { id, status: 'SUCCEEDED', job: 'orders/placeOrder' } });
+    expect(await gql(read, { id }, 'u4')).toEqual({ data: { invocation: null } });
+    expect(await gql(read, { id })).toEqual({ data: { invocation: null } });
+    // A subscription to it says "not found", as it does for an id that never existed.
+    const watch = async (as: string, watched: string): Promise<string> => {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(as).setIssuer(ISSUER)
+        .setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'subscription ($id: ID!) { invocation(id: $id) { id status } }', variables: { id: watched } }),
+      });
+      return response.text();
+    };
+    expect(await watch('u3', id)).toContain(`"invocation":{"id":"${id}","status":"SUCCEEDED"}`);
+    const foreign = await watch('u4', id);
+    expect(foreign).toContain(`invocation ${id} not found`);
+    expect(foreign).not.toContain('SUCCEEDED');
+    expect((await watch('u4', 'never-placed')).replaceAll('never-placed', id)).toBe(foreign);
   });
 });
 
@@ -357,6 +387,21 @@ describe('placeOrder validates before its pretend payment', () => {
     const record = await place({ userId: 'u1', items: [{ sku: 'MUG', quantity: 2 }], delayMs: 0, failAttempts: 1 });
     expect(record).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     expect(JSON.parse(record.result!)).toMatchObject({ userId: 'u1', total: 16, items: [{ sku: 'MUG', quantity: 2, price: 8 }] });
+  });
+
+  it('left to itself, declines the first attempt of one order in four (by request id), whose retry succeeds', async () => {
+    // The README's demo: no failAttempts. Orders until both kinds were seen (one in four is unlucky:
+    // 40 orders all lucky has a chance of 1 in 100,000).
+    const unlucky = (id: string) => createHash('sha1').update(id).digest()[0]! % 4 === 0;
+    const seen = { lucky: 0, unlucky: 0 };
+    for (let i = 0; i < 40 && (seen.lucky === 0 || seen.unlucky === 0); i++) {
+      const record = await place({ userId: 'u1', items: [{ sku: 'PEN', quantity: 1 }], delayMs: 0 });
+      const kind = unlucky(record.id) ? 'unlucky' : 'lucky';
+      seen[kind]++;
+      expect(record, kind).toMatchObject({ status: 'SUCCEEDED', attempts: kind === 'unlucky' ? 2 : 1 });
+    }
+    expect(seen.lucky).toBeGreaterThan(0);
+    expect(seen.unlucky).toBeGreaterThan(0);
   });
 });
 

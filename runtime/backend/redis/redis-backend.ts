@@ -95,6 +95,8 @@ export class RedisBackend implements Backend {
     this.#attemptClient.on('error', () => undefined);
     this.#subscriber = new (ioredis().Redis)(redisUrl, { connectTimeout: commandTimeoutMs, maxRetriesPerRequest: null });
     this.#subscriber.on('error', () => undefined);
+    // The change feed, by hand rather than @graphql-yoga/redis-event-target: its newest release wants
+    // ioredis 5, and each change is published by the script that writes the record, not after it.
     this.#subscriber.on('message', (_channel: string, message: string) => this.#dispatch(message));
     this.#subscribed = this.#subscriber.subscribe(this.#keys.channel).then(() => undefined);
     this.#subscribed.catch(() => undefined);

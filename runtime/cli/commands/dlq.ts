@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+// The module itself, not the http part's face: the CLI loads nothing of a host before it needs it.
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../http/invocations-limits.js';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { integerFlag, parseFlags } from '../parse-flags.js';
@@ -20,7 +22,7 @@ event again as a new invocation (a new request id) and removes the dead letter.
 Options:
   --url URL         ${HOST_URL_HELP}
   --function NAME   list: only this function
-  --limit N         list: at most N (1–1000), newest first (default 100)
+  --limit N         list: at most N (1–${MAX_LIST_LIMIT}), newest first (default ${DEFAULT_LIST_LIMIT})
   -h, --help        show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -33,7 +35,7 @@ Options:
     if (action === 'list' && !id) {
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
-      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, 1000)));
+      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, MAX_LIST_LIMIT)));
       print(await requestHost(url, `/dead-letters?${query}`));
       return 0;
     }

@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
+// The module itself, not the http part's face: the CLI loads nothing of a host before it needs it.
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS } from '../../http/invocations-limits.js';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { decimalFlag, integerFlag, parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
-
-/** The host's longest wait for a record to be final (GET /invocations/{id}?wait=). */
-const MAX_WAIT_SECONDS = 20;
 
 export const invocationsCommand: Command = {
   name: 'invocations',
@@ -18,10 +17,10 @@ with attempts, timestamps, result or error, and log tail.
 
 Options:
   --url URL         ${HOST_URL_HELP}
-  --wait SECONDS    show: wait up to SECONDS (≤ 20) for the record to be final
+  --wait SECONDS    show: wait up to SECONDS (≤ ${MAX_WAIT_SECONDS}) for the record to be final
   --function NAME   list: only this function
   --status S        list: only QUEUED, RUNNING, SUCCEEDED, FAILED or EXPIRED
-  --limit N         list: at most N records (1–1000), newest first (default 100)
+  --limit N         list: at most N records (1–${MAX_LIST_LIMIT}), newest first (default ${DEFAULT_LIST_LIMIT})
   -h, --help        show this help`,
   async run(args) {
     const { values, positionals } = parseFlags(() => parseArgs({ args, strict: true, allowPositionals: true, options: {
@@ -38,7 +37,7 @@ Options:
       const query = new URLSearchParams();
       if (values.function) query.set('function', values.function);
       if (values.status) query.set('status', values.status);
-      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, 1000)));
+      if (values.limit !== undefined) query.set('limit', String(integerFlag('--limit', values.limit, 1, MAX_LIST_LIMIT)));
       print(await requestHost(url, `/invocations?${query}`));
       return 0;
     }

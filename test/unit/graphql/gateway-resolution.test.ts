@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { GraphqlGateway } from '../../../runtime/graphql/index.js';
 import { TooManyRequestsError } from '../../../runtime/errors/index.js';
 import { FakeGatewayHost, FunctionFailure, gql, overWebSocket, perItem, schemaDir } from './fake-gateway-host.js';
@@ -10,6 +10,7 @@ const SDL = /* GraphQL */ `
     authorId: ID!
     author: User @fn(job: "users/getUser")
     smallBatchAuthor: User @fn(job: "users/getUser", maxBatchSize: 3)
+    largestBatchAuthor: User @fn(job: "users/getUser", maxBatchSize: 2000)
   }
   type Query {
     user(id: ID!): User @fn(job: "users/getUser")
@@ -58,6 +59,18 @@ describe('GraphQL gateway: resolution and batching', () => {
     expect(host.calls.slice(1).map((c) => (c.payload as Event[]).map((e) => e.source.authorId))).toEqual([
       ['u0', 'u1', 'u2'], ['u3', 'u4', 'u5'], ['u6', 'u7', 'u8'], ['u9'],
     ]);
+  });
+
+  it('batches at most 100 items by default, and up to 2000 where the field asks', async () => {
+    const sizes = async (query: string) => {
+      const { host, yoga } = build();
+      const { body } = await gql(yoga, query);
+      expect(body.errors).toBeUndefined();
+      await gateway!.close();
+      return host.calls.slice(1).map((c) => (c.payload as Event[]).length);
+    };
+    expect(await sizes('{ posts(n: 250) { author { id } } }')).toEqual([100, 100, 50]);
+    expect(await sizes('{ posts(n: 2500) { largestBatchAuthor { id } } }')).toEqual([2000, 500]);
   });
 
   it('turns one failed batch item into an error at its path and keeps the other items', async () => {
@@ -118,6 +131,15 @@ describe('GraphQL gateway: resolution and batching', () => {
     const open = build({ 'users/getUser': boom }, { maskErrors: false });
     const shown = await gql(open.yoga, '{ user(id: "u1") { id } }');
     expect(shown.body.errors![0]!.message).toBe('secret database password in message');
+  });
+
+  it('masks them outside dev mode only: under NODE_ENV=development the masked error carries the original', async () => {
+    vi.stubEnv('NODE_ENV', 'development');
+    onTestFinished(() => void vi.unstubAllEnvs());
+    const { yoga } = build({ 'users/getUser': () => { throw new Error('what went wrong'); } });
+    const { body } = await gql(yoga, '{ user(id: "u1") { id } }');
+    expect(body.errors![0]!.message).toBe('Unexpected error.');
+    expect(body.errors![0]!.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', originalError: { message: 'what went wrong' } });
   });
 
   it('refuses a batch answer of the wrong length for every waiter', async () => {

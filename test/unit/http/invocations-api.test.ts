@@ -139,3 +139,30 @@ describe('invocationsApi: list pages within a size budget', () => {
     expect(sent().body).toEqual({ invocations: [entry], truncated: true, message: 'records past 10 bytes were left out of this page: narrow it with a filter' });
   });
 });
+
+describe('invocationsApi: the limit', () => {
+  it('takes plain whole numbers from 1 to 1000 on both lists, 100 when none is given', async () => {
+    const { records, queries } = fakeRecords();
+    const route = invocationsApi(records);
+    for (const path of ['/dead-letters', '/invocations']) {
+      for (const limit of ['1', '0007', '1000']) await route(contextOf(`${path}?limit=${limit}`).ctx);
+      await route(contextOf(path).ctx);
+    }
+    expect(queries.map((q) => (q.query as { limit: number }).limit)).toEqual([1, 7, 1000, 100, 1, 7, 1000, 100]);
+  });
+
+  it('refuses anything else with 400 InvalidParameterValueException, before the backend is asked', async () => {
+    const { records, queries } = fakeRecords();
+    const route = invocationsApi(records);
+    for (const path of ['/dead-letters', '/invocations']) {
+      for (const limit of ['', '0', '1001', '-1', '1.5', ' 5', '5 ', '0x10', '1e2', 'Infinity', 'NaN', '9'.repeat(5000)]) {
+        const call = route(contextOf(`${path}?limit=${encodeURIComponent(limit)}`).ctx);
+        await expect(call, `${path} ${JSON.stringify(limit.slice(0, 10))}`).rejects.toMatchObject({
+          code: 'InvalidParameterValueException',
+          message: `limit must be an integer from 1 to 1000 (got ${JSON.stringify(limit.slice(0, 32))})`,
+        });
+      }
+    }
+    expect(queries).toEqual([]);
+  });
+});

@@ -1,0 +1,13 @@
+/**
+ * Bounds of the invocations API's query parameters, shared with the CLI that
+ * checks its flags against them before it calls a host.
+ */
+
+/** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
+export const MAX_WAIT_SECONDS = 20;
+
+/** Most records or dead letters one `?limit=` may ask for. */
+export const MAX_LIST_LIMIT = 1000;
+
+/** Records or dead letters listed when `?limit=` is not given. */
+export const DEFAULT_LIST_LIMIT = 100;
