@@ -337,6 +337,10 @@ describe('GraphQL gateway over a real port', () => {
         status: 'FAILED', attempts: 3,
         error: { errorType: 'PaymentDeclinedError', errorMessage: `payment declined for order ${id} (attempt 3)` },
       });
+      // Every change from the first one read, in order: the retries' QUEUED and RUNNING included.
+      const every = ['QUEUED 0', 'RUNNING 1', 'QUEUED 1', 'RUNNING 2', 'QUEUED 2', 'RUNNING 3', 'FAILED 3'];
+      const steps = seen.map((s) => `${s.status} ${s.attempts}`);
+      expect(steps).toEqual(every.slice(every.length - steps.length));
     } finally {
       await ws.dispose();
     }
