@@ -19,6 +19,7 @@ import { GraphiqlPage } from './graphiql-page.js';
 import { IdentityVerifier, type SignedGatewayRequest } from './identity-verifier.js';
 import { useMalformedParamsAsBadRequest } from './malformed-params.js';
 import { useQueryOrderedExecution } from './query-ordered-execution.js';
+import { useNotAcceptableExplained } from './not-acceptable.js';
 import { useUnsupportedMediaTypeExplained } from './unsupported-media-type.js';
 import { RequestLoaders, type FieldBinding } from './request-loaders.js';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -83,6 +84,7 @@ export class GraphqlGateway {
         useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'] }),
         useMalformedParamsAsBadRequest(),
         useUnsupportedMediaTypeExplained(),
+        useNotAcceptableExplained(),
         useQueryOrderedExecution(),
         EnvelopArmorPlugin({
           maxDepth: { n: options.maxDepth, onReject: [armorRefusal('maxDepth')] },

@@ -55,6 +55,28 @@ const subscribe = (yoga: GraphqlGateway['yoga'], id: string, headers: Record<str
 });
 
 describe('async mutations (invocation: EVENT)', () => {
+  it('answers a subscription asked for as JSON with 406 saying how to ask, and leaves no watch open', async () => {
+    const { host, yoga } = build();
+    const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }');
+    const id = body.data.place.id as string;
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      const response = await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify({ query: 'subscription ($id: ID!) { invocation(id: $id) { status } }', variables: { id } }),
+      });
+      expect(response.status, accept).toBe(406);
+      expect(response.headers.get('content-type')).toBe(`${accept}; charset=utf-8`);
+      expect(await response.json()).toEqual({
+        errors: [{
+          message: `A subscription's results are a stream: send Accept: text/event-stream (Server-Sent Events), or subscribe over graphql-ws (got Accept: "${accept}")`,
+          extensions: { code: 'NOT_ACCEPTABLE' },
+        }],
+      });
+    }
+    expect(host.watchers).toBe(0);
+  });
+
   it('queues the job as an Event with the caller identity and answers an Invocation at once', async () => {
     const { host, yoga } = build();
     const { body } = await gql(yoga, 'mutation { place(n: 1) { id status function job attempts result error { errorType } } }', undefined, await bearer('alice'));
