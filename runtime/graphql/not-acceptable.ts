@@ -8,23 +8,26 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useNotAcceptableExplained(): Plugin {
   return {
-    onResultProcess({ request, resultProcessor, acceptableMediaTypes, setResultProcessor }) {
+    onResultProcess({ request, result, resultProcessor, acceptableMediaTypes, setResultProcessor }) {
       // Registered after yoga's own processors: a result one of them can send already has its processor.
       if (resultProcessor) return;
       const accept = request.headers.get('accept') ?? '';
-      const message = acceptableMediaTypes.length === 1 && acceptableMediaTypes[0] === 'text/event-stream'
-        ? `A subscription's results are a stream: send Accept: text/event-stream (Server-Sent Events), or subscribe over graphql-ws (got Accept: ${JSON.stringify(accept.slice(0, 100))})`
-        : `Accept ${JSON.stringify(accept.slice(0, 100))} allows none of the types this answer can take: ${acceptableMediaTypes.join(', ')}`;
+      const shown = JSON.stringify(accept.slice(0, 100));
+      // yoga lists a type once for each type the client accepted.
+      const types = [...new Set(acceptableMediaTypes)];
+      const message = isAsyncIterator(result)
+        ? `A subscription's results are a stream: send Accept: text/event-stream (Server-Sent Events), or subscribe over graphql-ws (got Accept: ${shown})`
+        : `Accept ${shown} allows none of the types this answer can take: ${types.join(', ')}`;
       // The error itself in a form the client reads: GraphQL over HTTP's own type when it asked for that.
       const type = accept.includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
-      setResultProcessor((result, fetchAPI) => {
-        // A stream nobody will read is ended, so whatever it holds open (a record watch) is let go.
-        if (isAsyncIterator(result)) {
-          Promise.resolve(result.return?.()).catch((error: unknown) => process.emitWarning(`neolith: ending an unread subscription failed: ${(error as Error).message}`));
+      setResultProcessor((unread, fetchAPI) => {
+        // Ended, so that nothing can start the stream later and hold what it watches.
+        if (isAsyncIterator(unread)) {
+          Promise.resolve(unread.return?.()).catch((error: unknown) => process.emitWarning(`neolith: ending an unread subscription failed: ${(error as Error).message}`));
         }
         return fetchAPI.Response.json(
           { errors: [{ message, extensions: { code: 'NOT_ACCEPTABLE' } }] },
-          { status: 406, headers: { 'content-type': `${type}; charset=utf-8`, accept: acceptableMediaTypes.join(', ') } },
+          { status: 406, headers: { 'content-type': `${type}; charset=utf-8`, accept: types.join(', ') } },
         );
       }, type);
     },

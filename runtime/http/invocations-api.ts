@@ -3,7 +3,7 @@ import { FUNCTION_NAME_PATTERN } from '../config/index.js';
 import { AccessDeniedError, InvalidParameterValueError, ResourceNotFoundError } from '../errors/index.js';
 import type { InvocationRecords } from '../invoke/index.js';
 import type { HttpRoute, RequestContext } from './http-route.js';
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS } from './invocations-limits.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, WAIT_SECONDS_PATTERN } from './invocations-limits.js';
 import { sendJson } from './send.js';
 import { visiblePage } from './visible-page.js';
 
@@ -140,8 +140,7 @@ async function recordOf(ctx: RequestContext, records: InvocationRecords, id: str
     return record;
   };
   if (wait === null) return visible();
-  // Plain decimal digits: Number() would take "", " ", "0x1" and "1e1".
-  const seconds = /^\d{1,6}(\.\d{1,6})?$/.test(wait) ? Number(wait) : NaN;
+  const seconds = WAIT_SECONDS_PATTERN.test(wait) ? Number(wait) : NaN;
   if (!(seconds >= 0 && seconds <= MAX_WAIT_SECONDS)) {
     throw new InvalidParameterValueError(`wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS} (got ${JSON.stringify(wait.slice(0, 32))})`);
   }

@@ -6,6 +6,9 @@
 /** Longest `?wait=` a caller may hold a request open for, like SQS long polling. */
 export const MAX_WAIT_SECONDS = 20;
 
+/** How `?wait=` is written: plain decimal digits (Number() would take "", " ", "0x1" and "1e1"). */
+export const WAIT_SECONDS_PATTERN = /^\d{1,6}(\.\d{1,6})?$/;
+
 /** Most records or dead letters one `?limit=` may ask for. */
 export const MAX_LIST_LIMIT = 1000;
 

@@ -324,7 +324,8 @@ describe('GraphQL gateway over a real port', () => {
     const ws = createWsClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
     try {
       const placed = await ws.iterate<{ placeOrder: { id: string } }>({
-        query: 'mutation { placeOrder(input: { userId: "u4", items: [{ sku: "PEN", quantity: 1 }], delayMs: 10, alwaysFail: true }) { id } }',
+        // 300 ms an attempt: the subscription below starts while the first or second runs.
+        query: 'mutation { placeOrder(input: { userId: "u4", items: [{ sku: "PEN", quantity: 1 }], delayMs: 300, alwaysFail: true }) { id } }',
       }).next();
       const id = placed.value!.data!.placeOrder.id;
       const seen: Array<{ status: string; attempts: number; error: { errorType: string; errorMessage: string } | null }> = [];
@@ -340,6 +341,7 @@ describe('GraphQL gateway over a real port', () => {
       // Every change from the first one read, in order: the retries' QUEUED and RUNNING included.
       const every = ['QUEUED 0', 'RUNNING 1', 'QUEUED 1', 'RUNNING 2', 'QUEUED 2', 'RUNNING 3', 'FAILED 3'];
       const steps = seen.map((s) => `${s.status} ${s.attempts}`);
+      expect(steps.length, steps.join(', ')).toBeGreaterThanOrEqual(3);
       expect(steps).toEqual(every.slice(every.length - steps.length));
     } finally {
       await ws.dispose();

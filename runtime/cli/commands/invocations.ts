@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 // The module itself, not the http part's face: the CLI loads nothing of a host before it needs it.
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS } from '../../http/invocations-limits.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_WAIT_SECONDS, WAIT_SECONDS_PATTERN } from '../../http/invocations-limits.js';
 import type { Command } from '../command.js';
 import { HOST_URL_HELP, hostUrl, requestHost } from '../host-client.js';
 import { decimalFlag, integerFlag, parseFlags } from '../parse-flags.js';
@@ -29,7 +29,13 @@ Options:
     const url = hostUrl(values.url);
     const [action, id, ...rest] = positionals;
     if (action === 'show' && id && rest.length === 0) {
-      const query = values.wait === undefined ? '' : `?wait=${decimalFlag('--wait', values.wait, { max: MAX_WAIT_SECONDS })}`;
+      let query = '';
+      if (values.wait !== undefined) {
+        decimalFlag('--wait', values.wait, { max: MAX_WAIT_SECONDS });
+        // Sent as written, in the host's own format: a number printed back could read 1e-7.
+        if (!WAIT_SECONDS_PATTERN.test(values.wait)) throw new UsageError(`--wait must have at most 6 digits after the point (got ${JSON.stringify(values.wait.slice(0, 64))})`);
+        query = `?wait=${values.wait}`;
+      }
       print(await requestHost(url, `/invocations/${encodeURIComponent(id)}${query}`));
       return 0;
     }

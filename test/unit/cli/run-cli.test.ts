@@ -23,6 +23,7 @@ describe('flag values checked before any host is asked', () => {
       [['estimate', '--rate', '0x10', '--duration-ms', '5'], '--rate must be a non-negative number (got "0x10")'],
       [['invocations', 'show', 'some-id', '--wait', '1e0', '--url', 'http://127.0.0.1:1'], '--wait must be a number from 0 to 20 (got "1e0")'],
       [['invocations', 'show', 'some-id', '--wait', '21', '--url', 'http://127.0.0.1:1'], '--wait must be a number from 0 to 20 (got "21")'],
+      [['invocations', 'show', 'some-id', '--wait', '1.1234567', '--url', 'http://127.0.0.1:1'], '--wait must have at most 6 digits after the point (got "1.1234567")'],
     ];
     for (const [argv, message] of cases) {
       const result = await cliInProcess(...argv);

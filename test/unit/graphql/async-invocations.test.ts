@@ -55,18 +55,20 @@ const subscribe = (yoga: GraphqlGateway['yoga'], id: string, headers: Record<str
 });
 
 describe('async mutations (invocation: EVENT)', () => {
-  it('answers a subscription asked for as JSON with 406 saying how to ask, and leaves no watch open', async () => {
-    const { host, yoga } = build();
+  it('answers a subscription asked for as JSON with 406 saying how to ask', async () => {
+    const { yoga } = build();
     const { body } = await gql(yoga, 'mutation { place(n: 1) { id } }');
     const id = body.data.place.id as string;
-    for (const accept of ['application/json', 'application/graphql-response+json']) {
+    // One type, and GraphQL over HTTP's recommended pair (yoga lists the stream type once per type asked for).
+    for (const accept of ['application/json', 'application/graphql-response+json', 'application/graphql-response+json, application/json;q=0.9']) {
       const response = await yoga.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept },
         body: JSON.stringify({ query: 'subscription ($id: ID!) { invocation(id: $id) { status } }', variables: { id } }),
       });
       expect(response.status, accept).toBe(406);
-      expect(response.headers.get('content-type')).toBe(`${accept}; charset=utf-8`);
+      expect(response.headers.get('content-type')).toBe(`${accept.split(',')[0]}; charset=utf-8`);
+      expect(response.headers.get('accept')).toBe('text/event-stream');
       expect(await response.json()).toEqual({
         errors: [{
           message: `A subscription's results are a stream: send Accept: text/event-stream (Server-Sent Events), or subscribe over graphql-ws (got Accept: "${accept}")`,
@@ -74,7 +76,6 @@ describe('async mutations (invocation: EVENT)', () => {
         }],
       });
     }
-    expect(host.watchers).toBe(0);
   });
 
   it('queues the job as an Event with the caller identity and answers an Invocation at once', async () => {
