@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /**
  * Answers a request whose `Accept` allows no form its result can take (a
@@ -15,15 +15,15 @@ export function useNotAcceptableExplained(): Plugin {
       const shown = JSON.stringify(accept.slice(0, 100));
       // yoga lists a type once for each type the client accepted.
       const types = [...new Set(acceptableMediaTypes)];
-      const message = isAsyncIterator(result)
+      const message = isAsyncIterable(result)
         ? `A subscription's results are a stream: send Accept: text/event-stream (Server-Sent Events), or subscribe over graphql-ws (got Accept: ${shown})`
         : `Accept ${shown} allows none of the types this answer can take: ${types.join(', ')}`;
       // The error itself in a form the client reads: GraphQL over HTTP's own type when it asked for that.
       const type = accept.includes('application/graphql-response+json') ? 'application/graphql-response+json' : 'application/json';
       setResultProcessor((unread, fetchAPI) => {
         // Ended, so that nothing can start the stream later and hold what it watches.
-        if (isAsyncIterator(unread)) {
-          Promise.resolve(unread.return?.()).catch((error: unknown) => process.emitWarning(`neolith: ending an unread subscription failed: ${(error as Error).message}`));
+        if (isAsyncIterable(unread)) {
+          Promise.resolve((unread as unknown as Partial<AsyncIterator<unknown>>).return?.()).catch((error: unknown) => process.emitWarning(`neolith: ending an unread subscription failed: ${(error as Error).message}`));
         }
         return fetchAPI.Response.json(
           { errors: [{ message, extensions: { code: 'NOT_ACCEPTABLE' } }] },
@@ -34,6 +34,3 @@ export function useNotAcceptableExplained(): Plugin {
   };
 }
 
-function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}

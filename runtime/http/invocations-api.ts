@@ -189,7 +189,7 @@ function limitOf(ctx: RequestContext): number {
   const raw = ctx.url.searchParams.get('limit');
   if (raw === null) return DEFAULT_LIST_LIMIT;
   // Plain decimal digits, as for `wait`: Number() would take " 5", "0x10" and "1e2".
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  const limit = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw new InvalidParameterValueError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${JSON.stringify(raw.slice(0, 32))})`);
   return limit;
 }
