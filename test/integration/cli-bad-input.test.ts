@@ -93,6 +93,8 @@ describe('the same commands with a good payload', () => {
     const local = await neolith(['invoke', 'marks', '--config', config, '--payload', '{"via":"in-process"}']);
     expect(local.code).toBe(0);
     expect(JSON.parse(local.stdout)).toEqual({ marked: { via: 'in-process' } });
+    // Only the answer: no host start and close lines from the in-process host.
+    expect(local.stderr).toBe('');
     const remote = await neolith(['invoke', 'marks', '--url', server.url, '--payload', '{"via":"url"}']);
     expect(remote.code).toBe(0);
     expect(JSON.parse(remote.stdout)).toEqual({ marked: { via: 'url' } });

@@ -61,7 +61,13 @@ Options:
     const layout = layoutFlag(values.layout);
     // Loaded only for an in-process invoke (see serve.ts).
     const { createHost } = await import('../../host.js');
-    const host = await createHost({ ...(values.config && { config: values.config }), overrides: { ...(layout && { layout }) } });
+    const host = await createHost({
+      ...(values.config && { config: values.config }),
+      overrides: { ...(layout && { layout }) },
+      // One call's answer is the output: the host's start and close lines would be noise on stderr
+      // (warnings still show; NEOLITH_LOG_LEVEL chooses otherwise).
+      ...(process.env.NEOLITH_LOG_LEVEL === undefined && { logger: { level: 'warn' } }),
+    });
     // Lambda runs handlers in their task root (relative reads such as readFileSync('templates/a.html')).
     process.chdir(host.config.rootDir);
     try {
