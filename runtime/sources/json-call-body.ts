@@ -1,4 +1,6 @@
-import { InvalidRequestContentError, RequestTooLargeError } from '../errors/index.js';
+// The errors' own files, not their face: environment threads load this module (see client/sources-client.ts).
+import { InvalidRequestContentError } from '../errors/invalid-request-content-error.js';
+import { RequestTooLargeError } from '../errors/request-too-large-error.js';
 
 /** Largest JSON body of a data-plane call (a PutRecords of 5 MB as base64, with room). */
 export const MAX_JSON_BYTES = 8 * 1024 * 1024;

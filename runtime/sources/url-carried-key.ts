@@ -1,4 +1,5 @@
-import { InvalidParameterValueError } from '../errors/index.js';
+// Its own file, not the errors' face: environment threads load this module (see client/sources-client.ts).
+import { InvalidParameterValueError } from '../errors/invalid-parameter-value-error.js';
 
 /**
  * Refuses an object key no URL path can carry: a path resolves "." and ".."

@@ -7,7 +7,8 @@
 // The reader's own file, not the backend's face: a thread loads only the table reads, not the backend's Redis and queue code.
 import { SqliteItemReader } from '../../backend/sources/sqlite-item-reads.js';
 import type { TableReadFunction, TableReadsSpec } from '../../environment/protocol.js';
-import { RouteNotFoundError } from '../../errors/index.js';
+// Its own file, not the errors' face: see sources-client.ts.
+import { RouteNotFoundError } from '../../errors/route-not-found-error.js';
 import { parseCallBody } from '../json-call-body.js';
 import { tableReadOp } from '../pull/table-read-op.js';
 import { TableReader } from '../pull/tables.js';

@@ -9,10 +9,15 @@
  * listens). In-process callers (tests, scripts) use
  * `configureSourcesClient({ url })`, which always takes HTTP.
  */
-import {
-  ConditionalCheckFailedError, InvalidParameterValueError, InvalidRequestContentError, NeolithError, RequestTooLargeError,
-  ResourceNotFoundError, ServiceError,
-} from '../../errors/index.js';
+// The errors' own files, not their part's face: this runs in every environment thread, where each
+// module loaded is paid at every cold start (the face is 25 modules, ~9 ms more).
+import { ConditionalCheckFailedError } from '../../errors/conditional-check-failed-error.js';
+import { InvalidParameterValueError } from '../../errors/invalid-parameter-value-error.js';
+import { InvalidRequestContentError } from '../../errors/invalid-request-content-error.js';
+import { NeolithError } from '../../errors/neolith-error.js';
+import { RequestTooLargeError } from '../../errors/request-too-large-error.js';
+import { ResourceNotFoundError } from '../../errors/resource-not-found-error.js';
+import { ServiceError } from '../../errors/service-error.js';
 import type { HostCall, HostCallFunction, HostCallResult, TableReadFunction } from '../../environment/protocol.js';
 import type { TableQuery } from '../pull/tables.js';
 import { checkUrlCarriesKey } from '../url-carried-key.js';

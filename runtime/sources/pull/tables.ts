@@ -1,6 +1,14 @@
-import { LARGEST_ITEM_BYTES, type ItemReadStore, type ShardRef, type SourceStore, type StoredItem, type WriteCondition } from '../../backend/index.js';
+import type { ItemReadStore, ShardRef, SourceStore, StoredItem, WriteCondition } from '../../backend/index.js';
+// The constant's own file, not the backend's face: an environment thread loads this module for its
+// table reads, and the face would bring every backend's code (36 modules, ~25 ms a cold start) with it.
+import { LARGEST_ITEM_BYTES } from '../../backend/sources/item-page-budget.js';
 import type { ResolvedSources } from '../../config/index.js';
-import { ConditionalCheckFailedError, InvalidParameterValueError, previewValue, RequestTooLargeError, ResourceNotFoundError } from '../../errors/index.js';
+// The errors' own files, not their face: environment threads load this module (see client/sources-client.ts).
+import { ConditionalCheckFailedError } from '../../errors/conditional-check-failed-error.js';
+import { InvalidParameterValueError } from '../../errors/invalid-parameter-value-error.js';
+import { RequestTooLargeError } from '../../errors/request-too-large-error.js';
+import { ResourceNotFoundError } from '../../errors/resource-not-found-error.js';
+import { previewValue } from '../../errors/value-preview.js';
 import { shardFor } from './shard-hash.js';
 import { hasLoneSurrogate } from '../lone-surrogate.js';
 
