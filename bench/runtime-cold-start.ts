@@ -13,6 +13,12 @@
  * - back to back: two cold starts in a row with no pause; the second finds the
  *   replacement spare just spawned and still booting.
  *
+ * And a burst: BURST cold starts at once of a handler that reads a table while
+ * it initialises (as the reference app's jobs do), no spare; the process's CPU
+ * per cold start against BURST bare workers spawned at once. A thread's module
+ * loads are paid here: before 2026-12-07 the table reads brought the backend's
+ * and the errors' faces, ~40 ms of CPU more per cold start.
+ *
  *   npx tsc -p tsconfig.build.json; node --import tsx bench/runtime-cold-start.ts
  */
 import { pathToFileURL } from 'node:url';
@@ -24,6 +30,9 @@ export const baseline = 'new Worker + import';
 
 const SAMPLES = 20;
 const WARMUP = 3;
+/** Cold starts at once in the burst case, and rounds of it. */
+const BURST = 10;
+const BURST_ROUNDS = 5;
 
 async function bareColdStart(): Promise<number> {
   const text = JSON.stringify(SMALL_PAYLOAD);
@@ -74,6 +83,64 @@ async function hostCase(spareEnvironments: number, mode: 'settled' | 'back-to-ba
   }
 }
 
+/** CPU of the whole process (every thread) while `work` runs, ms. */
+async function cpuMsOf(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+async function bareBurst(): Promise<number[]> {
+  const perStart: number[] = [];
+  for (let round = 0; round < BURST_ROUNDS + 1; round++) {
+    await settle();
+    const workers: BareWorker[] = [];
+    const cpu = await cpuMsOf(() => Promise.all(Array.from({ length: BURST }, () => {
+      const worker = new BareWorker();
+      workers.push(worker);
+      return worker.request(JSON.stringify(SMALL_PAYLOAD));
+    })));
+    await Promise.all(workers.map((w) => w.terminate()));
+    if (round > 0) perStart.push(cpu / BURST);
+  }
+  return perStart;
+}
+
+async function hostBurst(): Promise<{ perStart: number[]; init: Summary }> {
+  const bench = await benchHost({
+    jobs: false,
+    spareEnvironments: 0,
+    idleTimeoutMs: 600_000,
+    // Lambda's scale-out: each call of the burst gets an environment of its own (warm-first would queue them).
+    scaleOut: 'lambda',
+    functions: { reader: { handler: './table-at-init.mjs' } },
+    tables: { items: { partitionKey: 'id' } },
+  });
+  try {
+    const pool = bench.host.registry.get('reader')!.pool;
+    const perStart: number[] = [];
+    const inits: number[] = [];
+    for (let round = 0; round < BURST_ROUNDS + 1; round++) {
+      await settle();
+      let results: Awaited<ReturnType<typeof bench.host.invoke>>[] = [];
+      const cpu = await cpuMsOf(async () => {
+        results = await Promise.all(Array.from({ length: BURST }, () => bench.host.invoke('reader', SMALL_PAYLOAD)));
+      });
+      const cold = results.filter((r) => r.initDurationMs !== undefined);
+      if (cold.length !== BURST || results.some((r) => r.functionError)) throw new Error(`a burst call was not a clean cold start: ${results.find((r) => r.functionError)?.payload ?? `${cold.length} of ${BURST} cold`}`);
+      pool.recycle();
+      if (round > 0) {
+        perStart.push(cpu / BURST);
+        inits.push(...cold.map((r) => r.initDurationMs!));
+      }
+    }
+    return { perStart, init: summarise(inits) };
+  } finally {
+    await bench.close();
+  }
+}
+
 /** Measures in a fresh child process (see `inChild`). */
 export const run = (): Promise<Row[]> => inChild<Row[]>(import.meta.url);
 
@@ -93,6 +160,9 @@ async function measure(): Promise<Row[]> {
     await settle();
     bare2.push(await bareColdStart());
   }
+  const bareBurstCpu = summarise(await bareBurst());
+  const burstRun = await hostBurst();
+  const burst2 = summarise(burstRun.perStart);
   const b = summarise([...bare, ...bare2]);
   const drift = `bare p50 ${summarise(bare).p50.toFixed(1)} → ${summarise(bare2).p50.toFixed(1)} ms`;
   const row = (name: string, s: { total: Summary; init: Summary }, goal: boolean, note: string): Row[] => [
@@ -107,6 +177,10 @@ async function measure(): Promise<Row[]> {
     ...row('spare ready', spare, true, `${SAMPLES} samples, CPU-quiet before each; ${drift}`),
     ...row('no spare (spareEnvironments: 0)', none, false, 'thread spawned on the request path'),
     ...row('back to back (spare still booting)', burst, false, 'second of two cold starts in a row'),
+    {
+      name: `burst: ${BURST} at once, table read at init, CPU per cold start p50`, value: burst2.p50, baseline: bareBurstCpu.p50, unit: 'ms',
+      note: `process CPU (every thread) while ${BURST} calls answer, ${BURST_ROUNDS} rounds after one warm-up, no spare; baseline: ${BURST} bare workers spawned at once (echo, no table); Init Duration p50 ${burstRun.init.p50.toFixed(1)} ms`,
+    },
   ];
 }
 
