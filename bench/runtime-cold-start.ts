@@ -16,8 +16,8 @@
  * And a burst: BURST cold starts at once of a handler that reads a table while
  * it initialises (as the reference app's jobs do), no spare; the process's CPU
  * per cold start against BURST bare workers spawned at once. A thread's module
- * loads are paid here: before 2026-12-07 the table reads brought the backend's
- * and the errors' faces, ~40 ms of CPU more per cold start.
+ * loads are paid here: before 2026-12-07 (7b11a1c) the table reads brought the
+ * backend's and the errors' faces, ~25–30 ms of CPU more per cold start.
  *
  *   npx tsc -p tsconfig.build.json; node --import tsx bench/runtime-cold-start.ts
  */

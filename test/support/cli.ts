@@ -17,7 +17,10 @@ const CLI = resolve(import.meta.dirname, '../../dist/runtime/cli/main.js');
 export async function neolithProcess(args: string[], cwd: string): Promise<CliResult> {
   try {
     // A CLI that hangs is killed rather than outliving its test.
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, timeout: 30_000 });
+    // The host's log level is the test's to choose, not the shell's that runs the suite.
+    const env = { ...process.env };
+    delete env.NEOLITH_LOG_LEVEL;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
