@@ -162,7 +162,7 @@ async function measure(): Promise<Row[]> {
   }
   const bareBurstCpu = summarise(await bareBurst());
   const burstRun = await hostBurst();
-  const burst2 = summarise(burstRun.perStart);
+  const hostBurstCpu = summarise(burstRun.perStart);
   const b = summarise([...bare, ...bare2]);
   const drift = `bare p50 ${summarise(bare).p50.toFixed(1)} → ${summarise(bare2).p50.toFixed(1)} ms`;
   const row = (name: string, s: { total: Summary; init: Summary }, goal: boolean, note: string): Row[] => [
@@ -178,7 +178,7 @@ async function measure(): Promise<Row[]> {
     ...row('no spare (spareEnvironments: 0)', none, false, 'thread spawned on the request path'),
     ...row('back to back (spare still booting)', burst, false, 'second of two cold starts in a row'),
     {
-      name: `burst: ${BURST} at once, table read at init, CPU per cold start p50`, value: burst2.p50, baseline: bareBurstCpu.p50, unit: 'ms',
+      name: `burst: ${BURST} at once, table read at init, CPU per cold start p50`, value: hostBurstCpu.p50, baseline: bareBurstCpu.p50, unit: 'ms',
       note: `process CPU (every thread) while ${BURST} calls answer, ${BURST_ROUNDS} rounds after one warm-up, no spare; baseline: ${BURST} bare workers spawned at once (echo, no table); Init Duration p50 ${burstRun.init.p50.toFixed(1)} ms`,
     },
   ];
